@@ -1,0 +1,73 @@
+"""Comparing an analytic gradient with a numerical one.
+
+An element matches when ``|a - n| <= max(atol_i, rtol * max(|a|, |n|))``: a relative
+error with an absolute floor, so a true gradient of zero (numerically 1e-12) is not
+a false alarm. The floor ``atol_i`` is the user's ``atol`` raised to the round-off
+the finite difference itself carries for that element (``eps * |L| / h``).
+
+Tolerances are data, keyed by dtype (:data:`TOLERANCES`).
+
+An element whose one-sided derivatives disagree while the analytic value lies
+between them (ReLU at 0, ``max``, ``abs``) is *on a kink*: reported, not counted
+as a mismatch.
+
+Example:
+    >>> import numpy as np
+    >>> from gradcheck.compare import relative_error
+    >>> relative_error(np.array([1.0, 0.0]), np.array([1.1, 1e-12]), rtol=1e-5, atol=1e-8)
+    array([0.09090909, 0.        ])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TOLERANCES", "kink_mask", "relative_error", "tolerances_for"]
+
+#: default (rtol, atol) per parameter dtype
+TOLERANCES: dict[Any, tuple[float, float]] = {
+    np.dtype(np.float64): (1e-5, 1e-8),
+    np.dtype(np.float32): (2e-2, 1e-4),
+    np.dtype(np.float16): (1e-1, 1e-2),
+}
+if hasattr(np, "longdouble"):
+    TOLERANCES.setdefault(np.dtype(np.longdouble), (1e-5, 1e-8))
+
+
+def tolerances_for(dtypes: Any) -> tuple[float, float]:
+    """The loosest default (rtol, atol) over the given dtypes."""
+    pairs = [TOLERANCES.get(np.dtype(d), (1e-5, 1e-8)) for d in dtypes]
+    return max(r for r, _ in pairs), max(a for _, a in pairs)
+
+
+def roundoff_floor(f_max: float, step: np.ndarray, dtype: Any, loss_eps: float | None = None) -> np.ndarray:
+    """Per-element absolute error a central difference can carry from rounding the loss."""
+    eps = float(np.finfo(dtype).eps) if loss_eps is None else loss_eps
+    return 8.0 * eps * max(f_max, 1e-300) / np.abs(step)
+
+
+def relative_error(
+    analytic: np.ndarray, numeric: np.ndarray, *, rtol: float, atol: Any
+) -> np.ndarray:
+    """``|a - n| / max(|a|, |n|, atol / rtol)`` element by element (0 where both are 0)."""
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    scale = np.maximum(np.maximum(np.abs(a), np.abs(n)), np.asarray(atol, dtype=np.float64) / rtol)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.abs(a - n) / scale
+    return np.where(scale > 0, err, 0.0)
+
+
+def kink_mask(
+    analytic: np.ndarray, forward: np.ndarray, backward: np.ndarray, *, rtol: float, atol: Any
+) -> np.ndarray:
+    """Elements on a kink: one-sided derivatives disagree and the analytic value lies between them."""
+    a = np.asarray(analytic, dtype=np.float64)
+    lo = np.minimum(forward, backward)
+    hi = np.maximum(forward, backward)
+    slack = np.maximum(np.asarray(atol, dtype=np.float64), rtol * np.maximum(np.abs(lo), np.abs(hi)))
+    disagree = (hi - lo) > np.maximum(10 * slack, 1e-3 * np.maximum(np.abs(lo), np.abs(hi)))
+    inside = (a >= lo - slack) & (a <= hi + slack)
+    return disagree & inside

@@ -1,0 +1,122 @@
+"""Terminal rendering of a :class:`~gradcheck.report.Report` with rich.
+
+Rendering never computes: everything shown is read off the report.
+
+Example:
+    >>> import numpy as np, gradcheck
+    >>> from gradcheck.render import report_to_text
+    >>> w = np.array([1.0, 2.0])
+    >>> text = report_to_text(gradcheck.check({"w": w}, lambda: float(w @ w), {"w": 2 * w}))
+    >>> "all gradients match" in text
+    True
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .report import ParamResult, Report
+
+__all__ = ["render_report", "report_to_text", "format_error"]
+
+_VERDICT_STYLE = {"ok": "green", "mismatch": "bold red", "wrong_shape": "bold red", "nonfinite": "bold red", "not_checked": "dim"}
+
+
+def format_error(x: float | None) -> str:
+    """A relative error as people read it: 3.2e-11, 0.5, inf."""
+    if x is None:
+        return "-"
+    if x != x:
+        return "nan"
+    if x == float("inf"):
+        return "inf"
+    if x == 0:
+        return "0"
+    return f"{x:.1e}" if x < 0.01 else f"{x:.3g}"
+
+
+def _verdict(p: ParamResult, first_wrong: str | None) -> Text:
+    label = {
+        "ok": "ok",
+        "mismatch": "WRONG",
+        "wrong_shape": "WRONG SHAPE",
+        "nonfinite": "NaN/inf",
+        "not_checked": "not checked",
+    }[p.status]
+    if p.name == first_wrong:
+        label += "  ◀ first wrong in backprop order"
+    if p.status == "ok" and p.n_kinks:
+        label += f" ({p.n_kinks} on a kink)"
+    return Text(label, style=_VERDICT_STYLE.get(p.status, ""))
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "-"
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def params_table(report: Report) -> Table:
+    """The per-parameter table: name, shape, max relative error, elements checked, verdict."""
+    table = Table(title=None, show_edge=False, header_style="bold")
+    table.add_column("parameter")
+    table.add_column("shape")
+    table.add_column("max rel. error", justify="right")
+    table.add_column("checked", justify="right")
+    table.add_column("verdict")
+    first = report.first_wrong
+    for p in report.params:
+        shape = _shape(p.shape)
+        if p.grad_shape is not None and p.grad_shape != p.shape:
+            shape += f" (grad {_shape(p.grad_shape)})"
+        checked = f"{p.n_checked}/{p.size}" if p.n_checked < p.size else f"{p.size}"
+        if p.n_checked == 0:
+            checked = "direction"
+        style = "bold" if p.name == first else ""
+        table.add_row(Text(p.name, style=style), shape, format_error(p.max_rel_error), checked, _verdict(p, first))
+    return table
+
+
+def render_report(report: Report) -> Group:
+    """A rich renderable: summary line, table, localization, findings, notes."""
+    parts: list[Any] = []
+    if report.ok:
+        parts.append(Text(f"✔ all gradients match ({len(report.params)} parameters, rtol={report.rtol:g})", style="bold green"))
+    else:
+        wrong = ", ".join(report.wrong) or "none"
+        parts.append(Text(f"✘ gradients are wrong: {wrong}", style="bold red"))
+    parts.append(params_table(report))
+    if report.localization:
+        parts.append(Text(report.localization, style="yellow"))
+    for f in report.findings:
+        body = Text()
+        body.append(f.message)
+        if f.fix:
+            body.append("\nfix: ", style="bold")
+            body.append(f.fix)
+        title = f"[bold]{f.kind}[/bold] · {', '.join(f.params)}" if f.params else f"[bold]{f.kind}[/bold]"
+        parts.append(Panel(body, title=title, title_align="left", border_style="red" if f.confidence == "confirmed" else "yellow"))
+    for note in report.notes:
+        parts.append(Text(f"note: {note}", style="dim"))
+    parts.append(
+        Text(
+            f"{report.method} differences, {report.mode} check, {report.n_loss_evals:,} loss evaluations, "
+            f"{report.elapsed:.2f} s, seed {report.seed}",
+            style="dim",
+        )
+    )
+    return Group(*parts)
+
+
+def report_to_text(report: Report, width: int = 100, color: bool = False) -> str:
+    """The terminal view as a string (no colour by default)."""
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, color_system="standard" if color else None, force_terminal=color)
+    console.print(render_report(report))
+    return buf.getvalue()
