@@ -41,9 +41,6 @@ MODES = ("auto", "full", "sampled", "fast")
 AUTO_FULL_MAX_PARAMS = 20_000
 #: ... or while a full check is estimated to take at most this many seconds.
 AUTO_FULL_MAX_SECONDS = 10.0
-#: in fast mode, tensors that fail their directional check and have at most this many
-#: elements are then checked in full (larger ones by a sample) for the diagnosis.
-FAST_FULL_DRILLDOWN_MAX = 4096
 DEFAULT_SAMPLE = 32
 
 ProgressCallback = Callable[[int, int], None]
@@ -168,7 +165,9 @@ def check(
         for name, p in work.items():
             g = analytic[name]
             if mode_used == "fast":
-                res, used = _fast_one(name, p, g, user_loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick)
+                from .fast import fast_check_one
+
+                res, used = fast_check_one(name, p, g, user_loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick)
             else:
                 if mode_used == "sampled":
                     k = min(p.size, sample or DEFAULT_SAMPLE)
@@ -453,56 +452,6 @@ def _compare(name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, rt
         note = f"{res.n_kinks} element(s) sit on a kink (one-sided derivatives differ) and were not counted"
         res.message = f"{res.message}; {note}" if res.message else note
     return res
-
-
-def _fast_one(
-    name: str,
-    p: np.ndarray,
-    g: np.ndarray,
-    loss: Callable[[], Any],
-    f0: float,
-    method: str,
-    rtol: float,
-    atol: float,
-    rel_step: float | None,
-    sample: int | None,
-    rng: np.random.Generator,
-    mapping: Any,
-    tick: Callable[[float], None],
-) -> tuple[ParamResult, int]:
-    """Directional check of one tensor; drill down into it only when it fails."""
-    used = 0
-    passed = False
-    if g.shape == p.shape and np.all(np.isfinite(g)):
-        v = rng.standard_normal(p.shape)
-        v /= np.linalg.norm(v)
-        dd_num, realised = numeric.directional(p, loss, v, rel_step=rel_step, name=name)
-        used += 2
-        dd_an = float(np.sum(g * realised))
-        scale = max(abs(dd_an), abs(dd_num), float(np.linalg.norm(g)) / np.sqrt(p.size), atol / rtol)
-        rel = abs(dd_an - dd_num) / scale
-        passed = rel <= rtol
-        if passed:
-            tick(min(p.size, sample or DEFAULT_SAMPLE))
-            res = ParamResult(
-                name=name, shape=tuple(p.shape), dtype=str(p.dtype), status="ok", max_rel_error=rel,
-                n_checked=0, grad_shape=tuple(g.shape), analytic=g, numeric=None,
-                message=f"directional derivative matches (analytic {dd_an:.6g}, numeric {dd_num:.6g})",
-            )
-            return res, used
-    idx = None
-    if p.size > FAST_FULL_DRILLDOWN_MAX:
-        k = min(p.size, sample or DEFAULT_SAMPLE)
-        idx = np.sort(rng.choice(p.size, size=k, replace=False))
-    ev = _evaluate(method, mapping, name, p, loss, f0, idx, rel_step, tick)
-    used += ev.n_evals
-    res = _compare(name, p, g, ev, rtol, atol)
-    if res.ok and idx is not None and g.shape == p.shape:
-        # the direction disagreed but no sampled element did: a sparse error; keep the verdict honest
-        res.status = "mismatch"
-        res.max_rel_error = max(res.max_rel_error, rtol * 10)
-        res.message = "the directional derivative disagrees, but no sampled element does: the error is sparse"
-    return res, used
 
 
 def _check_loss_sees_params(results: list[ParamResult], notes: list[str]) -> None:
