@@ -255,3 +255,12 @@ def test_non_contiguous_parameter():
     x = np.arange(4.0)
     report = check({"W": W}, lambda: float(np.sum((W @ x) ** 2)), lambda: {"W": 2 * np.outer(W @ x, x)}, diagnose=False)
     assert report.ok
+
+
+def test_first_wrong_follows_layer_numbers_when_params_are_grouped_by_kind():
+    net = TwoLayerNet(3, 4, 5, mistake="sigmoid_at_z")
+    p = net.params
+    grouped = {"W1": p["W1"], "W2": p["W2"], "b1": p["b1"], "b2": p["b2"]}
+    report = check(grouped, net.loss, net.grads, diagnose=False)
+    assert report.wrong == ["W1", "b1"]
+    assert report.first_wrong == "b1"

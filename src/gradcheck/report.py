@@ -24,6 +24,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .layers import forward_order
+
 __all__ = ["Finding", "ParamResult", "Report", "SCHEMA_VERSION"]
 
 #: Version of the JSON layout produced by :meth:`Report.to_dict`.
@@ -150,9 +152,16 @@ class Report:
 
     @property
     def first_wrong(self) -> str | None:
-        """The wrong parameter nearest the loss: the first one backprop reaches."""
-        wrong = self.wrong
-        return wrong[-1] if wrong else None
+        """The wrong parameter nearest the loss: the first one backprop reaches.
+
+        Backprop order is the reverse of forward order: the given order, or the layer
+        numbers in the names when every name has one (see :mod:`gradcheck.layers`).
+        """
+        wrong = set(self.wrong)
+        for name in reversed(forward_order(p.name for p in self.params)):
+            if name in wrong:
+                return name
+        return None
 
     def __getitem__(self, name: str) -> ParamResult:
         for p in self.params:
