@@ -79,11 +79,12 @@ def test_bce_is_stable_for_saturated_outputs():
 
 def test_step_decreases_loss():
     net = MLP([2, 5, 5, 1], activations="sigmoid", loss="bce", layout="cols", seed=0)
-    X, y = net.random_data(16, seed=1)
+    X, _ = net.random_data(32, seed=1)
+    y = (X[:1] + X[1:] > 0).astype(float)  # a learnable rule
     first = net.loss(X, y)
     for _ in range(300):
         net.step(X, y, lr=2.0)
-    assert net.loss(X, y) < first - 0.1
+    assert net.loss(X, y) < first / 2
 
 
 def test_predict_shapes():

@@ -1,0 +1,45 @@
+"""gradcheck.bugs: the catalogue lists every kind the diagnosis can produce, with usable text."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from gradcheck.bugs import CATALOGUE, KINDS, Bug, fix_for, get
+from gradcheck.errors import NondeterministicLossError
+
+REQUIRED = """missing_batch_mean extra_batch_mean constant_factor sign_flipped transposed bias_not_summed
+wrong_shape zero_gradient activation_derivative_wrong_input wrong_activation_derivative
+missing_activation_derivative extra_activation_derivative missing_upstream_gradient weights_not_transposed
+wrong_weights_in_backprop regularization_missing regularization_wrong dropout_backward_wrong
+softmax_backward_wrong gradient_accumulates numerically_unstable nondeterministic_loss unknown""".split()
+
+
+def test_every_required_kind_is_catalogued():
+    assert sorted(REQUIRED) == sorted(KINDS)
+
+
+@pytest.mark.parametrize("kind", REQUIRED)
+def test_entries_are_complete(kind):
+    bug = CATALOGUE[kind]
+    assert bug.kind == kind
+    for text in (bug.title, bug.explanation, bug.signature, bug.fix):
+        assert text.strip() and "\n" not in text
+    assert fix_for(kind) == bug.fix
+
+
+def test_bug_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CATALOGUE["sign_flipped"].fix = "x"  # type: ignore[misc]
+    assert isinstance(get("transposed"), Bug)
+
+
+def test_unknown_kind():
+    assert fix_for("no_such_kind") == ""
+    with pytest.raises(KeyError, match="known kinds"):
+        get("no_such_kind")
+
+
+def test_error_kinds_are_catalogued():
+    assert NondeterministicLossError.kind in CATALOGUE
