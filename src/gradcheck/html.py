@@ -1,0 +1,258 @@
+"""HTML rendering of a :class:`~gradcheck.report.Report`, for Jupyter and for files.
+
+The layout mirrors the terminal view: a summary line, the per-parameter table (the
+first wrong parameter in backprop order marked), the localization sentence, the
+findings with their evidence and fix, and the notes. Each table row carries a small
+bar of the relative error on a log scale with the tolerance marked, so the rows where
+the error jumps stand out without a plot.
+
+The output is self-contained (inline CSS, no scripts, no external assets), every piece
+of user text is escaped, and the colours read on light and dark backgrounds (text
+inherits the page's colour; dark themes of JupyterLab and VS Code are recognized).
+Rendering never computes: everything shown is read off the report.
+
+Example:
+    >>> import numpy as np, gradcheck
+    >>> from gradcheck.html import report_to_html
+    >>> w = np.array([1.0, 2.0])
+    >>> report = gradcheck.check({"w": w}, lambda: float(w @ w), {"w": 2 * w})
+    >>> fragment = report_to_html(report)
+    >>> "all gradients match" in fragment, fragment.startswith("<div")
+    (True, True)
+    >>> report_to_html(report, full_page=True).startswith("<!DOCTYPE html>")
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+import numpy as np
+
+from .render import format_error
+from .report import Finding, ParamResult, Report
+
+__all__ = ["report_to_html", "CSS"]
+
+#: The log10 range of the error bars in the table: 1e-16 .. 1e2.
+_BAR_LO, _BAR_HI = -16.0, 2.0
+
+_VERDICT = {
+    "ok": ("ok", "ok"),
+    "mismatch": ("WRONG", "bad"),
+    "wrong_shape": ("WRONG SHAPE", "bad"),
+    "nonfinite": ("NaN/inf", "bad"),
+    "not_checked": ("not checked", "muted"),
+}
+
+#: The stylesheet, scoped to ``.gc-report``. Colours are CSS variables so one block of
+#: overrides switches them for dark themes.
+CSS = """
+.gc-report {
+  --gc-ok: #1a7f37; --gc-bad: #cf222e; --gc-warn: #9a6700; --gc-accent: #0969da;
+  --gc-tint: rgba(127, 127, 127, 0.10); --gc-line: rgba(127, 127, 127, 0.35);
+  --gc-bad-tint: rgba(207, 34, 46, 0.08); --gc-warn-tint: rgba(154, 103, 0, 0.08);
+  color: inherit; font-family: var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", sans-serif);
+  font-size: 13px; line-height: 1.45; max-width: 62em;
+}
+[data-jp-theme-light="false"] .gc-report, body.vscode-dark .gc-report, body.vscode-high-contrast .gc-report,
+.gc-report.gc-dark {
+  --gc-ok: #4ac26b; --gc-bad: #ff7b72; --gc-warn: #d4a72c; --gc-accent: #58a6ff;
+  --gc-bad-tint: rgba(255, 123, 114, 0.10); --gc-warn-tint: rgba(212, 167, 44, 0.10);
+}
+.gc-report .gc-summary { font-weight: 600; font-size: 14px; margin: 0.2em 0 0.5em 0; }
+.gc-report .gc-summary.gc-ok, .gc-report .gc-ok { color: var(--gc-ok); }
+.gc-report .gc-summary.gc-bad, .gc-report .gc-bad { color: var(--gc-bad); }
+.gc-report .gc-muted { opacity: 0.7; }
+.gc-report table.gc-params { border-collapse: collapse; margin: 0.3em 0 0.6em 0; }
+.gc-report table.gc-params th, .gc-report table.gc-params td {
+  padding: 0.25em 0.7em; text-align: left; border-bottom: 1px solid var(--gc-line); color: inherit;
+  background: transparent; vertical-align: middle;
+}
+.gc-report table.gc-params th { background: var(--gc-tint); font-weight: 600; }
+.gc-report table.gc-params td.gc-num { text-align: right; font-family: var(--jp-code-font-family, monospace); }
+.gc-report table.gc-params tr.gc-first td { background: var(--gc-bad-tint); font-weight: 600; }
+.gc-report .gc-bar { position: relative; width: 9em; height: 0.75em; background: var(--gc-tint); border-radius: 2px; }
+.gc-report .gc-bar .gc-fill { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 2px; }
+.gc-report .gc-bar .gc-fill.gc-ok { background: var(--gc-ok); }
+.gc-report .gc-bar .gc-fill.gc-bad { background: var(--gc-bad); }
+.gc-report .gc-bar .gc-tol { position: absolute; top: -2px; bottom: -2px; width: 0; border-left: 2px dashed currentColor; opacity: 0.6; }
+.gc-report .gc-localization { color: var(--gc-warn); margin: 0.4em 0; }
+.gc-report .gc-finding {
+  border-left: 4px solid var(--gc-warn); background: var(--gc-warn-tint); padding: 0.4em 0.8em; margin: 0.5em 0;
+  border-radius: 0 4px 4px 0;
+}
+.gc-report .gc-finding.gc-confirmed { border-left-color: var(--gc-bad); background: var(--gc-bad-tint); }
+.gc-report .gc-finding .gc-kind { font-family: var(--jp-code-font-family, monospace); font-weight: 700; }
+.gc-report .gc-finding .gc-fix { margin-top: 0.3em; }
+.gc-report .gc-finding dl { margin: 0.3em 0 0 0; display: grid; grid-template-columns: max-content auto; gap: 0 0.8em; }
+.gc-report .gc-finding dt { opacity: 0.75; }
+.gc-report .gc-finding dd { margin: 0; font-family: var(--jp-code-font-family, monospace); }
+.gc-report code { font-family: var(--jp-code-font-family, monospace); background: var(--gc-tint); padding: 0 0.2em; border-radius: 3px; color: inherit; }
+.gc-report .gc-note, .gc-report .gc-footer { opacity: 0.7; margin: 0.2em 0; }
+"""
+
+_PAGE_CSS = """
+body { margin: 2em; background: #ffffff; color: #1f2328; }
+@media (prefers-color-scheme: dark) {
+  body { background: #0d1117; color: #e6edf3; }
+  .gc-report {
+    --gc-ok: #4ac26b; --gc-bad: #ff7b72; --gc-warn: #d4a72c; --gc-accent: #58a6ff;
+    --gc-bad-tint: rgba(255, 123, 114, 0.10); --gc-warn-tint: rgba(212, 167, 44, 0.10);
+  }
+}
+"""
+
+def report_to_html(report: Report, full_page: bool = False) -> str:
+    """The report as HTML: a ``<div>`` fragment (for Jupyter) or, with ``full_page``, a whole page.
+
+    Example:
+        >>> import numpy as np, gradcheck
+        >>> w = np.array([3.0])
+        >>> r = gradcheck.check({"w<1>": w}, lambda: float(w[0] ** 2), {"w<1>": 3 * w}, diagnose=False)
+        >>> html = report_to_html(r)
+        >>> "w&lt;1&gt;" in html and "w<1>" not in html
+        True
+    """
+    body = _fragment(report)
+    if not full_page:
+        return body
+    title = "gradcheck: all gradients match" if report.ok else "gradcheck: gradients are wrong"
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<meta name=\"color-scheme\" content=\"light dark\">\n<title>{escape(title)}</title>\n"
+        f"<style>{CSS}{_PAGE_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _fragment(report: Report) -> str:
+    parts = ['<div class="gc-report">', f"<style>{CSS}</style>", _summary(report)]
+    parts.append(_table(report))
+    if report.localization:
+        parts.append(f'<div class="gc-localization">{escape(report.localization)}</div>')
+    parts.extend(_finding(f) for f in report.findings)
+    parts.extend(f'<div class="gc-note">note: {escape(n)}</div>' for n in report.notes)
+    parts.append(
+        f'<div class="gc-footer">{escape(report.method)} differences, {escape(report.mode)} check, '
+        f"{report.n_loss_evals:,} loss evaluations, {report.elapsed:.2f} s, seed {escape(str(report.seed))}</div>"
+    )
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _summary(report: Report) -> str:
+    if report.ok:
+        text = f"✔ all gradients match ({len(report.params)} parameters, rtol={report.rtol:g})"
+        return f'<div class="gc-summary gc-ok">{escape(text)}</div>'
+    wrong = ", ".join(report.wrong) or "none"
+    return f'<div class="gc-summary gc-bad">{escape("✘ gradients are wrong: " + wrong)}</div>'
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "-"
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _position(x: float) -> float:
+    """Where ``x`` sits on the bar, 0..100 (log scale, clipped)."""
+    if x != x:
+        return 0.0
+    if x <= 0:
+        return 0.0
+    if math.isinf(x):
+        return 100.0
+    frac = (math.log10(x) - _BAR_LO) / (_BAR_HI - _BAR_LO)
+    return round(100.0 * min(max(frac, 0.0), 1.0), 1)
+
+
+def _bar(p: ParamResult, rtol: float) -> str:
+    if p.status == "not_checked" or p.max_rel_error != p.max_rel_error:
+        return '<span class="gc-muted">-</span>'
+    width = max(_position(p.max_rel_error), 1.0)
+    cls = "gc-ok" if p.ok else "gc-bad"
+    tol = _position(rtol) if rtol > 0 else None
+    tol_mark = f'<div class="gc-tol" style="left: {tol}%"></div>' if tol is not None else ""
+    label = f"max relative error {format_error(p.max_rel_error)}, tolerance {rtol:g}"
+    return (
+        f'<div class="gc-bar" title="{escape(label)}" role="img" aria-label="{escape(label)}">'
+        f'<div class="gc-fill {cls}" style="width: {width}%"></div>{tol_mark}</div>'
+    )
+
+
+def _table(report: Report) -> str:
+    first = report.first_wrong
+    rows = [
+        '<table class="gc-params">',
+        "<thead><tr><th>parameter</th><th>shape</th><th>max rel. error</th><th>"
+        f'error (log, <span title="tolerance">┆</span> = rtol {escape(f"{report.rtol:g}")})</th>'
+        "<th>checked</th><th>verdict</th></tr></thead>",
+        "<tbody>",
+    ]
+    for p in report.params:
+        shape = _shape(p.shape)
+        if p.grad_shape is not None and p.grad_shape != p.shape:
+            shape += f" (grad {_shape(p.grad_shape)})"
+        checked = f"{p.n_checked}/{p.size}" if p.n_checked < p.size else f"{p.size}"
+        if p.n_checked == 0:
+            checked = "direction"
+        label, cls = _VERDICT.get(p.status, (p.status, ""))
+        if p.status == "ok" and p.n_kinks:
+            label += f" ({p.n_kinks} on a kink)"
+        marker = ' <span class="gc-bad">◀ first wrong in backprop order</span>' if p.name == first else ""
+        row_cls = ' class="gc-first"' if p.name == first else ""
+        title = f' title="{escape(p.message)}"' if p.message else ""
+        rows.append(
+            f"<tr{row_cls}{title}><td><code>{escape(p.name)}</code></td><td>{escape(shape)}</td>"
+            f'<td class="gc-num">{escape(format_error(p.max_rel_error))}</td><td>{_bar(p, report.rtol)}</td>'
+            f'<td class="gc-num">{escape(checked)}</td>'
+            f'<td><span class="{cls}">{escape(label)}</span>{marker}</td></tr>'
+        )
+    rows.append("</tbody></table>")
+    return "\n".join(rows)
+
+
+def _finding(f: Finding) -> str:
+    cls = "gc-finding gc-confirmed" if f.confidence == "confirmed" else "gc-finding"
+    head = f'<span class="gc-kind">{escape(f.kind)}</span>'
+    if f.params:
+        head += " · " + ", ".join(f"<code>{escape(p)}</code>" for p in f.params)
+    extra = [escape(f.confidence)] if f.confidence else []
+    if f.layer is not None:
+        extra.append(f"layer {escape(str(f.layer))}")
+    if extra:
+        head += f' <span class="gc-muted">({", ".join(extra)})</span>'
+    parts = [f'<div class="{cls}" data-kind="{escape(f.kind)}">', f"<div>{head}</div>", f"<div>{escape(f.message)}</div>"]
+    if f.evidence:
+        items = "".join(
+            f"<dt>{escape(str(k))}</dt><dd>{escape(_short(v))}</dd>" for k, v in f.evidence.items()
+        )
+        parts.append(f"<dl>{items}</dl>")
+    if f.fix:
+        parts.append(f'<div class="gc-fix"><b>fix:</b> {escape(f.fix)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """A compact text of one evidence value: floats to 4 significant digits, long things cut."""
+    if isinstance(value, (bool, np.bool_)):
+        text = str(bool(value))
+    elif isinstance(value, (float, np.floating)):
+        text = f"{float(value):.4g}"
+    elif isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=4, threshold=12, edgeitems=3, separator=", ")
+        text = " ".join(text.split())
+        text = f"{text} (shape {_shape(value.shape)})" if value.size > 12 else text
+    elif isinstance(value, (list, tuple)):
+        inner = ", ".join(_short(v, limit) for v in list(value)[:12])
+        more = ", …" if len(value) > 12 else ""
+        text = ("[" + inner + more + "]") if isinstance(value, list) else ("(" + inner + more + ")")
+    elif isinstance(value, dict):
+        text = "{" + ", ".join(f"{k}: {_short(v, limit)}" for k, v in value.items()) + "}"
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

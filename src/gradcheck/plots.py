@@ -1,0 +1,261 @@
+"""Plots of where a gradient goes wrong (needs ``pip install "gradcheck[plot]"``).
+
+- :func:`plot_errors`: the max relative error of each parameter in backprop order
+  (the loss end first), on a log scale, with the tolerance line. The first bar above
+  the line is where the error starts.
+- :func:`plot_heatmap`: one parameter's ``|analytic - numeric|``, ``analytic / numeric``
+  or relative error as an image, so a constant factor (one flat colour), a transpose
+  (a pattern mirrored across the diagonal) or a row / column pattern is visible.
+
+matplotlib is imported inside the functions, so ``import gradcheck`` never needs it.
+Plotting never computes anything but what it shows: every number is read off the report.
+
+Example:
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, gradcheck
+    >>> from gradcheck.plots import plot_errors
+    >>> W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> report = gradcheck.check({"W": W}, lambda: float((W ** 2).sum()), {"W": 2 * W.T}, diagnose=False)
+    >>> ax = plot_errors(report)
+    >>> ax.get_yscale(), len(ax.patches)
+    ('log', 1)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .layers import forward_order
+from .report import ParamResult, Report
+
+__all__ = ["plot_errors", "plot_heatmap", "HEATMAP_VALUES"]
+
+#: What :func:`plot_heatmap` can show.
+HEATMAP_VALUES = ("diff", "ratio", "rel_error")
+
+_OK, _BAD, _GRAY = "#2da44e", "#cf222e", "#8c959f"
+#: Bars of an error of exactly 0 are drawn at this height (a log axis has no 0).
+_FLOOR = 1e-17
+#: Elements whose numerical gradient is smaller than this are left out of a ratio.
+_RATIO_EPS = 1e-12
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            'gradcheck\'s plots need matplotlib: pip install "gradcheck[plot]"'
+        ) from exc
+    return plt
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    plt = _pyplot()
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", title: str | None = None) -> Any:
+    """Bar chart of each parameter's max relative error, log scale, with the tolerance line.
+
+    Args:
+        report: a :class:`~gradcheck.report.Report`.
+        ax: a matplotlib Axes to draw into (a new figure otherwise).
+        order: ``"backprop"`` (loss end first, the order the errors flow in) or ``"forward"``.
+        title: the axes title; by default the verdict and the first wrong parameter.
+
+    Returns:
+        The matplotlib Axes (one bar per parameter; red above the tolerance, green below,
+        gray when not checked; a hatched bar to the top for a gradient of the wrong shape
+        or with NaN / inf).
+
+    Example:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, gradcheck
+        >>> a, b = np.array([1.0]), np.array([2.0])
+        >>> r = gradcheck.check({"a": a, "b": b}, lambda: float(a[0] * b[0]), {"a": b.copy(), "b": 2 * a}, diagnose=False)
+        >>> ax = plot_errors(r)
+        >>> [t.get_text() for t in ax.get_xticklabels()]
+        ['b', 'a']
+    """
+    if order not in ("backprop", "forward"):
+        raise ValueError(f"order must be 'backprop' or 'forward', got {order!r}")
+    if not isinstance(report, Report):
+        raise TypeError(f"plot_errors needs a gradcheck Report, got {type(report).__name__}")
+    names = forward_order(p.name for p in report.params)
+    if order == "backprop":
+        names = names[::-1]
+    results = [report[n] for n in names]
+    ax = _axes(ax, (max(4.0, 0.55 * len(results) + 2.0), 3.4))
+
+    finite = [p.max_rel_error for p in results if math.isfinite(p.max_rel_error) and p.max_rel_error > 0]
+    top = max(finite + [report.rtol or 1e-6, 1.0]) * 30.0
+    bottom = min(finite + [report.rtol or 1e-6, 1e-12]) / 30.0
+    bottom = max(bottom, _FLOOR)
+    heights, colors, hatches = [], [], []
+    for p in results:
+        e = p.max_rel_error
+        if p.status == "not_checked" or e != e:
+            heights.append(bottom)
+            colors.append(_GRAY)
+            hatches.append("")
+        elif math.isinf(e):
+            heights.append(top)
+            colors.append(_BAD)
+            hatches.append("//")
+        else:
+            heights.append(max(e, bottom))
+            colors.append(_OK if p.ok else _BAD)
+            hatches.append("")
+    x = np.arange(len(results))
+    bars = ax.bar(x, heights, color=colors, edgecolor=colors, width=0.7, bottom=0)
+    for bar, hatch in zip(bars, hatches):
+        if hatch:
+            bar.set_hatch(hatch)
+            bar.set_facecolor("none")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom, top)
+    ax.set_xticks(x)
+    ax.set_xticklabels(names)
+    if report.rtol > 0:
+        ax.axhline(report.rtol, color="0.35", linestyle="--", linewidth=1.2, label=f"tolerance rtol = {report.rtol:g}")
+        ax.legend(loc="upper right", fontsize="small", frameon=False)
+    for xi, p in zip(x, results):
+        note = {"wrong_shape": "shape", "nonfinite": "NaN/inf", "not_checked": "n/a"}.get(p.status)
+        if note:
+            ax.annotate(note, (xi, bottom), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                        fontsize="x-small", rotation=90)
+    first = report.first_wrong
+    if first is not None:
+        i = names.index(first)
+        ax.get_xticklabels()[i].set_fontweight("bold")
+        ax.get_xticklabels()[i].set_color(_BAD)
+    where = "loss end first" if order == "backprop" else "input layer first"
+    ax.set_xlabel(f"parameter ({order} order, {where})")
+    ax.set_ylabel("max relative error")
+    if title is None:
+        title = "all gradients match" if report.ok else f"first wrong in backprop order: {first}"
+    ax.set_title(title)
+    return ax
+
+
+def plot_heatmap(report: Report, name: str, *, values: str = "diff", ax: Any = None, annotate: bool | None = None) -> Any:
+    """One parameter's gradient error as an image (rows and columns as in the parameter).
+
+    Args:
+        report: a :class:`~gradcheck.report.Report` (full or sampled; unevaluated elements are blank).
+        name: the parameter, e.g. ``"W2"``.
+        values: ``"diff"`` for ``|analytic - numeric|``, ``"ratio"`` for ``analytic / numeric``
+            (a constant factor is one flat colour; elements with a numerical gradient near 0 are
+            blank), ``"rel_error"`` for the per-element relative error.
+        ax: a matplotlib Axes to draw into (a new figure otherwise).
+        annotate: write each value in its cell (default: when the matrix has at most 64 elements).
+
+    Returns:
+        The matplotlib Axes, with one image and a colour bar.
+
+    Raises:
+        KeyError: no such parameter. ValueError: the analytic gradient has another shape than
+        the parameter, so there is nothing to compare element by element (the report's table
+        gives both shapes), or ``values`` is unknown.
+
+    Example:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, gradcheck
+        >>> W = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> r = gradcheck.check({"W": W}, lambda: float((W ** 2).sum()), {"W": 4 * W}, diagnose=False)
+        >>> ax = plot_heatmap(r, "W", values="ratio")
+        >>> ax.get_images()[0].get_array().mean().round(3)
+        np.float64(2.0)
+    """
+    if values not in HEATMAP_VALUES:
+        raise ValueError(f"values must be one of {HEATMAP_VALUES}, got {values!r}")
+    p = report[name]
+    grid, label = _heatmap_values(p, values)
+    plt_ax = _axes(ax, (min(9.0, 1.2 + 0.45 * grid.shape[1]) + 1.5, min(7.0, 1.0 + 0.45 * grid.shape[0])))
+    masked = np.ma.masked_invalid(grid)
+    import matplotlib as mpl  # present: _axes or the caller's ax needed it
+
+    cmap = mpl.colormaps["viridis"].with_extremes(bad="0.85")
+    kwargs: dict[str, Any] = {}
+    if masked.count():
+        finite = masked.compressed()
+        v = float(np.median(finite))
+        if float(np.ptp(finite)) <= 1e-6 * max(abs(v), 1e-300):
+            # one flat value (a constant factor): centre it instead of magnifying round-off
+            pad = abs(v) * 0.1 or 1.0
+            kwargs.update(vmin=v - pad, vmax=v + pad)
+        elif values == "ratio" and finite.size >= 8:
+            # a few huge ratios (numeric near 0) would wash the picture out: clip the colours, not the data
+            kwargs.update(vmin=float(np.percentile(finite, 2)), vmax=float(np.percentile(finite, 98)))
+    image = plt_ax.imshow(masked, cmap=cmap, aspect="auto", interpolation="nearest", **kwargs)
+    cbar = plt_ax.figure.colorbar(image, ax=plt_ax)
+    cbar.set_label(label)
+    rows, cols = grid.shape
+    if annotate is None:
+        annotate = grid.size <= 64
+    if annotate:
+        lo, hi = image.get_clim()
+        for (i, j), v in np.ndenumerate(grid):
+            if not np.isfinite(v):
+                continue
+            frac = 0.5 if hi == lo else (v - lo) / (hi - lo)
+            plt_ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize="x-small",
+                        color="black" if frac > 0.55 else "white")
+    plt_ax.set_xticks(np.arange(cols) if cols <= 20 else plt_ax.get_xticks()[1:-1])
+    plt_ax.set_yticks(np.arange(rows) if rows <= 20 else plt_ax.get_yticks()[1:-1])
+    shape_text = "(" + ", ".join(str(s) for s in p.shape) + ("," if len(p.shape) == 1 else "") + ")"
+    plt_ax.set_xlabel("column" if len(p.shape) >= 2 else "element")
+    plt_ax.set_ylabel("row" if len(p.shape) >= 2 else "")
+    plt_ax.set_title(f"{name} {shape_text}: {_title_of(p, values, masked)}")
+    return plt_ax
+
+
+def _as_grid(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    return a.reshape(a.shape[0], -1)
+
+
+def _heatmap_values(p: ParamResult, values: str) -> tuple[np.ndarray, str]:
+    if p.analytic is None or p.numeric is None:
+        raise ValueError(f"the report holds no gradients for {p.name!r} (status {p.status!r})")
+    a, n = np.asarray(p.analytic, dtype=np.float64), np.asarray(p.numeric, dtype=np.float64)
+    if a.shape != n.shape:
+        raise ValueError(
+            f"the analytic gradient of {p.name!r} has shape {a.shape} and the parameter {n.shape}: there is no "
+            f"element-by-element comparison to plot (a gradient that keeps the batch axis, e.g. a bias not "
+            f"summed over the batch, or a transposed gradient of a non-square matrix)"
+        )
+    if values == "diff":
+        return _as_grid(np.abs(a - n)), "|analytic - numeric|"
+    if values == "ratio":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(np.abs(n) > _RATIO_EPS, a / n, np.nan)
+        return _as_grid(ratio), "analytic / numeric"
+    rel = p.rel_error if p.rel_error is not None else np.full(n.shape, np.nan)
+    return _as_grid(rel), "relative error"
+
+
+def _title_of(p: ParamResult, values: str, masked: Any) -> str:
+    if values == "ratio" and masked.count():
+        med = float(np.ma.median(masked))
+        spread = float(np.ma.ptp(masked))
+        if spread <= 1e-6 * max(abs(med), 1.0):
+            return f"analytic / numeric = {med:.4g} everywhere"
+        return f"analytic / numeric, median {med:.3g}"
+    if values == "diff":
+        return "|analytic - numeric|"
+    return "relative error per element"

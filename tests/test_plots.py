@@ -1,0 +1,132 @@
+"""The plots, drawn with the Agg backend (no display): axes, scales, bars, lines, images."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from gradcheck import check  # noqa: E402
+from gradcheck.plots import plot_errors, plot_heatmap  # noqa: E402
+from tests.core_nets import TwoLayerNet  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _report(mistake=None, m=5, n_in=3, n_hidden=4):
+    net = TwoLayerNet(n_in, n_hidden, m, mistake=mistake)
+    return check(net.params, net.loss, net.grads, diagnose=False)
+
+
+def _labels(ax):
+    return [t.get_text() for t in ax.get_xticklabels()]
+
+
+def test_backend_draws_without_a_display():
+    assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_error_plot_axes_bars_and_tolerance_line():
+    report = _report("sigmoid_at_z")
+    ax = plot_errors(report)
+    assert ax.get_yscale() == "log"
+    assert ax.get_ylabel() == "max relative error"
+    assert "backprop order" in ax.get_xlabel()
+    assert len(ax.patches) == 4
+    assert _labels(ax) == ["b2", "W2", "b1", "W1"]
+    tol = [ln for ln in ax.get_lines() if np.allclose(ln.get_ydata(), report.rtol)]
+    assert len(tol) == 1 and tol[0].get_linestyle() == "--"
+    heights = {name: bar.get_height() for name, bar in zip(_labels(ax), ax.patches)}
+    for p in report.params:
+        assert (heights[p.name] > report.rtol) == (not p.ok), p.name
+    assert ax.get_title() == "first wrong in backprop order: b1"
+    red = matplotlib.colors.to_rgba("#cf222e")
+    assert [bar.get_facecolor() == red for bar in ax.patches] == [False, False, True, True]
+
+
+def test_error_plot_forward_order_and_given_axes():
+    fig, ax = plt.subplots()
+    out = plot_errors(_report(), ax=ax, order="forward")
+    assert out is ax and fig.axes[0] is ax
+    assert _labels(ax) == ["W1", "b1", "W2", "b2"]
+    assert ax.get_title() == "all gradients match"
+    assert all(bar.get_height() < 1e-5 for bar in ax.patches)
+
+
+def test_wrong_shape_bar_reaches_the_top_hatched():
+    ax = plot_errors(_report("bias_not_summed", m=6))
+    bars = dict(zip(_labels(ax), ax.patches))
+    assert bars["b1"].get_hatch() == "//"
+    assert bars["b1"].get_height() == pytest.approx(ax.get_ylim()[1])
+    assert bars["W1"].get_hatch() is None
+    assert "shape" in [t.get_text() for t in ax.texts]
+
+
+def test_error_plot_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="order"):
+        plot_errors(_report(), order="sideways")
+    with pytest.raises(TypeError, match="Report"):
+        plot_errors({"W1": 1.0})
+
+
+def test_ratio_heatmap_shows_the_batch_size_as_one_flat_colour():
+    report = _report("missing_mean", m=5)
+    ax = plot_heatmap(report, "W1", values="ratio")
+    image = ax.get_images()[0].get_array()
+    assert image.shape == (4, 3)
+    np.testing.assert_allclose(image, 5.0, rtol=1e-5)
+    assert "= 5 everywhere" in ax.get_title()
+    assert ax.get_xlabel() == "column" and ax.get_ylabel() == "row"
+    assert len(ax.figure.axes) == 2  # the image and its colour bar
+    assert ax.figure.axes[1].get_ylabel() == "analytic / numeric"
+    assert len(ax.texts) == 12  # small matrix: every cell annotated
+
+
+def test_diff_heatmap_of_a_transposed_square_gradient_is_symmetric_with_a_zero_diagonal():
+    report = _report("transposed", n_in=4, n_hidden=4)
+    ax = plot_heatmap(report, "W1")
+    diff = np.asarray(ax.get_images()[0].get_array())
+    np.testing.assert_allclose(diff, diff.T, atol=1e-9)
+    assert np.all(np.diag(diff) < 1e-8) and diff.max() > 1e-4
+    assert ax.figure.axes[1].get_ylabel() == "|analytic - numeric|"
+
+
+def test_heatmap_of_a_bias_vector_and_of_relative_errors():
+    report = _report("sigmoid_at_z")
+    ax = plot_heatmap(report, "b1", values="rel_error", annotate=False)
+    image = ax.get_images()[0].get_array()
+    assert image.shape == (4, 1) and not ax.texts
+    np.testing.assert_allclose(np.asarray(image).ravel(), report["b1"].rel_error.ravel())
+
+
+def test_heatmap_refuses_what_cannot_be_compared():
+    report = _report("bias_not_summed", m=6)
+    with pytest.raises(ValueError, match=r"shape \(4, 6\)"):
+        plot_heatmap(report, "b1")
+    with pytest.raises(ValueError, match="values"):
+        plot_heatmap(report, "W1", values="log")
+    with pytest.raises(KeyError, match="W9"):
+        plot_heatmap(report, "W9")
+
+
+def test_missing_matplotlib_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r'pip install "gradcheck\[plot\]"'):
+        plot_errors(_report())
+
+
+def test_importing_gradcheck_does_not_import_matplotlib():
+    import subprocess
+
+    code = "import sys, gradcheck, gradcheck.plots, gradcheck.html; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
