@@ -1,9 +1,572 @@
-"""Diagnosis (placeholder until the diagnosis lands)."""
+"""Diagnosis: where a wrong gradient first goes wrong, and what kind of mistake it is.
+
+:func:`diagnose` runs after the numeric comparison (``gradcheck.check`` calls it) and
+fills ``report.findings`` and ``report.localization``. It works in three steps:
+
+1. **Localization** -- the first wrong parameter in backprop order, and what the pattern
+   of right and wrong parameters says about where the mistake sits.
+2. **Semantic naming** -- when the net is a standard dense net (given as a hint, or
+   inferred from the parameter shapes, the data and the loss, see :mod:`gradcheck.infer`),
+   the gradient is recomputed under every catalogued mistake at every layer
+   (:mod:`gradcheck.mistakes`); the one that reproduces the user's analytic gradient of
+   every parameter is named with confidence ``"confirmed"``.
+3. **Generic signatures** -- otherwise, per parameter (:mod:`gradcheck.signatures`): a
+   constant ratio (m, 1/m, -1, other), a transpose, a bias gradient with an extra batch
+   axis, zeros, NaN; confidence ``"likely"``. What fits nothing is ``unknown``.
+
+The architecture hint is a dict; every key is optional and narrows the search::
+
+    hint = {
+        "layout": "cols",                   # "cols": X is (n_in, m), W (n_out, n_in), b (n_out, 1)
+                                            # "rows": X is (m, n_in), W (n_in, n_out), b (n_out,)
+        "activations": ["sigmoid", "sigmoid", "sigmoid"],   # one per layer (or one name for the hidden layers)
+        "loss": "bce",                      # "bce", "mse" or "softmax_ce"
+        "l2": 0.0,                          # penalty l2 / 2 * sum(W ** 2) (fitted from the loss when absent)
+        "reduction": "mean",                # "mean" or "sum" over the batch (fitted when absent)
+        "batch_size": 8,                    # the number of examples, when no data are given
+        "layers": [("W1", "b1"), ("W2", "b2")],  # pairing of weights and biases (inferred when absent)
+    }
+
+The data ``(X, y)`` are needed for semantic naming (``check(..., data=(X, y))``);
+``gradcheck.nn.MLP.hint`` is a complete hint.
+
+Example:
+    >>> import numpy as np, gradcheck
+    >>> from gradcheck.nn import MLP
+    >>> net = MLP([2, 3, 1], activations="sigmoid", loss="bce", layout="cols")
+    >>> X, y = net.random_data(8)
+    >>> g = lambda: {k: 8 * v for k, v in net.gradients(X, y).items()}   # summed, not averaged
+    >>> report = gradcheck.check(net.params, lambda: net.loss(X, y), g, data=(X, y))
+    >>> report.kinds()
+    ['missing_batch_mean']
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 
-def diagnose(report: Any, problem: Any) -> None:
+from .bugs import fix_for
+from .infer import Arch, batch_size, infer_arch, structure
+from .layers import forward_order, layer_number
+from .mistakes import Mistake, backward, mistakes
+from .problem import protected
+from .report import Finding, Report
+from .signatures import FIT_RTOL, fit_ratio, name_factor, shape_relation
+
+__all__ = ["diagnose", "localize"]
+
+
+def diagnose(report: Report, problem: Any) -> None:
+    """Append findings to ``report.findings`` and set ``report.localization``. Never raises."""
+    try:
+        _diagnose(report, problem)
+    except Exception as exc:  # noqa: BLE001 - a failing diagnosis must not fail the check
+        wrong = list(report.wrong)
+        if wrong and not any(f.kind != "gradient_accumulates" for f in report.findings):
+            report.findings.append(
+                Finding(
+                    kind="unknown",
+                    params=wrong,
+                    message=f"the gradients of {_names(wrong)} are wrong; the diagnosis itself failed "
+                    f"({type(exc).__name__}: {exc})",
+                    fix=fix_for("unknown"),
+                    confidence="likely",
+                )
+            )
+
+
+# -- the steps -------------------------------------------------------------------
+
+
+def _diagnose(report: Report, problem: Any) -> None:
+    wrong = list(report.wrong)
+    if not wrong:
+        return
+    params: Mapping[str, np.ndarray] = problem.params
+    hint = problem.hint if isinstance(problem.hint, Mapping) else None
+    data = problem.data
+    groups = _groups(report, params, hint)
+    layer_of = {n: i + 1 for i, g in enumerate(groups) for n in g}
+    report.localization = localize(report, groups)
+    batch = batch_size(data, params, hint)
+    findings: list[Finding] = []
+
+    # 1. shapes and non-finite values, per parameter
+    eff: dict[str, np.ndarray | None] = {}
+    for r in report.params:
+        g = r.analytic
+        if g is None:
+            eff[r.name] = None
+            continue
+        g = np.asarray(g, dtype=np.float64)
+        if g.shape != tuple(r.shape):
+            kind, repaired = shape_relation(g, r.shape, batch=batch)
+            eff[r.name] = repaired
+            findings.append(_shape_finding(r, g, kind, repaired, batch, layer_of))
+            continue
+        if not np.all(np.isfinite(g)):
+            bad = int((~np.isfinite(g)).sum())
+            findings.append(
+                Finding(
+                    kind="numerically_unstable",
+                    params=[r.name],
+                    message=f"the analytic gradient of {r.name} holds {bad} NaN/inf value(s) of {g.size} while the "
+                    f"loss is finite ({report.loss_value:.6g})",
+                    fix=fix_for("numerically_unstable"),
+                    evidence={"n_nonfinite": bad},
+                    layer=layer_of.get(r.name),
+                    confidence="confirmed",
+                )
+            )
+            eff[r.name] = None
+            continue
+        eff[r.name] = g
+
+    # 2. semantic naming on a standard net
+    explained: set[str] = set()
+    arch, semantic = None, None
+    if data is not None or (hint and hint.get("activations")):
+        arch = _arch(report, problem, hint)
+        if arch is not None:
+            semantic = _semantic(report, problem, arch, eff, batch, layer_of)
+    if semantic is not None:
+        sem_findings, explained = semantic
+        findings.extend(sem_findings)
+
+    # 3. generic signatures for what is left
+    shaped = {f.params[0] for f in findings if f.kind in ("bias_not_summed", "transposed", "wrong_shape")}
+    unstable = {f.params[0] for f in findings if f.kind == "numerically_unstable"}
+    left = [n for n in wrong if n not in explained and n not in unstable]
+    findings.extend(_generic(report, eff, left, shaped, batch, layer_of, arch, data is not None))
+    report.findings.extend(_ordered(findings, report))
+
+
+def _arch(report: Report, problem: Any, hint: Mapping[str, Any] | None) -> Arch | None:
+    params = problem.params
+    low = any(np.finfo(p.dtype).bits < 64 for p in params.values())
+    from . import infer as _infer
+
+    old = _infer.LOSS_RTOL
+    try:
+        if low:
+            _infer.LOSS_RTOL = 1e-4
+        with protected(params):
+            return infer_arch(params, problem.loss, problem.data, hint=hint, seed=report.seed or 0)
+    finally:
+        _infer.LOSS_RTOL = old
+
+
+def _semantic(
+    report: Report,
+    problem: Any,
+    arch: Arch,
+    eff: dict[str, np.ndarray | None],
+    batch: int | None,
+    layer_of: dict[str, int],
+) -> tuple[list[Finding], set[str]] | None:
+    params = problem.params
+    X, y = problem.data
+    Xr = arch.x_rows(X)
+    Ws = arch.weights(params)
+    Y = arch.y_rows(y, Xr.shape[0], Ws[-1].shape[1])
+    m = Xr.shape[0]
+    names = [n for pair in arch.layers for n in pair if n is not None]
+    low = any(np.finfo(params[n].dtype).bits < 64 for n in names)
+    tol = 1e-4 if low else 1e-6
+
+    def as_dict(grads: list[tuple[np.ndarray, np.ndarray | None]]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for (w, b), (dW, db) in zip(arch.layers, grads):
+            out[w] = dW
+            if b is not None and db is not None:
+                out[b] = db
+        return out
+
+    ref = as_dict(backward(arch, params, Xr, Y))
+    user = {}
+    for n in names:
+        g = eff.get(n)
+        if g is None:
+            continue
+        u = arch.to_rows(n, g)
+        if u.shape == ref[n].shape:
+            user[n] = u
+    if not user:
+        return None
+    keys = [n for n in names if n in user]
+    u_vec = np.concatenate([user[n].ravel() for n in keys])
+
+    def fit(cand: dict[str, np.ndarray]) -> tuple[float, float]:
+        g_vec = np.concatenate([cand[n].ravel() for n in keys])
+        if not np.all(np.isfinite(g_vec)):
+            return float("nan"), float("inf")
+        return fit_ratio(u_vec, g_vec)
+
+    how = arch.describe()
+    c0, r0 = fit(ref)
+    if r0 <= tol:
+        if abs(c0 - 1.0) <= 1e-6:
+            return [], set(keys)
+        return [_factor_finding(c0, keys, m, layer_of, how, confirmed=True)], set(keys)
+
+    for mk in mistakes(arch, params):
+        cand = as_dict(backward(arch, params, Xr, Y, mk))
+        c, r = fit(cand)
+        if r > tol or not np.isfinite(c):
+            continue
+        affected = [n for n in keys if _differs(cand[n], ref[n], tol)]
+        if not affected:
+            continue
+        out = [_mistake_finding(mk, affected, layer_of, how, arch)]
+        if abs(c - 1.0) > 1e-6:
+            out.append(_factor_finding(c, keys, m, layer_of, how, confirmed=True))
+        return out, set(keys)
+
+    reg = _regularization(arch, params, Xr, Y, user, keys, tol, layer_of, how, as_dict)
+    if reg is not None:
+        return reg, set(keys)
     return None
+
+
+def _regularization(arch, params, Xr, Y, user, keys, tol, layer_of, how, as_dict):
+    """Findings when the gradient differs from the true one by c * W (or c * b) per parameter."""
+    g0 = as_dict(backward(arch, params, Xr, Y, l2=False))
+    lam = arch.l2
+    found: list[tuple[str, float]] = []
+    for n in keys:
+        e = user[n] - g0[n]
+        p = np.asarray(params[n], dtype=np.float64)
+        p = arch.to_rows(n, p)
+        is_weight = any(n == w for w, _ in arch.layers)
+        expected = lam if is_weight else 0.0
+        if np.linalg.norm(e - expected * p) <= tol * max(np.linalg.norm(user[n]), 1e-300):
+            continue
+        if p.size < 2:
+            return None
+        r = float((e * p).sum() / max((p * p).sum(), 1e-300))
+        if np.linalg.norm(e - r * p) > tol * max(np.linalg.norm(user[n]), 1e-300):
+            return None
+        found.append((n, r))
+    if not found:
+        return None
+    out = []
+    missing = [n for n, r in found if lam > 0 and abs(r) <= 1e-6 * lam]
+    if missing:
+        out.append(
+            Finding(
+                kind="regularization_missing",
+                params=forward_order(missing),
+                message=f"the loss has an L2 penalty {lam:.4g}/2 * sum(W^2) but the gradient of {_names(missing)} lacks "
+                f"its term {lam:.4g} * W: recomputing without it reproduces your gradient exactly ({how})",
+                fix=fix_for("regularization_missing"),
+                evidence={"l2": lam},
+                layer=max(layer_of.get(n, 0) for n in missing) or None,
+                confidence="confirmed",
+            )
+        )
+    for n, r in found:
+        if n in missing:
+            continue
+        is_weight = any(n == w for w, _ in arch.layers)
+        if not is_weight:
+            what = f"the gradient of the bias {n} has an L2 term {r:.4g} * {n}; the penalty belongs to the weights only"
+        elif lam == 0:
+            what = f"the gradient of {n} has an L2 term {r:.4g} * {n}, but the loss has no penalty"
+        else:
+            what = (f"the gradient of {n} has an L2 term {r:.4g} * {n}, but the loss's penalty "
+                    f"{lam:.4g}/2 * sum(W^2) gives {lam:.4g} * {n} (factor {r / lam:.4g})")
+        out.append(
+            Finding(
+                kind="regularization_wrong",
+                params=[n],
+                message=f"{what}: recomputing with that term reproduces your gradient exactly ({how})",
+                fix=fix_for("regularization_wrong"),
+                evidence={"l2": lam, "term": r},
+                layer=layer_of.get(n),
+                confidence="confirmed",
+            )
+        )
+    return out
+
+
+def _generic(
+    report: Report,
+    eff: dict[str, np.ndarray | None],
+    left: list[str],
+    shaped: set[str],
+    batch: int | None,
+    layer_of: dict[str, int],
+    arch: Arch | None,
+    has_data: bool,
+) -> list[Finding]:
+    by_kind: dict[tuple[str, float], list[tuple[str, float, float]]] = {}
+    transposed: list[tuple[str, float]] = []
+    zeros: list[str] = []
+    unknown: list[str] = []
+    for name in left:
+        r = report[name]
+        g = eff.get(name)
+        if g is None or r.numeric is None:
+            if name not in shaped:
+                unknown.append(name)
+            continue
+        n = np.asarray(r.numeric, dtype=np.float64)
+        finite_n = n[np.isfinite(n)]
+        if np.all(g == 0) and finite_n.size and np.any(finite_n != 0):
+            zeros.append(name)
+            continue
+        c, res = fit_ratio(g, n)
+        if res <= FIT_RTOL and np.isfinite(c):
+            if abs(c - 1.0) <= 1e-3:
+                if name not in shaped:
+                    unknown.append(name)  # matches in the ratio sense, yet flagged: odd elements
+                continue
+            kind = name_factor(c, batch=batch)
+            by_kind.setdefault((kind, _round_factor(c)), []).append((name, c, res))
+            continue
+        if g.ndim == 2 and g.shape[0] == g.shape[1] and g.shape[0] > 1:
+            ct, rt = fit_ratio(g.T, n)
+            if rt <= FIT_RTOL and np.isfinite(ct):
+                transposed.append((name, ct))
+                continue
+        if name not in shaped:
+            unknown.append(name)
+    out: list[Finding] = []
+    for (kind, _), items in by_kind.items():
+        names = forward_order([i[0] for i in items])
+        c = float(np.median([i[1] for i in items]))
+        res = max(i[2] for i in items)
+        out.append(_factor_finding(c, names, batch, layer_of, None, confirmed=False, residual=res))
+    for name, c in transposed:
+        extra = "" if abs(c - 1) < 1e-3 else f" (and scaled by {c:.4g})"
+        out.append(
+            Finding(
+                kind="transposed",
+                params=[name],
+                message=f"the analytic gradient of {name} equals the transpose of the numerical one{extra}; "
+                f"{name} is square, so the shapes hid it",
+                fix=fix_for("transposed"),
+                evidence={"factor": c},
+                layer=layer_of.get(name),
+                confidence="likely",
+            )
+        )
+    if zeros:
+        out.append(
+            Finding(
+                kind="zero_gradient",
+                params=forward_order(zeros),
+                message=f"the analytic gradient of {_names(zeros)} is zero everywhere, but the loss does change with "
+                f"{'it' if len(zeros) == 1 else 'them'}",
+                fix=fix_for("zero_gradient"),
+                layer=max(layer_of.get(n, 0) for n in zeros) or None,
+                confidence="likely",
+            )
+        )
+    if unknown:
+        names = forward_order(unknown)
+        why = ""
+        if arch is None and not has_data:
+            why = " Pass data=(X, y) (and a hint for an unusual net) so the mistake can be named by recomputation."
+        elif arch is None:
+            why = " The net was not recognized as a standard dense net, so no mistake could be recomputed."
+        else:
+            why = f" No catalogued mistake reproduces it on {arch.describe()}."
+        out.append(
+            Finding(
+                kind="unknown",
+                params=names,
+                message=f"the gradients of {_names(names)} are wrong with no constant ratio, transpose or shape "
+                f"pattern.{why}",
+                fix=fix_for("unknown"),
+                layer=max(layer_of.get(n, 0) for n in names) or None,
+                confidence="likely",
+            )
+        )
+    return out
+
+
+# -- findings ------------------------------------------------------------------------
+
+
+def _factor_finding(
+    c: float,
+    names: list[str],
+    batch: int | None,
+    layer_of: dict[str, int],
+    how: str | None,
+    *,
+    confirmed: bool,
+    residual: float | None = None,
+) -> Finding:
+    kind = name_factor(c, batch=batch)
+    where = "every element" + (f" of {_names(names)}" if names else "")
+    msg = f"analytic / numeric = {c:.4g} on {where}"
+    if residual is not None:
+        msg += f" (residual {residual:.1e})"
+    fix = fix_for(kind)
+    if kind == "missing_batch_mean":
+        msg += f"; the batch has {batch} examples"
+    elif kind == "extra_batch_mean":
+        msg += f" = 1/{batch}; the batch has {batch} examples"
+    elif kind == "constant_factor":
+        if batch is None and c > 1.5 and abs(c - round(c)) < 1e-3:
+            msg += (f"; {round(c)} may be the batch size (pass data=(X, y) to confirm it: a factor equal to the "
+                    f"batch size is a missing 1/m)")
+        if abs(abs(c) - 2) < 2e-3 or abs(abs(c) - 0.5) < 1e-3:
+            msg += "; a factor of 2 usually comes from the square in an MSE loss and a 0.5 in front of it on one side only"
+        if c < 0:
+            msg += "; the sign is flipped as well"
+        fix = f"{fix} Here the gradient must be divided by {c:.4g}."
+    if how:
+        msg += f"; recomputing the gradient of {how} scaled by {c:.4g} reproduces yours"
+    top = max((layer_of.get(n, 0) for n in names), default=0) or None
+    return Finding(kind=kind, params=list(names), message=msg, fix=fix,
+                   evidence={"factor": c, "batch_size": batch}, layer=top,
+                   confidence="confirmed" if confirmed else "likely")
+
+
+def _mistake_finding(mk: Mistake, affected: list[str], layer_of: dict[str, int], how: str, arch: Arch) -> Finding:
+    names = forward_order(affected)
+    layer_names = [n for n in arch.layers[mk.layer - 1] if n is not None] if 1 <= mk.layer <= len(arch.layers) else []
+    first = [n for n in names if n in layer_names] or names[-1:]
+    msg = (f"{mk.detail}. Recomputing the gradient with this mistake reproduces your gradients of every parameter "
+           f"(the first one it reaches is {first[-1]}); the net is {how}")
+    return Finding(kind=mk.kind, params=names, message=msg, fix=fix_for(mk.kind),
+                   evidence={"mistake": mk.detail, "layers": list(mk.layers), "architecture": arch.describe(),
+                             "architecture_given": arch.given},
+                   layer=mk.layer, confidence="confirmed")
+
+
+def _shape_finding(r: Any, g: np.ndarray, kind: str, repaired: np.ndarray | None, batch: int | None,
+                   layer_of: dict[str, int]) -> Finding:
+    name = r.name
+    n = r.numeric
+    evidence: dict[str, Any] = {"grad_shape": list(g.shape), "param_shape": list(r.shape)}
+    detail = ""
+    confidence = "likely"
+    if repaired is not None and n is not None:
+        c, res = fit_ratio(repaired, n)
+        evidence.update(factor=c, residual=res)
+        if res <= FIT_RTOL:
+            confidence = "confirmed"
+            if abs(c - 1) <= 1e-3:
+                detail = "; once reshaped that way it matches the numerical gradient"
+            else:
+                detail = f"; once reshaped that way it is {c:.4g} x the numerical gradient"
+    if kind == "bias_not_summed":
+        axis_len = [d for d in g.shape if d not in r.shape] or list(g.shape)
+        msg = (f"the gradient of the bias {name} has shape {g.shape} for a parameter of shape {tuple(r.shape)}: "
+               f"it keeps one delta per example (axis of length {axis_len[0]}) instead of summing them over "
+               f"the batch{detail}")
+        if batch is not None:
+            msg += f"; the batch has {batch} examples"
+        kind_out = kind
+    elif kind == "transposed":
+        msg = f"the gradient of {name} has shape {g.shape}, the transpose of the parameter's {tuple(r.shape)}{detail}"
+        kind_out = kind
+    elif kind == "reshaped":
+        msg = (f"the gradient of {name} has shape {g.shape} for a parameter of shape {tuple(r.shape)} (the same number "
+               f"of elements, so an update W -= lr * dW broadcasts or fails){detail}")
+        kind_out = "wrong_shape"
+    else:
+        msg = f"the gradient of {name} has shape {g.shape}, but the parameter has shape {tuple(r.shape)}"
+        kind_out = "wrong_shape"
+    return Finding(kind=kind_out, params=[name], message=msg, fix=fix_for(kind_out), evidence=evidence,
+                   layer=layer_of.get(name), confidence=confidence)
+
+
+def _ordered(findings: list[Finding], report: Report) -> list[Finding]:
+    """Findings nearest the loss first (the first wrong parameter's finding leads)."""
+    order = {n: i for i, n in enumerate(reversed(forward_order(p.name for p in report.params)))}
+
+    def key(f: Finding) -> tuple[int, int]:
+        first = min((order.get(n, 10**6) for n in f.params), default=10**6)
+        return (first, 0 if f.confidence == "confirmed" else 1)
+
+    return sorted(findings, key=key)
+
+
+# -- localization ----------------------------------------------------------------------
+
+
+def _groups(report: Report, params: Mapping[str, np.ndarray], hint: Mapping[str, Any] | None) -> list[list[str]]:
+    """Parameters grouped into layers, forward order."""
+    names = [p.name for p in report.params]
+    layers = None
+    if hint and hint.get("layers"):
+        layers = [tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in hint["layers"]]
+    if layers is None:
+        try:
+            layers = structure(params)
+        except Exception:  # noqa: BLE001 - odd shapes: fall back to names
+            layers = None
+    if layers:
+        groups = [[n for n in layer if n is not None and n in names] for layer in layers]
+        seen = {n for g in groups for n in g}
+        if seen == set(names):
+            return [g for g in groups if g]
+    numbers = [layer_number(n) for n in names]
+    if all(x is not None for x in numbers):
+        by: dict[int, list[str]] = {}
+        for x, n in zip(numbers, names):
+            by.setdefault(x, []).append(n)  # type: ignore[arg-type]
+        return [by[k] for k in sorted(by)]
+    return [[n] for n in names]
+
+
+def localize(report: Report, groups: list[list[str]]) -> str:
+    """The sentence that says where the mistake sits, from the pattern of right and wrong parameters."""
+    wrong = set(report.wrong)
+    if not wrong:
+        return ""
+    top = len(groups) - 1
+    gi = max(i for i, g in enumerate(groups) if any(n in wrong for n in g))
+    here = [n for n in groups[gi] if n in wrong]
+    below = [n for g in groups[:gi] for n in g]
+    below_wrong = [n for n in below if n in wrong]
+    below_right = [n for n in below if n not in wrong]
+    first = report.first_wrong or here[-1]
+    label = _layer_label(groups, gi)
+    if below_right and not below_wrong:
+        return (f"only {_names(here)} {'is' if len(here) == 1 else 'are'} wrong; the parameters below "
+                f"({_names(below_right)}) are right, so the delta is carried down correctly: the mistake is in the "
+                f"own gradient of {_names(here)} (the product with the layer's input, or the sum over the batch)")
+    if gi == top and len(groups) > 1 or (gi == top and len(groups) == 1):
+        msg = (f"the gradient is wrong from the output layer ({label}) down, starting at {first}: the mistake is in "
+               f"the output delta (the derivative of the loss and of the output activation) or in the output "
+               f"layer's own gradient")
+    else:
+        above = _layer_label(groups, gi + 1)
+        msg = (f"gradients are right down to {above} and wrong from {first} down: the mistake is in the step that "
+               f"carries the gradient from layer {gi + 2} into layer {gi + 1} ({', '.join(groups[gi])}), or in "
+               f"layer {gi + 1}'s own gradient")
+    if below_right and below_wrong:
+        msg += f"; further down {_names(below_right)} {'is' if len(below_right) == 1 else 'are'} right again"
+    return msg
+
+
+def _layer_label(groups: list[list[str]], i: int) -> str:
+    return f"layer {i + 1} ({', '.join(groups[i])})"
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _differs(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
+    scale = max(float(np.linalg.norm(b)), float(np.linalg.norm(a)), 1e-300)
+    return float(np.linalg.norm(a - b)) > 10 * tol * scale
+
+
+def _round_factor(c: float) -> float:
+    return float(f"{c:.3g}")
+
+
+def _names(names: list[str]) -> str:
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]

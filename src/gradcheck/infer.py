@@ -1,0 +1,407 @@
+"""Recognize a standard dense net behind a user's parameters, loss and data.
+
+:func:`structure` pairs the parameters into layers (a weight matrix and its bias).
+:func:`infer_arch` then looks for the standard MLP -- layout, activation of every layer,
+loss -- whose loss equals the user's loss at the current parameters and at a few
+nearby points; the data term's scale (mean or sum over the batch, ``0.5`` or not) and
+an L2 strength are fitted on the way. An architecture hint (a dict, see
+:mod:`gradcheck.diagnose`) narrows the search or replaces it.
+
+Everything works in the "rows" form internally: ``X`` (m, n_in), ``W`` (n_in, n_out),
+``b`` (n_out,); :class:`Arch` converts the user's arrays to it and back.
+
+Example:
+    >>> from gradcheck.nn import MLP
+    >>> net = MLP([3, 4, 1], activations="tanh", loss="bce", layout="cols")
+    >>> X, y = net.random_data(5)
+    >>> arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    >>> arch.layout, arch.activations, arch.loss
+    ('cols', ['tanh', 'sigmoid'], 'bce')
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .layers import forward_order, layer_number
+from .nn import ACTIVATIONS, LAYOUTS, LOSSES, activate
+from .problem import protected
+
+__all__ = ["Arch", "batch_size", "infer_arch", "structure"]
+
+HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+#: (loss, output activation) pairs tried by the inference, most common first.
+OUTPUTS = (("bce", "sigmoid"), ("softmax_ce", "softmax"), ("mse", "identity"), ("mse", "sigmoid"),
+           ("mse", "tanh"), ("mse", "softmax"), ("mse", "relu"))
+#: The largest number of hidden-activation combinations tried before only uniform ones are.
+MAX_COMBOS = 256
+LOSS_RTOL = 1e-6
+
+
+def _is_vector_like(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 1 or (len(shape) == 2 and 1 in shape)
+
+
+def structure(params: Mapping[str, np.ndarray]) -> list[tuple[str, str | None]] | None:
+    """Pair the parameters into dense layers ``[(W name, b name or None), ...]`` in forward order.
+
+    Returns None when the parameters do not look like a stack of dense layers.
+
+    >>> import numpy as np
+    >>> structure({"W1": np.ones((2, 3)), "b1": np.ones(3), "W2": np.ones((3, 1)), "b2": np.ones(1)})
+    [('W1', 'b1'), ('W2', 'b2')]
+    """
+    names = forward_order(list(params))
+    shapes = {n: tuple(np.shape(params[n])) for n in names}
+    if any(len(s) not in (1, 2) for s in shapes.values()):
+        return None
+    numbers = [layer_number(n) for n in names]
+    layers: list[tuple[str, str | None]] = []
+    if all(n is not None for n in numbers):
+        groups: dict[int, list[str]] = {}
+        for num, name in zip(numbers, names):
+            groups.setdefault(num, []).append(name)  # type: ignore[arg-type]
+        for num in sorted(groups):
+            group = groups[num]
+            if len(group) == 1:
+                if len(shapes[group[0]]) != 2:
+                    return None
+                layers.append((group[0], None))
+            elif len(group) == 2:
+                a, b = group
+                w, bias = _pick_weight(a, b, shapes)
+                if w is None:
+                    return None
+                layers.append((w, bias))
+            else:
+                return None
+        return layers
+    i = 0
+    while i < len(names):
+        w = names[i]
+        if len(shapes[w]) != 2:
+            return None
+        nxt = names[i + 1] if i + 1 < len(names) else None
+        if nxt is not None and _is_vector_like(shapes[nxt]) and int(np.prod(shapes[nxt])) in shapes[w]:
+            after = names[i + 2] if i + 2 < len(names) else None
+            if after is None or len(shapes[after]) == 2:
+                layers.append((w, nxt))
+                i += 2
+                continue
+        layers.append((w, None))
+        i += 1
+    return layers
+
+
+def _pick_weight(a: str, b: str, shapes: dict[str, tuple[int, ...]]) -> tuple[str | None, str | None]:
+    sa, sb = shapes[a], shapes[b]
+    la, lb = a.lower(), b.lower()
+    if la.startswith(("b", "bias")) or "bias" in la:
+        a, b, sa, sb = b, a, sb, sa
+    elif not (lb.startswith("b") or "bias" in lb) and _is_vector_like(sa) and not _is_vector_like(sb):
+        a, b, sa, sb = b, a, sb, sa
+    if len(sa) != 2 or not _is_vector_like(sb) or int(np.prod(sb)) not in sa:
+        return None, None
+    return a, b
+
+
+@dataclass
+class Arch:
+    """A standard dense net: how to read the user's arrays and what the loss is.
+
+    ``scale`` multiplies the data term of :class:`gradcheck.nn.MLP`'s loss (1: mean over the
+    batch; m: sum over the batch; 2: no 0.5 in an MSE), ``l2`` is the strength of a penalty
+    ``l2 / 2 * sum(W ** 2)``. ``given`` says whether it came from a hint.
+    """
+
+    layers: list[tuple[str, str | None]]
+    layout: str
+    activations: list[str]
+    loss: str
+    scale: float = 1.0
+    l2: float = 0.0
+    given: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    # -- conversions to and from the rows form ---------------------------------
+    def weights(self, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        out = []
+        for w, _ in self.layers:
+            W = np.asarray(params[w], dtype=np.float64)
+            out.append(W.T if self.layout == "cols" else W)
+        return out
+
+    def biases(self, params: Mapping[str, np.ndarray]) -> list[np.ndarray | None]:
+        return [None if b is None else np.asarray(params[b], dtype=np.float64).reshape(-1) for _, b in self.layers]
+
+    def to_rows(self, name: str, g: np.ndarray) -> np.ndarray:
+        """A user's gradient of parameter ``name`` in rows form."""
+        if any(name == b for _, b in self.layers):
+            return np.asarray(g, dtype=np.float64).reshape(-1)
+        g = np.asarray(g, dtype=np.float64)
+        return g.T if self.layout == "cols" else g
+
+    def x_rows(self, X: Any) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1:
+            X = X.reshape(1, -1) if self.layout == "rows" else X.reshape(-1, 1)
+        return X.T if self.layout == "cols" else X
+
+    def y_rows(self, y: Any, m: int, k: int) -> np.ndarray:
+        y = np.asarray(y)
+        if self.loss == "softmax_ce" and k > 1 and y.size == m:
+            labels = y.reshape(-1)
+            if not np.allclose(labels, np.round(labels)) or labels.min() < 0 or labels.max() >= k:
+                raise ValueError("labels out of range")
+            Y = np.zeros((m, k))
+            Y[np.arange(m), labels.astype(int)] = 1.0
+            return Y
+        y = y.astype(np.float64)
+        if y.size != m * k:
+            raise ValueError("targets do not match the output")
+        if y.ndim == 2 and self.layout == "cols" and y.shape == (k, m):
+            return y.T.copy()
+        if y.ndim == 2 and y.shape == (m, k):
+            return y
+        if k == 1 or m == 1:
+            return y.reshape(m, k)
+        raise ValueError("cannot read the targets")
+
+    def describe(self) -> str:
+        acts = ", ".join(self.activations)
+        extra = ""
+        if self.scale != 1.0:
+            extra += f", data term x{self.scale:g}"
+        if self.l2:
+            extra += f", L2 {self.l2:g}"
+        src = "given as a hint" if self.given else "inferred from the parameter shapes, the data and the loss"
+        return f"a dense net ({acts}; {self.loss} loss; examples as {self.layout}{extra}), {src}"
+
+
+def batch_size(data: Any, params: Mapping[str, np.ndarray], hint: Any = None) -> int | None:
+    """The number of examples in ``data = (X, y)``, or from ``hint["batch_size"]``; None if unknown."""
+    if isinstance(hint, Mapping) and isinstance(hint.get("batch_size"), (int, np.integer)):
+        return int(hint["batch_size"])
+    if data is None:
+        return None
+    try:
+        X = np.asarray(data[0])
+        y = np.asarray(data[1]) if len(data) > 1 else None
+    except Exception:  # noqa: BLE001 - odd data: batch size unknown
+        return None
+    if X.ndim == 1:
+        return 1
+    if X.ndim != 2:
+        return None
+    layers = structure(params)
+    if layers and layers[0] is not None:
+        in_dims = set(np.shape(params[layers[0][0]]))
+        r, c = X.shape
+        if r in in_dims and c not in in_dims:
+            return c
+        if c in in_dims and r not in in_dims:
+            return r
+        if r == c:
+            return r
+    if y is not None and y.ndim == 1:
+        return int(y.shape[0])
+    return None
+
+
+# -- forward pass and loss in rows form ------------------------------------------
+
+
+def forward_rows(arch: Arch, Ws: list[np.ndarray], bs: list[np.ndarray | None], X: np.ndarray):
+    """``(zs, acts)`` with ``acts[0] = X``."""
+    zs, acts = [], [X]
+    a = X
+    for W, b, name in zip(Ws, bs, arch.activations):
+        z = a @ W if b is None else a @ W + b
+        a = activate(name, z)
+        zs.append(z)
+        acts.append(a)
+    return zs, acts
+
+
+def data_loss(loss: str, z: np.ndarray, a: np.ndarray, Y: np.ndarray) -> float:
+    m = Y.shape[0]
+    if loss == "bce":
+        return float((np.maximum(z, 0) - z * Y + np.log1p(np.exp(-np.abs(z)))).sum() / m)
+    if loss == "softmax_ce":
+        sh = z - z.max(axis=1, keepdims=True)
+        return float(-(Y * (sh - np.log(np.exp(sh).sum(axis=1, keepdims=True)))).sum() / m)
+    return float(0.5 * ((a - Y) ** 2).sum() / m)
+
+
+def _terms(arch: Arch, params: Mapping[str, np.ndarray], X: Any, y: Any) -> tuple[float, float]:
+    Ws, bs = arch.weights(params), arch.biases(params)
+    Xr = arch.x_rows(X)
+    Y = arch.y_rows(y, Xr.shape[0], Ws[-1].shape[1])
+    with np.errstate(all="ignore"):
+        zs, acts = forward_rows(arch, Ws, bs, Xr)
+        D = data_loss(arch.loss, zs[-1], acts[-1], Y)
+    R = 0.5 * sum(float((W**2).sum()) for W in Ws)
+    return D, R
+
+
+# -- inference -------------------------------------------------------------------
+
+
+def _layouts(layers, params, X) -> list[str]:
+    X = np.asarray(X)
+    shapes = [np.shape(params[w]) for w, _ in layers]
+    out = []
+    for layout in LAYOUTS:
+        ins = [s[0] if layout == "rows" else s[1] for s in shapes]
+        outs = [s[1] if layout == "rows" else s[0] for s in shapes]
+        if any(o != i for o, i in zip(outs[:-1], ins[1:])):
+            continue
+        if X.ndim == 2:
+            n_in = X.shape[1] if layout == "rows" else X.shape[0]
+        elif X.ndim == 1:
+            n_in = X.shape[0]
+        else:
+            continue
+        if n_in != ins[0]:
+            continue
+        ok = True
+        for (w, b), n in zip(layers, outs):
+            if b is None:
+                continue
+            bs = tuple(np.shape(params[b]))
+            if int(np.prod(bs)) != n:
+                ok = False
+        if ok:
+            out.append(layout)
+    return out
+
+
+def _candidates(layers, hint: Mapping[str, Any], layouts: list[str], k: int):
+    L = len(layers)
+    acts_hint = hint.get("activations")
+    loss_hint = hint.get("loss")
+    if isinstance(acts_hint, str):
+        acts_hint = None if acts_hint not in ACTIVATIONS else acts_hint
+    outputs = [o for o in OUTPUTS if (loss_hint is None or o[0] == loss_hint)]
+    if k == 1:
+        outputs = [o for o in outputs if o[1] != "softmax" and o[0] != "softmax_ce"]
+    if isinstance(acts_hint, (list, tuple)) and len(acts_hint) == L:
+        hidden_sets = [list(acts_hint[:-1])]
+        outputs = [o for o in outputs if o[1] == acts_hint[-1]] or [(loss_hint or "mse", acts_hint[-1])]
+    elif isinstance(acts_hint, str):
+        hidden_sets = [[acts_hint] * (L - 1)]
+    else:
+        n_combo = len(HIDDEN) ** (L - 1)
+        if n_combo <= MAX_COMBOS:
+            hidden_sets = [list(c) for c in itertools.product(HIDDEN, repeat=L - 1)]
+            # uniform hidden layers first
+            hidden_sets.sort(key=lambda c: len(set(c)) > 1)
+        else:
+            hidden_sets = [[h] * (L - 1) for h in HIDDEN]
+    for layout in layouts:
+        for loss, out in outputs:
+            for hidden in hidden_sets:
+                yield Arch(layers=list(layers), layout=layout, activations=list(hidden) + [out], loss=loss)
+
+
+def infer_arch(
+    params: Mapping[str, np.ndarray],
+    loss: Callable[[], Any],
+    data: Any,
+    *,
+    hint: Any = None,
+    seed: int = 0,
+) -> Arch | None:
+    """The standard MLP whose loss equals ``loss()`` at the current and three nearby parameter points.
+
+    The parameters are moved and restored bit for bit. Returns None when no standard
+    net fits (or the data are missing).
+    """
+    hint = dict(hint) if isinstance(hint, Mapping) else {}
+    layers = hint.get("layers") or structure(params)
+    if not layers or data is None:
+        return None
+    layers = [tuple(x) if isinstance(x, (list, tuple)) else (x, None) for x in layers]
+    try:
+        X, y = data[0], data[1]
+    except Exception:  # noqa: BLE001 - data of an unknown form
+        return None
+    layouts = [hint["layout"]] if hint.get("layout") in LAYOUTS else _layouts(layers, params, X)
+    if not layouts:
+        return None
+    k = int(np.shape(params[layers[-1][0]])[1 if layouts[0] == "rows" else 0])
+    arrays = {n: params[n] for n in params}
+    rng = np.random.default_rng(seed)
+    points: list[dict[str, np.ndarray]] = [{n: p.copy() for n, p in arrays.items()}]
+    for _ in range(3):
+        points.append({n: p + rng.normal(0.0, 0.1, size=p.shape).astype(p.dtype) for n, p in arrays.items()})
+    user: list[float] = []
+    with protected(arrays):
+        for pt in points:
+            for n, p in arrays.items():
+                np.copyto(p, pt[n])
+            try:
+                v = float(np.asarray(loss(), dtype=np.float64).reshape(()))
+            except Exception:  # noqa: BLE001 - the user's loss failed at a nearby point
+                return None
+            if not np.isfinite(v):
+                return None
+            user.append(v)
+    Lu = np.array(user)
+    given_scale = hint.get("scale")
+    if hint.get("reduction") == "sum":
+        m = batch_size(data, params)
+        given_scale = float(m) if m else None
+    for arch in _candidates(layers, hint, layouts, k):
+        try:
+            terms = np.array([_terms(arch, pt, X, y) for pt in points])
+        except Exception:  # noqa: BLE001 - this candidate cannot read the data
+            continue
+        if not np.all(np.isfinite(terms)):
+            continue
+        fit = _fit_loss(terms, Lu, hint.get("l2"), given_scale)
+        if fit is None:
+            continue
+        arch.scale, arch.l2 = fit
+        arch.given = bool(hint.get("activations")) and bool(hint.get("loss"))
+        return arch
+    if hint.get("activations") and hint.get("loss") and isinstance(hint.get("activations"), (list, tuple)):
+        arch = Arch(layers=list(layers), layout=layouts[0], activations=list(hint["activations"]), loss=hint["loss"],
+                    scale=float(given_scale or 1.0), l2=float(hint.get("l2") or 0.0), given=True)
+        arch.notes.append("the loss does not equal the hinted architecture's loss; the hint was used as given")
+        return arch
+    return None
+
+
+def _fit_loss(terms: np.ndarray, Lu: np.ndarray, l2: Any, scale: Any) -> tuple[float, float] | None:
+    D, R = terms[:, 0], terms[:, 1]
+    if scale is not None and l2 is not None:
+        s, lam = float(scale), float(l2)
+    elif scale is not None:
+        s = float(scale)
+        lam = float(np.dot(R, Lu - s * D) / max(np.dot(R, R), 1e-300))
+    elif l2 is not None:
+        lam = float(l2)
+        s = float(np.dot(D, Lu - lam * R) / max(np.dot(D, D), 1e-300))
+    else:
+        A = np.stack([D, R], axis=1)
+        (s, lam), *_ = np.linalg.lstsq(A, Lu, rcond=None)
+        s, lam = float(s), float(lam)
+        # a penalty too small to matter is none
+        if abs(lam) * R.max() <= 1e-9 * max(abs(Lu).max(), 1e-300):
+            lam = 0.0
+            s = float(np.dot(D, Lu) / max(np.dot(D, D), 1e-300))
+    if s <= 0 or lam < -1e-12:
+        return None
+    pred = s * D + lam * R
+    if np.max(np.abs(pred - Lu)) > LOSS_RTOL * max(np.max(np.abs(Lu)), 1e-12):
+        return None
+    s_round = round(s)
+    if s_round and abs(s - s_round) < 1e-6 * s:
+        s = float(s_round)
+    return s, max(lam, 0.0)

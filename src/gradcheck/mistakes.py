@@ -1,0 +1,222 @@
+"""Backward passes of a standard dense net with one catalogued mistake injected.
+
+:func:`backward` is the correct backward pass of an :class:`~gradcheck.infer.Arch` in
+rows form, with an optional :class:`Mistake`: a wrong activation derivative at some
+layers, a delta propagated with ``W`` instead of ``W.T`` or with another layer's
+weights, a local derivative not multiplied by the upstream delta, a wrong softmax
+delta. :func:`mistakes` lists every mistake that applies to a net, so the diagnosis can
+recompute the gradient under each and name the one that reproduces the user's numbers.
+
+Example:
+    >>> from gradcheck.nn import MLP
+    >>> from gradcheck.infer import infer_arch
+    >>> net = MLP([2, 3, 1], activations="sigmoid", loss="bce", layout="cols")
+    >>> X, y = net.random_data(4)
+    >>> arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    >>> [mk.kind for mk in mistakes(arch, net.params)][:3]
+    ['activation_derivative_wrong_input', 'activation_derivative_wrong_input', 'wrong_activation_derivative']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .infer import Arch, forward_rows
+from .nn import activation_derivative, softmax_backward
+
+__all__ = ["Mistake", "backward", "mistakes"]
+
+Deriv = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _sig(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# activation -> [(kind, derivative(z, a), what was done)]
+DERIVATIVE_MISTAKES: dict[str, list[tuple[str, Deriv, str]]] = {
+    "sigmoid": [
+        ("activation_derivative_wrong_input", lambda z, a: z * (1 - z),
+         "sigmoid' computed as z * (1 - z) on the pre-activation z (the formula a * (1 - a) needs a = sigmoid(z))"),
+        ("activation_derivative_wrong_input", lambda z, a: _sig(a) * (1 - _sig(a)),
+         "sigmoid' evaluated at a = sigmoid(z) instead of at z (the activation applied twice)"),
+        ("wrong_activation_derivative", lambda z, a: 1 - a * a, "tanh's derivative 1 - a^2 used for a sigmoid layer"),
+        ("wrong_activation_derivative", lambda z, a: a, "sigmoid' taken as a instead of a * (1 - a)"),
+        ("wrong_activation_derivative", lambda z, a: 1 - a, "sigmoid' taken as 1 - a instead of a * (1 - a)"),
+        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "sigmoid' left out"),
+        ("extra_activation_derivative", lambda z, a: (a * (1 - a)) ** 2, "sigmoid' applied twice"),
+    ],
+    "tanh": [
+        ("activation_derivative_wrong_input", lambda z, a: 1 - z * z,
+         "tanh' computed as 1 - z^2 on the pre-activation z (the formula 1 - a^2 needs a = tanh(z))"),
+        ("activation_derivative_wrong_input", lambda z, a: 1 - np.tanh(a) ** 2,
+         "tanh' evaluated at a = tanh(z) instead of at z (the activation applied twice)"),
+        ("wrong_activation_derivative", lambda z, a: a * (1 - a), "sigmoid's derivative a * (1 - a) used for a tanh layer"),
+        ("wrong_activation_derivative", lambda z, a: 1 - a, "tanh' taken as 1 - a instead of 1 - a^2"),
+        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "tanh' left out"),
+        ("extra_activation_derivative", lambda z, a: (1 - a * a) ** 2, "tanh' applied twice"),
+    ],
+    "relu": [
+        ("wrong_activation_derivative", lambda z, a: a, "relu' taken as the activation a = max(z, 0) instead of the mask (z > 0)"),
+        ("wrong_activation_derivative", lambda z, a: np.where(z > 0, 1.0, 0.01), "a leaky mask (slope 0.01) used for a relu layer"),
+        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "relu' (the mask z > 0) left out"),
+    ],
+    "leaky_relu": [
+        ("wrong_activation_derivative", lambda z, a: (z > 0).astype(float), "a plain relu mask (slope 0) used for a leaky relu layer"),
+        ("wrong_activation_derivative", lambda z, a: np.where(z > 0, 1.0, 0.1), "a leaky slope of 0.1 used in the backward pass, 0.01 in the forward"),
+        ("wrong_activation_derivative", lambda z, a: a, "the activation a used as its own derivative"),
+        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "leaky relu' left out"),
+    ],
+    "identity": [],
+    "softmax": [],
+}
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One injected mistake: ``op`` says where it acts, ``layers`` at which layers (1-based).
+
+    ``layer`` is the layer whose parameters it reaches first (what the user sees first).
+    """
+
+    kind: str
+    op: str  # "deriv", "upstream", "w_not_t", "w_other", "out"
+    layers: tuple[int, ...]
+    detail: str
+    deriv: Deriv | None = None
+    other: int = 0
+    out_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+
+    @property
+    def layer(self) -> int:
+        if self.op in ("w_not_t", "w_other"):
+            return self.layers[0] - 1
+        return max(self.layers)
+
+
+def _softmax_ce_outs() -> list[tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray], str]]:
+    return [
+        ("softmax_backward_wrong", lambda a, Y: a - 1.0, "1 subtracted from every class's probability, not only the true class's"),
+        ("softmax_backward_wrong", lambda a, Y: a, "the 1 of the true class never subtracted (dz = p instead of p - y)"),
+        ("softmax_backward_wrong", lambda a, Y: -Y * (1 - a), "only the diagonal of the softmax Jacobian used: dz = dL/dp * p (1 - p)"),
+        ("extra_activation_derivative", lambda a, Y: (a - Y) * a * (1 - a), "p (1 - p) multiplied on top of p - y, which already includes the softmax"),
+    ]
+
+
+def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
+    """Every catalogued mistake that can be injected into ``arch`` (top layers first)."""
+    L = len(arch.layers)
+    acts = arch.activations
+    Ws = arch.weights(params)
+    combined = (arch.loss, acts[-1]) in (("bce", "sigmoid"), ("softmax_ce", "softmax"))
+    # derivative mistakes at one layer, top down
+    for l in range(L, 0, -1):
+        for kind, fn, detail in DERIVATIVE_MISTAKES.get(acts[l - 1], []):
+            if l == L and combined and kind == "extra_activation_derivative":
+                detail = f"{acts[-1]}' multiplied on top of a - y, which already includes it"
+            yield Mistake(kind, "deriv", (l,), f"layer {l}: {detail}", fn)
+        if l == L and acts[-1] == "softmax":
+            if arch.loss == "softmax_ce":
+                for kind, fn, detail in _softmax_ce_outs():
+                    yield Mistake(kind, "out", (L,), f"output layer: {detail}", out_fn=fn)
+            else:
+                yield Mistake("softmax_backward_wrong", "deriv", (L,),
+                              "output layer: only the diagonal p (1 - p) of the softmax Jacobian used",
+                              lambda z, a: a * (1 - a))
+        if l < L:
+            yield Mistake("missing_upstream_gradient", "upstream", (l,),
+                          f"layer {l}: dz = f'(z) without the delta coming from layer {l + 1}")
+    # the same derivative mistake at every layer with that activation
+    for group in _layer_groups(acts, L, combined):
+        for kind, fn, detail in DERIVATIVE_MISTAKES.get(acts[group[0] - 1], []):
+            names = ", ".join(str(g) for g in group)
+            yield Mistake(kind, "deriv", group, f"layers {names}: {detail}", fn)
+    # propagation through the wrong weights
+    for l in range(L, 1, -1):
+        W = Ws[l - 1]
+        if W.shape[0] == W.shape[1]:
+            yield Mistake("weights_not_transposed", "w_not_t", (l,),
+                          f"the delta of layer {l} was carried into layer {l - 1} with W{l} instead of its transpose")
+        for k in range(1, L + 1):
+            if k != l and Ws[k - 1].shape == W.shape:
+                yield Mistake("wrong_weights_in_backprop", "w_other", (l,),
+                              f"the delta of layer {l} was carried into layer {l - 1} with layer {k}'s weights "
+                              f"instead of layer {l}'s", other=k)
+
+
+def _layer_groups(acts: list[str], L: int, combined: bool) -> list[tuple[int, ...]]:
+    groups: list[tuple[int, ...]] = []
+    for name in dict.fromkeys(acts):
+        hidden = tuple(l for l in range(1, L) if acts[l - 1] == name)
+        every = tuple(l for l in range(1, L + 1) if acts[l - 1] == name)
+        for g in (hidden, every):
+            if len(g) >= 2 and g not in groups:
+                groups.append(g)
+    return groups
+
+
+def backward(
+    arch: Arch,
+    params: Mapping[str, np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    mistake: Mistake | None = None,
+    *,
+    l2: bool = True,
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """``[(dW, db), ...]`` per layer in rows form, with ``mistake`` injected (None: the true gradient)."""
+    Ws, bs = arch.weights(params), arch.biases(params)
+    L = len(Ws)
+    m = X.shape[0]
+    s = arch.scale
+    mk = mistake
+    with np.errstate(all="ignore"):
+        zs, acts = forward_rows(arch, Ws, bs, X)
+
+        def deriv(l: int) -> np.ndarray:
+            z, a = zs[l - 1], acts[l]
+            if mk is not None and mk.op == "deriv" and l in mk.layers and mk.deriv is not None:
+                return mk.deriv(z, a)
+            return activation_derivative(arch.activations[l - 1], z, a)
+
+        a, z = acts[L], zs[L - 1]
+        out = arch.activations[-1]
+        combined = (arch.loss, out) in (("bce", "sigmoid"), ("softmax_ce", "softmax"))
+        if mk is not None and mk.op == "out":
+            dz = s * mk.out_fn(a, Y) / m  # type: ignore[misc]
+        elif combined and not (mk is not None and mk.op == "deriv" and L in mk.layers):
+            dz = s * (a - Y) / m
+        elif arch.loss == "bce":
+            dz = s * (a - Y) / (a * (1 - a)) / m * deriv(L)
+        elif arch.loss == "softmax_ce":
+            dz = s * (-Y / a) / m * deriv(L)
+        else:
+            da = s * (a - Y) / m
+            if out == "softmax" and not (mk is not None and mk.op == "deriv" and L in mk.layers):
+                dz = softmax_backward(a, da)
+            else:
+                dz = da * deriv(L)
+        grads: list[tuple[np.ndarray, np.ndarray | None]] = [None] * L  # type: ignore[list-item]
+        for l in range(L, 0, -1):
+            W = Ws[l - 1]
+            dW = acts[l - 1].T @ dz
+            if l2 and arch.l2:
+                dW = dW + arch.l2 * W
+            grads[l - 1] = (dW, dz.sum(axis=0) if bs[l - 1] is not None else None)
+            if l == 1:
+                break
+            if mk is not None and mk.op == "w_not_t" and l in mk.layers:
+                da = dz @ W
+            elif mk is not None and mk.op == "w_other" and l in mk.layers:
+                da = dz @ Ws[mk.other - 1].T
+            else:
+                da = dz @ W.T
+            d = deriv(l - 1)
+            if mk is not None and mk.op == "upstream" and (l - 1) in mk.layers:
+                dz = d * np.ones_like(da)
+            else:
+                dz = da * d
+    return grads
