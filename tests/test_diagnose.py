@@ -1,0 +1,273 @@
+"""gradcheck.diagnose: every catalogued mistake injected into gradcheck.nn nets is named, on the right parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradcheck
+from gradcheck.diagnose import diagnose
+from gradcheck.infer import Arch, infer_arch, structure
+from gradcheck.mistakes import backward, mistakes
+from gradcheck.nn import MLP
+from gradcheck.problem import Problem
+
+
+def user_grads(net: MLP, arch: Arch, X, y, mk=None) -> dict[str, np.ndarray]:
+    """The gradient under mistake ``mk``, in the net's own layout and shapes."""
+    Xr = arch.x_rows(X)
+    Y = arch.y_rows(y, Xr.shape[0], net.widths[-1])
+    out = {}
+    for (w, b), (dW, db) in zip(arch.layers, backward(arch, net.params, Xr, Y, mk)):
+        out[w] = (dW.T if net.layout == "cols" else dW).copy()
+        out[b] = db.reshape(net.params[b].shape).copy()
+    return out
+
+
+def run(net, X, y, grads, *, data=True, hint=None):
+    return gradcheck.check(net.params, lambda: net.loss(X, y), grads, data=(X, y) if data else None, hint=hint)
+
+
+def finding(report, kind):
+    found = [f for f in report.findings if f.kind == kind]
+    assert found, f"no {kind} finding; got {report.kinds()}\n{report}"
+    return found[0]
+
+
+NETS = [
+    ([2, 5, 5, 1], "sigmoid", "bce", "cols", 8),
+    ([3, 4, 2], "tanh", "mse", "rows", 1),
+    ([4, 4, 4, 3], "relu", "softmax_ce", "rows", 6),
+    ([3, 5, 2], "leaky_relu", "mse", "cols", 5),
+    ([2, 3, 3, 1], "tanh", "bce", "rows", 7),
+]
+
+
+@pytest.mark.parametrize("widths,act,loss,layout,m", NETS)
+def test_every_injectable_mistake_is_named(widths, act, loss, layout, m):
+    net = MLP(widths, activations=act, loss=loss, layout=layout, seed=1)
+    X, y = net.random_data(m, seed=2)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    assert arch is not None and arch.layout == layout and arch.loss == loss
+    ref = user_grads(net, arch, X, y)
+    tried = 0
+    for mk in mistakes(arch, net.params):
+        grads = user_grads(net, arch, X, y, mk)
+        changed = [n for n in grads if not np.allclose(grads[n], ref[n], rtol=1e-6, atol=1e-12)]
+        if not changed:  # e.g. relu' applied twice equals relu' once
+            continue
+        tried += 1
+        report = run(net, X, y, grads)
+        assert not report.ok
+        f = report.findings[0]
+        assert f.kind == mk.kind, f"{mk.detail}: got {report.kinds()}"
+        assert report.first_wrong in f.params
+        assert f.confidence == "confirmed"
+    assert tried >= 3
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+@pytest.mark.parametrize("m", [1, 6])
+def test_seed_style_derivative_at_z(layout, m):
+    net = MLP([2, 5, 5, 1], activations="sigmoid", loss="bce", layout=layout, seed=4)
+    X, y = net.random_data(m, seed=5)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    mk = next(k for k in mistakes(arch, net.params) if k.kind == "activation_derivative_wrong_input" and k.layers == (2,))
+    report = run(net, X, y, user_grads(net, arch, X, y, mk))
+    f = finding(report, "activation_derivative_wrong_input")
+    assert report.first_wrong == "b2" and "b2" in f.params and "W3" not in f.params
+    assert f.layer == 2
+    assert "layer 3" in report.localization and "b2" in report.localization
+
+
+def test_missing_batch_mean_with_data_and_without():
+    net = MLP([3, 4, 1], activations="tanh", loss="bce", layout="cols", seed=0)
+    X, y = net.random_data(8)
+    grads = {k: 8 * v for k, v in net.gradients(X, y).items()}
+    f = finding(run(net, X, y, grads), "missing_batch_mean")
+    assert f.params == ["W1", "b1", "W2", "b2"] and "8 examples" in f.message
+    without = run(net, X, y, grads, data=False)
+    f2 = finding(without, "constant_factor")
+    assert "batch size" in f2.message and f2.evidence["factor"] == pytest.approx(8)
+    assert "missing_batch_mean" not in without.kinds()
+
+
+def test_batch_size_from_hint():
+    net = MLP([3, 4, 1], activations="tanh", loss="bce", layout="rows", seed=0)
+    X, y = net.random_data(5)
+    grads = {k: v / 5 for k, v in net.gradients(X, y).items()}
+    report = run(net, X, y, grads, data=False, hint={"batch_size": 5})
+    assert finding(report, "extra_batch_mean").params == ["W1", "b1", "W2", "b2"]
+
+
+@pytest.mark.parametrize("data", [True, False])
+def test_sign_and_factor_on_one_parameter(data):
+    net = MLP([3, 4, 2], activations="sigmoid", loss="mse", layout="rows", seed=3)
+    X, y = net.random_data(4)
+    grads = net.gradients(X, y)
+    grads["W2"] = -grads["W2"]
+    grads["b1"] = 2 * grads["b1"]
+    report = run(net, X, y, grads, data=data)
+    assert finding(report, "sign_flipped").params == ["W2"]
+    f = finding(report, "constant_factor")
+    assert f.params == ["b1"] and f.evidence["factor"] == pytest.approx(2)
+    assert report.first_wrong == "W2"
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_bias_not_summed(layout):
+    net = MLP([2, 5, 5, 1], activations="sigmoid", loss="bce", layout=layout, seed=0)
+    m = 6
+    X, y = net.random_data(m)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    Xr = arch.x_rows(X)
+    grads = net.gradients(X, y)
+    # per-example deltas of the output layer, not summed
+    zs_a = net._forward_rows(Xr)[1]
+    dz = (zs_a[-1] - arch.y_rows(y, m, 1)) / m
+    grads["b3"] = dz.T if layout == "cols" else dz
+    report = run(net, X, y, grads)
+    f = finding(report, "bias_not_summed")
+    assert f.params == ["b3"] and f.confidence == "confirmed"
+    assert report.first_wrong == "b3"
+    assert [x.kind for x in report.findings] == ["bias_not_summed"]
+
+
+def test_seed_mistakes_together():
+    """Not divided by m and biases not summed, as in the seed question."""
+    net = MLP([2, 5, 5, 1], activations="sigmoid", loss="bce", layout="cols", seed=0)
+    m = 4
+    X, y = net.random_data(m, seed=1)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    Xr, Y = arch.x_rows(X), arch.y_rows(y, m, 1)
+    zs, acts = net._forward_rows(Xr)
+    grads = {}
+    dz = acts[-1] - Y
+    for i in (3, 2, 1):
+        grads[f"W{i}"] = (acts[i - 1].T @ dz).T
+        grads[f"b{i}"] = dz.T.copy()  # per example, no 1/m
+        if i > 1:
+            W = net.params[f"W{i}"].T
+            dz = (dz @ W.T) * acts[i - 1] * (1 - acts[i - 1])
+    report = run(net, X, y, grads)
+    kinds = report.kinds()
+    assert "missing_batch_mean" in kinds and "bias_not_summed" in kinds
+    assert set(finding(report, "missing_batch_mean").params) >= {"W1", "W2", "W3"}
+    assert {p for f in report.findings if f.kind == "bias_not_summed" for p in f.params} == {"b1", "b2", "b3"}
+
+
+@pytest.mark.parametrize("square", [True, False])
+def test_transposed(square):
+    widths = [3, 4, 4, 2] if square else [3, 4, 5, 2]
+    net = MLP(widths, activations="tanh", loss="mse", layout="rows", seed=2)
+    X, y = net.random_data(5)
+    grads = net.gradients(X, y)
+    grads["W2"] = grads["W2"].T.copy()
+    report = run(net, X, y, grads)
+    f = finding(report, "transposed")
+    assert f.params == ["W2"] and report.first_wrong == "W2"
+
+
+def test_zero_gradient_and_unstable():
+    net = MLP([3, 4, 1], activations="sigmoid", loss="bce", layout="cols", seed=2)
+    X, y = net.random_data(5)
+    grads = net.gradients(X, y)
+    grads["W1"] = np.zeros_like(grads["W1"])
+    grads["b2"] = grads["b2"] * np.nan
+    report = run(net, X, y, grads)
+    assert finding(report, "zero_gradient").params == ["W1"]
+    assert finding(report, "numerically_unstable").params == ["b2"]
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_regularization_missing_and_wrong(layout):
+    net = MLP([3, 4, 4, 2], activations="tanh", loss="mse", l2=0.2, layout=layout, seed=1)
+    X, y = net.random_data(6)
+    grads = net.gradients(X, y)
+    grads["W2"] = grads["W2"] - 0.2 * net.params["W2"]  # penalty left out
+    grads["W3"] = grads["W3"] + 0.2 * net.params["W3"]  # 2 * lambda * W
+    report = run(net, X, y, grads)
+    assert finding(report, "regularization_missing").params == ["W2"]
+    wrong = finding(report, "regularization_wrong")
+    assert wrong.params == ["W3"] and wrong.evidence["term"] == pytest.approx(0.4)
+
+
+def test_regularization_missing_everywhere_lambda_over_m():
+    net = MLP([3, 5, 1], activations="relu", loss="bce", l2=0.5 / 7, layout="cols", seed=1)
+    X, y = net.random_data(7)
+    grads = net.gradients(X, y)
+    for k in ("W1", "W2"):
+        grads[k] = grads[k] - net.l2 * net.params[k]
+    f = finding(run(net, X, y, grads), "regularization_missing")
+    assert f.params == ["W1", "W2"]
+
+
+def test_gradient_accumulates_is_reported():
+    net = MLP([3, 4, 1], activations="sigmoid", loss="bce", seed=1)
+    X, y = net.random_data(5)
+    acc = {k: np.zeros_like(v) for k, v in net.params.items()}
+
+    def grads():
+        for k, v in net.gradients(X, y).items():
+            acc[k] += v
+        return acc
+
+    report = run(net, X, y, grads)
+    assert "gradient_accumulates" in report.kinds()
+
+
+def test_hint_given_is_said():
+    net = MLP([3, 3, 3, 1], activations="tanh", loss="bce", layout="rows", seed=1)
+    X, y = net.random_data(5)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    mk = next(k for k in mistakes(arch, net.params) if k.kind == "weights_not_transposed")
+    grads = user_grads(net, arch, X, y, mk)
+    given = run(net, X, y, grads, hint=net.hint)
+    f = finding(given, "weights_not_transposed")
+    assert "given as a hint" in f.message and f.params == ["W1", "b1"]
+    inferred = finding(run(net, X, y, grads), "weights_not_transposed")
+    assert "inferred" in inferred.message
+
+
+def test_unknown_is_still_localized():
+    net = MLP([3, 4, 4, 1], activations="sigmoid", loss="bce", layout="rows", seed=1)
+    X, y = net.random_data(5)
+    grads = net.gradients(X, y)
+    rng = np.random.default_rng(0)
+    grads["W2"] = grads["W2"] + rng.normal(size=grads["W2"].shape)
+    report = run(net, X, y, grads)
+    f = finding(report, "unknown")
+    assert f.params == ["W2"] and "W2" in report.localization
+
+
+def test_diagnosis_never_raises():
+    report = gradcheck.check({"w": np.ones(3)}, lambda: 0.0, {"w": np.ones(3)}, diagnose=False)
+    bad = Problem(params={"w": np.ones(3)}, loss=lambda: 1 / 0, grads={"w": np.ones(3)}, data=("x", None), hint=42)
+    diagnose(report, bad)
+    assert report.kinds() in ([], ["unknown"])
+    assert all(f.kind in ("unknown",) for f in report.findings)
+
+
+def test_structure_pairs_layers():
+    p = {"b0": np.ones(4), "b1": np.ones(1), "w0": np.ones((4, 3)), "w1": np.ones((1, 4))}
+    assert structure(p) == [("w0", "b0"), ("w1", "b1")]
+    assert structure({"W": np.ones((3, 4)), "V": np.ones((4, 2))}) == [("W", None), ("V", None)]
+    assert structure({"k": np.ones((2, 2, 2))}) is None
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    widths=st.lists(st.integers(1, 5), min_size=2, max_size=4),
+    m=st.integers(1, 6),
+    seed=st.integers(0, 10_000),
+    act=st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu"]),
+    loss=st.sampled_from(["bce", "mse"]),
+    layout=st.sampled_from(["rows", "cols"]),
+)
+def test_correct_nets_get_no_finding(widths, m, seed, act, loss, layout):
+    net = MLP(widths, activations=act, loss=loss, layout=layout, seed=seed)
+    X, y = net.random_data(m, seed=seed + 1)
+    report = run(net, X, y, lambda: net.gradients(X, y))
+    assert report.ok and report.findings == [] and report.localization == ""
