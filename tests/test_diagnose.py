@@ -271,3 +271,19 @@ def test_correct_nets_get_no_finding(widths, m, seed, act, loss, layout):
     X, y = net.random_data(m, seed=seed + 1)
     report = run(net, X, y, lambda: net.gradients(X, y))
     assert report.ok and report.findings == [] and report.localization == ""
+
+
+@pytest.mark.parametrize("layers", ["one", "all"])
+def test_weights_already_updated(layers):
+    net = MLP([3, 4, 4, 2], activations="tanh", loss="mse", layout="cols", seed=6)
+    X, y = net.random_data(5)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    from dataclasses import replace
+
+    from gradcheck.mistakes import updated_weights
+
+    mk = [k for k in updated_weights(arch, 3)][0 if layers == "one" else -1]
+    grads = user_grads(net, arch, X, y, replace(mk, lr=0.5))
+    report = run(net, X, y, grads)
+    f = finding(report, "wrong_weights_in_backprop")
+    assert report.first_wrong == "b2" and "b2" in f.params and "0.5" in f.message

@@ -44,6 +44,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ import numpy as np
 from .bugs import fix_for
 from .infer import Arch, batch_size, infer_arch, structure
 from .layers import forward_order, layer_number
-from .mistakes import Mistake, backward, mistakes
+from .mistakes import Mistake, backward, mistakes, updated_weights
 from .problem import protected
 from .report import Finding, Report
 from .signatures import FIT_RTOL, fit_ratio, name_factor, shape_relation
@@ -225,9 +226,50 @@ def _semantic(
             out.append(_factor_finding(c, keys, m, layer_of, how, confirmed=True))
         return out, set(keys)
 
+    found = _updated_weights(arch, params, Xr, Y, ref, user, keys, tol, as_dict)
+    if found is not None:
+        mk, cand = found
+        affected = [n for n in keys if _differs(cand[n], ref[n], tol)]
+        if affected:
+            return [_mistake_finding(mk, affected, layer_of, how, arch)], set(keys)
+
     reg = _regularization(arch, params, Xr, Y, user, keys, tol, layer_of, how, as_dict)
     if reg is not None:
         return reg, set(keys)
+    return None
+
+
+def _updated_weights(arch, params, Xr, Y, ref, user, keys, tol, as_dict):
+    """A mistake "weights already updated" with the learning rate fitted, or None."""
+    L = len(arch.layers)
+    top_lr = None
+    for mk in updated_weights(arch, L):
+        if len(mk.layers) == 1:
+            l = mk.layers[0]
+            one = as_dict(backward(arch, params, Xr, Y, replace(mk, lr=1.0)))
+            below = [n for n in arch.layers[l - 2] if n is not None and n in user]
+            if not below:
+                continue
+            d = np.concatenate([(one[n] - ref[n]).ravel() for n in below])
+            e = np.concatenate([(user[n] - ref[n]).ravel() for n in below])
+            dd = float(d @ d)
+            if dd == 0:
+                continue
+            lr = float(e @ d) / dd
+            if l == L:
+                top_lr = lr
+        else:
+            if top_lr is None:
+                continue
+            lr = top_lr
+        if not np.isfinite(lr) or lr <= 0:
+            continue
+        mk = replace(mk, lr=lr, detail=f"{mk.detail} (learning rate {lr:.4g})")
+        cand = as_dict(backward(arch, params, Xr, Y, mk))
+        u = np.concatenate([user[n].ravel() for n in keys])
+        g = np.concatenate([cand[n].ravel() for n in keys])
+        if np.all(np.isfinite(g)) and np.linalg.norm(u - g) <= tol * max(np.linalg.norm(u), 1e-300):
+            return mk, cand
     return None
 
 

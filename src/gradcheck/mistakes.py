@@ -27,7 +27,7 @@ import numpy as np
 from .infer import Arch, forward_rows
 from .nn import activation_derivative, softmax_backward
 
-__all__ = ["Mistake", "backward", "mistakes"]
+__all__ = ["Mistake", "backward", "mistakes", "updated_weights"]
 
 Deriv = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -62,6 +62,7 @@ DERIVATIVE_MISTAKES: dict[str, list[tuple[str, Deriv, str]]] = {
     "relu": [
         ("wrong_activation_derivative", lambda z, a: a, "relu' taken as the activation a = max(z, 0) instead of the mask (z > 0)"),
         ("wrong_activation_derivative", lambda z, a: np.where(z > 0, 1.0, 0.01), "a leaky mask (slope 0.01) used for a relu layer"),
+        ("wrong_activation_derivative", lambda z, a: (z <= 0).astype(float), "relu' mask inverted: (z <= 0) instead of (z > 0)"),
         ("missing_activation_derivative", lambda z, a: np.ones_like(z), "relu' (the mask z > 0) left out"),
     ],
     "leaky_relu": [
@@ -89,10 +90,11 @@ class Mistake:
     deriv: Deriv | None = None
     other: int = 0
     out_fn: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    lr: float = 0.0
 
     @property
     def layer(self) -> int:
-        if self.op in ("w_not_t", "w_other"):
+        if self.op in ("w_not_t", "w_other", "w_updated"):
             return self.layers[0] - 1
         return max(self.layers)
 
@@ -212,6 +214,8 @@ def backward(
                 da = dz @ W
             elif mk is not None and mk.op == "w_other" and l in mk.layers:
                 da = dz @ Ws[mk.other - 1].T
+            elif mk is not None and mk.op == "w_updated" and l in mk.layers:
+                da = dz @ (W - mk.lr * dW).T
             else:
                 da = dz @ W.T
             d = deriv(l - 1)
@@ -220,3 +224,17 @@ def backward(
             else:
                 dz = da * d
     return grads
+
+
+def updated_weights(arch: Arch, L: int) -> Iterator[Mistake]:
+    """Deltas carried back through weights already updated in this step (``lr`` still to be fitted).
+
+    One layer at a time (top first), then every layer updated as soon as its gradient is known.
+    """
+    for l in range(L, 1, -1):
+        yield Mistake("wrong_weights_in_backprop", "w_updated", (l,),
+                      f"the delta of layer {l} was carried into layer {l - 1} through W{l} already updated "
+                      f"(W{l} - lr * dW{l}) in this step")
+    if L >= 3:
+        yield Mistake("wrong_weights_in_backprop", "w_updated", tuple(range(L, 1, -1)),
+                      "every layer's weights were updated (W -= lr * dW) before the delta was carried through them")
