@@ -143,3 +143,15 @@ def test_repr_html_is_the_fragment_with_dark_theme_rules():
     # colours come from scoped variables; text inherits the notebook's colour
     css = fragment.split("<style>", 1)[1].split("</style>", 1)[0]
     assert all(sel.strip().startswith((".gc-report", "[data-jp-theme-light", "body.vscode")) for sel in re.findall(r"}\s*([^{}]+){", "}" + css))
+
+
+def test_every_class_used_is_styled():
+    report = _report("bias_not_summed", m=6)
+    report.findings.append(Finding("bias_not_summed", ["b1"], "m", fix="sum", evidence={"m": 6}, confidence="confirmed"))
+    report.localization = "starts at b1"
+    report.notes.append("n")
+    html = report_to_html(report)
+    css = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    styled = set(re.findall(r"\.(gc-[a-z-]+)", css))
+    used = {c for tag, attrs in _parse(html).tags for c in (attrs.get("class") or "").split()}
+    assert used and used <= styled, used - styled

@@ -40,11 +40,11 @@ __all__ = ["report_to_html", "CSS"]
 _BAR_LO, _BAR_HI = -16.0, 2.0
 
 _VERDICT = {
-    "ok": ("ok", "ok"),
-    "mismatch": ("WRONG", "bad"),
-    "wrong_shape": ("WRONG SHAPE", "bad"),
-    "nonfinite": ("NaN/inf", "bad"),
-    "not_checked": ("not checked", "muted"),
+    "ok": ("ok", "gc-ok"),
+    "mismatch": ("WRONG", "gc-bad"),
+    "wrong_shape": ("WRONG SHAPE", "gc-bad"),
+    "nonfinite": ("NaN/inf", "gc-bad"),
+    "not_checked": ("not checked", "gc-muted"),
 }
 
 #: The stylesheet, scoped to ``.gc-report``. Colours are CSS variables so one block of
@@ -146,9 +146,9 @@ def _fragment(report: Report) -> str:
 def _summary(report: Report) -> str:
     if report.ok:
         text = f"✔ all gradients match ({len(report.params)} parameters, rtol={report.rtol:g})"
-        return f'<div class="gc-summary gc-ok">{escape(text)}</div>'
+        return f'<div class="gc-summary gc-ok"><strong>{escape(text)}</strong></div>'
     wrong = ", ".join(report.wrong) or "none"
-    return f'<div class="gc-summary gc-bad">{escape("✘ gradients are wrong: " + wrong)}</div>'
+    return f'<div class="gc-summary gc-bad"><strong>{escape("✘ gradients are wrong: " + wrong)}</strong></div>'
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:
@@ -202,6 +202,8 @@ def _table(report: Report) -> str:
         label, cls = _VERDICT.get(p.status, (p.status, ""))
         if p.status == "ok" and p.n_kinks:
             label += f" ({p.n_kinks} on a kink)"
+        tag = "strong" if cls == "gc-bad" else "span"
+        verdict = f'<{tag} class="{cls}">{escape(label)}</{tag}>'
         marker = ' <span class="gc-bad">◀ first wrong in backprop order</span>' if p.name == first else ""
         row_cls = ' class="gc-first"' if p.name == first else ""
         title = f' title="{escape(p.message)}"' if p.message else ""
@@ -209,7 +211,7 @@ def _table(report: Report) -> str:
             f"<tr{row_cls}{title}><td><code>{escape(p.name)}</code></td><td>{escape(shape)}</td>"
             f'<td class="gc-num">{escape(format_error(p.max_rel_error))}</td><td>{_bar(p, report.rtol)}</td>'
             f'<td class="gc-num">{escape(checked)}</td>'
-            f'<td><span class="{cls}">{escape(label)}</span>{marker}</td></tr>'
+            f"<td>{verdict}{marker}</td></tr>"
         )
     rows.append("</tbody></table>")
     return "\n".join(rows)
@@ -217,7 +219,7 @@ def _table(report: Report) -> str:
 
 def _finding(f: Finding) -> str:
     cls = "gc-finding gc-confirmed" if f.confidence == "confirmed" else "gc-finding"
-    head = f'<span class="gc-kind">{escape(f.kind)}</span>'
+    head = f'<strong class="gc-kind">{escape(f.kind)}</strong>'
     if f.params:
         head += " · " + ", ".join(f"<code>{escape(p)}</code>" for p in f.params)
     extra = [escape(f.confidence)] if f.confidence else []

@@ -127,7 +127,8 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
     ax.set_xticklabels(names)
     if report.rtol > 0:
         ax.axhline(report.rtol, color="0.35", linestyle="--", linewidth=1.2, label=f"tolerance rtol = {report.rtol:g}")
-        ax.legend(loc="upper right", fontsize="small", frameon=False)
+        ax.annotate(f"rtol\n{report.rtol:g}", xy=(1.0, report.rtol), xycoords=("axes fraction", "data"),
+                    xytext=(4, 0), textcoords="offset points", ha="left", va="center", fontsize="x-small", color="0.35")
     for xi, p in zip(x, results):
         note = {"wrong_shape": "shape", "nonfinite": "NaN/inf", "not_checked": "n/a"}.get(p.status)
         if note:

@@ -1,0 +1,397 @@
+"""Build the example notebooks from the cells below, execute them, and write them with their outputs.
+
+    python notebooks/build.py              # all three
+    python notebooks/build.py 01 03        # the ones whose name starts with 01 or 03
+
+The notebooks are committed with their outputs so they read well on a code host; this
+script is how they are made, so a change goes here and the notebooks are rebuilt.
+Execution uses a ``python3`` kernel running this very interpreter (see :func:`kernel_env`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+#: Seconds allowed for one cell.
+CELL_TIMEOUT = 120
+
+# ---------------------------------------------------------------------------------------------
+# 01: a net that does not learn
+# ---------------------------------------------------------------------------------------------
+
+NB01 = [
+    ("md", r'''
+# Debugging a net that does not learn
+
+A 2-5-5-1 sigmoid net with binary cross-entropy, written by hand in numpy the way many people
+write their first one: a `Layer` class, a `Network` class with a `train()` method, examples as
+columns. It trains without an error message, and it does not learn.
+
+This notebook asks `gradcheck` three questions about it, in order:
+
+1. Are the analytic gradients right? (each parameter against a finite-difference derivative of the same loss)
+2. If not, where do they first go wrong? (the first wrong parameter in backprop order)
+3. What kind of mistake is it, and how is it fixed?
+
+and then trains the fixed net to more than 95% accuracy on points it has never seen.
+'''),
+    ("code", r'''
+import numpy as np
+import matplotlib.pyplot as plt
+
+import gradcheck
+from gradcheck.plots import plot_errors, plot_heatmap
+
+%matplotlib inline
+plt.rcParams["figure.dpi"] = 90
+'''),
+    ("md", r'''
+## The task: two interleaved half-moons
+
+A 2-D binary task made with numpy alone: 400 points to train on and 400 other points, drawn
+independently, to measure accuracy on. `X` is `(2, m)` and `Y` is `(1, m)`: one column per example.
+'''),
+    ("code", r'''
+def two_moons(m, *, noise=0.15, seed=0):
+    """m points on two interleaved half circles: X is (2, m), Y is (1, m) with labels 0 / 1."""
+    rng = np.random.default_rng(seed)
+    upper = np.arange(m) < m // 2
+    t = rng.uniform(0.0, np.pi, m)
+    x = np.where(upper, np.cos(t), 1.0 - np.cos(t))
+    y = np.where(upper, np.sin(t), 0.5 - np.sin(t))
+    X = np.vstack([x, y]) + noise * rng.normal(size=(2, m))
+    Y = (~upper).astype(float).reshape(1, m)
+    return X, Y
+
+
+X_train, Y_train = two_moons(400, seed=1)
+X_test, Y_test = two_moons(400, seed=2)
+
+fig, ax = plt.subplots(figsize=(5, 3.2))
+ax.scatter(*X_train, c=Y_train.ravel(), cmap="coolwarm", s=8)
+ax.set(title="training points", xlabel="$x_1$", ylabel="$x_2$");
+'''),
+    ("md", r'''
+## The net, as it was written
+
+Read it as its author would: the forward pass stores `z` and `a` of each layer, `backward()`
+returns the six gradients, `train()` takes one example at a time. There are three mistakes in
+`backward()`; try to spot them before gradcheck does.
+'''),
+    ("code", r'''
+class Layer:
+    def __init__(self, n_neurons, n_inputs):
+        self.weights = np.random.rand(n_neurons, n_inputs)
+        self.bias = np.random.rand(n_neurons, 1)
+
+
+class Network:
+    def __init__(self, layer1, layer2, layer3):
+        self.layer1, self.layer2, self.layer3 = layer1, layer2, layer3
+
+    def sigmoid(self, x):
+        return 1 / (1 + np.exp(-x))
+
+    def sigmoid_derivative(self, x):
+        return x * (1 - x)
+
+    def forward(self, X):
+        self.z1 = self.layer1.weights @ X + self.layer1.bias
+        self.a1 = self.sigmoid(self.z1)
+        self.z2 = self.layer2.weights @ self.a1 + self.layer2.bias
+        self.a2 = self.sigmoid(self.z2)
+        self.z3 = self.layer3.weights @ self.a2 + self.layer3.bias
+        self.a3 = self.sigmoid(self.z3)
+        return self.a3
+
+    def cost(self, X, Y):
+        A = self.forward(X)
+        m = Y.shape[1]
+        return float(-(Y * np.log(A) + (1 - Y) * np.log(1 - A)).sum() / m)
+
+    def backward(self, X, Y):
+        A = self.forward(X)
+        delta3 = A - Y
+        dW3 = delta3 @ self.a2.T
+        db3 = delta3
+        delta2 = (self.layer3.weights.T @ delta3) * self.sigmoid_derivative(self.a2)
+        dW2 = delta2 @ self.a1.T
+        db2 = delta2
+        delta1 = (self.layer2.weights.T @ delta2) * self.sigmoid_derivative(self.z1)
+        dW1 = delta1 @ X.T
+        db1 = delta1
+        return dW1, db1, dW2, db2, dW3, db3
+
+    def train(self, X, Y, epochs, learning_rate):
+        for epoch in range(1, epochs + 1):
+            for i in range(X.shape[1]):  # one example at a time
+                x, y = X[:, i:i + 1], Y[:, i:i + 1]
+                dW1, db1, dW2, db2, dW3, db3 = self.backward(x, y)
+                self.layer1.weights -= learning_rate * dW1
+                self.layer1.bias -= learning_rate * db1
+                self.layer2.weights -= learning_rate * dW2
+                self.layer2.bias -= learning_rate * db2
+                self.layer3.weights -= learning_rate * dW3
+                self.layer3.bias -= learning_rate * db3
+            if epoch % 10 == 0:
+                print(f"epoch {epoch:3d}   cost {self.cost(X, Y):.4f}")
+
+    def predict(self, X):
+        return (self.forward(X) > 0.5).astype(float)
+
+
+def accuracy(net, X, Y):
+    return float((net.predict(X) == Y).mean())
+'''),
+    ("code", r'''
+np.random.seed(0)
+net = Network(Layer(5, 2), Layer(5, 5), Layer(1, 5))
+with np.errstate(all="ignore"):  # the cost ends in log(0)
+    net.train(X_train, Y_train, epochs=30, learning_rate=0.5)
+print(f"accuracy on the held-out points: {accuracy(net, X_test, Y_test):.1%}")
+'''),
+    ("md", r'''
+It does not learn: the cost wanders and ends in `nan`, and the accuracy is a coin toss.
+
+## Ask gradcheck
+
+`gradcheck.check` takes the parameter arrays (by name, input layer first), a function returning
+the loss at their current values, and a function returning the analytic gradients (a mapping, or a
+sequence in the same order as the parameters). It perturbs every element of every array in
+place, compares, and puts every array back bit for bit. The data `(X, Y)` let it confirm a factor
+of the batch size and recognize the net as a standard dense net, so it can name the mistake.
+
+A batch of 8 examples is enough; a batch of **one** would hide two of the three mistakes (that is
+what the next notebook is about).
+'''),
+    ("code", r'''
+np.random.seed(0)
+net = Network(Layer(5, 2), Layer(5, 5), Layer(1, 5))
+params = {
+    "W1": net.layer1.weights, "b1": net.layer1.bias,
+    "W2": net.layer2.weights, "b2": net.layer2.bias,
+    "W3": net.layer3.weights, "b3": net.layer3.bias,
+}
+X, Y = X_train[:, :8], Y_train[:, :8]
+
+report = gradcheck.check(params, lambda: net.cost(X, Y), lambda: net.backward(X, Y), data=(X, Y))
+report
+'''),
+    ("md", r'''
+Every gradient is wrong, and the report names three mistakes:
+
+- **`bias_not_summed`**: `db = delta` keeps one column per example; the bias is shared by all
+  examples, so its gradient is their sum: `db = delta.sum(axis=1, keepdims=True)`.
+- **`missing_batch_mean`**: the cost is a mean over the `m` examples, the gradients are sums;
+  every gradient is `m = 8` times too large.
+- **`activation_derivative_wrong_input`** in layer 1: `sigmoid_derivative(x) = x * (1 - x)` expects
+  the activation `a = sigmoid(z)`; layer 1 hands it `z1`.
+
+The error plot shows it at a glance: parameters in backprop order (the loss end first), the
+tolerance as a dashed line, the first bar above it is where the error starts; a hatched bar is a
+gradient of the wrong shape.
+'''),
+    ("code", r'''
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
+plot_errors(report, ax=ax1)
+plot_heatmap(report, "W2", values="ratio", ax=ax2);
+'''),
+    ("md", r'''
+On the right, `analytic / numeric` for `W2`, element by element: one flat colour, the same number
+everywhere, and that number is the batch size. A constant factor is a convention mistake (here the
+missing `1 / m`), not a wrong formula.
+
+## Fix the gradients, check again
+'''),
+    ("code", r'''
+class FixedNetwork(Network):
+    def backward(self, X, Y):
+        m = X.shape[1]
+        A = self.forward(X)
+        delta3 = (A - Y) / m                               # the cost is a mean: divide by m once, here
+        dW3 = delta3 @ self.a2.T
+        db3 = delta3.sum(axis=1, keepdims=True)            # the bias is shared: sum over the examples
+        delta2 = (self.layer3.weights.T @ delta3) * self.sigmoid_derivative(self.a2)
+        dW2 = delta2 @ self.a1.T
+        db2 = delta2.sum(axis=1, keepdims=True)
+        delta1 = (self.layer2.weights.T @ delta2) * self.sigmoid_derivative(self.a1)  # a1, not z1
+        dW1 = delta1 @ X.T
+        db1 = delta1.sum(axis=1, keepdims=True)
+        return dW1, db1, dW2, db2, dW3, db3
+
+
+def params_of(net):
+    return {
+        "W1": net.layer1.weights, "b1": net.layer1.bias,
+        "W2": net.layer2.weights, "b2": net.layer2.bias,
+        "W3": net.layer3.weights, "b3": net.layer3.bias,
+    }
+
+
+np.random.seed(0)
+fixed = FixedNetwork(Layer(5, 2), Layer(5, 5), Layer(1, 5))
+fixed_report = gradcheck.check(params_of(fixed), lambda: fixed.cost(X, Y), lambda: fixed.backward(X, Y), data=(X, Y))
+fixed_report
+'''),
+    ("md", r'''
+All gradients match. Trained exactly as before (the same initialization, the same learning rate,
+one example at a time), the net now learns, but slowly:
+'''),
+    ("code", r'''
+np.random.seed(0)
+fixed = FixedNetwork(Layer(5, 2), Layer(5, 5), Layer(1, 5))
+fixed.train(X_train, Y_train, epochs=30, learning_rate=0.5)
+print(f"accuracy on the held-out points: {accuracy(fixed, X_test, Y_test):.1%}")
+'''),
+    ("md", r'''
+## What gradcheck does not blame
+
+The gradient is now right, so what is left is optimization, which a gradient check cannot judge:
+
+- `np.random.rand` draws every weight and bias in `[0, 1)`: all positive, so every unit of a
+  layer starts pushed the same way and the sigmoids start half-saturated. Weights drawn around 0
+  with a spread of `1 / sqrt(n_inputs)` and zero biases break that symmetry.
+- One example at a time with a fixed step is noisy; with the gradient averaged over the whole
+  batch (which the fixed `backward` now computes correctly) a larger step is stable.
+'''),
+    ("code", r'''
+class SensibleLayer(Layer):
+    def __init__(self, n_neurons, n_inputs, rng):
+        self.weights = rng.normal(0.0, 1.0 / np.sqrt(n_inputs), (n_neurons, n_inputs))
+        self.bias = np.zeros((n_neurons, 1))
+
+
+def train_full_batch(net, X, Y, *, epochs, learning_rate):
+    arrays = list(params_of(net).values())
+    for epoch in range(1, epochs + 1):
+        for array, grad in zip(arrays, net.backward(X, Y)):
+            array -= learning_rate * grad
+        if epoch % 1000 == 0:
+            print(f"epoch {epoch:5d}   cost {net.cost(X, Y):.4f}")
+
+
+rng = np.random.default_rng(0)
+good = FixedNetwork(SensibleLayer(5, 2, rng), SensibleLayer(5, 5, rng), SensibleLayer(1, 5, rng))
+train_full_batch(good, X_train, Y_train, epochs=5000, learning_rate=3.0)
+test_accuracy = accuracy(good, X_test, Y_test)
+print(f"accuracy on the held-out points: {test_accuracy:.1%}")
+'''),
+    ("code", r'''
+def plot_decision_boundary(net, X, Y, ax):
+    x1, x2 = np.meshgrid(np.linspace(-1.6, 2.6, 240), np.linspace(-1.2, 1.7, 180))
+    grid = np.vstack([x1.ravel(), x2.ravel()])
+    p = net.forward(grid).reshape(x1.shape)
+    ax.contourf(x1, x2, p, levels=np.linspace(0, 1, 11), cmap="coolwarm", alpha=0.45)
+    ax.contour(x1, x2, p, levels=[0.5], colors="k", linewidths=1.5)
+    ax.scatter(*X, c=Y.ravel(), cmap="coolwarm", s=9, edgecolors="k", linewidths=0.2)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$")
+
+
+fig, ax = plt.subplots(figsize=(6, 4))
+plot_decision_boundary(good, X_test, Y_test, ax)
+ax.set_title(f"fixed net on the held-out points: {test_accuracy:.1%} correct");
+'''),
+    ("md", r'''
+The black line is where the net's output crosses 0.5.
+
+## What to take away
+
+- A net that "does not learn" may have a wrong gradient or a bad optimization setup; check the
+  gradient first, because no amount of tuning fixes a wrong one.
+- Check on a batch of several examples, with the data passed to `check(..., data=(X, Y))` so the
+  mistakes can be named, not only found.
+- Read the report from the loss end: the first wrong parameter in backprop order is where to look.
+'''),
+]
+
+# ---------------------------------------------------------------------------------------------
+# 02: property-based search
+# ---------------------------------------------------------------------------------------------
+
+NB02: list[tuple[str, str]] = []
+
+# ---------------------------------------------------------------------------------------------
+# 03: check your own layer
+# ---------------------------------------------------------------------------------------------
+
+NB03: list[tuple[str, str]] = []
+
+NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
+    "01_debug_a_net_that_does_not_learn": NB01,
+    "02_property_based_search": NB02,
+    "03_check_your_own_layer": NB03,
+}
+
+
+def build(cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    """A fresh (unexecuted) notebook from ``(kind, source)`` pairs."""
+    nb = nbformat.v4.new_notebook()
+    for kind, source in cells:
+        source = source.strip("\n")
+        nb.cells.append(nbformat.v4.new_markdown_cell(source) if kind == "md" else nbformat.v4.new_code_cell(source))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:02d}"
+    return nb
+
+
+def kernel_env(directory: str | os.PathLike[str]) -> dict[str, str]:
+    """Write a ``python3`` kernel spec running this interpreter under ``directory``; return env overrides.
+
+    Put the returned variables into ``os.environ`` before executing: the notebooks then run in the
+    same environment as the caller (a fresh venv, CI), whatever ``python`` is first on the PATH.
+    """
+    from ipykernel.kernelspec import write_kernel_spec
+
+    target = Path(directory) / "kernels" / "python3"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_kernel_spec(str(target))
+    existing = os.environ.get("JUPYTER_PATH")
+    return {"JUPYTER_PATH": os.pathsep.join([str(directory)] + ([existing] if existing else []))}
+
+
+def execute(nb: nbformat.NotebookNode, *, cwd: str | os.PathLike[str] = HERE, timeout: int = CELL_TIMEOUT) -> nbformat.NotebookNode:
+    """Execute ``nb`` in place with a ``python3`` kernel running this interpreter; return it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = {k: os.environ.get(k) for k in ("JUPYTER_PATH", "MPLBACKEND", "PYDEVD_DISABLE_FILE_VALIDATION")}
+        os.environ.update(kernel_env(tmp))
+        os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend draws the figures
+        os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+        try:
+            client = NotebookClient(
+                nb,
+                timeout=timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(cwd)}},
+                record_timing=False,
+            )
+            client.execute()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    return nb
+
+
+def main(argv: list[str]) -> int:
+    wanted = [name for name in NOTEBOOKS if not argv or any(name.startswith(a) for a in argv)]
+    for name in wanted:
+        nb = execute(build(NOTEBOOKS[name]))
+        path = HERE / f"{name}.ipynb"
+        nbformat.write(nb, str(path))
+        print(f"wrote {path.relative_to(HERE.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
