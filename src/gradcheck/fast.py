@@ -42,7 +42,7 @@ from .check import DEFAULT_SAMPLE, _compare, _evaluate
 from .compare import roundoff_floor
 from .report import ParamResult
 
-__all__ = ["BISECT_LEAF", "BISECT_WIDTH", "FAST_FULL_DRILLDOWN_MAX", "fast_check_one"]
+__all__ = ["BISECT_ATTEMPTS", "BISECT_LEAF", "BISECT_WIDTH", "FAST_FULL_DRILLDOWN_MAX", "fast_check_one"]
 
 #: tensors that fail their directional check and have at most this many elements are
 #: then checked in full (larger ones by a sample) so the diagnosis has every element.
@@ -51,6 +51,8 @@ FAST_FULL_DRILLDOWN_MAX = 4096
 BISECT_WIDTH = 4
 #: index sets of at most this many elements are checked element by element.
 BISECT_LEAF = 32
+#: bisections (each along a fresh direction) before a disagreement without element evidence is let go.
+BISECT_ATTEMPTS = 3
 
 
 def fast_check_one(
@@ -101,13 +103,21 @@ def fast_check_one(
 
 
 def _directional_error(
-    dd_an: float, d: numeric.DirectionalResult, g_flat: np.ndarray, dtype: Any, rtol: float, atol: float
-) -> float:
+    dd_an: float,
+    d: numeric.DirectionalResult,
+    g_flat: np.ndarray,
+    dtype: Any,
+    rtol: float,
+    atol: float,
+    *,
+    with_scale: bool = False,
+) -> Any:
     """Relative error of a directional derivative, on the scale of the gradient it projects."""
     floor = float(roundoff_floor(d.f_max, np.array([2 * d.step]), dtype)[0])
     typical = float(np.linalg.norm(g_flat)) / np.sqrt(max(g_flat.size, 1))
-    scale = max(abs(dd_an), abs(d.derivative), typical, max(atol, floor) / rtol)
-    return abs(dd_an - d.derivative) / scale if scale > 0 else 0.0
+    scale = max(abs(dd_an), abs(d.derivative), typical, max(atol, floor) / rtol, 1e-300)
+    err = abs(dd_an - d.derivative) / scale
+    return (err, scale) if with_scale else err  # type: ignore[return-value]
 
 
 def _crosses_kink(dd_an: float, d: numeric.DirectionalResult, rtol: float) -> bool:
@@ -117,6 +127,18 @@ def _crosses_kink(dd_an: float, d: numeric.DirectionalResult, rtol: float) -> bo
     lo, hi = min(d.forward, d.backward), max(d.forward, d.backward)
     slack = rtol * max(abs(lo), abs(hi), abs(dd_an))
     return (hi - lo) > 10 * slack and lo - slack <= dd_an <= hi + slack
+
+
+def _unexplained(dd_an: float, d: numeric.DirectionalResult, scale: float) -> float:
+    """How far the analytic value lies outside the one-sided derivatives, relative to ``scale``.
+
+    A correct gradient across kinks lies between the one-sided derivatives (0 here); a wrong
+    one usually does not.
+    """
+    if d.forward is None or d.backward is None:
+        return abs(dd_an - d.derivative) / scale
+    lo, hi = min(d.forward, d.backward, d.derivative), max(d.forward, d.backward, d.derivative)
+    return max(lo - dd_an, dd_an - hi, 0.0) / scale
 
 
 def _drill_down(
@@ -150,14 +172,20 @@ def _drill_down(
             res.message = f"{why}; {tail}" + (f"; {res.message}" if res.message else "")
         return res, used
     # the direction disagreed but no sampled element did: bisect to find the elements
-    suspects, spent = _bisect(p, g, loss, f0, v, rtol, atol, rel_step, name)
-    used += spent
-    suspects = np.setdiff1d(suspects, ev.indices)
-    if suspects.size:
-        ev2 = _evaluate(method, mapping, name, p, loss, f0, suspects, rel_step, tick)
-        used += ev2.n_evals
-        ev = _merge(ev, ev2)
-        res = _compare(name, p, g, ev, rtol, atol)
+    for attempt in range(BISECT_ATTEMPTS):
+        if attempt:  # kinks may have hidden the error along the first direction: try another
+            v = rng.standard_normal(p.size)
+            v /= np.linalg.norm(v)
+        suspects, spent = _bisect(p, g, loss, f0, v, rtol, atol, rel_step, name)
+        used += spent
+        suspects = np.setdiff1d(suspects, ev.indices)
+        if suspects.size:
+            ev2 = _evaluate(method, mapping, name, p, loss, f0, suspects, rel_step, tick)
+            used += ev2.n_evals
+            ev = _merge(ev, ev2)
+            res = _compare(name, p, g, ev, rtol, atol)
+        if not res.ok:
+            break
     if res.ok:
         res.message = (
             f"{why}, but none of {res.n_checked} elements checked (a sample, then the elements a bisection "
@@ -203,11 +231,12 @@ def _bisect(
                 used += 2
                 gh = g_flat[half]
                 dd_an = float(np.dot(gh, d.realised))
-                err = _directional_error(dd_an, d, gh, p.dtype, rtol, atol)
+                err, scale = _directional_error(dd_an, d, gh, p.dtype, rtol, atol, with_scale=True)
                 if err > rtol:
-                    scored.append((err, half))
-        scored.sort(key=lambda t: -t[0])
-        frontier = [s for _, s in scored[:BISECT_WIDTH]]
+                    scored.append((_unexplained(dd_an, d, scale), err, half))
+        # sets whose disagreement a kink cannot explain first, then by the size of the disagreement
+        scored.sort(key=lambda t: (-t[0], -t[1]))
+        frontier = [s for _, _, s in scored[:BISECT_WIDTH]]
     if not leaves:
         return np.empty(0, dtype=np.intp), used
     return np.unique(np.concatenate(leaves[:BISECT_WIDTH])), used
