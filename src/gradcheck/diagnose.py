@@ -213,6 +213,7 @@ def _semantic(
             return [], set(keys)
         return [_factor_finding(c0, keys, m, layer_of, how, confirmed=True)], set(keys)
 
+    scaled = None  # a mistake that fits only with a constant factor on top: kept in case none fits alone
     for mk in mistakes(arch, params):
         cand = as_dict(backward(arch, params, Xr, Y, mk))
         c, r = fit(cand)
@@ -221,10 +222,15 @@ def _semantic(
         affected = [n for n in keys if _differs(cand[n], ref[n], tol)]
         if not affected:
             continue
-        out = [_mistake_finding(mk, affected, layer_of, how, arch)]
         if abs(c - 1.0) > 1e-6:
-            out.append(_factor_finding(c, keys, m, layer_of, how, confirmed=True))
-        return out, set(keys)
+            if scaled is None:
+                scaled = (mk, c, affected)
+            continue
+        return [_mistake_finding(mk, affected, layer_of, how, arch)], set(keys)
+    if scaled is not None:
+        mk, c, affected = scaled
+        return [_mistake_finding(mk, affected, layer_of, how, arch),
+                _factor_finding(c, keys, m, layer_of, how, confirmed=True)], set(keys)
 
     found = _updated_weights(arch, params, Xr, Y, ref, user, keys, tol, as_dict)
     if found is not None:
@@ -277,13 +283,24 @@ def _regularization(arch, params, Xr, Y, user, keys, tol, layer_of, how, as_dict
     """Findings when the gradient differs from the true one by c * W (or c * b) per parameter."""
     g0 = as_dict(backward(arch, params, Xr, Y, l2=False))
     lam = arch.l2
+    # a constant factor on the data term (e.g. a missing 1/m) shows on the biases, which have no penalty
+    biases = [b for _, b in arch.layers if b is not None and b in user]
+    c = 1.0
+    if biases:
+        ub = np.concatenate([user[b].ravel() for b in biases])
+        gb = np.concatenate([g0[b].ravel() for b in biases])
+        c_fit, res = fit_ratio(ub, gb)
+        if res <= tol and np.isfinite(c_fit):
+            c = 1.0 if abs(c_fit - 1.0) <= 1e-6 else c_fit
     found: list[tuple[str, float]] = []
     for n in keys:
-        e = user[n] - g0[n]
+        e = user[n] - c * g0[n]
         p = np.asarray(params[n], dtype=np.float64)
         p = arch.to_rows(n, p)
         is_weight = any(n == w for w, _ in arch.layers)
         expected = lam if is_weight else 0.0
+        if c != 1.0 and is_weight and lam and np.linalg.norm(e - c * lam * p) <= tol * max(np.linalg.norm(user[n]), 1e-300):
+            continue
         if np.linalg.norm(e - expected * p) <= tol * max(np.linalg.norm(user[n]), 1e-300):
             continue
         if p.size < 2:
@@ -292,9 +309,11 @@ def _regularization(arch, params, Xr, Y, user, keys, tol, layer_of, how, as_dict
         if np.linalg.norm(e - r * p) > tol * max(np.linalg.norm(user[n]), 1e-300):
             return None
         found.append((n, r))
-    if not found:
-        return None
     out = []
+    if c != 1.0:
+        out.append(_factor_finding(c, keys, Xr.shape[0], layer_of, how, confirmed=True))
+    if not found:
+        return out or None
     missing = [n for n, r in found if lam > 0 and abs(r) <= 1e-6 * lam]
     if missing:
         out.append(
@@ -309,25 +328,31 @@ def _regularization(arch, params, Xr, Y, user, keys, tol, layer_of, how, as_dict
                 confidence="confirmed",
             )
         )
+    groups: dict[tuple[bool, str], list[tuple[str, float]]] = {}
     for n, r in found:
         if n in missing:
             continue
         is_weight = any(n == w for w, _ in arch.layers)
+        groups.setdefault((is_weight, f"{r:.4g}"), []).append((n, r))
+    for (is_weight, _), items in groups.items():
+        names = forward_order([n for n, _ in items])
+        r = items[0][1]
+        label = _names(names)
         if not is_weight:
-            what = f"the gradient of the bias {n} has an L2 term {r:.4g} * {n}; the penalty belongs to the weights only"
+            what = f"the gradient of the bias {label} has an L2 term {r:.4g} * b; the penalty belongs to the weights only"
         elif lam == 0:
-            what = f"the gradient of {n} has an L2 term {r:.4g} * {n}, but the loss has no penalty"
+            what = f"the gradient of {label} has an L2 term {r:.4g} * W, but the loss has no penalty"
         else:
-            what = (f"the gradient of {n} has an L2 term {r:.4g} * {n}, but the loss's penalty "
-                    f"{lam:.4g}/2 * sum(W^2) gives {lam:.4g} * {n} (factor {r / lam:.4g})")
+            what = (f"the gradient of {label} has an L2 term {r:.4g} * W, but the loss's penalty "
+                    f"{lam:.4g}/2 * sum(W^2) gives {lam:.4g} * W (factor {r / lam:.4g})")
         out.append(
             Finding(
                 kind="regularization_wrong",
-                params=[n],
+                params=names,
                 message=f"{what}: recomputing with that term reproduces your gradient exactly ({how})",
                 fix=fix_for("regularization_wrong"),
                 evidence={"l2": lam, "term": r},
-                layer=layer_of.get(n),
+                layer=max(layer_of.get(n, 0) for n in names) or None,
                 confidence="confirmed",
             )
         )
