@@ -321,7 +321,194 @@ NB02: list[tuple[str, str]] = []
 # 03: check your own layer
 # ---------------------------------------------------------------------------------------------
 
-NB03: list[tuple[str, str]] = []
+NB03 = [
+    ("md", r'''
+# Check your own layer
+
+Layers that are not in a textbook table (a normalization, an attention score, a custom activation)
+are where hand-written backward passes go wrong most often. This notebook checks one such layer on
+its own, **input gradient included**, and then inside a small net.
+
+The layer is a layer normalization: each example (a row) is normalized over its features, then
+scaled and shifted by learned `gamma` and `beta`. It follows a common convention for layer
+objects: `forward(x)` caches what the backward pass needs, `backward(dout)` returns the gradient
+with respect to the input and stores the parameters' gradients in `layer.grads`.
+'''),
+    ("code", r'''
+import numpy as np
+import matplotlib.pyplot as plt
+
+import gradcheck
+from gradcheck.plots import plot_errors, plot_heatmap
+
+%matplotlib inline
+plt.rcParams["figure.dpi"] = 90
+'''),
+    ("code", r'''
+class LayerNorm:
+    """y = gamma * (x - mean(x)) / std(x) + beta, per row of x (examples are rows)."""
+
+    def __init__(self, n_features, *, eps=1e-5):
+        self.params = {"gamma": np.ones(n_features), "beta": np.zeros(n_features)}
+        self.grads = {}
+        self.eps = eps
+
+    def forward(self, x):
+        self.mean = x.mean(axis=1, keepdims=True)
+        self.std = np.sqrt(x.var(axis=1, keepdims=True) + self.eps)
+        self.x_hat = (x - self.mean) / self.std
+        return self.params["gamma"] * self.x_hat + self.params["beta"]
+
+    def backward(self, dout):
+        self.grads["gamma"] = (dout * self.x_hat).sum(axis=0)
+        self.grads["beta"] = dout.sum(axis=0)
+        return dout * self.params["gamma"] / self.std
+'''),
+    ("md", r'''
+## The layer alone
+
+A layer has no loss of its own. The standard trick gives it one: take a fixed random upstream
+gradient `G` and let the loss be `sum(forward(x) * G)`. Its gradient with respect to anything is
+exactly what `backward(G)` must return, so the check covers `gamma`, `beta` **and the input `x`**:
+the input gradient is what the layers below receive, and a mistake there is invisible when only
+the parameters are checked.
+
+The input is listed first (it is the "lowest" quantity: backprop reaches it last), then the
+layer's parameters. `gamma` and `beta` get random values, so that a mistake cannot hide behind
+`gamma = 1` and `beta = 0`.
+'''),
+    ("code", r'''
+rng = np.random.default_rng(0)
+layer = LayerNorm(4)
+layer.params["gamma"][:] = rng.normal(1.0, 0.3, 4)
+layer.params["beta"][:] = rng.normal(0.0, 0.3, 4)
+x = rng.normal(size=(3, 4))
+G = rng.normal(size=(3, 4))
+
+
+def layer_loss():
+    return float((layer.forward(x) * G).sum())
+
+
+def layer_grads():
+    layer.forward(x)
+    dx = layer.backward(G)
+    return {"x": dx, **layer.grads}
+
+
+report = gradcheck.check({"x": x, **layer.params}, layer_loss, layer_grads)
+report
+'''),
+    ("md", r'''
+`gamma` and `beta` are right; the input gradient is wrong. The report cannot name a catalogued
+mistake (this is not a standard dense layer), but it says where to look: the gradients of the
+parameters are right, so the mistake is in the formula for `dx`.
+
+The heatmap of `|analytic - numeric|` for `x` shows every element off, and a look at the numbers
+gives the hint: the true input gradient sums to zero over each row (shifting a row of `x` by a
+constant does not change its normalized value), the analytic one does not.
+'''),
+    ("code", r'''
+fig, ax = plt.subplots(figsize=(5.5, 3))
+plot_heatmap(report, "x", ax=ax)
+
+print("row sums of the analytic dx:", np.round(report["x"].analytic.sum(axis=1), 4))
+print("row sums of the numeric dx: ", np.round(report["x"].numeric.sum(axis=1), 4))
+'''),
+    ("md", r'''
+`backward` treated the mean and the standard deviation as constants. Both depend on `x`, and
+their derivatives add two terms:
+
+$$\frac{\partial L}{\partial x} = \frac{1}{\sigma}\Big(\hat g - \operatorname{mean}(\hat g) - \hat x \operatorname{mean}(\hat g\,\hat x)\Big), \qquad \hat g = \gamma \cdot \frac{\partial L}{\partial y}$$
+
+with the means taken over the features of each row.
+'''),
+    ("code", r'''
+class FixedLayerNorm(LayerNorm):
+    def backward(self, dout):
+        self.grads["gamma"] = (dout * self.x_hat).sum(axis=0)
+        self.grads["beta"] = dout.sum(axis=0)
+        g = dout * self.params["gamma"]
+        return (g - g.mean(axis=1, keepdims=True) - self.x_hat * (g * self.x_hat).mean(axis=1, keepdims=True)) / self.std
+
+
+layer.__class__ = FixedLayerNorm  # same parameters, new backward
+gradcheck.check({"x": x, **layer.params}, layer_loss, layer_grads)
+'''),
+    ("md", r'''
+## Inside a net
+
+Now the layer sits in a small binary classifier: dense `W1, b1` → layer norm → `tanh` → dense
+`W2, b2` → sigmoid, with the mean binary cross-entropy. The net's backward pass calls the layer's
+`backward`, exactly as a training loop would. Here it runs with the original, mistaken layer.
+'''),
+    ("code", r'''
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+class Net:
+    def __init__(self, n_in, n_hidden, norm, *, seed=0):
+        rng = np.random.default_rng(seed)
+        self.norm = norm
+        self.params = {
+            "W1": rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_hidden)), "b1": rng.normal(0, 0.1, n_hidden),
+            "gamma": norm.params["gamma"], "beta": norm.params["beta"],
+            "W2": rng.normal(0, 1 / np.sqrt(n_hidden), (n_hidden, 1)), "b2": np.zeros(1),
+        }
+
+    def forward(self, X):
+        p = self.params
+        self.h1 = X @ p["W1"] + p["b1"]
+        self.h2 = np.tanh(self.norm.forward(self.h1))
+        return sigmoid(self.h2 @ p["W2"] + p["b2"])
+
+    def loss(self, X, y):
+        a = self.forward(X)
+        return float(-(y * np.log(a) + (1 - y) * np.log(1 - a)).mean())
+
+    def gradients(self, X, y):
+        p, m = self.params, X.shape[0]
+        a = self.forward(X)
+        dz2 = (a - y) / m
+        grads = {"W2": self.h2.T @ dz2, "b2": dz2.sum(axis=0)}
+        dh2 = (dz2 @ p["W2"].T) * (1 - self.h2 ** 2)
+        dh1 = self.norm.backward(dh2)
+        grads.update(self.norm.grads)
+        grads["W1"] = X.T @ dh1
+        grads["b1"] = dh1.sum(axis=0)
+        return grads
+
+
+rng = np.random.default_rng(1)
+X = rng.normal(size=(10, 3))
+y = (rng.random((10, 1)) > 0.5).astype(float)
+
+norm = LayerNorm(6)
+norm.params["gamma"][:] = rng.normal(1.0, 0.3, 6)
+net = Net(3, 6, norm)
+net_report = gradcheck.check(net.params, lambda: net.loss(X, y), lambda: net.gradients(X, y))
+net_report
+'''),
+    ("code", r'''
+fig, ax = plt.subplots(figsize=(6, 3.4))
+plot_errors(net_report, ax=ax);
+'''),
+    ("md", r'''
+Read it from the loss end: `b2`, `W2`, `beta` and `gamma` are right, `b1` and `W1` are wrong. The
+layer's own parameter gradients are right, so the gradient arriving at the layer is right too;
+what goes wrong is what the layer hands down, its input gradient. Inside a net, a wrong input
+gradient shows up one layer **below** the layer that has the mistake: that is why the layer is
+worth checking on its own first, input gradient included.
+
+With the fixed layer, the whole net passes:
+'''),
+    ("code", r'''
+norm.__class__ = FixedLayerNorm
+fixed_report = gradcheck.check(net.params, lambda: net.loss(X, y), lambda: net.gradients(X, y))
+fixed_report
+'''),
+]
 
 NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "01_debug_a_net_that_does_not_learn": NB01,
