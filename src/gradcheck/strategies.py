@@ -429,31 +429,12 @@ def call_factory(factory: Callable[..., Any], config: Mapping[str, Any]) -> Prob
     kwargs = dict(config)
     if "X" in kwargs:
         kwargs[_input_keyword(factory)] = kwargs.pop("X")
-    problem = _as_problem(factory(**kwargs))
+    from .adapters import as_problem
+
+    problem = as_problem(factory(**kwargs))
     problem.meta = dict(problem.meta or {})
     problem.meta["config"] = dict(config)
     return problem
-
-
-def _as_problem(obj: Any) -> Problem:
-    try:
-        from .adapters import as_problem
-    except ImportError:
-        as_problem = None
-    if as_problem is not None:
-        return as_problem(obj)
-    if isinstance(obj, Problem):
-        return obj
-    if isinstance(obj, Mapping) and {"params", "loss", "grads"} <= set(obj):
-        return Problem(
-            params=obj["params"], loss=obj["loss"], grads=obj["grads"], data=obj.get("data"), hint=obj.get("hint")
-        )
-    from .errors import AdapterError
-
-    raise AdapterError(
-        f"the factory returned a {type(obj).__name__}; it must return a gradcheck.Problem or a mapping "
-        f"with keys 'params', 'loss' and 'grads'"
-    )
 
 
 def problems(
