@@ -97,6 +97,7 @@ def _diagnose(report: Report, problem: Any) -> None:
 
     # 1. shapes and non-finite values, per parameter
     eff: dict[str, np.ndarray | None] = {}
+    unstable: list[tuple[str, int, int]] = []
     for r in report.params:
         g = r.analytic
         if g is None:
@@ -109,22 +110,26 @@ def _diagnose(report: Report, problem: Any) -> None:
             findings.append(_shape_finding(r, g, kind, repaired, batch, layer_of))
             continue
         if not np.all(np.isfinite(g)):
-            bad = int((~np.isfinite(g)).sum())
-            findings.append(
-                Finding(
-                    kind="numerically_unstable",
-                    params=[r.name],
-                    message=f"the analytic gradient of {r.name} holds {bad} NaN/inf value(s) of {g.size} while the "
-                    f"loss is finite ({report.loss_value:.6g})",
-                    fix=fix_for("numerically_unstable"),
-                    evidence={"n_nonfinite": bad},
-                    layer=layer_of.get(r.name),
-                    confidence="confirmed",
-                )
-            )
+            unstable.append((r.name, int((~np.isfinite(g)).sum()), g.size))
             eff[r.name] = None
             continue
         eff[r.name] = g
+    if unstable:
+        names = [n for n, _, _ in unstable]
+        counts = ", ".join(f"{n}: {k} of {size}" for n, k, size in unstable)
+        findings.append(
+            Finding(
+                kind="numerically_unstable",
+                params=names,
+                message=f"the analytic gradient holds NaN/inf values ({counts}) while the loss is finite "
+                f"({report.loss_value:.6g}): something like y / a or (1 - y) / (1 - a) overflows where a sigmoid saturates",
+                fix=fix_for("numerically_unstable"),
+                evidence={"nonfinite": {n: k for n, k, _ in unstable}},
+                layer=max(layer_of.get(n, 0) for n in names) or None,
+                confidence="confirmed",
+            )
+        )
+        _drop_nan_repeat_finding(report, problem)
 
     # 2. semantic naming on a standard net
     explained: set[str] = set()
@@ -139,10 +144,37 @@ def _diagnose(report: Report, problem: Any) -> None:
 
     # 3. generic signatures for what is left
     shaped = {f.params[0] for f in findings if f.kind in ("bias_not_summed", "transposed", "wrong_shape")}
-    unstable = {f.params[0] for f in findings if f.kind == "numerically_unstable"}
-    left = [n for n in wrong if n not in explained and n not in unstable]
+    unstable_names = {n for f in findings if f.kind == "numerically_unstable" for n in f.params}
+    left = [n for n in wrong if n not in explained and n not in unstable_names]
     findings.extend(_generic(report, eff, left, shaped, batch, layer_of, arch, data is not None))
     report.findings.extend(_ordered(findings, report))
+
+
+def _drop_nan_repeat_finding(report: Report, problem: Any) -> None:
+    """NaN != NaN: two equal calls of grads() holding NaN are not accumulating gradients."""
+    repeat = [f for f in report.findings if f.kind == "gradient_accumulates"]
+    if not repeat or not callable(problem.grads):
+        return
+    again = problem.grads_now()
+    try:
+        same = all(
+            np.array_equal(np.asarray(report[n].analytic, dtype=np.float64),
+                           np.asarray(_lookup(again, n), dtype=np.float64), equal_nan=True)
+            for n in repeat[0].params
+        )
+    except Exception:  # noqa: BLE001 - cannot compare: keep the finding
+        return
+    if same:
+        for f in repeat:
+            report.findings.remove(f)
+
+
+def _lookup(grads: Any, name: str) -> Any:
+    if isinstance(grads, Mapping):
+        for key in (name, "d" + name, "d_" + name, "grad_" + name, name + "_grad"):
+            if key in grads:
+                return grads[key]
+    raise KeyError(name)
 
 
 def _arch(report: Report, problem: Any, hint: Mapping[str, Any] | None) -> Arch | None:
@@ -386,6 +418,8 @@ def _generic(
             zeros.append(name)
             continue
         c, res = fit_ratio(g, n)
+        if res <= FIT_RTOL and np.isfinite(c) and g.size == 1 and not _nice_factor(c, batch):
+            res = float("inf")  # one number always has "a constant ratio": only a telling one counts
         if res <= FIT_RTOL and np.isfinite(c):
             if abs(c - 1.0) <= 1e-3:
                 if name not in shaped:
@@ -626,6 +660,13 @@ def _layer_label(groups: list[list[str]], i: int) -> str:
 def _differs(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
     scale = max(float(np.linalg.norm(b)), float(np.linalg.norm(a)), 1e-300)
     return float(np.linalg.norm(a - b)) > 10 * tol * scale
+
+
+def _nice_factor(c: float, batch: int | None) -> bool:
+    targets = [-1.0, 2.0, 0.5, -2.0, 0.0]
+    if batch:
+        targets += [float(batch), 1.0 / batch]
+    return any(abs(c - t) <= 1e-4 * max(abs(t), 1e-3) for t in targets)
 
 
 def _round_factor(c: float) -> float:

@@ -137,6 +137,11 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
             names = ", ".join(str(g) for g in group)
             yield Mistake(kind, "deriv", group, f"layers {names}: {detail}", fn)
     # propagation through the wrong weights
+    square = tuple(l for l in range(L, 1, -1) if Ws[l - 1].shape[0] == Ws[l - 1].shape[1])
+    if len(square) >= 2:
+        yield Mistake("weights_not_transposed", "w_not_t", square,
+                      "the deltas were carried back with W instead of its transpose at every square layer "
+                      f"({', '.join(f'W{l}' for l in square)})")
     for l in range(L, 1, -1):
         W = Ws[l - 1]
         if W.shape[0] == W.shape[1]:
