@@ -315,7 +315,184 @@ The black line is where the net's output crosses 0.5.
 # 02: property-based search
 # ---------------------------------------------------------------------------------------------
 
-NB02: list[tuple[str, str]] = []
+NB02 = [
+    ("md", r'''
+# Property-based search: the smallest net on which a mistake shows
+
+A gradient check answers for the net and the batch it is given. Some mistakes leave no trace on
+the example their author happened to try:
+
+- with **one example**, a bias gradient that is not summed over the batch has the right shape and
+  the right values, and a sum over the batch equals the mean: a missing `1 / m` is invisible;
+- with a **square** weight matrix, a transposed gradient has the right shape;
+- with **positive** inputs, a relu mask that is wrong for negative values is never used.
+
+`gradcheck.search` varies exactly these things (layer widths, batch size, seeds, inputs) with
+[hypothesis](https://hypothesis.readthedocs.io), checks every net it builds, and shrinks the first
+failure to the smallest net that still shows it. Then it probes that net's neighbours to say what
+the failure depends on.
+'''),
+    ("code", r'''
+import numpy as np
+
+import gradcheck
+from gradcheck.search import search
+'''),
+    ("md", r'''
+## A net whose author tested it on one example
+
+A sigmoid net with binary cross-entropy, any number of layers, examples as columns, written as
+in the first notebook after its first report was acted on: the activation derivative is now right.
+Two mistakes are left in `backward`; the author's own test, on a single example, passes.
+'''),
+    ("code", r'''
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+class Net:
+    def __init__(self, widths, seed=0):
+        rng = np.random.default_rng(seed)
+        self.W = [rng.normal(0, 1, (n_out, n_in)) for n_in, n_out in zip(widths[:-1], widths[1:])]
+        self.b = [rng.normal(0, 0.5, (n_out, 1)) for n_out in widths[1:]]
+
+    def forward(self, X):
+        self.a = [X]
+        for W, b in zip(self.W, self.b):
+            self.a.append(sigmoid(W @ self.a[-1] + b))
+        return self.a[-1]
+
+    def cost(self, X, Y):
+        A = self.forward(X)
+        return float(-(Y * np.log(A) + (1 - Y) * np.log(1 - A)).sum() / X.shape[1])
+
+    def backward(self, X, Y):
+        A = self.forward(X)
+        delta = A - Y
+        dW, db = [], []
+        for i in reversed(range(len(self.W))):
+            dW.insert(0, delta @ self.a[i].T)
+            db.insert(0, delta)
+            if i > 0:
+                delta = (self.W[i].T @ delta) * self.a[i] * (1 - self.a[i])
+        return dW, db
+'''),
+    ("md", r'''
+To be searched, the net needs a **factory**: a function that takes any of `widths`,
+`batch_size` and `seed` and returns what `gradcheck.check` takes (here a `gradcheck.Problem`;
+a dict with the keys `params`, `loss` and `grads` works too). The data go along so that the
+report can name the mistakes.
+'''),
+    ("code", r'''
+def factory(net_class):
+    """A factory of problems for nets of class net_class."""
+
+    def build(widths, batch_size, seed):
+        net = net_class(widths, seed)
+        rng = np.random.default_rng(seed + 1)
+        X = rng.normal(size=(widths[0], batch_size))
+        Y = (rng.random((widths[-1], batch_size)) > 0.5).astype(float)
+        params = {}
+        for i, (W, b) in enumerate(zip(net.W, net.b), start=1):
+            params[f"W{i}"], params[f"b{i}"] = W, b
+
+        def grads():
+            dW, db = net.backward(X, Y)
+            return {name: g for i in range(len(dW)) for name, g in ((f"W{i + 1}", dW[i]), (f"b{i + 1}", db[i]))}
+
+        return gradcheck.Problem(params=params, loss=lambda: net.cost(X, Y), grads=grads, data=(X, Y))
+
+    return build
+
+
+build = factory(Net)
+
+# the author's own test: their 2-5-5-1 net on one example
+gradcheck.check(build([2, 5, 5, 1], batch_size=1, seed=0))
+'''),
+    ("md", r'''
+All gradients match, on the one example the author tried.
+
+## Search
+
+`search` tries nets of up to a few layers, batch sizes from 1 and seeds, shrinks the first
+failure, and explains it. The seed makes the search replayable: the same seed, the same nets.
+'''),
+    ("code", r'''
+result = search(build, seed=2024, max_examples=60)
+print(result.explanation)
+'''),
+    ("code", r'''
+print("smallest failing net:", {k: v for k, v in result.smallest.items()})
+result.report
+'''),
+    ("md", r'''
+The smallest failing net has a single unit in each layer and **two** examples: nothing about the
+architecture matters, only the batch size. At that net the report names both mistakes:
+
+- `bias_not_summed`: `db.insert(0, delta)` keeps one column per example;
+  the fix is `delta.sum(axis=1, keepdims=True)`;
+- `missing_batch_mean`: the cost is a mean, the gradients are sums; the fix is to divide
+  `A - Y` by `m` once, at the top of `backward`.
+
+Both were invisible at batch size 1, which is why the author's test passed, and both break
+training the moment the net sees a batch.
+
+## The fixed net
+'''),
+    ("code", r'''
+class FixedNet(Net):
+    def backward(self, X, Y):
+        A = self.forward(X)
+        delta = (A - Y) / X.shape[1]
+        dW, db = [], []
+        for i in reversed(range(len(self.W))):
+            dW.insert(0, delta @ self.a[i].T)
+            db.insert(0, delta.sum(axis=1, keepdims=True))
+            if i > 0:
+                delta = (self.W[i].T @ delta) * self.a[i] * (1 - self.a[i])
+        return dW, db
+
+
+fixed = search(factory(FixedNet), seed=2024, max_examples=60)
+print(fixed.explanation)
+'''),
+    ("md", r'''
+## The same property in your own test suite
+
+The search is a hypothesis property; the strategies it uses are public, so the property can
+live in a test file and run in CI with the rest of the tests:
+
+```python
+from hypothesis import given
+from gradcheck import strategies as gst
+
+@given(gst.problems(build))
+def test_backprop_matches_finite_differences(problem):
+    assert gradcheck.check(problem).ok
+```
+
+Below it runs once by hand, on the mistaken backward pass, with hypothesis' own report of the
+shrunk failing example.
+'''),
+    ("code", r'''
+from hypothesis import Phase, given, settings
+from gradcheck import strategies as gst
+
+@settings(max_examples=60, derandomize=True, database=None, deadline=None, phases=[Phase.generate, Phase.shrink])
+@given(gst.configs(build))
+def test_backprop_matches_finite_differences(config):
+    report = gradcheck.check(gst.call_factory(build, config))
+    assert report.ok, f"wrong gradients {report.wrong}: {report.kinds()}"
+
+
+try:
+    test_backprop_matches_finite_differences()
+except AssertionError as failure:
+    print(failure)
+    print("\n".join(getattr(failure, "__notes__", [])))
+'''),
+]
 
 # ---------------------------------------------------------------------------------------------
 # 03: check your own layer
