@@ -57,7 +57,7 @@ Progress = Callable[[int], None] | None
 
 #: elements per chunk of the hot loop: bounds the Python floats alive at once (memory)
 #: and sets how often ``progress`` is called.
-_CHUNK = 4096
+_CHUNK = 1024
 
 
 @functools.lru_cache(maxsize=None)
@@ -159,24 +159,32 @@ def _scatter(shape: tuple[int, ...], idx: np.ndarray | None, values: np.ndarray)
     return out
 
 
+def _values(p: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+    """A copy of the elements of ``p`` at the flat ``idx`` (all when None), in p's dtype, C order."""
+    if idx is None:
+        return p.ravel(order="C").copy() if not p.flags.c_contiguous else p.reshape(-1).copy()
+    return np.array(_flat_view(p)[idx], dtype=p.dtype)
+
+
 def _pair(
     p: np.ndarray,
     loss: Callable[[], Any],
     idx: np.ndarray,
+    x: np.ndarray,
     h: np.ndarray,
     name: str,
     progress: Progress,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Evaluate L(x + h) and L(x - h) element by element. Returns fp, fm, x+h, x-h (as realised in p's dtype).
+    """Evaluate L(x + h) and L(x - h) element by element at the flat ``idx`` of ``p`` (x holds their values).
 
-    The inner loop does three stores and two calls per element and nothing else. Loss
-    values are collected per chunk of :data:`_CHUNK` elements and validated once per
-    chunk, vectorised, so the Python objects alive at once stay bounded.
+    Returns fp, fm and the steps up and down as realised in p's dtype (float64). The inner
+    loop does three stores and two calls per element and nothing else. Loss values are
+    collected per chunk of :data:`_CHUNK` elements and validated once per chunk,
+    vectorised, so the Python objects alive at once stay bounded.
     """
     flat = _flat_view(p)
-    x = np.array(flat[idx], dtype=p.dtype)
-    xp = (x + h).astype(p.dtype)
-    xm = (x - h).astype(p.dtype)
+    xp = (x + h).astype(p.dtype, copy=False)
+    xm = (x - h).astype(p.dtype, copy=False)
     n = idx.size
     fp = np.empty(n)
     fm = np.empty(n)
@@ -193,14 +201,28 @@ def _pair(
             put(loss())
             flat[i] = back
         vals = _as_values(out, name, "perturbing")
+        if not np.isfinite(vals).all():
+            _check_finite(vals[0::2], idx[start:stop], p.shape, name, "+")
+            _check_finite(vals[1::2], idx[start:stop], p.shape, name, "-")
         fp[start:stop] = vals[0::2]
         fm[start:stop] = vals[1::2]
-        if not np.isfinite(vals).all():
-            _check_finite(fp[start:stop], idx[start:stop], p.shape, name, "+")
-            _check_finite(fm[start:stop], idx[start:stop], p.shape, name, "-")
         if progress is not None:
             progress(stop - start)
-    return fp, fm, xp.astype(np.float64), xm.astype(np.float64)
+    # realised steps, in float64: up = (x+h) - x, down = x - (x-h)
+    up = np.subtract(xp, x, dtype=np.float64)
+    down = np.subtract(x, xm, dtype=np.float64)
+    return fp, fm, up, down
+
+
+def _one_sided(fp: np.ndarray, fm: np.ndarray, up: np.ndarray, down: np.ndarray, f0: float | None) -> tuple[Any, ...]:
+    """f0 (the median of the values when not given), f_max, forward and backward derivatives (in place)."""
+    f_max = float(max(np.abs(fp).max(initial=0.0), np.abs(fm).max(initial=0.0)))
+    f0 = float(f0) if f0 is not None else float(np.median(np.concatenate([fp, fm])))
+    fp -= f0
+    fp /= up
+    np.subtract(f0, fm, out=fm)
+    fm /= down
+    return f0, max(f_max, abs(f0)), fp, fm
 
 
 def central(
@@ -221,16 +243,19 @@ def central(
         [0.877583, 0.540302]
     """
     idx = _indices(p, indices)
+    sub = None if indices is None else idx
     rel = default_rel_step(p.dtype) if rel_step is None else float(rel_step)
-    x = np.array(_flat_view(p)[idx], dtype=np.float64)
-    h = rel * np.maximum(np.abs(x), 1.0)
-    fp, fm, xp, xm = _pair(p, loss, idx, h, name, progress)
-    step = xp - xm
-    grad = _scatter(p.shape, indices if indices is None else idx, (fp - fm) / step)
-    f0 = float(f0) if f0 is not None else float(np.median(np.concatenate([fp, fm])))
-    fwd = (fp - f0) / (xp - x)
-    bwd = (f0 - fm) / (x - xm)
-    f_max = max(abs(f0), float(np.abs(fp).max(initial=0.0)), float(np.abs(fm).max(initial=0.0)))
+    x = _values(p, sub)
+    h = np.abs(x, dtype=np.float64)
+    np.maximum(h, 1.0, out=h)
+    h *= rel
+    fp, fm, up, down = _pair(p, loss, idx, x, h, name, progress)
+    del h, x
+    step = up + down
+    d = fp - fm
+    d /= step
+    grad = _scatter(p.shape, sub, d)
+    _, f_max, fwd, bwd = _one_sided(fp, fm, up, down, f0)
     return EvalResult(grad, idx, fwd, bwd, step, f_max, 2 * idx.size)
 
 
@@ -252,20 +277,29 @@ def richardson(
         True
     """
     idx = _indices(p, indices)
+    sub = None if indices is None else idx
     rel = default_rel_step(p.dtype, "richardson") if rel_step is None else float(rel_step)
-    x = np.array(_flat_view(p)[idx], dtype=np.float64)
-    h = rel * np.maximum(np.abs(x), 1.0)
+    x = _values(p, sub)
+    h = np.abs(x, dtype=np.float64)
+    np.maximum(h, 1.0, out=h)
+    h *= rel
     half = None if progress is None else (lambda k: progress(k / 2))  # type: ignore[operator]
-    fp1, fm1, xp1, xm1 = _pair(p, loss, idx, h, name, half)
-    fp2, fm2, xp2, xm2 = _pair(p, loss, idx, h / 2, name, half)
-    d1 = (fp1 - fm1) / (xp1 - xm1)
-    d2 = (fp2 - fm2) / (xp2 - xm2)
-    grad = _scatter(p.shape, indices if indices is None else idx, (4.0 * d2 - d1) / 3.0)
-    f0 = float(f0) if f0 is not None else float(np.median(np.concatenate([fp2, fm2])))
-    fwd = (fp2 - f0) / (xp2 - x)
-    bwd = (f0 - fm2) / (x - xm2)
-    f_max = max(abs(f0), float(np.abs(fp1).max(initial=0.0)), float(np.abs(fm1).max(initial=0.0)))
-    return EvalResult(grad, idx, fwd, bwd, xp2 - xm2, f_max, 4 * idx.size)
+    fp1, fm1, up1, down1 = _pair(p, loss, idx, x, h, name, half)
+    h /= 2
+    fp2, fm2, up2, down2 = _pair(p, loss, idx, x, h, name, half)
+    del h, x
+    d1 = fp1 - fm1
+    d1 /= up1 + down1
+    step = up2 + down2
+    d2 = fp2 - fm2
+    d2 /= step
+    d2 *= 4.0
+    d2 -= d1
+    d2 /= 3.0
+    grad = _scatter(p.shape, sub, d2)
+    f_max1 = float(max(np.abs(fp1).max(initial=0.0), np.abs(fm1).max(initial=0.0)))
+    _, f_max, fwd, bwd = _one_sided(fp2, fm2, up2, down2, f0)
+    return EvalResult(grad, idx, fwd, bwd, step, max(f_max, f_max1), 4 * idx.size)
 
 
 def complex_step(
