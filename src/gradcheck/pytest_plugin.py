@@ -1,3 +1,279 @@
-"""pytest plugin for gradcheck (registered under the ``pytest11`` entry point)."""
+"""pytest plugin for gradcheck, registered under the ``pytest11`` entry point.
+
+It gives every test session:
+
+- the ``gradcheck`` fixture: ``gradcheck(problem)`` (or ``gradcheck(params, loss, grads)``)
+  checks the gradients with the session's settings and fails the test with the report's
+  findings; ``gradcheck(factory)`` runs :func:`gradcheck.search.search` over nets the
+  factory builds and fails with the smallest failing net; ``gradcheck.check(...)`` returns
+  the report without failing; ``gradcheck.settings`` holds the settings;
+- options in their own group (``--gradcheck-method``, ``--gradcheck-mode``,
+  ``--gradcheck-rtol``, ``--gradcheck-atol``, ``--gradcheck-seed``, ``--gradcheck-max-examples``)
+  and the same as ini settings (``gradcheck_method = richardson``); the command line wins;
+- the marker ``@pytest.mark.gradcheck(rtol=1e-5, ...)``: per-test overrides for the fixture;
+- a header line with the settings and the seed, so a failure replays;
+- the hypothesis profile ``gradcheck`` (no deadline) for ``--hypothesis-profile=gradcheck``.
+
+Importing this module is cheap: numpy, hypothesis and rich load only when a check runs.
+
+Example (a user's test file)::
+
+    def test_backprop(gradcheck):
+        net = MyNet([2, 5, 1])
+        gradcheck(net.params, lambda: net.loss(X, y), lambda: net.gradients(X, y))
+"""
 
 from __future__ import annotations
+
+import functools
+import random
+import sys
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import pytest
+
+__all__ = ["GradcheckFixture", "GradcheckSettings", "HYPOTHESIS_PROFILE"]
+
+#: Name of the hypothesis settings profile registered for gradient checks.
+HYPOTHESIS_PROFILE = "gradcheck"
+
+METHODS = ("central", "richardson", "complex")
+MODES = ("auto", "full", "sampled", "fast")
+
+_SETTINGS_KEY = pytest.StashKey["GradcheckSettings"]()
+
+
+@dataclass(frozen=True)
+class GradcheckSettings:
+    """The options every check of the session uses (see ``pytest --help``, group gradcheck)."""
+
+    method: str = "central"
+    mode: str = "auto"
+    rtol: float | None = None
+    atol: float | None = None
+    seed: int = 0
+    max_examples: int | None = None
+
+    def check_options(self) -> dict[str, Any]:
+        """Keyword options for :func:`gradcheck.check`."""
+        return {"method": self.method, "mode": self.mode, "rtol": self.rtol, "atol": self.atol, "seed": self.seed}
+
+    def header(self) -> str:
+        tol = lambda v: "dtype default" if v is None else f"{v:g}"  # noqa: E731
+        examples = "profile default" if self.max_examples is None else str(self.max_examples)
+        return (
+            f"method={self.method}, mode={self.mode}, rtol={tol(self.rtol)}, atol={tol(self.atol)}, "
+            f"seed={self.seed}, search max_examples={examples}"
+        )
+
+
+# -- options ------------------------------------------------------------------------------
+
+_OPTIONS = (
+    ("method", f"finite-difference method: {', '.join(METHODS)} (default central)"),
+    ("mode", f"which elements are checked: {', '.join(MODES)} (default auto)"),
+    ("rtol", "relative tolerance (default: by dtype)"),
+    ("atol", "absolute tolerance (default: by dtype)"),
+    ("seed", "seed of sampled checks and of searches; 'random' picks one and prints it (default 0)"),
+    ("max_examples", "nets a search tries (default: the hypothesis profile's max_examples)"),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gradcheck", "gradient checks (gradcheck)")
+    for name, help_text in _OPTIONS:
+        flag = "--gradcheck-" + name.replace("_", "-")
+        group.addoption(flag, dest=f"gradcheck_{name}", default=None, metavar=name.upper(), help=help_text)
+        parser.addini(f"gradcheck_{name}", help_text, default="")
+
+
+def _raw(config: pytest.Config, name: str) -> tuple[str | None, str]:
+    value = config.getoption(f"gradcheck_{name}")
+    if value is not None:
+        return str(value), "--gradcheck-" + name.replace("_", "-")
+    ini = config.getini(f"gradcheck_{name}")
+    return (str(ini).strip() or None), f"ini gradcheck_{name}"
+
+
+def _float(config: pytest.Config, name: str) -> float | None:
+    value, where = _raw(config, name)
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except ValueError:
+        raise pytest.UsageError(f"{where}={value!r} is not a number") from None
+    if not out >= 0 or out == float("inf"):
+        raise pytest.UsageError(f"{where}={value!r} must be a finite non-negative number")
+    return out
+
+
+def _choice(config: pytest.Config, name: str, choices: tuple[str, ...], default: str) -> str:
+    value, where = _raw(config, name)
+    if value is None:
+        return default
+    if value not in choices:
+        raise pytest.UsageError(f"{where}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def _int(config: pytest.Config, name: str, *, minimum: int) -> int | None:
+    value, where = _raw(config, name)
+    if value is None:
+        return None
+    if name == "seed" and value == "random":
+        return random.SystemRandom().randrange(2**32)
+    try:
+        out = int(value)
+    except ValueError:
+        raise pytest.UsageError(f"{where}={value!r} is not an integer") from None
+    if out < minimum:
+        raise pytest.UsageError(f"{where}={value!r} must be at least {minimum}")
+    return out
+
+
+def settings_from_config(config: pytest.Config) -> GradcheckSettings:
+    """The session's :class:`GradcheckSettings` from the command line and the ini file."""
+    seed = _int(config, "seed", minimum=0)
+    return GradcheckSettings(
+        method=_choice(config, "method", METHODS, "central"),
+        mode=_choice(config, "mode", MODES, "auto"),
+        rtol=_float(config, "rtol"),
+        atol=_float(config, "atol"),
+        seed=0 if seed is None else seed,
+        max_examples=_int(config, "max_examples", minimum=1),
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "gradcheck(method=..., mode=..., rtol=..., atol=..., seed=..., max_examples=...): "
+        "options of the gradcheck fixture for this test",
+    )
+    config.stash[_SETTINGS_KEY] = settings_from_config(config)
+    # hypothesis loads --hypothesis-profile in its own pytest_configure: have ours registered first
+    wanted = _safe_getoption(config, "hypothesis_profile")
+    if wanted == HYPOTHESIS_PROFILE or "hypothesis" in sys.modules:
+        register_hypothesis_profile()
+
+
+def _safe_getoption(config: pytest.Config, name: str) -> Any:
+    try:
+        return config.getoption(name)
+    except ValueError:
+        return None
+
+
+def register_hypothesis_profile() -> None:
+    """Register the hypothesis profile ``gradcheck``: no deadline (each example is a gradient
+    check), no too-slow health check, 50 examples. Load it with ``--hypothesis-profile=gradcheck``."""
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        HYPOTHESIS_PROFILE,
+        deadline=None,
+        max_examples=50,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from gradcheck import __version__
+
+    return f"gradcheck {__version__}: {config.stash[_SETTINGS_KEY].header()}"
+
+
+# -- the fixture ------------------------------------------------------------------------------
+
+
+class GradcheckFixture:
+    """What the ``gradcheck`` fixture returns: call it to assert that gradients match.
+
+    ``gradcheck(problem)``, ``gradcheck(params, loss, grads)`` or ``gradcheck({"params": ...,
+    "loss": ..., "grads": ...})`` checks once; ``gradcheck(factory)`` searches over the nets the
+    factory builds (it accepts any of ``widths``, ``batch_size``, ``seed``, ``X``); a factory
+    that takes none of those is called once and its problem checked. Keyword options override
+    the session's settings for this call.
+    """
+
+    def __init__(self, settings: GradcheckSettings) -> None:
+        self.settings = settings
+
+    def __call__(self, target: Any, loss: Any = None, grads: Any = None, **options: Any) -> Any:
+        __tracebackhide__ = True
+        if loss is None and grads is None and _is_factory(target):
+            from gradcheck.strategies import factory_keywords
+
+            if factory_keywords(target):
+                return self.search(target, **options)
+            target = target()
+        from gradcheck.assertions import assert_gradients_match
+
+        return assert_gradients_match(target, loss, grads, **self._check_options(options))
+
+    def check(self, target: Any, loss: Any = None, grads: Any = None, **options: Any) -> Any:
+        """The report of one check with the session's settings; never fails the test."""
+        from gradcheck.check import check
+
+        if loss is None and grads is None and not _is_problem(target):
+            from gradcheck.adapters import as_problem
+
+            target = as_problem(target() if _is_factory(target) else target)
+        return check(target, loss, grads, **self._check_options(options))
+
+    def search(self, factory: Callable[..., Any], **options: Any) -> Any:
+        """Search the nets ``factory`` builds; fail with the smallest failing one. Returns the result."""
+        __tracebackhide__ = True
+        from gradcheck.errors import GradientMismatch
+        from gradcheck.search import search
+
+        opts = {"seed": self.settings.seed, "max_examples": self.settings.max_examples}
+        opts.update({k: v for k, v in asdict(self.settings).items() if k in ("method", "rtol", "atol")})
+        opts.update(options)
+        result = search(factory, **opts)
+        if result.found:
+            raise GradientMismatch(str(result), result.report)
+        return result
+
+    def _check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        out = self.settings.check_options()
+        out.update(options)
+        return out
+
+
+def _is_problem(obj: Any) -> bool:
+    mod = sys.modules.get("gradcheck.problem")
+    return mod is not None and isinstance(obj, mod.Problem)
+
+
+def _is_factory(obj: Any) -> bool:
+    """Plain functions, methods and partials are factories; a callable net object is not."""
+    return isinstance(obj, (types.FunctionType, types.MethodType, functools.partial))
+
+
+@pytest.fixture
+def gradcheck_settings(request: pytest.FixtureRequest) -> GradcheckSettings:
+    """The session's gradcheck settings, with this test's ``@pytest.mark.gradcheck(...)`` applied."""
+    settings = request.config.stash[_SETTINGS_KEY]
+    marker = request.node.get_closest_marker("gradcheck")
+    if marker is not None:
+        if marker.args:
+            raise pytest.UsageError("@pytest.mark.gradcheck takes keyword options only, e.g. rtol=1e-5")
+        unknown = set(marker.kwargs) - set(asdict(settings))
+        if unknown:
+            raise pytest.UsageError(
+                f"@pytest.mark.gradcheck: unknown option(s) {sorted(unknown)}; known: {sorted(asdict(settings))}"
+            )
+        settings = replace(settings, **marker.kwargs)
+    return settings
+
+
+@pytest.fixture
+def gradcheck(gradcheck_settings: GradcheckSettings) -> GradcheckFixture:
+    """Assert that gradients match, with the session's settings: ``gradcheck(problem)``."""
+    return GradcheckFixture(gradcheck_settings)
