@@ -287,3 +287,26 @@ def test_weights_already_updated(layers):
     report = run(net, X, y, grads)
     f = finding(report, "wrong_weights_in_backprop")
     assert report.first_wrong == "b2" and "b2" in f.params and "0.5" in f.message
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_float32_net(layout):
+    net = MLP([3, 4, 4, 2], activations="tanh", loss="mse", layout=layout, seed=1, dtype=np.float32)
+    X, y = net.random_data(5)
+    assert run(net, X, y, lambda: net.gradients(X, y)).findings == []
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    mk = next(k for k in mistakes(arch, net.params) if k.kind == "missing_upstream_gradient")
+    grads = {k: v.astype(np.float32) for k, v in user_grads(net, arch, X, y, mk).items()}
+    report = run(net, X, y, grads)
+    f = finding(report, "missing_upstream_gradient")
+    assert report.first_wrong == "b2" and "b2" in f.params
+
+
+def test_nielsen_pairs_as_data():
+    net = MLP([3, 4, 2], activations="sigmoid", loss="mse", layout="cols", seed=0)
+    X, y = net.random_data(4)
+    pairs = [(X[:, i : i + 1], y[:, i : i + 1]) for i in range(4)]
+    grads = {k: 4 * v for k, v in net.gradients(X, y).items()}
+    report = gradcheck.check(net.params, lambda: net.loss(X, y), grads, data=pairs)
+    assert finding(report, "missing_batch_mean").params == ["W1", "b1", "W2", "b2"]

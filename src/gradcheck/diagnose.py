@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from .bugs import fix_for
-from .infer import Arch, batch_size, infer_arch, structure
+from .infer import Arch, batch_size, infer_arch, normalize_data, structure
 from .layers import forward_order, layer_number
 from .mistakes import Mistake, backward, mistakes, updated_weights
 from .problem import protected
@@ -179,17 +179,8 @@ def _lookup(grads: Any, name: str) -> Any:
 
 def _arch(report: Report, problem: Any, hint: Mapping[str, Any] | None) -> Arch | None:
     params = problem.params
-    low = any(np.finfo(p.dtype).bits < 64 for p in params.values())
-    from . import infer as _infer
-
-    old = _infer.LOSS_RTOL
-    try:
-        if low:
-            _infer.LOSS_RTOL = 1e-4
-        with protected(params):
-            return infer_arch(params, problem.loss, problem.data, hint=hint, seed=report.seed or 0)
-    finally:
-        _infer.LOSS_RTOL = old
+    with protected(params):
+        return infer_arch(params, problem.loss, problem.data, hint=hint, seed=report.seed or 0)
 
 
 def _semantic(
@@ -201,7 +192,10 @@ def _semantic(
     layer_of: dict[str, int],
 ) -> tuple[list[Finding], set[str]] | None:
     params = problem.params
-    X, y = problem.data
+    data = normalize_data(problem.data)
+    if data is None:
+        return None
+    X, y = data
     Xr = arch.x_rows(X)
     Ws = arch.weights(params)
     Y = arch.y_rows(y, Xr.shape[0], Ws[-1].shape[1])

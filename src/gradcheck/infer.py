@@ -32,7 +32,7 @@ from .layers import forward_order, layer_number
 from .nn import ACTIVATIONS, LAYOUTS, LOSSES, activate
 from .problem import protected
 
-__all__ = ["Arch", "batch_size", "infer_arch", "structure"]
+__all__ = ["Arch", "batch_size", "infer_arch", "normalize_data", "structure"]
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: (loss, output activation) pairs tried by the inference, most common first.
@@ -183,17 +183,55 @@ class Arch:
         return f"a dense net ({acts}; {self.loss} loss; examples as {self.layout}{extra}), {src}"
 
 
+def _stack(parts: Any) -> np.ndarray:
+    arrays = [np.asarray(p, dtype=np.float64) for p in parts]
+    if all(a.ndim == 2 and a.shape[1] == 1 for a in arrays):
+        return np.hstack(arrays)  # column vectors, one per example
+    return np.stack([a.reshape(-1) for a in arrays])
+
+
+def normalize_data(data: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(X, y)`` as arrays, from ``(X, y)``, a list of ``(x, y)`` pairs (one per example, as in
+    Nielsen's code) or ``(list of x, list of y)``; None when the data cannot be read.
+
+    >>> xs = [np.ones((3, 1)), np.zeros((3, 1))]
+    >>> X, y = normalize_data(list(zip(xs, [np.ones((2, 1))] * 2)))
+    >>> X.shape, y.shape
+    ((3, 2), (2, 2))
+    """
+    if data is None:
+        return None
+    try:
+        if isinstance(data, (list, tuple)) and len(data) != 2 and all(isinstance(d, (list, tuple)) and len(d) == 2 for d in data):
+            data = ([d[0] for d in data], [d[1] for d in data])
+        elif isinstance(data, list) and len(data) == 2 and all(isinstance(d, tuple) and len(d) == 2 for d in data):
+            data = ([d[0] for d in data], [d[1] for d in data])
+        X, y = data[0], data[1]
+        if isinstance(X, (list, tuple)) and X and isinstance(X[0], np.ndarray) and X[0].ndim >= 1:
+            X = _stack(X)
+        if isinstance(y, (list, tuple)) and y and isinstance(y[0], np.ndarray) and y[0].ndim >= 1:
+            y = _stack(y)
+        X = np.asarray(X)
+        if X.ndim == 3 and X.shape[-1] == 1:
+            X = np.hstack(list(X))
+        y = np.asarray(y)
+        if y.ndim == 3 and y.shape[-1] == 1:
+            y = np.hstack(list(y))
+        if not np.issubdtype(X.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
+            return None
+        return X, y
+    except Exception:  # noqa: BLE001 - data of an unknown form
+        return None
+
+
 def batch_size(data: Any, params: Mapping[str, np.ndarray], hint: Any = None) -> int | None:
     """The number of examples in ``data = (X, y)``, or from ``hint["batch_size"]``; None if unknown."""
     if isinstance(hint, Mapping) and isinstance(hint.get("batch_size"), (int, np.integer)):
         return int(hint["batch_size"])
+    data = normalize_data(data)
     if data is None:
         return None
-    try:
-        X = np.asarray(data[0])
-        y = np.asarray(data[1]) if len(data) > 1 else None
-    except Exception:  # noqa: BLE001 - odd data: batch size unknown
-        return None
+    X, y = data
     if X.ndim == 1:
         return 1
     if X.ndim != 2:
@@ -316,21 +354,26 @@ def infer_arch(
     *,
     hint: Any = None,
     seed: int = 0,
+    rtol: float | None = None,
 ) -> Arch | None:
     """The standard MLP whose loss equals ``loss()`` at the current and three nearby parameter points.
 
     The parameters are moved and restored bit for bit. Returns None when no standard
-    net fits (or the data are missing).
+    net fits (or the data are missing). ``rtol``: how closely the losses must agree
+    (default 1e-6, 1e-4 when a parameter is in a lower precision than float64).
     """
+    if rtol is None:
+        low = any(np.finfo(p.dtype).bits < 64 for p in params.values() if np.issubdtype(p.dtype, np.floating))
+        rtol = 1e-4 if low else LOSS_RTOL
     hint = dict(hint) if isinstance(hint, Mapping) else {}
     layers = hint.get("layers") or structure(params)
     if not layers or data is None:
         return None
     layers = [tuple(x) if isinstance(x, (list, tuple)) else (x, None) for x in layers]
-    try:
-        X, y = data[0], data[1]
-    except Exception:  # noqa: BLE001 - data of an unknown form
+    data = normalize_data(data)
+    if data is None:
         return None
+    X, y = data
     layouts = [hint["layout"]] if hint.get("layout") in LAYOUTS else _layouts(layers, params, X)
     if not layouts:
         return None
@@ -364,7 +407,7 @@ def infer_arch(
             continue
         if not np.all(np.isfinite(terms)):
             continue
-        fit = _fit_loss(terms, Lu, hint.get("l2"), given_scale)
+        fit = _fit_loss(terms, Lu, hint.get("l2"), given_scale, rtol)
         if fit is None:
             continue
         arch.scale, arch.l2 = fit
@@ -378,7 +421,7 @@ def infer_arch(
     return None
 
 
-def _fit_loss(terms: np.ndarray, Lu: np.ndarray, l2: Any, scale: Any) -> tuple[float, float] | None:
+def _fit_loss(terms: np.ndarray, Lu: np.ndarray, l2: Any, scale: Any, rtol: float) -> tuple[float, float] | None:
     D, R = terms[:, 0], terms[:, 1]
     if scale is not None and l2 is not None:
         s, lam = float(scale), float(l2)
@@ -393,13 +436,13 @@ def _fit_loss(terms: np.ndarray, Lu: np.ndarray, l2: Any, scale: Any) -> tuple[f
         (s, lam), *_ = np.linalg.lstsq(A, Lu, rcond=None)
         s, lam = float(s), float(lam)
         # a penalty too small to matter is none
-        if abs(lam) * R.max() <= 1e-9 * max(abs(Lu).max(), 1e-300):
+        if abs(lam) * R.max() <= 10 * rtol * max(abs(Lu).max(), 1e-300):
             lam = 0.0
             s = float(np.dot(D, Lu) / max(np.dot(D, D), 1e-300))
     if s <= 0 or lam < -1e-12:
         return None
     pred = s * D + lam * R
-    if np.max(np.abs(pred - Lu)) > LOSS_RTOL * max(np.max(np.abs(Lu)), 1e-12):
+    if np.max(np.abs(pred - Lu)) > rtol * max(np.max(np.abs(Lu)), 1e-12):
         return None
     s_round = round(s)
     if s_round and abs(s - s_round) < 1e-6 * s:

@@ -120,9 +120,8 @@ def make(bug=None, sizes=(3, 4, 4, 2), m=5, seed=0, cost="quadratic"):
                 out[f"b{i}"] = nb
             return out
 
-        X = np.hstack([x for x, _ in batch])
-        Y = np.hstack([y for _, y in batch])
-        return {"params": params, "loss": lambda: net.total_cost(batch), "grads": grads, "data": (X, Y)}
+        # the data as Nielsen's code holds them: a list of (x, y) column-vector pairs
+        return {"params": params, "loss": lambda: net.total_cost(batch), "grads": grads, "data": batch}
 
     return build
 
