@@ -155,3 +155,14 @@ def test_every_class_used_is_styled():
     styled = set(re.findall(r"\.(gc-[a-z-]+)", css))
     used = {c for tag, attrs in _parse(html).tags for c in (attrs.get("class") or "").split()}
     assert used and used <= styled, used - styled
+
+
+def test_fast_check_says_what_was_compared():
+    from gradcheck.nn import MLP
+
+    net = MLP([12, 10, 2], activations="tanh", loss="mse", seed=3)
+    X, y = net.random_data(6)
+    html = report_to_html(check(net.problem(X, y), mode="fast"))
+    _parse(html)
+    assert html.count('<td class="gc-num">direction</td>') == 4
+    assert "fast check" in html

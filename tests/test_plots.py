@@ -130,3 +130,29 @@ def test_importing_gradcheck_does_not_import_matplotlib():
     code = "import sys, gradcheck, gradcheck.plots, gradcheck.html; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _mlp_report(mode, **kw):
+    from gradcheck.nn import MLP
+
+    net = MLP([12, 10, 2], activations="tanh", loss="mse", seed=3)
+    X, y = net.random_data(6)
+    return check(net.problem(X, y), mode=mode, sample=20, **kw)
+
+
+def test_sampled_check_leaves_unevaluated_elements_blank():
+    report = _mlp_report("sampled")
+    ax = plot_heatmap(report, "W1", values="rel_error")
+    image = ax.get_images()[0].get_array()
+    assert image.shape == (12, 10)
+    assert image.count() == report["W1"].n_checked == 20
+    assert not ax.texts  # 120 elements: too many to annotate by default
+
+
+def test_tensor_that_passed_a_fast_check_has_no_elements_to_show():
+    report = _mlp_report("fast")
+    assert report["W1"].n_checked == 0
+    with pytest.raises(ValueError, match="mode='full'"):
+        plot_heatmap(report, "W1")
+    ax = plot_errors(report)
+    assert len(ax.patches) == 4 and ax.get_title() == "all gradients match"

@@ -231,8 +231,13 @@ def _as_grid(a: np.ndarray) -> np.ndarray:
 
 
 def _heatmap_values(p: ParamResult, values: str) -> tuple[np.ndarray, str]:
-    if p.analytic is None or p.numeric is None:
-        raise ValueError(f"the report holds no gradients for {p.name!r} (status {p.status!r})")
+    if p.analytic is None:
+        raise ValueError(f"the report holds no analytic gradient for {p.name!r} (status {p.status!r})")
+    if p.numeric is None or not np.any(np.isfinite(p.numeric)):
+        raise ValueError(
+            f"no element of {p.name!r} was evaluated on its own (a fast check compares a tensor that passes along "
+            f"one direction only); check with mode='full' or mode='sampled' to see its elements"
+        )
     a, n = np.asarray(p.analytic, dtype=np.float64), np.asarray(p.numeric, dtype=np.float64)
     if a.shape != n.shape:
         raise ValueError(
