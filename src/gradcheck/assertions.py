@@ -55,6 +55,7 @@ def assert_gradients_match(
         GradientMismatch: an ``AssertionError`` whose message is the rendered report with the
             findings; ``.report`` holds the report.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not this helper
     from .check import check
 
     target = params_or_problem

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .check import check
-from .errors import AdapterError
+from .errors import AdapterError, TargetError
 from .report import Report
 from .strategies import call_factory, configs
 
@@ -50,7 +50,8 @@ class SearchResult:
     ``found`` is the verdict; ``smallest`` the factory keywords of the smallest failing net
     (``widths``, ``batch_size``, ``seed``, ``X``); ``report`` the full check at it (None when the
     factory or the check raised, see ``error``); ``facts`` what the probes of its neighbours showed;
-    ``implications`` what those facts point to; ``seed`` replays the search with ``search(..., seed=seed)``.
+    ``implications`` what those facts point to; ``n_skipped`` counts the configurations the factory
+    raised for (they are skipped, not judged); ``seed`` replays the search with ``search(..., seed=seed)``.
     """
 
     found: bool
@@ -61,6 +62,7 @@ class SearchResult:
     n_examples: int
     n_failing: int = 0
     n_probes: int = 0
+    n_skipped: int = 0
     facts: list[str] = field(default_factory=list)
     implications: list[str] = field(default_factory=list)
     error: str | None = None
@@ -77,6 +79,7 @@ class SearchResult:
             "n_examples": self.n_examples,
             "n_failing": self.n_failing,
             "n_probes": self.n_probes,
+            "n_skipped": self.n_skipped,
             "facts": list(self.facts),
             "implications": list(self.implications),
             "explanation": self.explanation,
@@ -112,6 +115,7 @@ class _Trial:
     report: Report | None = None
     error: str | None = None
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    rejected: bool = False  # the factory itself raised: not a net to judge
 
     @property
     def batch_size(self) -> int | None:
@@ -151,6 +155,7 @@ class _Runner:
         self.options = options
         self.cache: dict[tuple, _Trial] = {}
         self.log: list[_Trial] = []
+        self.rejected: list[_Trial] = []
 
     def run(self, config: Mapping[str, Any], *, diagnose: bool = False, log: bool = True) -> _Trial:
         key = (_key(config), diagnose)
@@ -159,17 +164,31 @@ class _Runner:
         config = dict(config)
         try:
             problem = call_factory(self.factory, config)
-            shapes = {n: tuple(np.shape(p)) for n, p in problem.params.items()}
-            report = check(problem, diagnose=diagnose, **self.options)
-            trial = _Trial(config, report.ok, report=report, shapes=shapes)
         except AdapterError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a crash of the user's net is a failure to report
-            trial = _Trial(config, False, error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the factory cannot build this net: skip it
+            trial = _Trial(config, False, error=f"{type(exc).__name__}: {exc}", rejected=True)
+            self.cache[key] = trial
+            self.rejected.append(trial)
+            return trial
+        shapes = {n: tuple(np.shape(p)) for n, p in problem.params.items()}
+        try:
+            report = check(problem, diagnose=diagnose, **self.options)
+            trial = _Trial(config, report.ok, report=report, shapes=shapes)
+        except Exception as exc:  # noqa: BLE001 - a crash in the user's loss or grads is a failure to report
+            trial = _Trial(config, False, error=f"{type(exc).__name__}: {exc}", shapes=shapes)
         self.cache[key] = trial
         if log:
             self.log.append(trial)
         return trial
+
+    def fails(self, config: Mapping[str, Any]) -> bool:
+        """The property for hypothesis: True when the gradients of this net are wrong."""
+        from hypothesis import assume
+
+        trial = self.run(config)
+        assume(not trial.rejected)
+        return not trial.ok
 
 
 # -- the search -------------------------------------------------------------------------
@@ -209,7 +228,7 @@ def search(
         A :class:`SearchResult`.
     """
     from hypothesis import HealthCheck, Phase, Verbosity, find, settings
-    from hypothesis.errors import NoSuchExample
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
 
     if seed is None:
         seed = _random.SystemRandom().randrange(2**32)
@@ -238,27 +257,32 @@ def search(
     try:
         smallest = find(
             strategy,
-            lambda cfg: not runner.run(cfg).ok,
+            runner.fails,
             settings=run_settings,
             random=_random.Random(seed),
         )
-    except NoSuchExample:
+    except (NoSuchExample, Unsatisfiable):
         smallest = None
+    if not runner.log and runner.rejected:
+        first = runner.rejected[0]
+        raise TargetError(
+            f"the factory raised for every net tried ({len(runner.rejected)}), e.g. for "
+            f"{describe_config(first.config)}: {first.error}. If it builds nets of one depth or shape only, "
+            f"say so with widths=gradcheck.strategies.layer_widths(min_layers=..., max_layers=..., n_in=..., n_out=...)"
+        )
     n_examples = len(runner.log)
     n_failing = sum(not t.ok for t in runner.log)
     if smallest is None:
-        text = _passing_text(runner.log, seed)
-        return SearchResult(False, None, None, text, seed, n_examples, n_failing=0)
+        text = _passing_text(runner.log, seed, runner.rejected)
+        return SearchResult(False, None, None, text, seed, n_examples, n_skipped=len(runner.rejected))
 
     final = runner.run(smallest, diagnose=True, log=False)
     facts: list[str] = []
     implications: list[str] = []
     if explain and final.error is None:
         _Explainer(runner, final, layout).explain(facts, implications)
-    elif final.error is not None:
-        facts.append(f"the factory or the check raised {final.error}")
     n_probes = len(runner.log) - n_examples
-    text = _failing_text(final, facts, implications, seed, n_examples, n_failing)
+    text = _failing_text(final, facts, implications, seed, n_examples, n_failing, runner.rejected)
     return SearchResult(
         True,
         dict(smallest),
@@ -268,6 +292,7 @@ def search(
         n_examples,
         n_failing=n_failing,
         n_probes=n_probes,
+        n_skipped=len(runner.rejected),
         facts=facts,
         implications=implications,
         error=final.error,
@@ -317,7 +342,7 @@ class _Explainer:
 
     # a probe adds a fact only when every net tried so far (search and probes) agrees with it
     def _observed(self, pred: Callable[[_Trial], bool]) -> tuple[int, int]:
-        sel = [t for t in self.runner.log if pred(t)]
+        sel = [t for t in self.runner.log if t.error is None and pred(t)]
         return len(sel), sum(not t.ok for t in sel)
 
     def _batch(self, facts: list[str], implications: list[str]) -> None:
@@ -478,14 +503,29 @@ def describe_config(config: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _rejected_line(rejected: list[_Trial]) -> list[str]:
+    if not rejected:
+        return []
+    return [f"  {len(rejected)} configurations skipped: the factory raised for them (e.g. {rejected[0].error})"]
+
+
 def _failing_text(
-    final: _Trial, facts: list[str], implications: list[str], seed: int, n_examples: int, n_failing: int
+    final: _Trial,
+    facts: list[str],
+    implications: list[str],
+    seed: int,
+    n_examples: int,
+    n_failing: int,
+    rejected: list[_Trial],
 ) -> str:
     lines = [
         f"✘ smallest failing net: {describe_config(final.config)}",
         f"  {n_failing} of {n_examples} nets tried failed (search seed {seed}; search(..., seed={seed}) replays it)",
+        *_rejected_line(rejected),
     ]
-    if final.report is not None and final.report.wrong:
+    if final.error is not None:
+        lines.append(f"  the check raised {final.error}")
+    elif final.report is not None and final.report.wrong:
         lines.append(f"  wrong gradients: {', '.join(final.report.wrong)}")
     if facts:
         lines.append("what varied:")
@@ -496,8 +536,8 @@ def _failing_text(
     return "\n".join(lines)
 
 
-def _passing_text(log: list[_Trial], seed: int) -> str:
-    lines = [f"✔ gradients match on all {len(log)} nets tried (search seed {seed})"]
+def _passing_text(log: list[_Trial], seed: int, rejected: list[_Trial]) -> str:
+    lines = [f"✔ gradients match on all {len(log)} nets tried (search seed {seed})", *_rejected_line(rejected)]
     widths = [t.config["widths"] for t in log if "widths" in t.config]
     if widths:
         depths = sorted({len(w) - 1 for w in widths})
