@@ -310,3 +310,16 @@ def test_nielsen_pairs_as_data():
     grads = {k: 4 * v for k, v in net.gradients(X, y).items()}
     report = gradcheck.check(net.params, lambda: net.loss(X, y), grads, data=pairs)
     assert finding(report, "missing_batch_mean").params == ["W1", "b1", "W2", "b2"]
+
+
+@pytest.mark.parametrize("bug,first", [("no_scale", "b2"), ("no_mask", "b1")])
+def test_dropout_backward_wrong_with_a_mask_hint(bug, first):
+    from tests.corpus.dlai_style import dropout_net
+
+    built = dropout_net(bug)()
+    report = gradcheck.check(built["params"], built["loss"], built["grads"], data=built["data"], hint=built["hint"])
+    f = finding(report, "dropout_backward_wrong")
+    assert report.first_wrong == first and first in f.params
+    correct = dropout_net()()
+    assert gradcheck.check(correct["params"], correct["loss"], correct["grads"], data=correct["data"],
+                           hint=correct["hint"]).findings == []

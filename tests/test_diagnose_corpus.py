@@ -22,7 +22,8 @@ def run(case):
     before = {k: v.copy() for k, v in built["params"].items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        report = gradcheck.check(built["params"], built["loss"], built["grads"], data=built.get("data"), hint=case.hint)
+        report = gradcheck.check(built["params"], built["loss"], built["grads"], data=built.get("data"),
+                                 hint=built.get("hint", case.hint))
     for k, v in built["params"].items():
         assert np.array_equal(v, before[k]), f"{case.name}: {k} not restored"
     return report

@@ -25,6 +25,8 @@ The architecture hint is a dict; every key is optional and narrows the search::
         "reduction": "mean",                # "mean" or "sum" over the batch (fitted when absent)
         "batch_size": 8,                    # the number of examples, when no data are given
         "layers": [("W1", "b1"), ("W2", "b2")],  # pairing of weights and biases (inferred when absent)
+        "dropout": {1: D1, 2: D2},          # fixed dropout masks of hidden layers, in the layout of
+        "keep_prob": 0.8,                   #   their activations; the forward pass uses A * D / keep_prob
     }
 
 The data ``(X, y)`` are needed for semantic naming (``check(..., data=(X, y))``);

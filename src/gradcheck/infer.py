@@ -127,6 +127,20 @@ class Arch:
     l2: float = 0.0
     given: bool = False
     notes: list[str] = field(default_factory=list)
+    #: hidden layer (1-based) -> dropout mask in the user's layout; activations are
+    #: multiplied by ``mask / keep_prob`` in the forward pass
+    dropout: dict[int, np.ndarray] = field(default_factory=dict)
+    keep_prob: float = 1.0
+
+    def mask_rows(self, layer: int) -> np.ndarray | None:
+        """The dropout factor ``mask / keep_prob`` of ``layer`` in rows form, or None."""
+        mask = self.dropout.get(layer)
+        if mask is None:
+            return None
+        mask = np.asarray(mask, dtype=np.float64)
+        if mask.ndim == 2 and self.layout == "cols":
+            mask = mask.T
+        return mask / self.keep_prob
 
     # -- conversions to and from the rows form ---------------------------------
     def weights(self, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -258,9 +272,12 @@ def forward_rows(arch: Arch, Ws: list[np.ndarray], bs: list[np.ndarray | None], 
     """``(zs, acts)`` with ``acts[0] = X``."""
     zs, acts = [], [X]
     a = X
-    for W, b, name in zip(Ws, bs, arch.activations):
+    for l, (W, b, name) in enumerate(zip(Ws, bs, arch.activations), start=1):
         z = a @ W if b is None else a @ W + b
         a = activate(name, z)
+        drop = arch.mask_rows(l)
+        if drop is not None:
+            a = a * drop
         zs.append(z)
         acts.append(a)
     return zs, acts
@@ -400,7 +417,9 @@ def infer_arch(
     if hint.get("reduction") == "sum":
         m = batch_size(data, params)
         given_scale = float(m) if m else None
+    dropout, keep_prob = _dropout_hint(hint)
     for arch in _candidates(layers, hint, layouts, k):
+        arch.dropout, arch.keep_prob = dropout, keep_prob
         try:
             terms = np.array([_terms(arch, pt, X, y) for pt in points])
         except Exception:  # noqa: BLE001 - this candidate cannot read the data
@@ -415,10 +434,22 @@ def infer_arch(
         return arch
     if hint.get("activations") and hint.get("loss") and isinstance(hint.get("activations"), (list, tuple)):
         arch = Arch(layers=list(layers), layout=layouts[0], activations=list(hint["activations"]), loss=hint["loss"],
-                    scale=float(given_scale or 1.0), l2=float(hint.get("l2") or 0.0), given=True)
+                    scale=float(given_scale or 1.0), l2=float(hint.get("l2") or 0.0), given=True,
+                    dropout=dropout, keep_prob=keep_prob)
         arch.notes.append("the loss does not equal the hinted architecture's loss; the hint was used as given")
         return arch
     return None
+
+
+def _dropout_hint(hint: Mapping[str, Any]) -> tuple[dict[int, np.ndarray], float]:
+    raw = hint.get("dropout")
+    if not raw:
+        return {}, 1.0
+    if isinstance(raw, Mapping):
+        masks = {int(k): np.asarray(v) for k, v in raw.items()}
+    else:
+        masks = {i: np.asarray(v) for i, v in enumerate(raw, start=1) if v is not None}
+    return masks, float(hint.get("keep_prob", 1.0))
 
 
 def _fit_loss(terms: np.ndarray, Lu: np.ndarray, l2: Any, scale: Any, rtol: float) -> tuple[float, float] | None:

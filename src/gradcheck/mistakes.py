@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .infer import Arch, forward_rows
-from .nn import activation_derivative, softmax_backward
+from .nn import activate, activation_derivative, softmax_backward
 
 __all__ = ["Mistake", "backward", "mistakes", "updated_weights"]
 
@@ -131,6 +131,16 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
         if l < L:
             yield Mistake("missing_upstream_gradient", "upstream", (l,),
                           f"layer {l}: dz = f'(z) without the delta coming from layer {l + 1}")
+    # dropout: the mask (or its scaling) left out of the backward pass
+    dropped = tuple(sorted((l for l in arch.dropout if 1 <= l < L), reverse=True))
+    for group in [(l,) for l in dropped] + ([dropped] if len(dropped) >= 2 else []):
+        names = ", ".join(str(g) for g in group)
+        yield Mistake("dropout_backward_wrong", "drop_missing", group,
+                      f"layer {names}: the dropout mask was not applied to the gradient in the backward pass")
+        if arch.keep_prob != 1.0:
+            yield Mistake("dropout_backward_wrong", "drop_unscaled", group,
+                          f"layer {names}: the gradient was multiplied by the dropout mask but not divided by "
+                          f"keep_prob = {arch.keep_prob:g}")
     # the same derivative mistake at every layer with that activation
     for group in _layer_groups(acts, L, combined):
         for kind, fn, detail in DERIVATIVE_MISTAKES.get(acts[group[0] - 1], []):
@@ -185,6 +195,8 @@ def backward(
 
         def deriv(l: int) -> np.ndarray:
             z, a = zs[l - 1], acts[l]
+            if l in arch.dropout:
+                a = activate(arch.activations[l - 1], z)  # before the mask
             if mk is not None and mk.op == "deriv" and l in mk.layers and mk.deriv is not None:
                 return mk.deriv(z, a)
             return activation_derivative(arch.activations[l - 1], z, a)
@@ -223,6 +235,14 @@ def backward(
                 da = dz @ (W - mk.lr * dW).T
             else:
                 da = dz @ W.T
+            drop = arch.mask_rows(l - 1)
+            if drop is not None:
+                if mk is not None and mk.op == "drop_missing" and (l - 1) in mk.layers:
+                    pass
+                elif mk is not None and mk.op == "drop_unscaled" and (l - 1) in mk.layers:
+                    da = da * drop * arch.keep_prob
+                else:
+                    da = da * drop
             d = deriv(l - 1)
             if mk is not None and mk.op == "upstream" and (l - 1) in mk.layers:
                 dz = d * np.ones_like(da)

@@ -174,3 +174,65 @@ CASES = [
     Case("dlai: tanh backward on Z", C, "activation_derivative_wrong_input", "b2", make("tanh_of_Z", hidden="tanh")),
     Case("dlai: dAL sign", C, "sign_flipped", "b3", make("dAL_sign", m=3)),
 ]
+
+
+def dropout_net(bug=None, m=6, keep_prob=0.8, seed=3):
+    """A 3-layer relu / relu / sigmoid net with inverted dropout on both hidden layers."""
+
+    def build():
+        np.random.seed(seed)
+        parameters = initialize_parameters_deep([3, 5, 4, 1], seed=seed)
+        X = np.random.randn(3, m)
+        Y = (np.random.rand(1, m) > 0.5).astype(float)
+        D1 = (np.random.rand(5, m) < keep_prob).astype(float)
+        D2 = (np.random.rand(4, m) < keep_prob).astype(float)
+
+        def forward_propagation_with_dropout():
+            W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+            Z1 = np.dot(W1, X) + b1
+            A1 = np.maximum(0, Z1)
+            A1 = A1 * D1 / keep_prob
+            Z2 = np.dot(W2, A1) + b2
+            A2 = np.maximum(0, Z2)
+            A2 = A2 * D2 / keep_prob
+            Z3 = np.dot(W3, A2) + b3
+            A3 = 1 / (1 + np.exp(-Z3))
+            return A3, (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)
+
+        def cost():
+            A3, _ = forward_propagation_with_dropout()
+            return compute_cost(A3, Y)
+
+        def backward_propagation_with_dropout():
+            A3, cache = forward_propagation_with_dropout()
+            (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3) = cache
+            dZ3 = A3 - Y
+            dW3 = 1.0 / m * np.dot(dZ3, A2.T)
+            db3 = 1.0 / m * np.sum(dZ3, axis=1, keepdims=True)
+            dA2 = np.dot(W3.T, dZ3)
+            if bug == "no_scale":
+                dA2 = dA2 * D2
+            else:
+                dA2 = dA2 * D2 / keep_prob
+            dZ2 = np.multiply(dA2, np.int64(A2 > 0))
+            dW2 = 1.0 / m * np.dot(dZ2, A1.T)
+            db2 = 1.0 / m * np.sum(dZ2, axis=1, keepdims=True)
+            dA1 = np.dot(W2.T, dZ2)
+            if bug != "no_mask":
+                dA1 = dA1 * D1 / keep_prob
+            dZ1 = np.multiply(dA1, np.int64(A1 > 0))
+            dW1 = 1.0 / m * np.dot(dZ1, X.T)
+            db1 = 1.0 / m * np.sum(dZ1, axis=1, keepdims=True)
+            return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "dW3": dW3, "db3": db3}
+
+        return {"params": parameters, "loss": cost, "grads": backward_propagation_with_dropout, "data": (X, Y),
+                "hint": {"dropout": {1: D1, 2: D2}, "keep_prob": keep_prob}}
+
+    return build
+
+
+CASES += [
+    Case("dlai: correct with dropout", C, None, None, dropout_net()),
+    Case("dlai: dropout mask not scaled in backward", C, "dropout_backward_wrong", "b2", dropout_net("no_scale")),
+    Case("dlai: dropout mask missing in backward", C, "dropout_backward_wrong", "b1", dropout_net("no_mask")),
+]
