@@ -323,3 +323,70 @@ def test_dropout_backward_wrong_with_a_mask_hint(bug, first):
     correct = dropout_net()()
     assert gradcheck.check(correct["params"], correct["loss"], correct["grads"], data=correct["data"],
                            hint=correct["hint"]).findings == []
+
+
+def _sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def test_logistic_regression_with_a_weight_vector():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(6, 3)), (rng.random(6) > 0.5).astype(float)
+    w, b = rng.normal(size=3), np.array(0.1)
+
+    def loss():
+        a = _sig(X @ w + b)
+        return float(-np.mean(y * np.log(a) + (1 - y) * np.log(1 - a)))
+
+    def grads():
+        a = _sig(X @ w + b)
+        dz = (a - y) * a * (1 - a)  # sigmoid' on top of a - y
+        return {"w": X.T @ dz / 6, "b": np.array(dz.mean())}
+
+    report = gradcheck.check({"w": w, "b": b}, loss, grads, data=(X, y))
+    f = finding(report, "extra_activation_derivative")
+    assert f.params == ["w", "b"] and report.first_wrong == "b"
+
+
+def test_names_without_numbers_and_row_biases():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    P = {"hidden_w": rng.normal(size=(3, 4)), "hidden_b": rng.normal(size=(1, 4)),
+         "out_w": rng.normal(size=(4, 2)), "out_b": rng.normal(size=(1, 2))}
+
+    def fwd():
+        h = _sig(X @ P["hidden_w"] + P["hidden_b"])
+        return h, h @ P["out_w"] + P["out_b"]
+
+    def loss():
+        return float(np.mean((fwd()[1] - y) ** 2))
+
+    def grads():
+        h, out = fwd()
+        d = 2 * (out - y) / y.size
+        dh = d @ P["out_w"].T * h  # forgot (1 - h)
+        return {"hidden_w": X.T @ dh, "hidden_b": dh.sum(0, keepdims=True), "out_w": h.T @ d, "out_b": d.sum(0, keepdims=True)}
+
+    report = gradcheck.check(P, loss, grads, data=(X, y))
+    f = finding(report, "wrong_activation_derivative")
+    assert f.params == ["hidden_w", "hidden_b"] and report.first_wrong == "hidden_b"
+    assert "layer 2 (out_w, out_b)" in report.localization
+
+
+def test_net_without_biases():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(4, 3)), (rng.random((4, 1)) > 0.5).astype(float)
+    P = {"W1": rng.normal(size=(3, 5)), "W2": rng.normal(size=(5, 1))}
+
+    def loss():
+        a = _sig(np.maximum(X @ P["W1"], 0) @ P["W2"])
+        return float(-np.mean(y * np.log(a) + (1 - y) * np.log(1 - a)))
+
+    def grads():
+        z = X @ P["W1"]
+        h = np.maximum(z, 0)
+        dz = (_sig(h @ P["W2"]) - y) / 4
+        return {"W1": X.T @ (dz @ P["W2"].T), "W2": h.T @ dz}  # relu' left out
+
+    report = gradcheck.check(P, loss, grads, data=(X, y))
+    assert finding(report, "missing_activation_derivative").params == ["W1"]

@@ -58,8 +58,12 @@ def structure(params: Mapping[str, np.ndarray]) -> list[tuple[str, str | None]] 
     """
     names = forward_order(list(params))
     shapes = {n: tuple(np.shape(params[n])) for n in names}
-    if any(len(s) not in (1, 2) for s in shapes.values()):
+    if any(len(s) > 2 for s in shapes.values()):
         return None
+    # a weight vector (n,) is a matrix with one output unit; a scalar bias has one unit
+    shapes = {n: (s if s else (1,)) for n, s in shapes.items()}
+    if len(names) <= 2 and len(shapes[names[0]]) == 1 and (len(names) == 1 or shapes[names[1]] == (1,)):
+        return [(names[0], names[1] if len(names) == 2 else None)]
     numbers = [layer_number(n) for n in names]
     layers: list[tuple[str, str | None]] = []
     if all(n is not None for n in numbers):
@@ -85,6 +89,11 @@ def structure(params: Mapping[str, np.ndarray]) -> list[tuple[str, str | None]] 
     while i < len(names):
         w = names[i]
         if len(shapes[w]) != 2:
+            rest = names[i + 1 :]
+            # a weight vector can only be the output layer (one unit), with at most a one-unit bias
+            if len(rest) == 0 or (len(rest) == 1 and shapes[rest[0]] == (1,)):
+                layers.append((w, rest[0] if rest else None))
+                return layers
             return None
         nxt = names[i + 1] if i + 1 < len(names) else None
         if nxt is not None and _is_vector_like(shapes[nxt]) and int(np.prod(shapes[nxt])) in shapes[w]:
@@ -105,6 +114,8 @@ def _pick_weight(a: str, b: str, shapes: dict[str, tuple[int, ...]]) -> tuple[st
         a, b, sa, sb = b, a, sb, sa
     elif not (lb.startswith("b") or "bias" in lb) and _is_vector_like(sa) and not _is_vector_like(sb):
         a, b, sa, sb = b, a, sb, sa
+    if len(sa) == 1 and sb == (1,):
+        return a, b  # a weight vector: one output unit and its bias
     if len(sa) != 2 or not _is_vector_like(sb) or int(np.prod(sb)) not in sa:
         return None, None
     return a, b
@@ -147,6 +158,9 @@ class Arch:
         out = []
         for w, _ in self.layers:
             W = np.asarray(params[w], dtype=np.float64)
+            if W.ndim == 1:
+                out.append(W.reshape(-1, 1))
+                continue
             out.append(W.T if self.layout == "cols" else W)
         return out
 
@@ -158,6 +172,8 @@ class Arch:
         if any(name == b for _, b in self.layers):
             return np.asarray(g, dtype=np.float64).reshape(-1)
         g = np.asarray(g, dtype=np.float64)
+        if g.ndim == 1:
+            return g.reshape(-1, 1)
         return g.T if self.layout == "cols" else g
 
     def x_rows(self, X: Any) -> np.ndarray:
@@ -309,9 +325,9 @@ def _terms(arch: Arch, params: Mapping[str, np.ndarray], X: Any, y: Any) -> tupl
 
 def _layouts(layers, params, X) -> list[str]:
     X = np.asarray(X)
-    shapes = [np.shape(params[w]) for w, _ in layers]
     out = []
     for layout in LAYOUTS:
+        shapes = [_matrix_shape(np.shape(params[w]), layout) for w, _ in layers]
         ins = [s[0] if layout == "rows" else s[1] for s in shapes]
         outs = [s[1] if layout == "rows" else s[0] for s in shapes]
         if any(o != i for o, i in zip(outs[:-1], ins[1:])):
@@ -334,6 +350,12 @@ def _layouts(layers, params, X) -> list[str]:
         if ok:
             out.append(layout)
     return out
+
+
+def _matrix_shape(shape: tuple[int, ...], layout: str) -> tuple[int, int]:
+    if len(shape) == 1:
+        return (shape[0], 1) if layout == "rows" else (1, shape[0])
+    return shape  # type: ignore[return-value]
 
 
 def _candidates(layers, hint: Mapping[str, Any], layouts: list[str], k: int):
@@ -394,7 +416,7 @@ def infer_arch(
     layouts = [hint["layout"]] if hint.get("layout") in LAYOUTS else _layouts(layers, params, X)
     if not layouts:
         return None
-    k = int(np.shape(params[layers[-1][0]])[1 if layouts[0] == "rows" else 0])
+    k = int(_matrix_shape(np.shape(params[layers[-1][0]]), layouts[0])[1 if layouts[0] == "rows" else 0])
     arrays = {n: params[n] for n in params}
     rng = np.random.default_rng(seed)
     points: list[dict[str, np.ndarray]] = [{n: p.copy() for n, p in arrays.items()}]
