@@ -242,6 +242,11 @@ def central(
         >>> central(w, lambda: float(np.sin(w).sum())).grad.round(6).tolist()
         [0.877583, 0.540302]
     """
+    return _central(_pair, p, loss, f0=f0, indices=indices, rel_step=rel_step, name=name, progress=progress)
+
+
+def _central(pair: Any, p: np.ndarray, loss: Callable[[], Any], *, f0: Any, indices: Any, rel_step: Any, name: str, progress: Progress) -> EvalResult:
+    """:func:`central` with the element loop ``pair`` (serial here, forked workers in :mod:`gradcheck.parallel`)."""
     idx = _indices(p, indices)
     sub = None if indices is None else idx
     rel = default_rel_step(p.dtype) if rel_step is None else float(rel_step)
@@ -249,7 +254,7 @@ def central(
     h = np.abs(x, dtype=np.float64)
     np.maximum(h, 1.0, out=h)
     h *= rel
-    fp, fm, up, down = _pair(p, loss, idx, x, h, name, progress)
+    fp, fm, up, down = pair(p, loss, idx, x, h, name, progress)
     del h, x
     step = up + down
     d = fp - fm
@@ -276,6 +281,11 @@ def richardson(
         >>> bool(abs(richardson(w, lambda: float(np.exp(w).sum())).grad[0] - np.exp(0.5)) < 1e-11)
         True
     """
+    return _richardson(_pair, p, loss, f0=f0, indices=indices, rel_step=rel_step, name=name, progress=progress)
+
+
+def _richardson(pair: Any, p: np.ndarray, loss: Callable[[], Any], *, f0: Any, indices: Any, rel_step: Any, name: str, progress: Progress) -> EvalResult:
+    """:func:`richardson` with the element loop ``pair``."""
     idx = _indices(p, indices)
     sub = None if indices is None else idx
     rel = default_rel_step(p.dtype, "richardson") if rel_step is None else float(rel_step)
@@ -284,9 +294,9 @@ def richardson(
     np.maximum(h, 1.0, out=h)
     h *= rel
     half = None if progress is None else (lambda k: progress(k / 2))  # type: ignore[operator]
-    fp1, fm1, up1, down1 = _pair(p, loss, idx, x, h, name, half)
+    fp1, fm1, up1, down1 = pair(p, loss, idx, x, h, name, half)
     h /= 2
-    fp2, fm2, up2, down2 = _pair(p, loss, idx, x, h, name, half)
+    fp2, fm2, up2, down2 = pair(p, loss, idx, x, h, name, half)
     del h, x
     d1 = fp1 - fm1
     d1 /= up1 + down1
