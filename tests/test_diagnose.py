@@ -390,3 +390,45 @@ def test_net_without_biases():
 
     report = gradcheck.check(P, loss, grads, data=(X, y))
     assert finding(report, "missing_activation_derivative").params == ["W1"]
+
+
+def test_weights_out_by_in_with_examples_as_rows():
+    """The PyTorch convention: W is (n_out, n_in), X is (m, n_in), z = X @ W.T + b."""
+    rng = np.random.default_rng(3)
+    X, labels = rng.normal(size=(7, 4)), rng.integers(0, 3, size=7)
+    P = {"fc1.weight": rng.normal(size=(5, 4)) * 0.5, "fc1.bias": np.zeros(5),
+         "fc2.weight": rng.normal(size=(3, 5)) * 0.5, "fc2.bias": np.zeros(3)}
+
+    def fwd():
+        h = np.tanh(X @ P["fc1.weight"].T + P["fc1.bias"])
+        s = h @ P["fc2.weight"].T + P["fc2.bias"]
+        p = np.exp(s - s.max(1, keepdims=True))
+        return h, p / p.sum(1, keepdims=True)
+
+    def loss():
+        return float(-np.log(fwd()[1][np.arange(7), labels]).mean())
+
+    def grads():
+        h, p = fwd()
+        d = p.copy()
+        d[np.arange(7), labels] -= 1
+        d /= 7
+        dh = d @ P["fc2.weight"] * (1 - X @ P["fc1.weight"].T ** 2)  # tanh' at z, badly: (1 - z^2) misparenthesized
+        return {"fc1.weight": dh.T @ X, "fc1.bias": dh.sum(0), "fc2.weight": d.T @ h, "fc2.bias": d.sum(0)}
+
+    report = gradcheck.check(P, loss, grads, data=(X, labels))
+    assert report.first_wrong == "fc1.bias"
+    assert report.findings[0].params == ["fc1.weight", "fc1.bias"]
+
+    def grads_z():
+        h, p = fwd()
+        d = p.copy()
+        d[np.arange(7), labels] -= 1
+        d /= 7
+        z = X @ P["fc1.weight"].T + P["fc1.bias"]
+        dh = d @ P["fc2.weight"] * (1 - z**2)
+        return {"fc1.weight": dh.T @ X, "fc1.bias": dh.sum(0), "fc2.weight": d.T @ h, "fc2.bias": d.sum(0)}
+
+    report = gradcheck.check(P, loss, grads_z, data=(X, labels))
+    f = finding(report, "activation_derivative_wrong_input")
+    assert f.params == ["fc1.weight", "fc1.bias"] and "W as (n_out, n_in)" in f.message

@@ -142,6 +142,9 @@ class Arch:
     #: multiplied by ``mask / keep_prob`` in the forward pass
     dropout: dict[int, np.ndarray] = field(default_factory=dict)
     keep_prob: float = 1.0
+    #: "rows" or "cols" when the data hold the examples the other way than the weights
+    #: (e.g. W as (n_out, n_in) with X as (m, n_in), the PyTorch convention); "" otherwise
+    x_layout: str = ""
 
     def mask_rows(self, layer: int) -> np.ndarray | None:
         """The dropout factor ``mask / keep_prob`` of ``layer`` in rows form, or None."""
@@ -149,7 +152,7 @@ class Arch:
         if mask is None:
             return None
         mask = np.asarray(mask, dtype=np.float64)
-        if mask.ndim == 2 and self.layout == "cols":
+        if mask.ndim == 2 and self.examples == "cols":
             mask = mask.T
         return mask / self.keep_prob
 
@@ -176,11 +179,16 @@ class Arch:
             return g.reshape(-1, 1)
         return g.T if self.layout == "cols" else g
 
+    @property
+    def examples(self) -> str:
+        """How the data hold the examples: ``"rows"`` or ``"cols"`` (usually the weights' layout)."""
+        return self.x_layout or self.layout
+
     def x_rows(self, X: Any) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim == 1:
-            X = X.reshape(1, -1) if self.layout == "rows" else X.reshape(-1, 1)
-        return X.T if self.layout == "cols" else X
+            X = X.reshape(1, -1) if self.examples == "rows" else X.reshape(-1, 1)
+        return X.T if self.examples == "cols" else X
 
     def y_rows(self, y: Any, m: int, k: int) -> np.ndarray:
         y = np.asarray(y)
@@ -194,10 +202,10 @@ class Arch:
         y = y.astype(np.float64)
         if y.size != m * k:
             raise ValueError("targets do not match the output")
-        if y.ndim == 2 and self.layout == "cols" and y.shape == (k, m):
-            return y.T.copy()
-        if y.ndim == 2 and y.shape == (m, k):
+        if y.ndim == 2 and y.shape == (m, k) and (self.examples == "rows" or k != m):
             return y
+        if y.ndim == 2 and y.shape == (k, m):
+            return y.T.copy()
         if k == 1 or m == 1:
             return y.reshape(m, k)
         raise ValueError("cannot read the targets")
@@ -210,7 +218,10 @@ class Arch:
         if self.l2:
             extra += f", L2 {self.l2:g}"
         src = "given as a hint" if self.given else "inferred from the parameter shapes, the data and the loss"
-        return f"a dense net ({acts}; {self.loss} loss; examples as {self.layout}{extra}), {src}"
+        where = f"examples as {self.examples}"
+        if self.examples != self.layout:
+            where += ", W as (n_out, n_in)" if self.layout == "cols" else ", W as (n_in, n_out)"
+        return f"a dense net ({acts}; {self.loss} loss; {where}{extra}), {src}"
 
 
 def _stack(parts: Any) -> np.ndarray:
@@ -323,9 +334,11 @@ def _terms(arch: Arch, params: Mapping[str, np.ndarray], X: Any, y: Any) -> tupl
 # -- inference -------------------------------------------------------------------
 
 
-def _layouts(layers, params, X) -> list[str]:
+def _layouts(layers, params, X) -> list[tuple[str, str]]:
+    """(weight layout, example layout) pairs the shapes allow; matching layouts first."""
     X = np.asarray(X)
-    out = []
+    out: list[tuple[str, str]] = []
+    mixed: list[tuple[str, str]] = []
     for layout in LAYOUTS:
         shapes = [_matrix_shape(np.shape(params[w]), layout) for w, _ in layers]
         ins = [s[0] if layout == "rows" else s[1] for s in shapes]
@@ -333,12 +346,13 @@ def _layouts(layers, params, X) -> list[str]:
         if any(o != i for o, i in zip(outs[:-1], ins[1:])):
             continue
         if X.ndim == 2:
-            n_in = X.shape[1] if layout == "rows" else X.shape[0]
-        elif X.ndim == 1:
-            n_in = X.shape[0]
+            orientations = [xl for xl in (layout, "cols" if layout == "rows" else "rows")
+                            if (X.shape[1] if xl == "rows" else X.shape[0]) == ins[0]]
+        elif X.ndim == 1 and X.shape[0] == ins[0]:
+            orientations = [layout]
         else:
             continue
-        if n_in != ins[0]:
+        if not orientations:
             continue
         ok = True
         for (w, b), n in zip(layers, outs):
@@ -348,8 +362,9 @@ def _layouts(layers, params, X) -> list[str]:
             if int(np.prod(bs)) != n:
                 ok = False
         if ok:
-            out.append(layout)
-    return out
+            for xl in orientations:
+                (out if xl == layout else mixed).append((layout, xl))
+    return out + mixed
 
 
 def _matrix_shape(shape: tuple[int, ...], layout: str) -> tuple[int, int]:
@@ -380,10 +395,11 @@ def _candidates(layers, hint: Mapping[str, Any], layouts: list[str], k: int):
             hidden_sets.sort(key=lambda c: len(set(c)) > 1)
         else:
             hidden_sets = [[h] * (L - 1) for h in HIDDEN]
-    for layout in layouts:
+    for layout, x_layout in layouts:
         for loss, out in outputs:
             for hidden in hidden_sets:
-                yield Arch(layers=list(layers), layout=layout, activations=list(hidden) + [out], loss=loss)
+                yield Arch(layers=list(layers), layout=layout, activations=list(hidden) + [out], loss=loss,
+                           x_layout="" if x_layout == layout else x_layout)
 
 
 def infer_arch(
@@ -413,10 +429,13 @@ def infer_arch(
     if data is None:
         return None
     X, y = data
-    layouts = [hint["layout"]] if hint.get("layout") in LAYOUTS else _layouts(layers, params, X)
+    layouts = _layouts(layers, params, X)
+    if hint.get("layout") in LAYOUTS:
+        layouts = [lx for lx in layouts if lx[0] == hint["layout"]] or [(hint["layout"], hint["layout"])]
     if not layouts:
         return None
-    k = int(_matrix_shape(np.shape(params[layers[-1][0]]), layouts[0])[1 if layouts[0] == "rows" else 0])
+    first = layouts[0][0]
+    k = int(_matrix_shape(np.shape(params[layers[-1][0]]), first)[1 if first == "rows" else 0])
     arrays = {n: params[n] for n in params}
     rng = np.random.default_rng(seed)
     points: list[dict[str, np.ndarray]] = [{n: p.copy() for n, p in arrays.items()}]
@@ -455,7 +474,7 @@ def infer_arch(
         arch.given = bool(hint.get("activations")) and bool(hint.get("loss"))
         return arch
     if hint.get("activations") and hint.get("loss") and isinstance(hint.get("activations"), (list, tuple)):
-        arch = Arch(layers=list(layers), layout=layouts[0], activations=list(hint["activations"]), loss=hint["loss"],
+        arch = Arch(layers=list(layers), layout=layouts[0][0], x_layout="" if layouts[0][1] == layouts[0][0] else layouts[0][1], activations=list(hint["activations"]), loss=hint["loss"],
                     scale=float(given_scale or 1.0), l2=float(hint.get("l2") or 0.0), given=True,
                     dropout=dropout, keep_prob=keep_prob)
         arch.notes.append("the loss does not equal the hinted architecture's loss; the hint was used as given")
