@@ -432,3 +432,17 @@ def test_weights_out_by_in_with_examples_as_rows():
     report = gradcheck.check(P, loss, grads_z, data=(X, labels))
     f = finding(report, "activation_derivative_wrong_input")
     assert f.params == ["fc1.weight", "fc1.bias"] and "W as (n_out, n_in)" in f.message
+
+
+def test_two_mistakes_the_upper_one_is_named():
+    net = MLP([3, 4, 4, 1], activations="sigmoid", loss="bce", layout="cols", seed=1)
+    X, y = net.random_data(6)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    mk = next(k for k in mistakes(arch, net.params) if k.kind == "extra_activation_derivative" and k.layers == (3,))
+    grads = user_grads(net, arch, X, y, mk)
+    grads["W1"] = grads["W1"] * 3  # a second, unrelated mistake lower down
+    report = run(net, X, y, grads)
+    first = report.findings[0]
+    assert first.kind == "extra_activation_derivative" and "b3" in first.params and "W1" not in first.params
+    second = finding(report, "constant_factor")
+    assert second.params == ["W1"] and second.evidence["factor"] == pytest.approx(3)

@@ -270,7 +270,85 @@ def _semantic(
     reg = _regularization(arch, params, Xr, Y, user, keys, tol, layer_of, how, as_dict)
     if reg is not None:
         return reg, set(keys)
+    return _top_mistake(report, arch, params, Xr, Y, ref, user, keys, tol, layer_of, how, as_dict)
+
+
+def _top_mistake(report, arch, params, Xr, Y, ref, user, keys, tol, layer_of, how, as_dict):
+    """When no single mistake explains every parameter (there is more than one), name the one
+    that explains the first wrong layer and everything above it."""
+    wrong = set(report.wrong)
+    index = {n: i + 1 for i, pair in enumerate(arch.layers) for n in pair if n is not None}
+    wrong_layers = [index[n] for n in wrong if n in index]
+    if not wrong_layers:
+        return None
+    t = max(wrong_layers)
+    top = [n for n in keys if index.get(n, 0) >= t]
+    if not any(n in wrong for n in top):
+        return None
+    u = np.concatenate([user[n].ravel() for n in top])
+    for mk in mistakes(arch, params):
+        if mk.layer != t:
+            continue
+        cand = as_dict(backward(arch, params, Xr, Y, mk))
+        g = np.concatenate([cand[n].ravel() for n in top])
+        if not np.all(np.isfinite(g)):
+            continue
+        c, r = fit_ratio(u, g)
+        if r > tol or abs(c - 1.0) > 1e-6:
+            continue
+        hit = [n for n in top if _differs(cand[n], ref[n], tol)]
+        if not hit or not all(n in hit for n in top if n in wrong):
+            continue
+        lower = [n for n in keys if index.get(n, 0) < t]
+        agree = [n for n in lower if not _differs(user[n], cand[n], tol)]
+        apart = [n for n in lower if n not in agree]
+        hit = forward_order(hit + [n for n in agree if _differs(cand[n], ref[n], tol)])
+        f = _mistake_finding(mk, hit, layer_of, how, arch)
+        f.message = (f"{mk.detail}. Recomputing the gradient with this mistake reproduces your gradients of "
+                     f"{_names(hit)} (the first one it reaches is {hit[-1]}), but not of {_names(apart)}: there is "
+                     f"a further mistake lower down; the net is {how}")
+        f.evidence["partial"] = True
+        out = [f] + _second_mistake(apart, user, cand, tol, layer_of, arch, Xr.shape[0])
+        return out, set(keys)
     return None
+
+
+def _second_mistake(names, user, cand, tol, layer_of, arch, batch) -> list[Finding]:
+    """What is left below a named mistake, judged against the gradient that mistake gives."""
+    if not names:
+        return []
+    factors: dict[str, list[str]] = {}
+    others: list[str] = []
+    for n in names:
+        c, r = fit_ratio(user[n], cand[n])
+        if r <= tol and np.isfinite(c) and user[n].size > 1:
+            factors.setdefault(f"{c:.4g}", []).append(n)
+            continue
+        if user[n].ndim == 2 and user[n].shape[0] == user[n].shape[1] > 1:
+            ct, rt = fit_ratio(user[n].T, cand[n])
+            if rt <= tol:
+                others.append(n)
+                factors.setdefault("T", []).append(n)
+                continue
+        others.append(n)
+    out = []
+    for key, group in factors.items():
+        group = forward_order(group)
+        if key == "T":
+            out.append(Finding(kind="transposed", params=group, message=f"{_names(group)}: the gradient is the "
+                               f"transpose of what the mistake above gives", fix=fix_for("transposed"),
+                               layer=max(layer_of.get(n, 0) for n in group) or None, confidence="likely"))
+            continue
+        c = float(key)
+        out.append(_factor_finding(c, group, batch, layer_of, None, confirmed=False,
+                                   versus="(the gradient the mistake above gives)"))
+    rest = [n for n in others if n not in factors.get("T", [])]
+    if rest:
+        rest = forward_order(rest)
+        out.append(Finding(kind="unknown", params=rest, message=f"the gradients of {_names(rest)} differ also from "
+                           f"what the mistake above gives, in no recognized pattern", fix=fix_for("unknown"),
+                           layer=max(layer_of.get(n, 0) for n in rest) or None, confidence="likely"))
+    return out
 
 
 def _updated_weights(arch, params, Xr, Y, ref, user, keys, tol, as_dict):
@@ -413,10 +491,11 @@ def _generic(
         if np.all(g == 0) and finite_n.size and np.any(finite_n != 0):
             zeros.append(name)
             continue
+        fit_tol = FIT_RTOL if report[name].dtype == "float64" else 1e2 * FIT_RTOL
         c, res = fit_ratio(g, n)
-        if res <= FIT_RTOL and np.isfinite(c) and g.size == 1 and not _nice_factor(c, batch):
+        if res <= fit_tol and np.isfinite(c) and g.size == 1 and not _nice_factor(c, batch):
             res = float("inf")  # one number always has "a constant ratio": only a telling one counts
-        if res <= FIT_RTOL and np.isfinite(c):
+        if res <= fit_tol and np.isfinite(c):
             if abs(c - 1.0) <= 1e-3:
                 if name not in shaped:
                     unknown.append(name)  # matches in the ratio sense, yet flagged: odd elements
@@ -426,7 +505,7 @@ def _generic(
             continue
         if g.ndim == 2 and g.shape[0] == g.shape[1] and g.shape[0] > 1:
             ct, rt = fit_ratio(g.T, n)
-            if rt <= FIT_RTOL and np.isfinite(ct):
+            if rt <= fit_tol and np.isfinite(ct):
                 transposed.append((name, ct))
                 continue
         if name not in shaped:
@@ -498,10 +577,11 @@ def _factor_finding(
     *,
     confirmed: bool,
     residual: float | None = None,
+    versus: str = "numeric",
 ) -> Finding:
     kind = name_factor(c, batch=batch)
     where = "every element" + (f" of {_names(names)}" if names else "")
-    msg = f"analytic / numeric = {c:.4g} on {where}"
+    msg = f"analytic / {versus} = {c:.4g} on {where}"
     if residual is not None:
         msg += f" (residual {residual:.1e})"
     fix = fix_for(kind)
@@ -548,7 +628,7 @@ def _shape_finding(r: Any, g: np.ndarray, kind: str, repaired: np.ndarray | None
     if repaired is not None and n is not None:
         c, res = fit_ratio(repaired, n)
         evidence.update(factor=c, residual=res)
-        if res <= FIT_RTOL:
+        if res <= (FIT_RTOL if r.dtype == "float64" else 1e2 * FIT_RTOL):
             confidence = "confirmed"
             if abs(c - 1) <= 1e-3:
                 detail = "; once reshaped that way it matches the numerical gradient"
