@@ -1,4 +1,23 @@
-"""Adapters: turn the nets people write into a :class:`gradcheck.Problem`.
+"""Adapters: turn the nets people write into a :class:`gradcheck.Problem`, unchanged.
+
+Conventions (``convention=`` / ``gradcheck check --convention``):
+
+==============  ==================================================================================
+``problem``     a ready :class:`gradcheck.Problem`
+``mapping``     ``{"params": ..., "loss": ..., "grads": ...}`` with zero-argument ``loss`` / ``grads``
+``cs231n``      an object with a ``params`` dict and ``loss(X, y) -> (loss, grads)``
+``nielsen``     ``weights`` / ``biases`` lists and a per-example ``backprop(x, y) -> (nabla_b, nabla_w)``
+``dlai``        a ``parameters`` dict, ``forward(X, parameters) -> (AL, caches)``, ``compute_cost(AL, Y)``,
+                ``backward(AL, Y, caches) -> grads`` (``dW1``, ``db1``)
+``functions``   a ``params`` dict, ``loss_fn(params, X, y)`` and ``grad_fn(params, X, y)``
+``layer``       a layer with ``forward(x)`` / ``backward(dout)`` (input gradient checked too), or a
+                ``layers`` list of them
+``train-step``  a net whose gradient lives only in its training step (``W -= lr * dW``)
+==============  ==================================================================================
+
+Every Problem says what was recognized in ``problem.meta["recognized"]`` (and ``problem.name``).
+An object no adapter recognizes raises :class:`gradcheck.errors.AdapterError` saying what was
+expected and what was found, with close name matches.
 
 Example:
     >>> import numpy as np
@@ -11,27 +30,212 @@ Example:
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ..errors import AdapterError
 from ..problem import Problem
+from . import cs231n, dlai, functions, layer, nielsen, train_step
+from ._access import Source, arg_names, find_data
 
-__all__ = ["as_problem"]
+__all__ = [
+    "CONVENTIONS",
+    "as_problem",
+    "from_cs231n",
+    "from_dlai",
+    "from_functions",
+    "from_layer",
+    "from_nielsen",
+    "from_train_step",
+    "recognize",
+]
+
+#: Detection order: the first convention whose detector matches wins (the others are mentioned).
+_ADAPTERS = (cs231n, nielsen, dlai, functions, layer, train_step)
+#: Every convention name ``convention=`` accepts.
+CONVENTIONS = ("problem", "mapping") + tuple(a.NAME for a in _ADAPTERS)
+_ALIASES = {
+    "dict": "dlai", "deeplearning.ai": "dlai", "deeplearning_ai": "dlai", "ng": "dlai",
+    "train_step": "train-step", "train": "train-step", "trainstep": "train-step", "step": "train-step",
+    "plain": "functions", "function": "functions", "fn": "functions", "layers": "layer",
+    "cs231": "cs231n", "network": "nielsen",
+}
 
 
-def as_problem(obj: Any, *, convention: str | None = None, data: Any = None, lr: float | None = None, **kw: Any) -> Problem:
-    """Turn ``obj`` into a :class:`Problem`, saying what was recognized in ``problem.meta["recognized"]``."""
+def _canonical(convention: str) -> str:
+    c = convention.strip().lower()
+    c = _ALIASES.get(c, c)
+    if c not in CONVENTIONS:
+        import difflib
+
+        close = difflib.get_close_matches(c, CONVENTIONS, n=1)
+        extra = f" (did you mean {close[0]!r}?)" if close else ""
+        raise AdapterError(f"unknown convention {convention!r}{extra}; choose one of {', '.join(CONVENTIONS)}")
+    return c
+
+
+def _zero_arg(fn: Any) -> bool:
+    if isinstance(fn, Mapping):
+        return True
+    if not callable(fn):
+        return False
+    names = arg_names(fn)
+    if names is None:
+        return True
+    import inspect
+
+    sig = inspect.signature(fn)
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values())
+
+
+def recognize(obj: Any, *, context: Any = None) -> list[str]:
+    """The conventions ``obj`` matches, best first (empty when none does).
+
+    >>> import numpy as np
+    >>> class Net:
+    ...     params = {"W": np.ones((2, 2))}
+    ...     def loss(self, X, y=None): ...
+    >>> recognize(Net())
+    ['cs231n']
+    """
     if isinstance(obj, Problem):
+        return ["problem"]
+    if isinstance(obj, Mapping) and {"params", "loss", "grads"} <= set(obj) and _zero_arg(obj["loss"]):
+        return ["mapping"]
+    src = Source(obj, context)
+    return [a.NAME for a in _ADAPTERS if a.detect(src)]
+
+
+def as_problem(
+    obj: Any,
+    *,
+    convention: str | None = None,
+    data: Any = None,
+    lr: float | None = None,
+    context: Any = None,
+    **kw: Any,
+) -> Problem:
+    """Turn ``obj`` (a Problem, a params/loss/grads mapping, or a net in any known convention) into a Problem.
+
+    Args:
+        obj: the user's object; a tuple ``(net, X, y)`` or ``(net, (X, y))`` brings its data along.
+        convention: force one convention (see :data:`CONVENTIONS`) when ``obj`` fits several.
+        data: ``(X, y)`` (or a list of ``(x, y)`` examples, or an input ``x`` for a layer); else
+            conventional names beside the net (``X, y``, ``inputs, labels``, ...) are used.
+        lr: the learning rate of a training step (``train-step`` convention).
+        context: where else to look names up (the user's module).
+        kw: options for one adapter (``input_shape`` and ``seed`` for ``layer``).
+
+    Raises:
+        AdapterError: nothing recognized (what was expected, what was found, close names), or
+            the recognized net lacks a part (no data, no cost function).
+    """
+    if isinstance(obj, tuple) and len(obj) in (2, 3) and not isinstance(obj[0], (np.ndarray, tuple, list)):
+        if data is None:
+            data = obj[1] if len(obj) == 2 else (obj[1], obj[2])
+        obj = obj[0]
+    conv = _canonical(convention) if convention else None
+    if isinstance(obj, Problem) and conv in (None, "problem"):
         obj.meta.setdefault("recognized", "a gradcheck.Problem")
         if data is not None:
             obj.data = data
         return obj
-    if isinstance(obj, Mapping) and {"params", "loss", "grads"} <= set(obj):
-        p = Problem(params=obj["params"], loss=obj["loss"], grads=obj["grads"], data=obj.get("data", data), hint=obj.get("hint"))
+    if conv in (None, "mapping") and isinstance(obj, Mapping) and {"params", "loss", "grads"} <= set(obj) and (
+        conv == "mapping" or _zero_arg(obj["loss"])
+    ):
+        p = Problem(params=obj["params"], loss=obj["loss"], grads=obj["grads"],
+                    data=obj.get("data", data), hint=obj.get("hint"), name=obj.get("name"))
         p.meta["recognized"] = "a mapping with 'params', 'loss' and 'grads'"
         return p
-    raise AdapterError(
-        f"gradcheck does not recognize a {type(obj).__name__}: expected a gradcheck.Problem or a mapping "
-        f"with keys 'params', 'loss' and 'grads'"
+    if conv in ("problem", "mapping"):
+        raise AdapterError(f"convention {conv!r}: expected {_expected(conv)}; found {Source(obj).describe()}")
+    src = Source(obj, context)
+    matched = [a for a in _ADAPTERS if a.detect(src)]
+    if conv is not None:
+        chosen = next(a for a in _ADAPTERS if a.NAME == conv)
+        if chosen not in matched:
+            raise AdapterError(
+                f"convention {conv!r}: expected {chosen.EXPECTED}; found {src.describe()}{_close(src)}"
+            )
+    elif matched:
+        chosen = matched[0]
+    else:
+        raise AdapterError(_nothing(obj, src))
+    where = ""
+    if data is None:
+        data, names = find_data(src)
+        if data is not None:
+            where = f"; data from {names}"
+    problem = chosen.build(src, data, lr=lr, **kw)
+    others = [a.NAME for a in matched if a is not chosen]
+    note = f" (also fits {', '.join(others)}: pass convention= / --convention to choose)" if others and conv is None else ""
+    problem.meta["recognized"] = problem.meta.get("recognized", chosen.NAME) + where + note
+    problem.meta["convention"] = chosen.NAME
+    if problem.name is None:
+        problem.name = problem.meta["recognized"]
+    return problem
+
+
+def _expected(conv: str) -> str:
+    if conv == "problem":
+        return "a gradcheck.Problem"
+    if conv == "mapping":
+        return "a mapping with keys 'params', 'loss' and 'grads'"
+    return next(a for a in _ADAPTERS if a.NAME == conv).EXPECTED
+
+
+_KNOWN_NAMES = ("params", "parameters", "loss", "grads", "weights", "biases", "backprop", "feedforward", "forward",
+                "backward", "train", "loss_fn", "grad_fn", "compute_cost", "L_model_forward", "L_model_backward",
+                "forward_propagation", "backward_propagation", "layers", "cost")
+
+
+def _close(src: Source) -> str:
+    close = src.close_to(_KNOWN_NAMES)
+    return f"; close names: {', '.join(close)}" if close else ""
+
+
+def _nothing(obj: Any, src: Source) -> str:
+    found = src.describe()
+    if not isinstance(obj, (types.ModuleType, Mapping)):
+        public = [n for n in src.names() if not n.startswith("_")]
+        found += f" with {public[:12]}" if public else ""
+    return (
+        f"gradcheck does not recognize {found}. Expected one of: a gradcheck.Problem; a mapping with keys "
+        f"'params', 'loss' and 'grads'; {'; '.join(a.EXPECTED for a in _ADAPTERS)}{_close(src)}"
     )
+
+
+def from_cs231n(net: Any, *, data: Any = None, **kw: Any) -> Problem:
+    """A Problem from a cs231n-style net (``params`` dict, ``loss(X, y) -> (loss, grads)``)."""
+    return as_problem(net, convention="cs231n", data=data, **kw)
+
+
+def from_nielsen(net: Any, *, data: Any = None, **kw: Any) -> Problem:
+    """A Problem from a Nielsen-style net (``weights``/``biases`` lists, ``backprop(x, y)``)."""
+    return as_problem(net, convention="nielsen", data=data, **kw)
+
+
+def from_dlai(obj: Any, *, data: Any = None, context: Any = None, **kw: Any) -> Problem:
+    """A Problem from deeplearning.ai-style functions over a ``parameters`` dict."""
+    return as_problem(obj, convention="dlai", data=data, context=context, **kw)
+
+
+def from_functions(obj: Any, *, data: Any = None, context: Any = None, **kw: Any) -> Problem:
+    """A Problem from ``loss_fn(params, X, y)`` and ``grad_fn(params, X, y)``."""
+    return as_problem(obj, convention="functions", data=data, context=context, **kw)
+
+
+def from_layer(layer_obj: Any, *, x: Any = None, input_shape: Any = None, seed: int = 0) -> Problem:
+    """A Problem checking one layer (``forward(x)``/``backward(dout)``), its input gradient included."""
+    return as_problem(layer_obj, convention="layer", data=x, input_shape=input_shape, seed=seed)
+
+
+def from_train_step(net: Any, *, data: Any = None, lr: float | None = None, context: Any = None) -> Problem:
+    """A Problem whose gradients are recovered from one training step (``W -= lr * dW``).
+
+    The parameters are put back bit for bit after each step. See :mod:`gradcheck.adapters.train_step`.
+    """
+    return as_problem(net, convention="train-step", data=data, lr=lr, context=context)

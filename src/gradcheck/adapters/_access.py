@@ -1,0 +1,329 @@
+"""Helpers the adapters share: reading names off any object, binding arguments by role,
+finding data, and putting a net's state back after a step.
+
+Example:
+    >>> import numpy as np
+    >>> src = Source({"X": np.ones((3, 2)), "y": np.zeros(3)})
+    >>> src.first(["inputs", "X"])[0]
+    'X'
+    >>> bind(lambda params, X, y: 0, {"params": {}, "X": 1, "y": 2})
+    (({}, 1, 2), {})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import inspect
+import re
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import AdapterError
+
+_MISSING = object()
+
+#: Argument names that mean one role. ``bind`` fills a function's arguments from them.
+ROLES: dict[str, tuple[str, ...]] = {
+    "X": ("x", "inputs", "input", "features", "x_batch", "x_train", "data_x", "a0", "xs", "train_x"),
+    "y": ("y", "labels", "label", "targets", "target", "y_true", "y_batch", "y_train", "ys", "train_y", "t"),
+    "params": ("params", "parameters", "theta", "weights_dict", "param", "model_params", "p", "w_dict"),
+    "cache": ("cache", "caches", "cache_list", "memory"),
+    "output": ("al", "a_l", "y_hat", "yhat", "output", "outputs", "out", "a", "scores", "probs",
+               "y_pred", "ypred", "predictions", "preds", "prediction", "output_activations", "a_out",
+               "activations"),
+    "lr": ("lr", "learning_rate", "eta", "alpha", "step_size", "learningrate", "rate"),
+    "epochs": ("epochs", "epocs", "epoch", "n_epochs", "num_epochs", "iterations", "num_iterations",
+               "n_iter", "iters", "steps", "n_steps", "epoches"),
+    "dout": ("dout", "grad_output", "dy", "upstream", "delta", "dvalues", "d_out", "grad", "dz", "da",
+             "grad_out", "output_gradient", "gradient", "dl_dy", "dl_dout"),
+    "quiet": ("print_cost", "verbose", "print_loss", "debug", "plot", "show", "log"),
+}
+_OUTPUT_RE = re.compile(r"^a\d+$")
+
+
+def role_of(arg: str) -> str | None:
+    """The role an argument name plays: ``"X"``, ``"y"``, ``"output"`` (e.g. ``AL``, ``A2``), ..."""
+    low = arg.lower()
+    for role, names in ROLES.items():
+        if low in names:
+            return role
+    if _OUTPUT_RE.match(low) and low != "a0":
+        return "output"
+    return None
+
+
+def arg_names(fn: Callable[..., Any]) -> list[str] | None:
+    """Names of the arguments ``fn`` takes (self excluded), or None when it has no signature."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    return [
+        p.name for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+
+
+def bind(
+    fn: Callable[..., Any],
+    values: Mapping[str, Any],
+    *,
+    order: Sequence[str] = (),
+    extra: Source | None = None,
+    what: str = "",
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Fill ``fn``'s arguments by role (``values`` is role -> value) and return ``(args, kwargs)``.
+
+    Arguments whose names play no known role take their default, or a same-named attribute of
+    ``extra`` (e.g. a module's ``lambd``), or -- when no argument name says anything -- the
+    roles in ``order``, positionally. Raises AdapterError naming the argument it cannot fill.
+    """
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return tuple(values[r] for r in order if r in values), {}
+    params = [p for p in sig.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    roles = [role_of(p.name) for p in params]
+    if order and not any(r in values for r in roles if r):
+        positional = [values[r] for r in order if r in values]
+        required = [p for p in params if p.default is p.empty]
+        if len(required) <= len(positional) <= len(params):
+            return tuple(positional), {}
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    skipped = False
+    for p, role in zip(params, roles):
+        if role == "quiet" and p.default is not p.empty:
+            value: Any = False
+        elif role is not None and role in values:
+            value = values[role]
+        elif extra is not None and p.name in extra and p.default is p.empty:
+            value = extra.get(p.name)
+        elif p.default is not p.empty:
+            skipped = True
+            continue
+        else:
+            label = what or getattr(fn, "__name__", "the function")
+            raise AdapterError(
+                f"{label}{_sig(fn)}: gradcheck cannot tell what to pass as {p.name!r}. It fills arguments "
+                f"by name (X/inputs, y/labels, params/parameters, cache(s), AL/A2/Y_hat, lr, epochs); give "
+                f"{p.name!r} a default value or define a module-level variable {p.name!r}."
+            )
+        if p.kind == p.KEYWORD_ONLY or (skipped and p.kind != p.POSITIONAL_ONLY):
+            kwargs[p.name] = value
+        else:
+            args.append(value)
+    return tuple(args), kwargs
+
+
+def call(fn: Callable[..., Any], values: Mapping[str, Any], **kw: Any) -> Any:
+    """``fn(*args, **kwargs)`` with the arguments :func:`bind` finds."""
+    args, kwargs = bind(fn, values, **kw)
+    return fn(*args, **kwargs)
+
+
+def _sig(fn: Any) -> str:
+    try:
+        return str(inspect.signature(fn))
+    except (TypeError, ValueError):
+        return "(...)"
+
+
+class Source:
+    """Read names off an object, a mapping or a module, falling back to a context (its module)."""
+
+    def __init__(self, obj: Any, context: Any = None) -> None:
+        self.obj = obj
+        self.context = context
+
+    @staticmethod
+    def _get(o: Any, name: str) -> Any:
+        if o is None:
+            return _MISSING
+        if isinstance(o, Mapping):
+            return o.get(name, _MISSING)
+        try:
+            return getattr(o, name, _MISSING)
+        except Exception:  # noqa: BLE001 - a property raising is just "not there"
+            return _MISSING
+
+    def get(self, name: str, default: Any = None) -> Any:
+        v = self._get(self.obj, name)
+        if v is _MISSING:
+            v = self._get(self.context, name)
+        return default if v is _MISSING else v
+
+    def __contains__(self, name: str) -> bool:
+        return self._get(self.obj, name) is not _MISSING or self._get(self.context, name) is not _MISSING
+
+    def first(self, names: Sequence[str], test: Callable[[Any], bool] = lambda v: True) -> tuple[str | None, Any]:
+        """The first of ``names`` present (and passing ``test``), as ``(name, value)``."""
+        for n in names:
+            v = self.get(n, _MISSING)
+            if v is not _MISSING and test(v):
+                return n, v
+        return None, None
+
+    def names(self) -> list[str]:
+        out: list[str] = []
+        for o in (self.obj, self.context):
+            if o is None:
+                continue
+            keys = list(o.keys()) if isinstance(o, Mapping) else [n for n in dir(o) if not n.startswith("__")]
+            out.extend(k for k in keys if isinstance(k, str) and k not in out)
+        return out
+
+    def describe(self) -> str:
+        o = self.obj
+        if isinstance(o, types.ModuleType):
+            return f"module {o.__name__}"
+        if isinstance(o, Mapping):
+            return f"a {type(o).__name__} with keys {sorted(map(str, o))[:12]}"
+        return f"a {type(o).__name__} object"
+
+    def close_to(self, wanted: Sequence[str]) -> list[str]:
+        """Names on the object that look like misspellings of ``wanted``."""
+        have = self.names()
+        lower = {h.lower(): h for h in have}
+        found: list[str] = []
+        for w in wanted:
+            for m in difflib.get_close_matches(w.lower(), list(lower), n=2, cutoff=0.75):
+                if lower[m] not in found and lower[m] not in wanted:
+                    found.append(lower[m])
+        return found
+
+
+def is_fn(v: Any) -> bool:
+    return callable(v) and not isinstance(v, type)
+
+
+def is_float_array(v: Any) -> bool:
+    return isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating) and v.size > 0
+
+
+def is_array_dict(v: Any) -> bool:
+    return isinstance(v, Mapping) and len(v) > 0 and all(isinstance(k, str) for k in v) and all(
+        is_float_array(a) for a in v.values()
+    )
+
+
+# -- data --------------------------------------------------------------------------
+
+DATA_PAIRS = (
+    ("X", "y"), ("X", "Y"), ("x", "y"), ("inputs", "labels"), ("inputs", "targets"), ("X_train", "y_train"),
+    ("X_train", "Y_train"), ("x_train", "y_train"), ("train_X", "train_Y"), ("train_x", "train_y"),
+    ("features", "labels"), ("features", "targets"), ("data", "labels"), ("X_batch", "y_batch"),
+)
+DATA_SINGLES = ("data", "batch", "training_data", "train_data", "dataset")
+
+
+def find_data(src: Source) -> tuple[tuple[Any, Any] | None, str]:
+    """``((X, y), "where it came from")`` from conventional names, or ``(None, "")``."""
+    for xn, yn in DATA_PAIRS:
+        x, y = src.get(xn), src.get(yn)
+        if x is not None and y is not None and not callable(x) and not callable(y):
+            return (x, y), f"{xn}, {yn}"
+    for n in DATA_SINGLES:
+        v = src.get(n)
+        if isinstance(v, tuple) and len(v) == 2 and not callable(v[0]):
+            return v, n
+        if isinstance(v, list) and v and isinstance(v[0], tuple) and len(v[0]) == 2:
+            return v, n  # a list of (x, y) examples, Nielsen style
+    return None, ""
+
+
+# -- state snapshots -----------------------------------------------------------------
+
+
+def _containers(root: Any, depth: int = 2) -> list[Any]:
+    """The root and the objects / lists / dicts it holds, a few levels down."""
+    seen: dict[int, Any] = {}
+    frontier = [root]
+    for _ in range(depth + 1):
+        nxt: list[Any] = []
+        for o in frontier:
+            if id(o) in seen or isinstance(o, (np.ndarray, types.ModuleType, type, str, bytes, int, float)) or callable(o) and not hasattr(o, "__dict__"):
+                continue
+            if isinstance(o, types.FunctionType | types.MethodType):
+                continue
+            seen[id(o)] = o
+            if isinstance(o, dict):
+                nxt.extend(o.values())
+            elif isinstance(o, list):
+                nxt.extend(o)
+            elif hasattr(o, "__dict__"):
+                nxt.extend(vars(o).values())
+        frontier = nxt
+    return list(seen.values())
+
+
+@contextlib.contextmanager
+def restored_state(root: Any, arrays: Mapping[str, np.ndarray]) -> Iterator[None]:
+    """Put ``root`` back as it was on exit: attribute and item bindings (a step that rebinds
+    ``self.W = self.W - lr * dW`` or replaces a list), and the bits of every array found, ``arrays``
+    included. Uses :func:`gradcheck.problem.protected` for the arrays."""
+    from ..problem import protected
+
+    conts = _containers(root) if root is not None else []
+    bindings: list[tuple[Any, Any]] = []
+    found: dict[str, np.ndarray] = {f"p{i}": a for i, a in enumerate(arrays.values())}
+    for c in conts:
+        if isinstance(c, dict):
+            bindings.append((c, dict(c)))
+            vals = c.values()
+        elif isinstance(c, list):
+            bindings.append((c, list(c)))
+            vals = c
+        else:
+            try:
+                d = vars(c)
+            except TypeError:
+                continue
+            bindings.append((c, dict(d)))
+            vals = d.values()
+        for v in vals:
+            if isinstance(v, np.ndarray) and v.flags.writeable and v.size and not any(v is a for a in found.values()):
+                found[f"a{len(found)}"] = v
+    with protected(found):
+        try:
+            yield
+        finally:
+            for c, old in bindings:
+                if isinstance(c, dict):
+                    c.clear()
+                    c.update(old)
+                elif isinstance(c, list):
+                    c[:] = old
+                else:
+                    d = vars(c)
+                    for k in [k for k in d if k not in old]:
+                        del d[k]
+                    d.update(old)
+
+
+# -- gradient names --------------------------------------------------------------------
+
+_GRAD_FORMS = ("{}", "d{}", "d_{}", "grad_{}", "grad{}", "{}_grad", "g_{}", "dL_d{}", "delta_{}", "nabla_{}")
+
+
+def pick_grads(params: Mapping[str, Any], raw: Any) -> Any:
+    """``raw`` restricted to the parameters (``dW1`` read as ``W1``; ``dA1``, ``dZ1`` dropped).
+
+    When a parameter has no gradient at all, ``raw`` is returned as it is, so the check's own
+    message lists what the user's code returned.
+    """
+    if not isinstance(raw, Mapping):
+        return raw
+    out: dict[str, Any] = {}
+    for name in params:
+        for form in _GRAD_FORMS:
+            key = form.format(name)
+            if key in raw:
+                out[name] = raw[key]
+                break
+        else:
+            return raw
+    return out

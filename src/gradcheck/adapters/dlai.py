@@ -1,0 +1,89 @@
+"""deeplearning.ai style: a ``parameters`` dict (``W1``, ``b1``, ...), a forward function
+returning ``(AL, caches)``, a cost function of ``(AL, Y)`` and a backward function taking the
+caches and returning ``grads`` with ``dW1``, ``db1`` (``dA1``, ``dZ1`` and the like are ignored).
+
+Arguments are filled by name: ``X``, ``Y``, ``parameters``, ``cache``/``caches``, ``AL``/``A2``;
+any other argument without a default (``lambd``, ``keep_prob``) is read from the module.
+
+Example:
+    >>> import numpy as np
+    >>> from gradcheck.adapters import as_problem
+    >>> def forward_propagation(X, parameters):
+    ...     A = parameters["W1"] @ X
+    ...     return A, (X, A)
+    >>> def compute_cost(AL, Y): return float(0.5 * ((AL - Y) ** 2).sum() / Y.shape[1])
+    >>> def backward_propagation(AL, Y, cache):
+    ...     X, _ = cache
+    ...     return {"dW1": (AL - Y) @ X.T / Y.shape[1], "dA0": None}
+    >>> net = {"parameters": {"W1": np.ones((1, 2))}, "forward_propagation": forward_propagation,
+    ...        "compute_cost": compute_cost, "backward_propagation": backward_propagation}
+    >>> as_problem(net, data=(np.ones((2, 3)), np.zeros((1, 3)))).meta["recognized"].split(":")[0]
+    'deeplearning.ai style'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import AdapterError
+from ..problem import Problem
+from ._access import Source, call, is_array_dict, is_fn, pick_grads
+
+NAME = "dlai"
+PARAM_NAMES = ("parameters", "params")
+FORWARD_NAMES = ("L_model_forward", "forward_propagation", "model_forward", "forward_prop", "forward_pass",
+                 "forward", "propagate_forward", "full_forward")
+BACKWARD_NAMES = ("L_model_backward", "backward_propagation", "model_backward", "backward_prop",
+                  "backward_pass", "backward", "backprop", "propagate_backward", "full_backward")
+COST_NAMES = ("compute_cost", "cost", "compute_loss", "cost_function", "loss", "loss_function",
+              "cross_entropy", "compute_cost_with_regularization", "get_cost", "cost_fn", "loss_fn")
+EXPECTED = ("a parameters dict, forward(X, parameters) -> (AL, caches), compute_cost(AL, Y) and "
+            "backward(AL, Y, caches) -> grads with dW1, db1, ...")
+
+
+def _parts(src: Source) -> tuple[Any, ...]:
+    pn, params = src.first(PARAM_NAMES, is_array_dict)
+    fn, fwd = src.first(FORWARD_NAMES, is_fn)
+    bn, bwd = src.first(BACKWARD_NAMES, is_fn)
+    cn, cost = src.first(COST_NAMES, is_fn)
+    return pn, params, fn, fwd, bn, bwd, cn, cost
+
+
+def detect(src: Source) -> str | None:
+    pn, params, fn, fwd, bn, bwd, _, _ = _parts(src)
+    if params is not None and fwd is not None and bwd is not None:
+        return f"{pn} dict, {fn}() and {bn}()"
+    return None
+
+
+def build(src: Source, data: Any, **_: Any) -> Problem:
+    pn, params, fn, fwd, bn, bwd, cn, cost = _parts(src)
+    if cost is None:
+        raise AdapterError(
+            f"found {pn}, {fn}() and {bn}() (deeplearning.ai style) but no cost function: expected one of "
+            f"{', '.join(COST_NAMES[:4])}(AL, Y)"
+        )
+    if data is None:
+        raise AdapterError("a deeplearning.ai-style net needs data (X, Y) for its forward function")
+    X, Y = data
+
+    def forward() -> tuple[Any, Any]:
+        out = call(fwd, {"X": X, "params": params}, order=("X", "params"), extra=src, what=fn)
+        if isinstance(out, tuple):
+            return out[0], (out[1] if len(out) == 2 else out[1:])
+        return out, None
+
+    def loss() -> Any:
+        AL, _ = forward()
+        return call(cost, {"output": AL, "y": Y, "params": params, "X": X}, order=("output", "y"), extra=src, what=cn)
+
+    def grads() -> Any:
+        AL, cache = forward()
+        values = {"output": AL, "y": Y, "cache": cache, "X": X, "params": params}
+        return pick_grads(params, call(bwd, values, order=("output", "y", "cache"), extra=src, what=bn))
+
+    return Problem(
+        params=params, loss=loss, grads=grads, data=data, hint={"layout": "cols"},
+        meta={"recognized": f"deeplearning.ai style: {pn} [{', '.join(params)}], {fn}() -> (AL, cache), "
+                            f"{cn}(AL, Y), {bn}() -> grads"},
+    )

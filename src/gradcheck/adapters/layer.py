@@ -1,0 +1,183 @@
+"""Layer objects: ``forward(x)`` / ``backward(dout)`` with per-layer parameters and gradients.
+
+A single layer is checked on its own, its INPUT gradient included: the input is checked
+like a parameter (named ``input``), through the scalar ``sum(forward(x) * R)`` for a fixed
+random ``R`` (so ``backward(R)`` must return ``d loss / d x``). An object with a ``layers``
+list of such layers is checked as one stack. Parameters are read from ``layer.params``
+with gradients in ``layer.grads``, or from attributes with a gradient beside them after
+``backward`` (``W`` and ``dW``, ``weight`` and ``grad_weight``). A ``backward(dout, lr)`` that
+updates the weights itself is run with ``lr = 1`` and the parameters are put back.
+
+Example:
+    >>> import numpy as np
+    >>> from gradcheck.adapters import as_problem
+    >>> class Scale:
+    ...     def __init__(self): self.w = np.array([2.0, 3.0])
+    ...     def forward(self, x): self.x = x; return x * self.w
+    ...     def backward(self, dout): self.dw = (dout * self.x).sum(0); return dout * self.w
+    >>> p = as_problem(Scale(), data=np.ones((4, 2)))
+    >>> list(p.params)
+    ['input', 'w']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import AdapterError
+from ..problem import Problem
+from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, restored_state, role_of
+
+NAME = "layer"
+EXPECTED = "a layer with forward(x) and backward(dout) (parameters in .params / .grads, or W and dW attributes)"
+_GRAD_FORMS = ("d{}", "grad_{}", "{}_grad", "d_{}", "g{}", "grad{}", "delta_{}", "nabla_{}")
+
+
+def _is_layer(v: Any) -> bool:
+    return is_fn(getattr(v, "forward", None)) and is_fn(getattr(v, "backward", None))
+
+
+def detect(src: Source) -> str | None:
+    layers = src.get("layers")
+    if isinstance(layers, (list, tuple)) and layers and all(_is_layer(v) for v in layers):
+        return "a layers list with forward/backward"
+    if _is_layer(src.obj):
+        names = arg_names(src.obj.backward) or []
+        if names and role_of(names[0]) in ("dout", None):
+            return "forward(x) and backward(dout)"
+    return None
+
+
+def _takes_lr(layer: Any) -> bool:
+    return any(role_of(n) == "lr" for n in (arg_names(layer.backward) or []))
+
+
+def _grad_of(layer: Any, name: str, shape: tuple[int, ...]) -> Any:
+    grads = getattr(layer, "grads", None)
+    if isinstance(grads, dict):
+        for form in ("{}",) + _GRAD_FORMS:
+            if form.format(name) in grads:
+                return grads[form.format(name)]
+    for form in _GRAD_FORMS:
+        g = getattr(layer, form.format(name), None)
+        if isinstance(g, np.ndarray) and g.shape == shape:
+            return g
+    return None
+
+
+def _guess_input(layer: Any, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    weights = [v for v in _candidates(layer).values() if v.ndim == 2]
+    shapes = []
+    if weights:
+        r, c = weights[0].shape
+        shapes = [(4, r), (c, 4), (4, c), (r, 4)]
+    shape_attr = getattr(layer, "input_shape", None)
+    if isinstance(shape_attr, tuple):
+        shapes.insert(0, shape_attr)
+    for shape in shapes:
+        x = rng.standard_normal(shape)
+        try:
+            with restored_state(layer, {}):
+                call(layer.forward, {"X": x}, order=("X",))
+            return x
+        except Exception:  # noqa: BLE001 - the next shape may fit
+            continue
+    raise AdapterError(
+        f"cannot tell what input {type(layer).__name__}.forward expects: give data (an input array x) or "
+        f"--input-shape (e.g. --input-shape 4,3)"
+    )
+
+
+def _candidates(layer: Any) -> dict[str, np.ndarray]:
+    p = getattr(layer, "params", None)
+    if is_array_dict(p):
+        return dict(p)
+    try:
+        d = vars(layer)
+    except TypeError:
+        return {}
+    return {k: v for k, v in d.items() if is_float_array(v) and not k.startswith("_")}
+
+
+def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any = None, seed: int = 0, **_: Any) -> Problem:
+    single = _is_layer(src.obj) and not isinstance(src.get("layers"), (list, tuple))
+    layers = [src.obj] if single else list(src.get("layers"))
+    rng = np.random.default_rng(seed)
+    if data is not None:
+        x0 = data[0] if isinstance(data, tuple) else data
+        x = np.array(x0, dtype=np.result_type(np.asarray(x0).dtype, np.float32) if np.issubdtype(np.asarray(x0).dtype, np.floating) else float)
+    elif input_shape is not None:
+        x = rng.standard_normal(tuple(input_shape))
+    else:
+        x = _guess_input(layers[0], seed)
+    step = 1.0 if lr is None else float(lr)
+
+    def forward_all() -> np.ndarray:
+        a = x
+        for layer in layers:
+            a = call(layer.forward, {"X": a}, order=("X",), what=f"{type(layer).__name__}.forward")
+        return np.asarray(a)
+
+    def backward_all(dout: np.ndarray) -> Any:
+        d: Any = dout
+        for layer in reversed(layers):
+            d = call(layer.backward, {"dout": d, "lr": step}, order=("dout", "lr"), what=f"{type(layer).__name__}.backward")
+            if isinstance(d, tuple):
+                d = d[0]
+        return d
+
+    R = rng.standard_normal(forward_all().shape)
+    # one probe pass tells which arrays have a gradient beside them (or move, when backward updates)
+    cands = [_candidates(layer) for layer in layers]
+    specs: list[tuple[str, Any, str, np.ndarray]] = []
+    with restored_state(layers, {k: v for c in cands for k, v in c.items()} if len(layers) == 1 else {}):
+        before = [{k: v.copy() for k, v in c.items()} for c in cands]
+        forward_all()
+        backward_all(R)
+        for i, layer in enumerate(layers):
+            prefix = "" if single else f"layers[{i}]."
+            for k, arr in cands[i].items():
+                moved = _takes_lr(layer) and not np.array_equal(before[i][k], _current(layer, k, arr))
+                if moved or _grad_of(layer, k, arr.shape) is not None:
+                    specs.append((prefix + k, layer, k, arr))
+    params: dict[str, np.ndarray] = {"input": x}
+    for name, _, _, arr in specs:
+        params[name] = arr
+
+    def loss() -> float:
+        return float(np.sum(forward_all() * R))
+
+    def grads() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        updating = [s for s in specs if _takes_lr(s[1])]
+        with restored_state(layers, {n: a for n, _, _, a in specs}):
+            saved = {n: a.copy() for n, _, _, a in updating}
+            forward_all()
+            out["input"] = backward_all(R.copy())
+            for name, layer, k, arr in specs:
+                if _takes_lr(layer):
+                    out[name] = (saved[name] - _current(layer, k, arr)) / step
+                else:
+                    g = _grad_of(layer, k, arr.shape)
+                    out[name] = None if g is None else np.array(g, dtype=float)
+        return out
+
+    what = type(layers[0]).__name__ if single else f"{type(src.obj).__name__}.layers ({len(layers)} layers)"
+    upd = " (backward updates the weights: gradient recovered with lr = 1)" if any(_takes_lr(s[1]) for s in specs) else ""
+    pnames = ", ".join(n for n, *_ in specs) or "none"
+    return Problem(
+        params=params, loss=loss, grads=grads, data=None, name=what,
+        meta={"recognized": f"layer: {what} forward(x)/backward(dout) through sum(out * R), input {x.shape} "
+                            f"checked like a parameter, parameters [{pnames}]{upd}"},
+    )
+
+
+def _current(layer: Any, k: str, arr: np.ndarray) -> np.ndarray:
+    p = getattr(layer, "params", None)
+    if isinstance(p, dict) and k in p:
+        return p[k]
+    v = getattr(layer, k, arr)
+    return v if isinstance(v, np.ndarray) else arr

@@ -1,0 +1,176 @@
+"""Nielsen style: ``weights`` and ``biases`` lists and a per-example ``backprop(x, y) -> (nabla_b, nabla_w)``.
+
+The loss is the net's cost over a mini-batch (``cost.fn(a, y)`` when the net has a cost
+object, else the quadratic cost ``0.5 * ||a - y||^2`` of ``network.py``), and the gradient is
+the per-example ``backprop`` summed or averaged the way the net's own ``update_mini_batch``
+does (it is run once with ``eta = 1`` to find out, and the net is put back); the loss is
+reduced the same way. Examples are columns: ``x`` is ``(n_in, 1)``.
+
+Example:
+    >>> import numpy as np
+    >>> from gradcheck.adapters import as_problem
+    >>> class Network:
+    ...     def __init__(self):
+    ...         self.weights = [np.full((1, 2), 0.5)]
+    ...         self.biases = [np.zeros((1, 1))]
+    ...     def feedforward(self, a): return self.weights[0] @ a + self.biases[0]
+    ...     def backprop(self, x, y):
+    ...         d = self.feedforward(x) - y
+    ...         return [d], [d @ x.T]
+    >>> p = as_problem(Network(), data=[(np.ones((2, 1)), np.zeros((1, 1)))])
+    >>> list(p.params)
+    ['weights[0]', 'biases[0]']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import AdapterError
+from ..problem import Problem
+from ._access import Source, call, is_float_array, is_fn, restored_state
+
+NAME = "nielsen"
+EXPECTED = "weights and biases lists of arrays, feedforward(a) and backprop(x, y) -> (nabla_b, nabla_w)"
+
+
+def _arrays(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) and len(v) > 0 and all(is_float_array(a) for a in v)
+
+
+def detect(src: Source) -> str | None:
+    if _arrays(src.get("weights")) and _arrays(src.get("biases")) and is_fn(src.get("backprop")):
+        return "weights and biases lists and backprop(x, y)"
+    return None
+
+
+def examples(data: Any, n_in: int, n_out: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Data as a list of ``(x (n_in, 1), y (n_out, 1))`` pairs, from pairs or from arrays."""
+    if isinstance(data, (list, tuple)) and data and isinstance(data[0], tuple):
+        pairs = list(data)
+    else:
+        X, Y = (np.asarray(d) for d in data)
+        if X.ndim == 2 and X.shape[0] == n_in and X.shape[1] != n_in:
+            X = X.T  # columns are examples
+        Y = Y.reshape(len(X), -1) if Y.size == len(X) * n_out or Y.ndim == 1 else (Y.T if Y.shape[0] == n_out else Y)
+        pairs = list(zip(X, Y))
+    out = []
+    for x, y in pairs:
+        x = np.asarray(x, dtype=float).reshape(n_in, 1)
+        y = np.asarray(y)
+        if y.size == 1 and n_out > 1:  # an integer label: one-hot, as in Nielsen's training data
+            e = np.zeros((n_out, 1))
+            e[int(y.reshape(()))] = 1.0
+            y = e
+        out.append((x, np.asarray(y, dtype=float).reshape(n_out, 1)))
+    return out
+
+
+def build(src: Source, data: Any, **_: Any) -> Problem:
+    net = src.obj
+    W, B = list(src.get("weights")), list(src.get("biases"))
+    params: dict[str, np.ndarray] = {}
+    for i, (w, b) in enumerate(zip(W, B)):
+        params[f"weights[{i}]"] = w
+        params[f"biases[{i}]"] = b
+    if data is None:
+        raise AdapterError("a Nielsen-style net needs data: a list of (x, y) examples, or arrays X, y")
+    batch = examples(data, W[0].shape[1], W[-1].shape[0])
+    feedforward = src.get("feedforward") or src.get("forward")
+    if not is_fn(feedforward):
+        raise AdapterError("a Nielsen-style net needs feedforward(a) to compute its cost; none was found")
+    cost = src.get("cost")
+    cost_fn = getattr(cost, "fn", None) if cost is not None else None
+    if is_fn(cost_fn):
+        def one_cost(a: np.ndarray, y: np.ndarray) -> float:
+            return float(np.sum(cost_fn(a, y)))
+        cost_desc = f"{getattr(cost, '__name__', type(cost).__name__)}.fn(a, y)"
+    else:
+        def one_cost(a: np.ndarray, y: np.ndarray) -> float:
+            return float(0.5 * np.sum((a - y) ** 2))
+        cost_desc = "the quadratic cost 0.5*||a - y||^2"
+
+    def summed() -> tuple[list[np.ndarray], list[np.ndarray]]:
+        nb = [np.zeros(b.shape) for b in net.biases]
+        nw = [np.zeros(w.shape) for w in net.weights]
+        for x, y in batch:
+            db, dw = net.backprop(x, y)
+            nb = [a + np.asarray(d) for a, d in zip(nb, db)]
+            nw = [a + np.asarray(d) for a, d in zip(nw, dw)]
+        return nb, nw
+
+    reduction, by_update = _reduction(src, params, batch, summed)
+    n = len(batch)
+    scale = 1.0 / n if reduction.startswith("averaged") else 1.0
+
+    def loss() -> float:
+        return scale * sum(one_cost(np.asarray(feedforward(x)), y) for x, y in batch)
+
+    if by_update is not None:
+        def grads() -> dict[str, np.ndarray]:
+            return by_update()
+        how = "the change update_mini_batch makes with eta = 1 (it matches neither the sum nor the mean of backprop)"
+    else:
+        def grads() -> dict[str, np.ndarray]:
+            nb, nw = summed()
+            out: dict[str, np.ndarray] = {}
+            for i in range(len(nw)):
+                out[f"weights[{i}]"] = nw[i] * scale
+                out[f"biases[{i}]"] = nb[i] * scale
+            return out
+        how = f"backprop(x, y) {reduction} over the mini-batch of {n}"
+        how += "" if "assumed" in reduction else " as update_mini_batch does"
+    X = np.hstack([x for x, _ in batch])
+    Y = np.hstack([y for _, y in batch])
+    loss_name = "bce" if "cross" in cost_desc.lower() else "mse"
+    return Problem(
+        params=params, loss=loss, grads=grads, data=(X, Y),
+        hint={"layout": "cols", "loss": loss_name, "reduction": "mean" if scale != 1.0 else "sum"},
+        meta={"recognized": f"Nielsen style: {len(W)} layers (weights[i], biases[i]), {how}; cost {cost_desc}"},
+    )
+
+
+def _reduction(src: Source, params: dict[str, np.ndarray], batch: list, summed: Any) -> tuple[str, Any]:
+    """How ``update_mini_batch`` reduces the per-example gradients: "averaged" or "summed"."""
+    update = src.get("update_mini_batch")
+    net = src.obj
+    if not is_fn(update):
+        return "averaged (assumed)", None
+
+    def step_change() -> dict[str, np.ndarray]:
+        with restored_state(net, params):
+            values = {"lr": 1.0, "epochs": 1}
+            call(update, values | {"X": batch}, order=(), extra=_UpdateArgs(batch), what="update_mini_batch")
+            return {
+                **{f"weights[{i}]": params[f"weights[{i}]"] - w for i, w in enumerate(net.weights)},
+                **{f"biases[{i}]": params[f"biases[{i}]"] - b for i, b in enumerate(net.biases)},
+            }
+
+    try:
+        change = step_change()
+        nb, nw = summed()
+    except AdapterError:
+        return "averaged (assumed)", None
+    except Exception:  # noqa: BLE001 - the update is only consulted; its failure is not the check's
+        return "averaged (assumed)", None
+    total = {**{f"weights[{i}]": w for i, w in enumerate(nw)}, **{f"biases[{i}]": b for i, b in enumerate(nb)}}
+    n = len(batch)
+
+    def close(k: float) -> bool:
+        return all(np.allclose(change[name], total[name] * k, rtol=1e-6, atol=1e-12) for name in total)
+
+    if close(1.0 / n):
+        return "averaged", None
+    if close(1.0):
+        return "summed", None
+    return "averaged", step_change
+
+
+class _UpdateArgs(Source):
+    """Values for ``update_mini_batch(mini_batch, eta, lmbda=..., n=...)`` by argument name."""
+
+    def __init__(self, batch: list) -> None:
+        super().__init__({"mini_batch": batch, "batch": batch, "minibatch": batch, "lmbda": 0.0,
+                          "lmbda_": 0.0, "lambda_": 0.0, "reg": 0.0, "n": len(batch)})
