@@ -201,3 +201,23 @@ def test_call_factory_renames_the_input_keyword():
 def test_call_factory_rejects_what_is_not_a_problem():
     with pytest.raises(AdapterError):
         gst.call_factory(lambda seed: [1, 2, 3], {"seed": 0})
+
+
+# -- hypothesis settings -------------------------------------------------------------------------
+
+
+def test_gradient_settings_drop_the_deadline_and_keep_the_profile():
+    from hypothesis import HealthCheck, settings
+
+    s = gst.gradient_settings()
+    assert s.deadline is None
+    assert s.max_examples == settings.default.max_examples
+    assert HealthCheck.too_slow in s.suppress_health_check
+    assert gst.gradient_settings(max_examples=3).max_examples == 3
+
+
+def test_the_gradcheck_profile_is_registered_on_import():
+    from hypothesis import settings
+
+    profile = settings.get_profile(gst.HYPOTHESIS_PROFILE)
+    assert profile.deadline is None and profile.max_examples == 50

@@ -2,7 +2,7 @@
 
 It gives every test session:
 
-- the ``gradcheck`` fixture: ``gradcheck(problem)`` (or ``gradcheck(params, loss, grads)``)
+- the session-scoped ``gradcheck`` fixture (safe in ``@given`` tests): ``gradcheck(problem)`` (or ``gradcheck(params, loss, grads)``)
   checks the gradients with the session's settings and fails the test with the report's
   findings; ``gradcheck(factory)`` runs :func:`gradcheck.search.search` over nets the
   factory builds and fails with the smallest failing net; ``gradcheck.check(...)`` returns
@@ -12,7 +12,8 @@ It gives every test session:
   and the same as ini settings (``gradcheck_method = richardson``); the command line wins;
 - the marker ``@pytest.mark.gradcheck(rtol=1e-5, ...)``: per-test overrides for the fixture;
 - a header line with the settings and the seed, so a failure replays;
-- the hypothesis profile ``gradcheck`` (no deadline) for ``--hypothesis-profile=gradcheck``.
+- the hypothesis profile ``gradcheck`` (no deadline) for ``--hypothesis-profile=gradcheck``
+  (also registered by ``import gradcheck.strategies``, for ``settings.load_profile("gradcheck")``).
 
 Importing this module is cheap: numpy, hypothesis and rich load only when a check runs.
 
@@ -44,6 +45,7 @@ METHODS = ("central", "richardson", "complex")
 MODES = ("auto", "full", "sampled", "fast")
 
 _SETTINGS_KEY = pytest.StashKey["GradcheckSettings"]()
+_ITEM_KEY = pytest.StashKey["pytest.Item | None"]()
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_SETTINGS_KEY] = settings_from_config(config)
     # hypothesis loads --hypothesis-profile in its own pytest_configure: have ours registered first
-    wanted = _safe_getoption(config, "hypothesis_profile")
-    if wanted == HYPOTHESIS_PROFILE or "hypothesis" in sys.modules:
+    if _safe_getoption(config, "hypothesis_profile") == HYPOTHESIS_PROFILE:
+        from gradcheck.strategies import register_hypothesis_profile
+
         register_hypothesis_profile()
 
 
@@ -167,19 +170,6 @@ def _safe_getoption(config: pytest.Config, name: str) -> Any:
         return config.getoption(name)
     except ValueError:
         return None
-
-
-def register_hypothesis_profile() -> None:
-    """Register the hypothesis profile ``gradcheck``: no deadline (each example is a gradient
-    check), no too-slow health check, 50 examples. Load it with ``--hypothesis-profile=gradcheck``."""
-    from hypothesis import HealthCheck, settings
-
-    settings.register_profile(
-        HYPOTHESIS_PROFILE,
-        deadline=None,
-        max_examples=50,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -201,8 +191,17 @@ class GradcheckFixture:
     the session's settings for this call.
     """
 
-    def __init__(self, settings: GradcheckSettings) -> None:
-        self.settings = settings
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+
+    @property
+    def settings(self) -> GradcheckSettings:
+        """The session's settings with the running test's ``@pytest.mark.gradcheck(...)`` applied."""
+        config = self._config
+        return _marked_settings(config.stash[_SETTINGS_KEY], config.stash.get(_ITEM_KEY, None))
+
+    def __repr__(self) -> str:
+        return f"<gradcheck fixture: {self.settings.header()}>"
 
     def __call__(self, target: Any, loss: Any = None, grads: Any = None, **options: Any) -> Any:
         __tracebackhide__ = True
@@ -232,8 +231,9 @@ class GradcheckFixture:
         from gradcheck.errors import GradientMismatch
         from gradcheck.search import search
 
-        opts = {"seed": self.settings.seed, "max_examples": self.settings.max_examples}
-        opts.update({k: v for k, v in asdict(self.settings).items() if k in ("method", "rtol", "atol")})
+        settings = self.settings
+        opts = {"seed": settings.seed, "max_examples": settings.max_examples}
+        opts.update({k: v for k, v in asdict(settings).items() if k in ("method", "rtol", "atol")})
         opts.update(options)
         result = search(factory, **opts)
         if result.found:
@@ -256,24 +256,34 @@ def _is_factory(obj: Any) -> bool:
     return isinstance(obj, (types.FunctionType, types.MethodType, functools.partial))
 
 
-@pytest.fixture
-def gradcheck_settings(request: pytest.FixtureRequest) -> GradcheckSettings:
-    """The session's gradcheck settings, with this test's ``@pytest.mark.gradcheck(...)`` applied."""
-    settings = request.config.stash[_SETTINGS_KEY]
-    marker = request.node.get_closest_marker("gradcheck")
-    if marker is not None:
-        if marker.args:
-            raise pytest.UsageError("@pytest.mark.gradcheck takes keyword options only, e.g. rtol=1e-5")
-        unknown = set(marker.kwargs) - set(asdict(settings))
-        if unknown:
-            raise pytest.UsageError(
-                f"@pytest.mark.gradcheck: unknown option(s) {sorted(unknown)}; known: {sorted(asdict(settings))}"
-            )
-        settings = replace(settings, **marker.kwargs)
-    return settings
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Any:
+    """Remember the running test, so the session-wide fixture can read its gradcheck marker."""
+    item.config.stash[_ITEM_KEY] = item
+    try:
+        yield
+    finally:
+        item.config.stash[_ITEM_KEY] = None
 
 
-@pytest.fixture
-def gradcheck(gradcheck_settings: GradcheckSettings) -> GradcheckFixture:
-    """Assert that gradients match, with the session's settings: ``gradcheck(problem)``."""
-    return GradcheckFixture(gradcheck_settings)
+def _marked_settings(settings: GradcheckSettings, item: pytest.Item | None) -> GradcheckSettings:
+    marker = item.get_closest_marker("gradcheck") if item is not None else None
+    if marker is None:
+        return settings
+    if marker.args:
+        raise pytest.UsageError("@pytest.mark.gradcheck takes keyword options only, e.g. rtol=1e-5")
+    known = set(asdict(settings))
+    unknown = set(marker.kwargs) - known
+    if unknown:
+        raise pytest.UsageError(f"@pytest.mark.gradcheck: unknown option(s) {sorted(unknown)}; known: {sorted(known)}")
+    return replace(settings, **marker.kwargs)
+
+
+@pytest.fixture(scope="session")
+def gradcheck(pytestconfig: pytest.Config) -> GradcheckFixture:
+    """Assert that gradients match with the session's settings: ``gradcheck(problem)``.
+
+    Session-scoped and stateless, so it is safe inside ``@given`` tests; the running test's
+    ``@pytest.mark.gradcheck(...)`` options apply to every call.
+    """
+    return GradcheckFixture(pytestconfig)

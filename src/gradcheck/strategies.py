@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
@@ -38,16 +39,22 @@ from .problem import Problem
 
 __all__ = [
     "FACTORY_KEYWORDS",
+    "HYPOTHESIS_PROFILE",
     "batch_sizes",
     "call_factory",
     "configs",
     "factory_keywords",
+    "gradient_settings",
     "input_batches",
     "layer_widths",
     "parameter_sets",
     "problems",
+    "register_hypothesis_profile",
     "seeds",
 ]
+
+#: The hypothesis settings profile for gradient tests, registered when this module is imported.
+HYPOTHESIS_PROFILE = "gradcheck"
 
 #: The keywords a problem factory may accept; each one it accepts is varied.
 FACTORY_KEYWORDS = ("widths", "batch_size", "seed", "X")
@@ -474,3 +481,40 @@ def problems(
     return configs(
         factory, widths=widths, batch_sizes=batch_sizes, seeds=seeds, inputs=inputs, layout=layout
     ).map(lambda cfg: call_factory(factory, cfg))
+
+
+# -- hypothesis settings for gradient tests ---------------------------------------------------------
+
+
+def gradient_settings(**overrides: Any) -> settings:
+    """The current hypothesis settings, fit for gradient tests: no deadline (every example is a
+    full gradient check) and no too-slow health check. Use it as a decorator; keyword arguments
+    override any setting.
+
+    >>> s = gradient_settings(max_examples=10)
+    >>> s.deadline is None, s.max_examples
+    (True, 10)
+    """
+    suppressed = [*settings.default.suppress_health_check, HealthCheck.too_slow]
+    overrides.setdefault("deadline", None)
+    overrides.setdefault("suppress_health_check", suppressed)
+    return settings(settings.default, **overrides)
+
+
+def register_hypothesis_profile() -> None:
+    """Register the profile ``gradcheck`` (50 examples, no deadline, no too-slow health check)
+    unless a profile of that name exists; ``pytest --hypothesis-profile=gradcheck`` loads it.
+
+    >>> register_hypothesis_profile()
+    >>> settings.get_profile("gradcheck").deadline is None
+    True
+    """
+    try:
+        settings.get_profile(HYPOTHESIS_PROFILE)
+    except InvalidArgument:
+        settings.register_profile(
+            HYPOTHESIS_PROFILE, deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow]
+        )
+
+
+register_hypothesis_profile()
