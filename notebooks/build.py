@@ -613,6 +613,19 @@ layer.__class__ = FixedLayerNorm  # same parameters, new backward
 gradcheck.check({"x": x, **layer.params}, layer_loss, layer_grads)
 '''),
     ("md", r'''
+The layer is right now, input gradient included.
+
+The random-upstream trick is packaged as an adapter: `gradcheck.adapters.from_layer` takes any
+object with `forward(x)` and `backward(dout)` (parameters in `.params` / `.grads`, or attributes
+such as `W` and `dW`) and checks its parameters and its input, named `input`. Without `x=` it
+makes up an input of a shape the layer accepts.
+'''),
+    ("code", r'''
+from gradcheck.adapters import from_layer
+
+gradcheck.check(from_layer(layer, x=x))
+'''),
+    ("md", r'''
 ## Inside a net
 
 Now the layer sits in a small binary classifier: dense `W1, b1` → layer norm → `tanh` → dense

@@ -64,6 +64,11 @@ def _stdout(nb) -> str:
     )
 
 
+def _verdicts(html: str) -> dict[str, str]:
+    """parameter -> verdict, read off the report's table."""
+    return dict(re.findall(r'<code>(\w+)</code></td>.*?<td>(?:<strong|<span) class="gc-\w+">([A-Za-z ]+)<', html))
+
+
 def _kinds(html: str) -> set[str]:
     return set(re.findall(r'data-kind="([a-z_]+)"', html))
 
@@ -104,11 +109,11 @@ def test_01_names_the_mistakes_and_the_fixed_net_learns():
 
 def test_03_checks_the_input_gradient_alone_and_inside_a_net():
     nb = _executed("03_check_your_own_layer")
-    alone, alone_fixed, in_net, in_net_fixed = _outputs(nb, "text/html")
+    alone, alone_fixed, adapter, in_net, in_net_fixed = _outputs(nb, "text/html")
     assert "gradients are wrong: x</strong>" in alone
-    rows = dict(re.findall(r"<code>(\w+)</code></td>.*?<td>(?:<strong|<span) class=\"gc-\w+\">([A-Za-z ]+)<", alone))
-    assert rows == {"x": "WRONG", "gamma": "ok", "beta": "ok"}
+    assert _verdicts(alone) == {"x": "WRONG", "gamma": "ok", "beta": "ok"}
     assert "all gradients match" in alone_fixed
+    assert _verdicts(adapter) == {"input": "ok", "gamma": "ok", "beta": "ok"}
     assert "gradients are wrong: W1, b1</strong>" in in_net
     first = re.search(r'<tr class="gc-first".*?<code>(\w+)</code>', in_net, flags=re.S)
     assert first and first.group(1) == "b1"
