@@ -1,0 +1,441 @@
+"""The ``gradcheck`` command.
+
+    gradcheck check path/to/net.py:build        # is the analytic gradient right? where? what mistake?
+    gradcheck check mypkg.nets:model --json     # only JSON on stdout (for CI and autograders)
+    gradcheck demo                              # a seed-style net with its mistakes, then fixed
+    gradcheck bugs [KIND]                       # the catalogue of known mistakes
+    gradcheck search path/to/net.py:build       # property-based search for a failing net
+
+Exit codes: 0 every gradient is right, 1 a gradient is wrong, 2 a usage or input error (bad
+target, broken file, unrecognized object: a one-paragraph message, ``--debug`` for the traceback).
+
+Example:
+    >>> main(["bugs", "--json"]) == 0   # doctest: +ELLIPSIS
+    {...
+    True
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from .errors import GradcheckError, TargetError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
+#: A progress bar appears once a check has run this long (seconds).
+PROGRESS_AFTER = 1.0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with a one-line message (argparse's own convention)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"gradcheck: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``gradcheck`` command (subcommands check, demo, bugs, search)."""
+    from . import __version__
+    from .adapters import CONVENTIONS
+    from .check import MODES
+    from .numeric import METHODS
+
+    parser = _Parser(
+        prog="gradcheck",
+        description="Find the mistakes in hand-written backpropagation: which gradient is wrong, where it "
+        "first goes wrong, and what kind of mistake it is.",
+        epilog="Exit codes: 0 all gradients right, 1 a gradient is wrong, 2 a usage or input error.",
+    )
+    parser.add_argument("--version", action="version", version=f"gradcheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def output_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="print only JSON on stdout (with a schema_version)")
+        p.add_argument("--no-color", action="store_true", help="no colours in the terminal output")
+        p.add_argument("--debug", action="store_true", help="show the full traceback of an error, and what your code printed")
+
+    c = sub.add_parser(
+        "check",
+        help="check the gradients of a net",
+        description="Check the analytic gradients of TARGET against finite differences, find the first wrong "
+        "layer in backprop order and name the mistake.",
+        epilog="TARGET is path/to/file.py:name or package.module:name (name may be left out: the module "
+        "itself, or the one net in it). name is a gradcheck.Problem, a factory returning one (it may take "
+        "seed and batch_size), a mapping {'params', 'loss', 'grads'}, a tuple (net, X, y), or a net in a "
+        f"known convention ({', '.join(CONVENTIONS[2:])}). Data are read from X, y (or inputs, labels, ...) "
+        "beside the net when not given. Exit codes: 0 right, 1 wrong, 2 usage or input error.",
+    )
+    c.add_argument("target", metavar="TARGET", help="path/to/file.py:name or package.module:name")
+    c.add_argument("--method", choices=METHODS, default="central", help="finite-difference method (default central)")
+    c.add_argument("--mode", choices=MODES, default="auto", help="full, sampled, fast (directional) or auto (default)")
+    c.add_argument("--rtol", type=float, default=None, help="relative tolerance (default by dtype)")
+    c.add_argument("--atol", type=float, default=None, help="absolute tolerance (default by dtype)")
+    c.add_argument("--seed", type=int, default=0, help="seeds samples and directions, and is passed to a factory (default 0)")
+    c.add_argument("--fast", action="store_true", help="directional check (same as --mode fast)")
+    c.add_argument("--sample", type=int, metavar="N", default=None, help="check N random elements per tensor (--mode sampled)")
+    c.add_argument("--convention", choices=CONVENTIONS, default=None, help="how to read TARGET when it fits several conventions")
+    c.add_argument("--lr", type=float, default=None, help="learning rate of a training step (train-step convention; default: the net's own, else 1)")
+    c.add_argument("--batch-size", type=int, default=None, help="passed to a factory that takes batch_size (or m)")
+    c.add_argument("--input-shape", default=None, metavar="SHAPE", help="input shape for a single layer, e.g. 4,3")
+    output_options(c)
+
+    d = sub.add_parser(
+        "demo",
+        help="run the bundled example: a seed-style net with its mistakes, then fixed",
+        description="Check a 2-5-5-1 sigmoid net with binary cross-entropy written with a train() method "
+        "(gradcheck.examples.seed_net): its mistakes found and named; then its fixed version passing.",
+    )
+    output_options(d)
+
+    b = sub.add_parser("bugs", help="list the catalogue of known mistakes", description="List the known backprop mistakes gradcheck names, or show one.")
+    b.add_argument("kind", nargs="?", default=None, help="show one mistake in full")
+    output_options(b)
+
+    s = sub.add_parser(
+        "search",
+        help="search for a net on which the gradient is wrong (property-based)",
+        description="Call the factory TARGET over varied widths, batch sizes and seeds, looking for a case "
+        "where the gradient is wrong; report the smallest one found.",
+    )
+    s.add_argument("target", metavar="TARGET", help="path/to/file.py:factory or package.module:factory")
+    s.add_argument("--max-examples", type=int, default=None, help="how many nets to try")
+    s.add_argument("--seed", type=int, default=None, help="seed of the search (printed, so a failure replays)")
+    output_options(s)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    handler: Callable[[argparse.Namespace], int] = {
+        "check": _cmd_check, "demo": _cmd_demo, "bugs": _cmd_bugs, "search": _cmd_search,
+    }[args.command]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("gradcheck: interrupted (your arrays were put back)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every error becomes one paragraph and exit 2
+        return _fail(args, exc)
+
+
+# -- output helpers ---------------------------------------------------------------------
+
+
+def _console(args: argparse.Namespace, *, stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, no_color=bool(getattr(args, "no_color", False)), highlight=False,
+                   soft_wrap=False)
+
+
+def _fail(args: argparse.Namespace, exc: BaseException) -> int:
+    from .targets import describe_exception
+
+    if isinstance(exc, GradcheckError):
+        message = str(exc)
+    else:
+        message = f"your code raised {describe_exception(exc)}"
+    if getattr(args, "debug", False):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    elif not isinstance(exc, GradcheckError) or exc.__cause__ is not None:
+        message += " (run with --debug for the traceback)"
+    print(f"gradcheck: error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        from .report import SCHEMA_VERSION
+
+        print(json.dumps({"schema_version": SCHEMA_VERSION, "ok": False,
+                          "error": {"type": type(exc).__name__, "message": message}}, indent=2))
+    return EXIT_USAGE
+
+
+@contextlib.contextmanager
+def _user_output(args: argparse.Namespace) -> Iterator[io.StringIO]:
+    """Catch what the user's code prints, so stdout holds only gradcheck's output."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        yield buf
+
+
+def _report_user_output(args: argparse.Namespace, buf: io.StringIO) -> str | None:
+    text = buf.getvalue()
+    if not text:
+        return None
+    if args.debug:
+        sys.stderr.write(text)
+        return None
+    n = text.count("\n") + (0 if text.endswith("\n") else 1)
+    return f"your code printed {n} line(s) during the check (hidden; --debug shows them)"
+
+
+class _Progress:
+    """A rich progress bar on stderr that appears only once a check has run for a second."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.start = time.perf_counter()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.perf_counter() - self.start < PROGRESS_AFTER or not sys.stderr.isatty():
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# -- check ------------------------------------------------------------------------------
+
+
+def _parse_shape(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        shape = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
+    except ValueError:
+        raise TargetError(f"--input-shape {text!r}: expected integers separated by commas, e.g. 4,3") from None
+    if not shape or any(s <= 0 for s in shape):
+        raise TargetError(f"--input-shape {text!r}: expected positive integers, e.g. 4,3")
+    return shape
+
+
+def load_problem(
+    spec: str,
+    *,
+    convention: str | None = None,
+    lr: float | None = None,
+    seed: int = 0,
+    batch_size: int | None = None,
+    input_shape: tuple[int, ...] | None = None,
+) -> Any:
+    """The :class:`gradcheck.Problem` a ``gradcheck check`` TARGET stands for."""
+    from .adapters import as_problem, recognize
+    from .errors import AdapterError
+    from .targets import load_target, materialize
+
+    target = load_target(spec)
+    obj = materialize(target.obj, seed=seed, batch_size=batch_size, label=target.label)
+    kw: dict[str, Any] = {"convention": convention, "lr": lr, "seed": seed}
+    if input_shape is not None:
+        kw["input_shape"] = input_shape
+    if target.attr is None:
+        obj = _pick_from_module(target.module, convention, recognize, seed=seed, batch_size=batch_size)
+        if obj is not target.module:
+            return as_problem(obj, context=target.module, **kw)
+    try:
+        return as_problem(obj, context=target.module if obj is not target.module else None, **kw)
+    except AdapterError as exc:
+        if target.attr is not None and callable(target.obj) and not isinstance(target.obj, type) and obj is not target.obj:
+            raise AdapterError(f"{target.label}() returned {_kind(obj)}, which gradcheck cannot check: {exc}") from None
+        raise
+
+
+def _kind(obj: Any) -> str:
+    return f"a {type(obj).__name__}"
+
+
+def _pick_from_module(module: Any, convention: str | None, recognize: Any, *, seed: int, batch_size: int | None) -> Any:
+    """For a target without a name: the module itself when it is a net, else the one net it defines."""
+    import types
+
+    from .errors import AdapterError
+    from .targets import materialize
+
+    if recognize(module) and convention is None or convention is not None and convention in recognize(module):
+        return module
+    found = []
+    for name, value in vars(module).items():
+        if name.startswith("_") or isinstance(value, (types.ModuleType, type)) or callable(value) and not hasattr(value, "__dict__"):
+            continue
+        if isinstance(value, types.FunctionType):
+            continue
+        conv = recognize(value, context=module)
+        if conv and (convention is None or convention in conv):
+            found.append(name)
+    if len(found) == 1:
+        return getattr(module, found[0])
+    for name in ("build", "make", "make_problem", "problem", "factory", "make_net", "build_net"):
+        fn = getattr(module, name, None)
+        if isinstance(fn, types.FunctionType) and fn.__module__ == module.__name__:
+            return materialize(fn, seed=seed, batch_size=batch_size, label=name)
+    if len(found) > 1:
+        raise AdapterError(
+            f"{module.__name__} defines several nets ({', '.join(found)}): name one, e.g. "
+            f"{getattr(module, '__file__', 'file.py')}:{found[0]}"
+        )
+    return module
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from . import check
+
+    if args.sample is not None and args.sample < 1:
+        raise TargetError(f"--sample must be a positive integer, got {args.sample}")
+    mode = args.mode
+    if args.fast:
+        mode = "fast"
+    elif args.sample is not None and mode == "auto":
+        mode = "sampled"
+    progress = _Progress(f"checking {args.target}")
+    with _user_output(args) as printed:
+        try:
+            problem = load_problem(
+                args.target, convention=args.convention, lr=args.lr, seed=args.seed, batch_size=args.batch_size,
+                input_shape=_parse_shape(args.input_shape),
+            )
+            report = check(problem, method=args.method, mode=mode, rtol=args.rtol, atol=args.atol, seed=args.seed,
+                           sample=args.sample, progress=progress)
+        finally:
+            progress.close()
+    note = _report_user_output(args, printed)
+    if note:
+        report.notes.append(note)
+    recognized = problem.meta.get("recognized", "")
+    if args.json:
+        data = report.to_dict()
+        data["target"] = args.target
+        data["recognized"] = recognized
+        data["convention"] = problem.meta.get("convention")
+        print(json.dumps(data, indent=2))
+    else:
+        from rich.text import Text
+
+        console = _console(args)
+        console.print(Text(f"gradcheck {args.target}", style="bold"))
+        if recognized:
+            console.print(Text(f"recognized: {recognized}", style="dim"))
+        console.print(report)
+    return EXIT_OK if report.ok else EXIT_WRONG
+
+
+# -- demo -------------------------------------------------------------------------------
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from . import check
+
+    steps = [
+        ("1/2  The net as written", "gradcheck.examples.seed_net:build",
+         "A 2-5-5-1 sigmoid net with binary cross-entropy: a Layer class, a Network whose gradient lives only in "
+         "train() (W -= lr * dW, lr = 1/epoch), examples as columns. It trains without an error and does not "
+         "learn. gradcheck recovers the gradient from one step of train(), puts the weights back, and compares."),
+        ("2/2  The fixed net", "gradcheck.examples.seed_net_fixed:build",
+         "The same net with the gradients divided by the batch size m and the slope of the first sigmoid "
+         "taken at its output a1."),
+    ]
+    results = []
+    console = _console(args)
+    for title, spec, story in steps:
+        with _user_output(args):
+            problem = load_problem(spec)
+            report = check(problem)
+        results.append((title, spec, problem, report))
+        if not args.json:
+            console.print(Rule(Text(title, style="bold"), align="left"))
+            console.print(Text(story))
+            console.print(Text(f"$ gradcheck check {spec}", style="cyan"))
+            console.print(Text(f"recognized: {problem.meta.get('recognized', '')}", style="dim"))
+            console.print(report)
+            console.print()
+    as_expected = not results[0][3].ok and results[1][3].ok
+    if args.json:
+        print(json.dumps({"steps": [{**r.to_dict(), "title": t, "target": s, "recognized": p.meta.get("recognized")}
+                                    for t, s, p, r in results], "as_expected": as_expected}, indent=2))
+    else:
+        kinds = ", ".join(results[0][3].kinds()) or "none"
+        console.print(Text(
+            f"The buggy net: first wrong {results[0][3].first_wrong}, mistakes named: {kinds}. The fixed net: "
+            f"{'all gradients match' if results[1][3].ok else 'still wrong'}. Read both nets with "
+            f"`python -m gradcheck.examples` sources in gradcheck/examples/; point gradcheck at your own with "
+            f"`gradcheck check path/to/your_net.py:name`.", style="bold"))
+    return EXIT_OK if as_expected else EXIT_WRONG
+
+
+# -- bugs -------------------------------------------------------------------------------
+
+
+def _cmd_bugs(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from rich.table import Table
+    from rich.text import Text
+
+    from .bugs import CATALOGUE
+
+    if args.kind is not None and args.kind not in CATALOGUE:
+        import difflib
+
+        close = difflib.get_close_matches(args.kind, list(CATALOGUE), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `gradcheck bugs` lists them"
+        raise TargetError(f"no mistake named {args.kind!r} in the catalogue{hint}")
+    bugs = [CATALOGUE[args.kind]] if args.kind else list(CATALOGUE.values())
+    if args.json:
+        print(json.dumps({"bugs": [asdict(b) for b in bugs]}, indent=2))
+        return EXIT_OK
+    console = _console(args)
+    if args.kind:
+        b = bugs[0]
+        console.print(Text(f"{b.kind}: {b.title}", style="bold"))
+        for label, text in (("what", b.explanation), ("how it shows", b.signature), ("fix", b.fix)):
+            console.print(Text.assemble((f"{label}: ", "bold"), text))
+        return EXIT_OK
+    table = Table(show_edge=False, header_style="bold")
+    table.add_column("kind")
+    table.add_column("mistake")
+    for b in bugs:
+        table.add_row(b.kind, b.title)
+    console.print(table)
+    console.print(Text("gradcheck bugs KIND shows one in full (explanation, signature, fix).", style="dim"))
+    return EXIT_OK
+
+
+# -- search -----------------------------------------------------------------------------
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    try:
+        from .search import search
+    except ImportError:
+        raise TargetError("gradcheck search is not available in this version") from None
+    from .targets import load_target
+
+    target = load_target(args.target)
+    if not callable(target.obj):
+        raise TargetError(f"{target.label} is a {type(target.obj).__name__}; search needs a factory function "
+                          f"that builds a net (it may take widths, batch_size, seed)")
+    with _user_output(args):
+        result = search(target.obj, max_examples=args.max_examples, seed=args.seed)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        _console(args).print(result)
+    return EXIT_WRONG if getattr(result, "found", False) else EXIT_OK
