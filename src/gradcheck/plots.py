@@ -175,8 +175,8 @@ def plot_heatmap(report: Report, name: str, *, values: str = "diff", ax: Any = N
         >>> W = np.array([[1.0, 2.0], [3.0, 4.0]])
         >>> r = gradcheck.check({"W": W}, lambda: float((W ** 2).sum()), {"W": 4 * W}, diagnose=False)
         >>> ax = plot_heatmap(r, "W", values="ratio")
-        >>> ax.get_images()[0].get_array().mean().round(3)
-        np.float64(2.0)
+        >>> round(float(ax.get_images()[0].get_array().mean()), 3)
+        2.0
     """
     if values not in HEATMAP_VALUES:
         raise ValueError(f"values must be one of {HEATMAP_VALUES}, got {values!r}")
