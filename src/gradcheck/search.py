@@ -367,7 +367,7 @@ class _Explainer:
             wrong and all(p.grad_shape is not None and p.grad_shape != p.shape for p in wrong)
         ):
             names = ", ".join(p.name for p in wrong)
-            return f"the bias gradient is not summed over the batch ({names}: one row per example)"
+            return f"the bias gradient is not summed over the batch ({names} keeps one delta per example)"
         ratios = [
             p.analytic_at_worst / p.numeric_at_worst
             for p in wrong
