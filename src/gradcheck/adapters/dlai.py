@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import AdapterError
 from ..problem import Problem
-from ._access import Source, call, is_array_dict, is_fn, pick_grads
+from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
 
 NAME = "dlai"
 PARAM_NAMES = ("parameters", "params")
@@ -49,9 +49,16 @@ def _parts(src: Source) -> tuple[Any, ...]:
     return pn, params, fn, fwd, bn, bwd, cn, cost
 
 
+def _roles(fn: Any) -> set[str | None]:
+    return {role_of(n) for n in (arg_names(fn) or [])}
+
+
 def detect(src: Source) -> str | None:
     pn, params, fn, fwd, bn, bwd, _, _ = _parts(src)
-    if params is not None and fwd is not None and bwd is not None:
+    if params is None or fwd is None or bwd is None:
+        return None
+    # forward(X, parameters) or backward(..., caches): not a layer's forward(x) / backward(dout)
+    if "params" in _roles(fwd) or "cache" in _roles(bwd) or {"output", "y"} <= _roles(bwd):
         return f"{pn} dict, {fn}() and {bn}()"
     return None
 

@@ -106,9 +106,11 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
     single = _is_layer(src.obj) and not isinstance(src.get("layers"), (list, tuple))
     layers = [src.obj] if single else list(src.get("layers"))
     rng = np.random.default_rng(seed)
+    if data is None:
+        _, data = src.first(("x", "X", "inputs", "input", "x_batch", "X_batch"), lambda v: isinstance(v, np.ndarray))
     if data is not None:
-        x0 = data[0] if isinstance(data, tuple) else data
-        x = np.array(x0, dtype=np.result_type(np.asarray(x0).dtype, np.float32) if np.issubdtype(np.asarray(x0).dtype, np.floating) else float)
+        x0 = np.asarray(data[0] if isinstance(data, tuple) else data)
+        x = np.array(x0, dtype=x0.dtype if np.issubdtype(x0.dtype, np.floating) else np.float64)
     elif input_shape is not None:
         x = rng.standard_normal(tuple(input_shape))
     else:
