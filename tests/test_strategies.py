@@ -221,3 +221,11 @@ def test_the_gradcheck_profile_is_registered_on_import():
 
     profile = settings.get_profile(gst.HYPOTHESIS_PROFILE)
     assert profile.deadline is None and profile.max_examples == 50
+
+
+def test_gradient_settings_leave_out_the_explain_phase():
+    from hypothesis import Phase, settings
+
+    assert Phase.explain not in gst.gradient_settings().phases
+    assert Phase.explain not in settings.get_profile(gst.HYPOTHESIS_PROFILE).phases
+    assert Phase.shrink in gst.gradient_settings().phases

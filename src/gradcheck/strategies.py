@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
@@ -485,11 +485,14 @@ def problems(
 
 # -- hypothesis settings for gradient tests ---------------------------------------------------------
 
+_NO_EXPLAIN = tuple(p for p in Phase if p is not Phase.explain)
+
 
 def gradient_settings(**overrides: Any) -> settings:
     """The current hypothesis settings, fit for gradient tests: no deadline (every example is a
-    full gradient check) and no too-slow health check. Use it as a decorator; keyword arguments
-    override any setting.
+    full gradient check), no too-slow health check and no explain phase (the lines it lists would
+    be gradcheck's own, and the report already says what is wrong). Use it as a decorator;
+    keyword arguments override any setting.
 
     >>> s = gradient_settings(max_examples=10)
     >>> s.deadline is None, s.max_examples
@@ -498,12 +501,13 @@ def gradient_settings(**overrides: Any) -> settings:
     suppressed = [*settings.default.suppress_health_check, HealthCheck.too_slow]
     overrides.setdefault("deadline", None)
     overrides.setdefault("suppress_health_check", suppressed)
+    overrides.setdefault("phases", _NO_EXPLAIN)
     return settings(settings.default, **overrides)
 
 
 def register_hypothesis_profile() -> None:
-    """Register the profile ``gradcheck`` (50 examples, no deadline, no too-slow health check)
-    unless a profile of that name exists; ``pytest --hypothesis-profile=gradcheck`` loads it.
+    """Register the profile ``gradcheck`` (50 examples, no deadline, no too-slow health check, no
+    explain phase) unless a profile of that name exists; ``pytest --hypothesis-profile=gradcheck`` loads it.
 
     >>> register_hypothesis_profile()
     >>> settings.get_profile("gradcheck").deadline is None
@@ -513,7 +517,11 @@ def register_hypothesis_profile() -> None:
         settings.get_profile(HYPOTHESIS_PROFILE)
     except InvalidArgument:
         settings.register_profile(
-            HYPOTHESIS_PROFILE, deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow]
+            HYPOTHESIS_PROFILE,
+            deadline=None,
+            max_examples=50,
+            suppress_health_check=[HealthCheck.too_slow],
+            phases=_NO_EXPLAIN,
         )
 
 
