@@ -60,3 +60,9 @@ def test_format_error():
     assert format_error(3.2e-11) == "3.2e-11"
     assert format_error(0.5) == "0.5"
     assert format_error(None) == "-"
+
+
+def test_repr_is_short():
+    net = TwoLayerNet(3, 4, 6, mistake="bias_not_summed")
+    r = repr(check(net.params, net.loss, net.grads, diagnose=False))
+    assert r.startswith("<Report ok=False first_wrong='b1'") and len(r) < 200

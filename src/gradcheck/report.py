@@ -122,7 +122,7 @@ class Finding:
         }
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
     """Everything one check found. ``report.ok`` is the verdict."""
 
@@ -171,6 +171,12 @@ class Report:
 
     def __iter__(self) -> Iterator[ParamResult]:
         return iter(self.params)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Report ok={self.ok} first_wrong={self.first_wrong!r} wrong={self.wrong} "
+            f"findings={self.kinds()} method={self.method!r} mode={self.mode!r}>"
+        )
 
     def kinds(self) -> list[str]:
         """The kind ids of the findings, in order."""
