@@ -33,6 +33,7 @@ from ..problem import Problem
 from ._access import Source, call, is_float_array, is_fn, restored_state
 
 NAME = "nielsen"
+BATCH_GRAD_NAMES = ("batch_gradient", "mini_batch_gradient", "minibatch_gradient", "batch_backprop", "gradient_of_batch")
 EXPECTED = "weights and biases lists of arrays, feedforward(a) and backprop(x, y) -> (nabla_b, nabla_w)"
 
 
@@ -82,8 +83,12 @@ def build(src: Source, data: Any, **_: Any) -> Problem:
     if not is_fn(feedforward):
         raise AdapterError("a Nielsen-style net needs feedforward(a) to compute its cost; none was found")
     cost = src.get("cost")
-    cost_fn = getattr(cost, "fn", None) if cost is not None else None
-    if is_fn(cost_fn):
+    cost_fn = getattr(cost, "fn", None) if cost is not None and not isinstance(cost, str) else None
+    if isinstance(cost, str) and "cross" in cost.lower():
+        def one_cost(a: np.ndarray, y: np.ndarray) -> float:
+            return float(np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a))))
+        cost_desc = f"cross-entropy (cost = {cost!r})"
+    elif is_fn(cost_fn):
         def one_cost(a: np.ndarray, y: np.ndarray) -> float:
             return float(np.sum(cost_fn(a, y)))
         cost_desc = f"{getattr(cost, '__name__', type(cost).__name__)}.fn(a, y)"
@@ -101,9 +106,17 @@ def build(src: Source, data: Any, **_: Any) -> Problem:
             nw = [a + np.asarray(d) for a, d in zip(nw, dw)]
         return nb, nw
 
-    reduction, by_update = _reduction(src, params, batch, summed)
+    batch_grad_name, batch_grad = src.first(BATCH_GRAD_NAMES, is_fn)
+    if batch_grad is not None:
+        def summed() -> tuple[list[np.ndarray], list[np.ndarray]]:  # noqa: F811 - the net's own batch gradient
+            nb, nw = call(batch_grad, {"X": batch}, order=("X",), extra=_UpdateArgs(batch), what=batch_grad_name)
+            return [np.asarray(d) for d in nb], [np.asarray(d) for d in nw]
+        reduction, by_update = "averaged", None
+    else:
+        reduction, by_update = _reduction(src, params, batch, summed)
     n = len(batch)
     scale = 1.0 / n if reduction.startswith("averaged") else 1.0
+    grad_scale = 1.0 if batch_grad is not None else scale
 
     def loss() -> float:
         return scale * sum(one_cost(np.asarray(feedforward(x)), y) for x, y in batch)
@@ -117,11 +130,14 @@ def build(src: Source, data: Any, **_: Any) -> Problem:
             nb, nw = summed()
             out: dict[str, np.ndarray] = {}
             for i in range(len(nw)):
-                out[f"weights[{i}]"] = nw[i] * scale
-                out[f"biases[{i}]"] = nb[i] * scale
+                out[f"weights[{i}]"] = nw[i] * grad_scale
+                out[f"biases[{i}]"] = nb[i] * grad_scale
             return out
-        how = f"backprop(x, y) {reduction} over the mini-batch of {n}"
-        how += "" if "assumed" in reduction else " as update_mini_batch does"
+        if batch_grad is not None:
+            how = f"{batch_grad_name}(mini_batch) over a mini-batch of {n}, as the net's own gradient, against the mean cost"
+        else:
+            how = f"backprop(x, y) {reduction} over the mini-batch of {n}"
+            how += "" if "assumed" in reduction else " as update_mini_batch does"
     X = np.hstack([x for x, _ in batch])
     Y = np.hstack([y for _, y in batch])
     loss_name = "bce" if "cross" in cost_desc.lower() else "mse"
