@@ -229,3 +229,13 @@ def test_result_renders_with_rich():
 def test_describe_config_abbreviates_inputs():
     text = describe_config({"widths": [1, 2], "X": np.full((30, 2), -0.5)})
     assert text.startswith("widths [1, 2], X [[-0.5") and "..." in text and "\n" not in text
+
+
+def test_the_batch_size_of_a_factory_taking_only_inputs_comes_from_x():
+    def build(widths, seed, X):
+        return make_net("bias_not_summed")(widths, X.shape[0], seed, X=X)
+
+    result = search(build, seed=3)
+    assert result.found and "batch_size" not in result.smallest
+    assert result.smallest["X"].shape[0] == 2
+    assert any("fails from batch size 2" in f for f in result.facts)

@@ -117,9 +117,11 @@ class _Trial:
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     rejected: bool = False  # the factory itself raised: not a net to judge
 
+    layout: str = "rows"
+
     @property
     def batch_size(self) -> int | None:
-        return _batch_size(self.config)
+        return _batch_size(self.config, self.layout)
 
     @property
     def weight_shapes(self) -> list[tuple[int, ...]]:
@@ -131,9 +133,13 @@ class _Trial:
         return all(a == b for a, b in ws) if ws else None
 
 
-def _batch_size(config: Mapping[str, Any]) -> int | None:
+def _batch_size(config: Mapping[str, Any], layout: str) -> int | None:
+    """The batch size of a configuration: its ``batch_size``, or the examples in its X."""
     if "batch_size" in config:
         return int(config["batch_size"])
+    X = config.get("X")
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        return int(X.shape[0] if layout == "rows" else X.shape[1])
     return None
 
 
@@ -150,9 +156,10 @@ def _key(config: Mapping[str, Any]) -> tuple:
 
 
 class _Runner:
-    def __init__(self, factory: Callable[..., Any], options: dict[str, Any]) -> None:
+    def __init__(self, factory: Callable[..., Any], options: dict[str, Any], layout: str = "rows") -> None:
         self.factory = factory
         self.options = options
+        self.layout = layout
         self.cache: dict[tuple, _Trial] = {}
         self.log: list[_Trial] = []
         self.rejected: list[_Trial] = []
@@ -167,16 +174,16 @@ class _Runner:
         except AdapterError:
             raise
         except Exception as exc:  # noqa: BLE001 - the factory cannot build this net: skip it
-            trial = _Trial(config, False, error=f"{type(exc).__name__}: {exc}", rejected=True)
+            trial = _Trial(config, False, error=f"{type(exc).__name__}: {exc}", rejected=True, layout=self.layout)
             self.cache[key] = trial
             self.rejected.append(trial)
             return trial
         shapes = {n: tuple(np.shape(p)) for n, p in problem.params.items()}
         try:
             report = check(problem, diagnose=diagnose, **self.options)
-            trial = _Trial(config, report.ok, report=report, shapes=shapes)
+            trial = _Trial(config, report.ok, report=report, shapes=shapes, layout=self.layout)
         except Exception as exc:  # noqa: BLE001 - a crash in the user's loss or grads is a failure to report
-            trial = _Trial(config, False, error=f"{type(exc).__name__}: {exc}", shapes=shapes)
+            trial = _Trial(config, False, error=f"{type(exc).__name__}: {exc}", shapes=shapes, layout=self.layout)
         self.cache[key] = trial
         if log:
             self.log.append(trial)
@@ -242,7 +249,7 @@ def search(
     inputs_opts = {"kink_margin": 0.05} if inputs is None else inputs
     strategy = configs(factory, widths=widths, batch_sizes=batch_sizes, seeds=seeds, inputs=inputs_opts, layout=layout)
     options: dict[str, Any] = {"method": method, "rtol": rtol, "atol": atol}
-    runner = _Runner(factory, options)
+    runner = _Runner(factory, options, layout)
     run_settings = settings(
         settings.default,
         max_examples=int(max_examples),
@@ -317,7 +324,7 @@ class _Explainer:
         return self.runner.run(cfg)
 
     def _with_batch(self, m: int) -> dict[str, Any]:
-        out: dict[str, Any] = {"batch_size": m}
+        out: dict[str, Any] = {"batch_size": m} if "batch_size" in self.cfg else {}
         X = self.cfg.get("X")
         if isinstance(X, np.ndarray):
             out["X"] = X[:m] if self.layout == "rows" else X[:, :m]
@@ -346,7 +353,7 @@ class _Explainer:
         return len(sel), sum(not t.ok for t in sel)
 
     def _batch(self, facts: list[str], implications: list[str]) -> None:
-        m = _batch_size(self.cfg)
+        m = _batch_size(self.cfg, self.layout)
         if m is None or m < 2:
             return
         if not all(self.probe(**self._with_batch(k)).ok for k in range(1, m)):
