@@ -105,7 +105,7 @@ def test_bad_arguments():
         activate("swish", np.zeros(1))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(deadline=None)
 @given(
     widths=st.lists(st.integers(1, 5), min_size=2, max_size=4),
     m=st.integers(1, 6),

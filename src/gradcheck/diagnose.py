@@ -236,10 +236,15 @@ def _semantic(
 
     how = arch.describe()
     c0, r0 = fit(ref)
+    factor_only = None
     if r0 <= tol:
         if abs(c0 - 1.0) <= 1e-6:
             return [], set(keys)
-        return [_factor_finding(c0, keys, m, layer_of, how, confirmed=True)], set(keys)
+        factor_only = [_factor_finding(c0, keys, m, layer_of, how, confirmed=True)], set(keys)
+        if _nice_factor(c0, m):
+            return factor_only
+        # an odd factor on everything: a mistake that fits exactly without one explains it better
+        # (with one example and one output unit, a wrong output delta is just a number)
 
     scaled = None  # a mistake that fits only with a constant factor on top: kept in case none fits alone
     for mk in mistakes(arch, params):
@@ -255,6 +260,8 @@ def _semantic(
                 scaled = (mk, c, affected)
             continue
         return [_mistake_finding(mk, affected, layer_of, how, arch)], set(keys)
+    if factor_only is not None:
+        return factor_only
     if scaled is not None:
         mk, c, affected = scaled
         return [_mistake_finding(mk, affected, layer_of, how, arch),
