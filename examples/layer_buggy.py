@@ -2,7 +2,8 @@
 ``backward(dout)`` returning the gradient of its input, parameters in ``self.params`` and their
 gradients in ``self.grads`` (examples as rows).
 
-One mistake: the input gradient skips the tanh derivative (the weight gradients have it).
+One mistake: the input gradient is divided by the batch size; dout already carries the 1/m
+of the loss, so the layer must not average again.
 
     gradcheck check examples/layer_buggy.py:layer
 """
@@ -25,8 +26,8 @@ class DenseTanh:
         dz = dout * (1 - self.out ** 2)
         self.grads["W"] = self.x.T @ dz
         self.grads["b"] = dz.sum(axis=0)
-        return dout @ self.params["W"].T          # should be dz @ W.T
+        return dz @ self.params["W"].T / self.x.shape[0]      # no / m here
 
 
 layer = DenseTanh(4, 3)
-x = np.random.default_rng(5).normal(size=(2, 4))
+x = np.random.default_rng(5).normal(size=(3, 4))

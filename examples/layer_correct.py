@@ -29,4 +29,4 @@ class DenseTanh:
 
 
 layer = DenseTanh(4, 3)
-x = np.random.default_rng(5).normal(size=(2, 4))
+x = np.random.default_rng(5).normal(size=(3, 4))

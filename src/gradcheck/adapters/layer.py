@@ -62,7 +62,7 @@ def _grad_of(layer: Any, name: str, shape: tuple[int, ...]) -> Any:
                 return grads[form.format(name)]
     for form in _GRAD_FORMS:
         g = getattr(layer, form.format(name), None)
-        if isinstance(g, np.ndarray) and g.shape == shape:
+        if isinstance(g, np.ndarray) and g.ndim > 0:
             return g
     return None
 
@@ -138,10 +138,14 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
     with restored_state(layers, {k: v for c in cands for k, v in c.items()} if len(layers) == 1 else {}):
         before = [{k: v.copy() for k, v in c.items()} for c in cands]
         forward_all()
+        # an array the forward pass rebinds is a cache (self.x = x), not a parameter
+        cached = [{k for k, arr in c.items() if _current(layer, k, arr) is not arr} for c, layer in zip(cands, layers)]
         backward_all(R)
         for i, layer in enumerate(layers):
             prefix = "" if single else f"layers[{i}]."
             for k, arr in cands[i].items():
+                if k in cached[i]:
+                    continue
                 moved = _takes_lr(layer) and not np.array_equal(before[i][k], _current(layer, k, arr))
                 if moved or _grad_of(layer, k, arr.shape) is not None:
                     specs.append((prefix + k, layer, k, arr))
@@ -172,6 +176,7 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
     pnames = ", ".join(n for n, *_ in specs) or "none"
     return Problem(
         params=params, loss=loss, grads=grads, data=None, name=what,
+        hint={"batch_size": int(x.shape[0])} if x.ndim >= 2 else None,
         meta={"recognized": f"layer: {what} forward(x)/backward(dout) through sum(out * R), input {x.shape} "
                             f"checked like a parameter, parameters [{pnames}]{upd}"},
     )

@@ -129,8 +129,11 @@ def _loss(src: Source, params: dict[str, np.ndarray], data: Any) -> tuple[Callab
         fn = src.get(name)
         names = arg_names(fn) if is_fn(fn) else None
         if names and role_of(names[0]) in ("X", "params") and "X" in {role_of(n) for n in names}:
-            return (lambda: call(fn, {"X": X, "y": y, "params": params}, order=("X", "y"), extra=src, what=name)), \
-                f"{name}(X, y)"
+            def loss_xy(fn: Any = fn, name: str = name) -> Any:
+                out = call(fn, {"X": X, "y": y, "params": params}, order=("X", "y"), extra=src, what=name)
+                return out[0] if isinstance(out, tuple) else out  # cs231n-style (loss, grads)
+
+            return loss_xy, f"{name}(X, y)"
     cost_name, cost = None, None
     for name in COST_NAMES:
         fn = src.get(name)

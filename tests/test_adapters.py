@@ -1,0 +1,472 @@
+"""Adapters: each convention turned into a Problem, verdicts on correct and buggy nets,
+what was recognized, bit-exact restoration, and the errors for what nothing recognizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradcheck
+from gradcheck.adapters import CONVENTIONS, as_problem, from_layer, from_train_step, recognize
+from gradcheck.errors import AdapterError
+
+
+def _bits(arrays):
+    return [a.tobytes() for a in arrays]
+
+
+# -- a Problem and a mapping ----------------------------------------------------------------
+
+
+def test_problem_passes_through_and_says_so():
+    w = np.array([1.0, 2.0])
+    p = gradcheck.Problem(params={"w": w}, loss=lambda: float(w @ w), grads=lambda: {"w": 2 * w})
+    assert as_problem(p) is p
+    assert p.meta["recognized"] == "a gradcheck.Problem"
+
+
+def test_mapping_with_zero_argument_loss_and_grads():
+    w = np.array([1.0, 2.0])
+    p = as_problem({"params": {"w": w}, "loss": lambda: float(w @ w), "grads": lambda: {"w": 3 * w}, "data": (1, 2)})
+    assert p.data == (1, 2)
+    assert gradcheck.check(p).first_wrong == "w"
+
+
+def test_tuple_brings_its_data():
+    net = _Cs231n()
+    X, y = _rows_data()
+    p = as_problem((net, X, y))
+    assert p.data[0] is X and p.meta["convention"] == "cs231n"
+    assert as_problem((net, (X, y))).data[1] is y
+
+
+# -- plain functions --------------------------------------------------------------------------
+
+
+def _functions(bug=False):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
+    params = {"W": rng.normal(size=(3, 1)), "b": np.zeros(1)}
+
+    def loss_fn(params, X, y):
+        return float(np.mean((X @ params["W"] + params["b"] - y) ** 2))
+
+    def grad_fn(params, X, y):
+        r = X @ params["W"] + params["b"] - y
+        scale = 2.0 if not bug else 1.0
+        return {"dW": scale * X.T @ r / len(X), "db": scale * r.sum(0) / len(X)}
+
+    return {"params": params, "loss_fn": loss_fn, "grad_fn": grad_fn, "X": X, "y": y}
+
+
+def test_functions_correct_and_buggy():
+    ok = as_problem(_functions())
+    assert ok.meta["convention"] == "functions"
+    assert "loss_fn(params, X, y)" in ok.meta["recognized"] and "data from X, y" in ok.meta["recognized"]
+    assert gradcheck.check(ok).ok
+    report = gradcheck.check(as_problem(_functions(bug=True)))
+    assert report.wrong == ["W", "b"] and report.first_wrong == "b"
+
+
+def test_functions_loss_returning_loss_and_grads():
+    ns = _functions()
+    full = ns.pop("grad_fn")
+    loss_only = ns["loss_fn"]
+    ns["loss_fn"] = lambda params, X, y: (loss_only(params, X, y), full(params, X, y))
+    p = as_problem(ns)
+    assert "returning (loss, grads)" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+
+
+# -- cs231n -------------------------------------------------------------------------------------
+
+
+class _Cs231n:
+    def __init__(self, bug=None):
+        rng = np.random.RandomState(0)
+        self.params = {"W1": rng.randn(4, 5) * 0.5, "b1": 0.1 * rng.randn(5), "W2": rng.randn(5, 3) * 0.5, "b2": np.zeros(3)}
+        self.bug = bug
+
+    def loss(self, X, y=None, reg=0.0):
+        p = self.params
+        h = np.maximum(0, X @ p["W1"] + p["b1"])
+        s = h @ p["W2"] + p["b2"]
+        if y is None:
+            return s
+        e = np.exp(s - s.max(1, keepdims=True))
+        probs = e / e.sum(1, keepdims=True)
+        N = len(X)
+        loss = -np.log(probs[np.arange(N), y]).mean()
+        d = probs.copy()
+        d[np.arange(N), y] -= 1
+        if self.bug != "no_divide":
+            d /= N
+        dh = d @ p["W2"].T
+        dh[h <= 0] = 0
+        return loss, {"dW1": X.T @ dh, "db1": dh.sum(0), "dW2": h.T @ d, "db2": d.sum(0)}
+
+
+def _rows_data():
+    rng = np.random.RandomState(1)
+    return rng.randn(6, 4), rng.randint(0, 3, size=6)
+
+
+def test_cs231n_dW_names_and_verdicts():
+    X, y = _rows_data()
+    p = as_problem(_Cs231n(), data=(X, y))
+    assert p.meta["recognized"].startswith("cs231n style: _Cs231n.params [W1, b1, W2, b2]")
+    assert gradcheck.check(p).ok
+    report = gradcheck.check(as_problem(_Cs231n("no_divide"), data=(X, y)))
+    assert report.first_wrong == "b2"
+    assert "missing_batch_mean" in report.kinds()
+
+
+def test_cs231n_loss_returning_a_float_is_explained():
+    class Net(_Cs231n):
+        def loss(self, X, y=None):
+            return 1.0
+
+    X, y = _rows_data()
+    with pytest.raises(AdapterError, match=r"returned a float.*\(loss, grads\)"):
+        gradcheck.check(as_problem(Net(), data=(X, y)))
+
+
+# -- Nielsen -------------------------------------------------------------------------------------
+
+
+def _sig(z):
+    return 1 / (1 + np.exp(-z))
+
+
+class _Nielsen:
+    def __init__(self, sizes=(3, 4, 2), bug=None, summed=False):
+        rng = np.random.RandomState(0)
+        self.biases = [rng.randn(n, 1) for n in sizes[1:]]
+        self.weights = [rng.randn(n, k) for k, n in zip(sizes[:-1], sizes[1:])]
+        self.bug, self.summed = bug, summed
+
+    def feedforward(self, a):
+        for b, w in zip(self.biases, self.weights):
+            a = _sig(w @ a + b)
+        return a
+
+    def update_mini_batch(self, mini_batch, eta):
+        nb = [np.zeros(b.shape) for b in self.biases]
+        nw = [np.zeros(w.shape) for w in self.weights]
+        for x, y in mini_batch:
+            db, dw = self.backprop(x, y)
+            nb = [a + d for a, d in zip(nb, db)]
+            nw = [a + d for a, d in zip(nw, dw)]
+        k = eta if self.summed else eta / len(mini_batch)
+        self.weights = [w - k * d for w, d in zip(self.weights, nw)]
+        self.biases = [b - k * d for b, d in zip(self.biases, nb)]
+
+    def backprop(self, x, y):
+        acts, zs, a = [x], [], x
+        for b, w in zip(self.biases, self.weights):
+            zs.append(w @ a + b)
+            a = _sig(zs[-1])
+            acts.append(a)
+        delta = (acts[-1] - y) * _sig(zs[-1]) * (1 - _sig(zs[-1]))
+        if self.bug == "sign":
+            delta = -delta
+        nb, nw = [None, delta], [None, delta @ acts[-2].T]
+        delta = (self.weights[1].T @ delta) * _sig(zs[0]) * (1 - _sig(zs[0]))
+        nb[0], nw[0] = delta, delta @ acts[0].T
+        return nb, nw
+
+
+def _nielsen_data(n=4):
+    rng = np.random.RandomState(3)
+    return [(rng.randn(3, 1), rng.rand(2, 1)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("summed", [False, True])
+def test_nielsen_follows_the_update_reduction(summed):
+    net = _Nielsen(summed=summed)
+    before = _bits(net.weights + net.biases)
+    lists = (net.weights, net.biases)
+    p = as_problem(net, data=_nielsen_data())
+    assert ("summed" if summed else "averaged") in p.meta["recognized"]
+    assert list(p.params) == ["weights[0]", "biases[0]", "weights[1]", "biases[1]"]
+    assert gradcheck.check(p).ok
+    # update_mini_batch rebinds the lists: the net got its own lists and bits back
+    assert (net.weights, net.biases) == lists and net.weights is lists[0]
+    assert _bits(net.weights + net.biases) == before
+
+
+def test_nielsen_sign_bug_and_rows_data():
+    net = _Nielsen(bug="sign")
+    X = np.stack([x.ravel() for x, _ in _nielsen_data()])
+    Y = np.stack([y.ravel() for _, y in _nielsen_data()])
+    report = gradcheck.check(as_problem(net, data=(X, Y)))
+    assert report.first_wrong == "biases[1]"
+    assert "sign_flipped" in report.kinds()
+
+
+# -- deeplearning.ai -------------------------------------------------------------------------------
+
+
+def _dlai(bug=False):
+    rng = np.random.RandomState(2)
+    parameters = {"W1": rng.randn(4, 3) * 0.5, "b1": np.zeros((4, 1)), "W2": rng.randn(1, 4) * 0.5, "b2": np.zeros((1, 1))}
+
+    def forward_propagation(X, parameters):
+        Z1 = parameters["W1"] @ X + parameters["b1"]
+        A1 = np.tanh(Z1)
+        A2 = _sig(parameters["W2"] @ A1 + parameters["b2"])
+        return A2, {"A1": A1, "A2": A2}
+
+    def compute_cost(A2, Y):
+        m = Y.shape[1]
+        return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)
+
+    def backward_propagation(parameters, cache, X, Y):
+        m = X.shape[1]
+        dZ2 = cache["A2"] - Y
+        dW2 = dZ2 @ cache["A1"].T / m
+        db2 = dZ2.sum(1, keepdims=True) / m
+        dZ1 = (parameters["W2"].T @ dZ2) * (1 - cache["A1"] ** 2 if not bug else 1 - cache["A1"])
+        return {"dW1": dZ1 @ X.T / m, "db1": dZ1.sum(1, keepdims=True) / m, "dW2": dW2, "db2": db2, "dZ1": dZ1}
+
+    X = rng.randn(3, 5)
+    Y = (rng.rand(1, 5) > 0.5).astype(float)
+    return {"parameters": parameters, "forward_propagation": forward_propagation, "compute_cost": compute_cost,
+            "backward_propagation": backward_propagation, "X": X, "Y": Y}
+
+
+def test_dlai_extra_grads_dropped_and_verdicts():
+    p = as_problem(_dlai())
+    assert p.meta["convention"] == "dlai" and "data from X, Y" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+    report = gradcheck.check(as_problem(_dlai(bug=True)))
+    assert report.wrong == ["W1", "b1"] and report.first_wrong == "b1"
+
+
+def test_dlai_without_cost_function_says_what_is_missing():
+    ns = _dlai()
+    del ns["compute_cost"]
+    with pytest.raises(AdapterError, match="no cost function"):
+        as_problem(ns)
+
+
+# -- layers ---------------------------------------------------------------------------------------
+
+
+class _Dense:
+    def __init__(self, bug=None):
+        rng = np.random.default_rng(0)
+        self.W = rng.normal(size=(4, 3))
+        self.b = np.zeros(3)
+        self.bug = bug
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+
+    def backward(self, dout):
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(0) if self.bug != "bias" else dout
+        return dout @ self.W.T if self.bug != "input" else dout @ self.W.T * 2
+
+
+def test_single_layer_checks_its_input_like_a_parameter():
+    p = from_layer(_Dense(), x=np.ones((2, 4)))
+    assert list(p.params) == ["input", "W", "b"]
+    assert gradcheck.check(p).ok
+    report = gradcheck.check(from_layer(_Dense("input"), x=np.ones((2, 4))))
+    assert report.wrong == ["input"]
+
+
+def test_layer_input_shape_guessed_from_the_weights():
+    layer = _Dense("bias")
+    report = gradcheck.check(as_problem(layer))
+    assert report["input"].shape == (4, 4) and report.wrong == ["b"]
+
+
+class _SelfUpdating:
+    """A layer whose backward(dout, learning_rate) updates its own weights."""
+
+    def __init__(self):
+        self.weights = np.random.default_rng(1).normal(size=(3, 2))
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.weights
+
+    def backward(self, output_gradient, learning_rate):
+        dx = output_gradient @ self.weights.T
+        self.weights = self.weights - learning_rate * self.x.T @ output_gradient
+        return dx
+
+
+def test_layer_whose_backward_updates_is_put_back():
+    layer = _SelfUpdating()
+    w = layer.weights
+    before = w.tobytes()
+    p = as_problem(layer, data=np.ones((2, 3)))
+    assert "backward updates the weights" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+    assert layer.weights is w and w.tobytes() == before
+
+
+def test_layers_list_checked_as_a_stack():
+    class Seq:
+        def __init__(self):
+            self.layers = [_Dense(), _Dense()]
+            self.layers[1].W = np.random.default_rng(2).normal(size=(3, 3))
+            self.layers[1].b = np.zeros(3)
+
+    p = as_problem(Seq(), data=np.ones((2, 4)))
+    assert list(p.params) == ["input", "layers[0].W", "layers[0].b", "layers[1].W", "layers[1].b"]
+    assert gradcheck.check(p).ok
+
+
+# -- training steps -------------------------------------------------------------------------------
+
+
+class _Seedish:
+    """Columns are examples; the gradient exists only in train(); lr = 1 / epoch."""
+
+    def __init__(self, bug=None, rebind=False):
+        rng = np.random.default_rng(0)
+        self.W1, self.b1 = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+        self.W2, self.b2 = rng.normal(size=(1, 3)), rng.normal(size=(1, 1))
+        self.bug, self.rebind = bug, rebind
+        self.steps = 0
+
+    def sigmoid(self, z):
+        return 1 / (1 + np.exp(-z))
+
+    def get_cost_value(self, Y_hat, Y):
+        return float(-np.mean(Y * np.log(Y_hat) + (1 - Y) * np.log(1 - Y_hat)))
+
+    def train(self, inputs, labels, epochs):
+        for epoch in range(1, epochs + 1):
+            a1 = self.sigmoid(self.W1 @ inputs + self.b1)
+            a2 = self.sigmoid(self.W2 @ a1 + self.b2)
+            m = inputs.shape[1] if self.bug != "no_mean" else 1
+            d2 = (a2 - labels) / m
+            d1 = (self.W2.T @ d2) * a1 * (1 - a1)
+            lr = 1 / epoch
+            self.steps += 1
+            if self.rebind:
+                self.W2 = self.W2 - lr * d2 @ a1.T
+            else:
+                self.W2 -= lr * d2 @ a1.T
+            self.b2 -= lr * d2.sum(1, keepdims=True)
+            self.W1 -= lr * d1 @ inputs.T
+            self.b1 -= lr * d1.sum(1, keepdims=True)
+
+
+def _cols_data():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(2, 6))
+    return X, (X[0:1] > 0).astype(float)
+
+
+@pytest.mark.parametrize("rebind", [False, True])
+def test_train_step_recovers_the_gradient_and_restores_bits(rebind):
+    net = _Seedish(rebind=rebind)
+    arrays = [net.W1, net.b1, net.W2, net.b2]
+    before = _bits(arrays)
+    p = from_train_step(net, data=_cols_data())
+    rec = p.meta["recognized"]
+    assert "lr = 1 assumed" in rec and "forward pass built by gradcheck" in rec
+    assert gradcheck.check(p).ok
+    assert [net.W1, net.b1, net.W2, net.b2] == arrays or all(a is b for a, b in zip([net.W1, net.b1, net.W2, net.b2], arrays))
+    assert _bits([net.W1, net.b1, net.W2, net.b2]) == before
+    assert net.steps == 0  # the step counter was put back too
+
+
+def test_train_step_missing_mean_named():
+    report = gradcheck.check(from_train_step(_Seedish("no_mean"), data=_cols_data()))
+    assert report.first_wrong == "b2"
+    assert "missing_batch_mean" in report.kinds()
+
+
+def test_train_step_wrong_lr_shows_as_a_factor():
+    report = gradcheck.check(from_train_step(_Seedish(), data=_cols_data(), lr=0.5))
+    assert not report.ok
+
+
+def test_train_step_restores_on_exception():
+    class Boom(_Seedish):
+        def train(self, inputs, labels, epochs):
+            self.W1 -= 1.0
+            raise RuntimeError("diverged")
+
+    net = Boom()
+    before = _bits([net.W1])
+    p = from_train_step(net, data=_cols_data())
+    with pytest.raises(RuntimeError):
+        p.grads()
+    assert _bits([net.W1]) == before
+
+
+def test_module_level_train_step_function():
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(5, 2)), rng.normal(size=(5, 1))
+    params = {"W": rng.normal(size=(2, 1))}
+
+    def loss(params, X, y):
+        return float(0.5 * np.mean((X @ params["W"] - y) ** 2))
+
+    def train_step(params, X, y, lr):
+        params["W"] -= lr * X.T @ (X @ params["W"] - y) / len(X)
+
+    ns = {"params": params, "loss": loss, "train_step": train_step, "X": X, "y": y}
+    p = as_problem(ns, convention="train-step")
+    assert gradcheck.check(p).ok
+
+
+# -- recognition, ambiguity, errors ------------------------------------------------------------------
+
+
+def test_conventions_listed_and_recognize():
+    assert set(CONVENTIONS) >= {"problem", "mapping", "functions", "cs231n", "nielsen", "dlai", "layer", "train-step"}
+    assert recognize(_Cs231n()) == ["cs231n"]
+    assert recognize(_Seedish()) == ["train-step"]
+
+
+def test_ambiguous_object_is_noted_and_can_be_forced():
+    class Both(_Cs231n):
+        def train(self, X, y, lr):
+            _, g = self.loss(X, y)
+            for k in self.params:
+                self.params[k] -= lr * g["d" + k]
+
+    X, y = _rows_data()
+    p = as_problem(Both(), data=(X, y))
+    assert p.meta["convention"] == "cs231n" and "also fits train-step" in p.meta["recognized"]
+    forced = as_problem(Both(), data=(X, y), convention="train")
+    assert forced.meta["convention"] == "train-step"
+    assert gradcheck.check(forced).ok
+
+
+def test_unrecognized_object_names_expectations_and_close_names():
+    class Net:
+        def __init__(self):
+            self.parms = {"W": np.ones((2, 2))}
+
+        def los(self, X, y):
+            return 0.0
+
+    with pytest.raises(AdapterError) as exc:
+        as_problem(Net())
+    msg = str(exc.value)
+    assert "does not recognize a Net object" in msg
+    assert "loss(X, y)" in msg and "backprop(x, y)" in msg
+    assert "parms" in msg and "los" in msg
+
+
+def test_wrong_forced_convention_and_unknown_convention():
+    with pytest.raises(AdapterError, match="convention 'nielsen': expected weights and biases"):
+        as_problem(_Cs231n(), convention="nielsen")
+    with pytest.raises(AdapterError, match="did you mean 'nielsen'"):
+        as_problem(_Cs231n(), convention="nielson")
+
+
+def test_adapter_error_is_a_type_error():
+    with pytest.raises(TypeError):
+        as_problem(3.0)
