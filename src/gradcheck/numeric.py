@@ -443,8 +443,13 @@ def directional_derivative(
 
         direction = np.asarray(direction, dtype=np.float64).reshape(idx.shape)
     h = rel * max(1.0, float(np.abs(target).max(initial=0.0)))
-    xp = (x + h * direction).astype(p.dtype)
-    xm = (x - h * direction).astype(p.dtype)
+    # x + h v and x - h v in p's dtype, built in place (no temporaries of the tensor's size)
+    xp = np.multiply(direction, h)
+    xp += x
+    xp = xp.astype(p.dtype, copy=False)
+    xm = np.multiply(direction, -h)
+    xm += x
+    xm = xm.astype(p.dtype, copy=False)
     try:
         put(xp)
         fp = loss()
@@ -457,13 +462,10 @@ def directional_derivative(
         raise LossError(
             f"loss() returned {vals} when parameter {name!r} was moved along a random direction by ±{h:.3g}"
         )
-    up = xp.astype(np.float64)
-    up -= x
-    up /= h
-    down = x.astype(np.float64)
-    down -= xm
-    down /= h
-    realised = (up + down) / 2
+    del x
+    realised = np.subtract(xp, xm, dtype=np.float64)
+    del xp, xm
+    realised /= 2 * h
     d = float((vals[0] - vals[1]) / (2 * h))
     fwd = bwd = None
     f_max = float(np.abs(vals).max())
