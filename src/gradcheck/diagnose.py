@@ -606,7 +606,7 @@ def _factor_finding(
             msg += "; the sign is flipped as well"
         fix = f"{fix} Here the gradient must be divided by {c:.4g}."
     if how:
-        msg += f"; recomputing the gradient of {how} scaled by {c:.4g} reproduces yours"
+        msg += f"; the exact gradient times {c:.4g} reproduces yours on every parameter (the net: {how})"
     top = max((layer_of.get(n, 0) for n in names), default=0) or None
     return Finding(kind=kind, params=list(names), message=msg, fix=fix,
                    evidence={"factor": c, "batch_size": batch}, layer=top,
@@ -720,7 +720,7 @@ def localize(report: Report, groups: list[list[str]]) -> str:
                 f"({_names(below_right)}) are right, so the delta is carried down correctly: the mistake is in the "
                 f"own gradient of {_names(here)} (the product with the layer's input, or the sum over the batch)")
     if gi == top and len(groups) > 1 or (gi == top and len(groups) == 1):
-        msg = (f"the gradient is wrong from the output layer ({label}) down, starting at {first}: the mistake is in "
+        msg = (f"the gradient is wrong from the output layer, {label}, down, starting at {first}: the mistake is in "
                f"the output delta (the derivative of the loss and of the output activation) or in the output "
                f"layer's own gradient")
     else:
