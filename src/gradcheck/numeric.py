@@ -57,7 +57,7 @@ Progress = Callable[[int], None] | None
 
 #: elements per chunk of the hot loop: bounds the Python floats alive at once (memory)
 #: and sets how often ``progress`` is called.
-_CHUNK = 1024
+_CHUNK = 256
 
 
 @functools.lru_cache(maxsize=None)
@@ -184,7 +184,8 @@ def _pair(
     """
     flat = _flat_view(p)
     xp = (x + h).astype(p.dtype, copy=False)
-    xm = (x - h).astype(p.dtype, copy=False)
+    xm = np.subtract(x, h, out=h if h.dtype == np.float64 and not np.shares_memory(h, x) else None)
+    xm = xm.astype(p.dtype, copy=False)
     n = idx.size
     fp = np.empty(n)
     fm = np.empty(n)
@@ -208,9 +209,9 @@ def _pair(
         fm[start:stop] = vals[1::2]
         if progress is not None:
             progress(stop - start)
-    # realised steps, in float64: up = (x+h) - x, down = x - (x-h)
-    up = np.subtract(xp, x, dtype=np.float64)
-    down = np.subtract(x, xm, dtype=np.float64)
+    # realised steps, in float64: up = (x+h) - x, down = x - (x-h), written over x+h and x-h when they are float64
+    up = np.subtract(xp, x, dtype=np.float64, out=xp if xp.dtype == np.float64 else None)
+    down = np.subtract(x, xm, dtype=np.float64, out=xm if xm.dtype == np.float64 else None)
     return fp, fm, up, down
 
 
@@ -254,7 +255,7 @@ def _central(pair: Any, p: np.ndarray, loss: Callable[[], Any], *, f0: Any, indi
     h = np.abs(x, dtype=np.float64)
     np.maximum(h, 1.0, out=h)
     h *= rel
-    fp, fm, up, down = pair(p, loss, idx, x, h, name, progress)
+    fp, fm, up, down = pair(p, loss, idx, x, h, name, progress)  # pair may reuse h's memory
     del h, x
     step = up + down
     d = fp - fm
@@ -294,10 +295,10 @@ def _richardson(pair: Any, p: np.ndarray, loss: Callable[[], Any], *, f0: Any, i
     np.maximum(h, 1.0, out=h)
     h *= rel
     half = None if progress is None else (lambda k: progress(k / 2))  # type: ignore[operator]
-    fp1, fm1, up1, down1 = pair(p, loss, idx, x, h, name, half)
-    h /= 2
-    fp2, fm2, up2, down2 = pair(p, loss, idx, x, h, name, half)
-    del h, x
+    h2 = h / 2
+    fp1, fm1, up1, down1 = pair(p, loss, idx, x, h, name, half)  # pair may reuse h's memory
+    fp2, fm2, up2, down2 = pair(p, loss, idx, x, h2, name, half)
+    del h, h2, x
     d1 = fp1 - fm1
     d1 /= up1 + down1
     step = up2 + down2
