@@ -29,12 +29,14 @@ from typing import Any
 import numpy as np
 
 from .layers import forward_order, layer_number
-from .nn import ACTIVATIONS, LAYOUTS, LOSSES, activate
+from .nn import ACTIVATIONS, LAYOUTS, LEAKY_SLOPE, activate, activation_derivative
 from .problem import protected
 
 __all__ = ["Arch", "batch_size", "infer_arch", "normalize_data", "structure"]
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
+#: Other leaky-relu slopes tried (uniform hidden layers only), named ``"leaky_relu(0.2)"``.
+OTHER_SLOPES = (0.1, 0.2, 0.3)
 #: (loss, output activation) pairs tried by the inference, most common first.
 OUTPUTS = (("bce", "sigmoid"), ("softmax_ce", "softmax"), ("mse", "identity"), ("mse", "sigmoid"),
            ("mse", "tanh"), ("mse", "softmax"), ("mse", "relu"))
@@ -301,7 +303,7 @@ def forward_rows(arch: Arch, Ws: list[np.ndarray], bs: list[np.ndarray | None], 
     a = X
     for l, (W, b, name) in enumerate(zip(Ws, bs, arch.activations), start=1):
         z = a @ W if b is None else a @ W + b
-        a = activate(name, z)
+        a = act(name, z)
         drop = arch.mask_rows(l)
         if drop is not None:
             a = a * drop
@@ -332,6 +334,35 @@ def _terms(arch: Arch, params: Mapping[str, np.ndarray], X: Any, y: Any) -> tupl
 
 
 # -- inference -------------------------------------------------------------------
+
+
+def leaky_slope(name: str) -> float | None:
+    """The negative slope of a leaky relu name (``"leaky_relu"`` or ``"leaky_relu(0.2)"``), else None."""
+    if name == "leaky_relu":
+        return LEAKY_SLOPE
+    if name.startswith("leaky_relu(") and name.endswith(")"):
+        return float(name[len("leaky_relu(") : -1])
+    return None
+
+
+def base_activation(name: str) -> str:
+    return "leaky_relu" if leaky_slope(name) is not None else name
+
+
+def act(name: str, z: np.ndarray) -> np.ndarray:
+    """:func:`gradcheck.nn.activate`, also for leaky relus of any slope."""
+    slope = leaky_slope(name)
+    if slope is not None:
+        return np.where(z > 0, z, slope * z)
+    return activate(name, z)
+
+
+def dact(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """:func:`gradcheck.nn.activation_derivative`, also for leaky relus of any slope."""
+    slope = leaky_slope(name)
+    if slope is not None:
+        return np.where(z > 0, 1.0, slope)
+    return activation_derivative(name, z, a)
 
 
 def _layouts(layers, params, X) -> list[tuple[str, str]]:
@@ -395,6 +426,7 @@ def _candidates(layers, hint: Mapping[str, Any], layouts: list[str], k: int):
             hidden_sets.sort(key=lambda c: len(set(c)) > 1)
         else:
             hidden_sets = [[h] * (L - 1) for h in HIDDEN]
+        hidden_sets += [[f"leaky_relu({s:g})"] * (L - 1) for s in OTHER_SLOPES]
     for layout, x_layout in layouts:
         for loss, out in outputs:
             for hidden in hidden_sets:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .infer import Arch, forward_rows
-from .nn import activate, activation_derivative, softmax_backward
+from .infer import Arch, act, base_activation, dact, forward_rows, leaky_slope
+from .nn import softmax_backward
 
 __all__ = ["Mistake", "backward", "mistakes", "updated_weights"]
 
@@ -65,15 +65,28 @@ DERIVATIVE_MISTAKES: dict[str, list[tuple[str, Deriv, str]]] = {
         ("wrong_activation_derivative", lambda z, a: (z <= 0).astype(float), "relu' mask inverted: (z <= 0) instead of (z > 0)"),
         ("missing_activation_derivative", lambda z, a: np.ones_like(z), "relu' (the mask z > 0) left out"),
     ],
-    "leaky_relu": [
-        ("wrong_activation_derivative", lambda z, a: (z > 0).astype(float), "a plain relu mask (slope 0) used for a leaky relu layer"),
-        ("wrong_activation_derivative", lambda z, a: np.where(z > 0, 1.0, 0.1), "a leaky slope of 0.1 used in the backward pass, 0.01 in the forward"),
-        ("wrong_activation_derivative", lambda z, a: a, "the activation a used as its own derivative"),
-        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "leaky relu' left out"),
-    ],
     "identity": [],
     "softmax": [],
 }
+
+
+def _leaky_mistakes(slope: float) -> list[tuple[str, Deriv, str]]:
+    other = 0.01 if slope != 0.01 else 0.1
+    return [
+        ("wrong_activation_derivative", lambda z, a: (z > 0).astype(float), "a plain relu mask (slope 0) used for a leaky relu layer"),
+        ("wrong_activation_derivative", lambda z, a: np.where(z > 0, 1.0, other),
+         f"a leaky slope of {other:g} used in the backward pass, {slope:g} in the forward"),
+        ("wrong_activation_derivative", lambda z, a: a, "the activation a used as its own derivative"),
+        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "leaky relu' left out"),
+    ]
+
+
+def derivative_mistakes(name: str) -> list[tuple[str, Deriv, str]]:
+    """The catalogued wrong derivatives of activation ``name``: ``(kind, derivative(z, a), what was done)``."""
+    slope = leaky_slope(name)
+    if slope is not None:
+        return _leaky_mistakes(slope)
+    return DERIVATIVE_MISTAKES.get(base_activation(name), [])
 
 
 @dataclass(frozen=True)
@@ -116,7 +129,7 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
     combined = (arch.loss, acts[-1]) in (("bce", "sigmoid"), ("softmax_ce", "softmax"))
     # derivative mistakes at one layer, top down
     for l in range(L, 0, -1):
-        for kind, fn, detail in DERIVATIVE_MISTAKES.get(acts[l - 1], []):
+        for kind, fn, detail in derivative_mistakes(acts[l - 1]):
             if l == L and combined and kind == "extra_activation_derivative":
                 detail = f"{acts[-1]}' multiplied on top of a - y, which already includes it"
             yield Mistake(kind, "deriv", (l,), f"layer {l}: {detail}", fn)
@@ -143,7 +156,7 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
                           f"keep_prob = {arch.keep_prob:g}")
     # the same derivative mistake at every layer with that activation
     for group in _layer_groups(acts, L, combined):
-        for kind, fn, detail in DERIVATIVE_MISTAKES.get(acts[group[0] - 1], []):
+        for kind, fn, detail in derivative_mistakes(acts[group[0] - 1]):
             names = ", ".join(str(g) for g in group)
             yield Mistake(kind, "deriv", group, f"layers {names}: {detail}", fn)
     # propagation through the wrong weights
@@ -196,10 +209,10 @@ def backward(
         def deriv(l: int) -> np.ndarray:
             z, a = zs[l - 1], acts[l]
             if l in arch.dropout:
-                a = activate(arch.activations[l - 1], z)  # before the mask
+                a = act(arch.activations[l - 1], z)  # before the mask
             if mk is not None and mk.op == "deriv" and l in mk.layers and mk.deriv is not None:
                 return mk.deriv(z, a)
-            return activation_derivative(arch.activations[l - 1], z, a)
+            return dact(arch.activations[l - 1], z, a)
 
         a, z = acts[L], zs[L - 1]
         out = arch.activations[-1]
