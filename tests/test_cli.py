@@ -1,0 +1,274 @@
+"""The gradcheck command: exit codes, JSON and text output, one-paragraph errors, help, demo, bugs.
+
+Most tests call ``main()`` in-process (fast); a few run the installed console script to check the
+wiring and that no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from gradcheck.bugs import CATALOGUE
+from gradcheck.cli import main
+
+
+def _script() -> list[str]:
+    exe = shutil.which("gradcheck")
+    return [exe] if exe else [sys.executable, "-m", "gradcheck"]
+
+
+def _write(tmp_path, body, name="net.py"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body))
+    return str(path)
+
+
+MAPPING_NET = """
+    import numpy as np
+
+    def build(seed=0, batch_size=5, factor=1.0):
+        rng = np.random.default_rng(seed)
+        X, y = rng.normal(size=(batch_size, 3)), rng.normal(size=(batch_size, 1))
+        W = rng.normal(size=(3, 1))
+        loss = lambda: float(((X @ W - y) ** 2).mean())
+        grads = lambda: {"W": factor * 2 * X.T @ (X @ W - y) / len(X)}
+        return {"params": {"W": W}, "loss": loss, "grads": grads, "data": (X, y)}
+
+    def build_wrong(seed=0):
+        return build(seed, factor=3.0)
+"""
+
+
+def test_check_ok_and_wrong_exit_codes(tmp_path, capsys):
+    path = _write(tmp_path, MAPPING_NET)
+    assert main(["check", f"{path}:build", "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert "all gradients match" in out and "recognized: a mapping" in out
+    assert main(["check", f"{path}:build_wrong", "--no-color"]) == 1
+    out = capsys.readouterr().out
+    assert "WRONG" in out and "constant_factor" in out
+
+
+def test_json_only_json_with_schema_and_fields(tmp_path, capsys):
+    path = _write(tmp_path, textwrap.dedent(MAPPING_NET) + "\nprint('hello from the user module')\n")
+    assert main(["check", f"{path}:build_wrong", "--json"]) == 1
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert data["schema_version"] >= 1 and data["ok"] is False and data["first_wrong"] == "W"
+    assert data["target"].endswith(":build_wrong") and data["recognized"]
+    assert [p["name"] for p in data["params"]] == ["W"] and data["params"][0]["ok"] is False
+    assert data["findings"][0]["kind"] == "constant_factor"
+    assert "hello from the user module" in err
+
+
+def test_options_reach_the_check(tmp_path, capsys):
+    path = _write(tmp_path, MAPPING_NET)
+    assert main(["check", f"{path}:build", "--json", "--sample", "2", "--seed", "3", "--method", "richardson"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["mode"], data["seed"], data["method"]) == ("sampled", 3, "richardson")
+    assert data["params"][0]["n_checked"] == 2
+    assert main(["check", f"{path}:build", "--json", "--fast", "--rtol", "1e-3", "--atol", "1e-6"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["mode"], data["rtol"], data["atol"]) == ("fast", 1e-3, 1e-6)
+    assert main(["check", f"{path}:build", "--json", "--batch-size", "2"]) == 0
+
+
+def test_user_prints_during_the_check_are_hidden_and_counted(tmp_path, capsys):
+    path = _write(tmp_path, """
+        import numpy as np
+        W = np.array([1.0, 2.0])
+        def grads():
+            print("computing grads")
+            return {"W": 2 * W}
+        problem = {"params": {"W": W}, "loss": lambda: float(W @ W), "grads": grads}
+    """)
+    assert main(["check", f"{path}:problem", "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert "computing grads" not in out and "your code printed 2 line(s)" in out
+
+
+def test_module_target_without_a_name(tmp_path, capsys):
+    path = _write(tmp_path, """
+        import numpy as np
+        rng = np.random.default_rng(0)
+        X, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
+        params = {"W": rng.normal(size=(2, 1))}
+        def loss_fn(params, X, y):
+            return float(0.5 * ((X @ params["W"] - y) ** 2).mean())
+        def grad_fn(params, X, y):
+            return {"W": X.T @ (X @ params["W"] - y)}          # the 1/m is missing
+    """)
+    assert main(["check", path, "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["convention"] == "functions" and data["first_wrong"] == "W"
+    assert "missing_batch_mean" in [f["kind"] for f in data["findings"]]
+
+
+@pytest.mark.parametrize(
+    "body, spec_suffix, message",
+    [
+        (None, ":build", "file not found"),
+        ("def build(:\n    pass\n", ":build", "line 1: syntax error"),
+        ("import no_such_module_qq\n", ":build", "No module named 'no_such_module_qq'"),
+        ("def build():\n    return 1\n", ":biuld", "did you mean build"),
+        ("def build():\n    raise RuntimeError('no data file')\n", ":build", "build() raised RuntimeError: no data file"),
+        ("def build():\n    return 3.5\n", ":build", "build() returned a float"),
+        ("class Net:\n    pass\nnet = Net()\n", ":net", "does not recognize a Net object"),
+        ("def build(widths):\n    return None\n", ":build", "needs the argument(s) widths"),
+        (
+            "import numpy as np\nW = np.ones(2)\np = {'params': {'W': W}, 'loss': lambda: float(W @ W),"
+            " 'grads': lambda: {'W': np.ones(2) @ np.ones(3)}}\n",
+            ":p",
+            "your code raised ValueError",
+        ),
+        ("import numpy as np\np = {'params': {'W': np.arange(3)}, 'loss': lambda: 0.0, 'grads': {'W': 0}}\n", ":p", "dtype int"),
+    ],
+    ids=["missing-file", "syntax", "import", "attribute", "factory-raises", "wrong-return", "no-adapter",
+         "factory-args", "user-code-raises", "bad-params"],
+)
+def test_input_errors_exit_2_with_one_paragraph(tmp_path, capsys, body, spec_suffix, message):
+    path = str(tmp_path / "user_net.py")
+    if body is not None:
+        _write(tmp_path, body, "user_net.py")
+    assert main(["check", path + spec_suffix]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("gradcheck: error: ") and message in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_json_error_and_debug_traceback(tmp_path, capsys):
+    path = _write(tmp_path, "def build():\n    raise RuntimeError('boom')\n")
+    assert main(["check", f"{path}:build", "--json"]) == 2
+    out, _ = capsys.readouterr()
+    data = json.loads(out)
+    assert data["ok"] is False and data["error"]["type"] == "TargetError" and "boom" in data["error"]["message"]
+    assert main(["check", f"{path}:build", "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["check", "x.py:y", "--sample", "0"], ["check", "x.py:y", "--input-shape", "a,b"]])
+def test_bad_option_values(argv, capsys):
+    assert main(argv) == 2
+    assert "gradcheck: error:" in capsys.readouterr().err
+
+
+def test_argparse_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["check"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "x.py:y", "--method", "magic"])
+    assert exc.value.code == 2
+    assert main([]) == 2
+
+
+def test_convention_flag_and_lr(tmp_path, capsys):
+    path = _write(tmp_path, """
+        import numpy as np
+        X = np.eye(2)
+        y = np.zeros((1, 2))
+        class Net:
+            def __init__(self):
+                self.W = np.array([[0.5, -0.5]])
+            def cost(self, X, y):
+                return float(0.5 * ((self.W @ X - y) ** 2).sum())
+            def train(self, X, y, epochs):
+                for epoch in range(1, epochs + 1):
+                    self.W -= 0.1 * (self.W @ X - y) @ X.T
+        net = Net()
+    """)
+    assert main(["check", f"{path}:net", "--json"]) == 1  # lr = 1 assumed, the step uses 0.1
+    capsys.readouterr()
+    assert main(["check", f"{path}:net", "--json", "--lr", "0.1", "--convention", "train-step"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["convention"] == "train-step" and "lr = 0.1 as given" in data["recognized"]
+    assert main(["check", f"{path}:net", "--convention", "cs231n"]) == 2
+    assert "convention 'cs231n': expected" in capsys.readouterr().err
+
+
+def test_bugs_lists_the_catalogue(capsys):
+    assert main(["bugs", "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert all(kind in out for kind in CATALOGUE)
+    assert main(["bugs", "missing_batch_mean"]) == 0
+    assert "fix:" in capsys.readouterr().out
+    assert main(["bugs", "--json"]) == 0
+    assert {b["kind"] for b in json.loads(capsys.readouterr().out)["bugs"]} == set(CATALOGUE)
+    assert main(["bugs", "missing_mean"]) == 2
+    assert "did you mean missing_batch_mean" in capsys.readouterr().err
+
+
+def test_demo_json_tells_the_story(capsys):
+    assert main(["demo", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    buggy, fixed = data["steps"]
+    assert data["as_expected"] and not buggy["ok"] and fixed["ok"]
+    assert buggy["first_wrong"] == "layer3.bias"
+    kinds = {f["kind"]: f["params"] for f in buggy["findings"]}
+    assert "missing_batch_mean" in kinds
+    assert kinds["activation_derivative_wrong_input"][:2] == ["layer1.weights", "layer1.bias"]
+
+
+def test_search_subcommand(tmp_path, capsys):
+    path = _write(tmp_path, """
+        import numpy as np
+        def build(batch_size, seed=0):
+            rng = np.random.default_rng(seed)
+            X, y, w = rng.normal(size=(batch_size, 2)), rng.normal(size=batch_size), rng.normal(size=2)
+            return {"params": {"w": w}, "loss": lambda: float(((X @ w - y) ** 2).mean()),
+                    "grads": lambda: {"w": 2 * X.T @ (X @ w - y)}}
+    """)
+    assert main(["search", f"{path}:build", "--max-examples", "10", "--seed", "1", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["found"] is True
+
+
+# -- the installed console script -------------------------------------------------------------
+
+
+def test_console_script_help_on_each_command():
+    for cmd in (["--help"], ["check", "--help"], ["demo", "--help"], ["bugs", "--help"], ["search", "--help"]):
+        proc = subprocess.run(_script() + cmd, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert "usage: gradcheck" in proc.stdout
+    proc = subprocess.run(_script() + ["check", "--help"], capture_output=True, text=True, timeout=60)
+    for flag in ("--method", "--mode", "--rtol", "--atol", "--seed", "--fast", "--sample", "--json", "--no-color",
+                 "--convention", "--lr", "--debug"):
+        assert flag in proc.stdout
+
+
+def test_console_script_broken_file_no_traceback(tmp_path):
+    path = _write(tmp_path, "import numpy as np\nW = np.ones((2, 3)) @ np.ones((2, 3))\n")
+    proc = subprocess.run(_script() + ["check", f"{path}:W"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "Traceback" not in proc.stderr and "net.py line 2" in proc.stderr
+
+
+def test_python_dash_m_demo_text():
+    proc = subprocess.run([sys.executable, "-m", "gradcheck", "demo", "--no-color"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.index("The net as written") < out.index("missing_batch_mean") < out.index("The fixed net")
+    assert "activation_derivative_wrong_input" in out and "all gradients match" in out
+
+
+def test_arrays_untouched_after_cli_check(tmp_path, monkeypatch):
+    """The check runs on the user's very arrays and puts every bit back."""
+    import gradcheck.examples.seed_net as seed_net
+    from gradcheck.cli import load_problem
+    import gradcheck
+
+    problem = load_problem("gradcheck.examples.seed_net:build")
+    before = {k: v.tobytes() for k, v in problem.params.items()}
+    gradcheck.check(problem)
+    assert {k: v.tobytes() for k, v in problem.params.items()} == before
+    assert np.all(np.isfinite(seed_net.make_data()[0]))
