@@ -225,3 +225,14 @@ def test_importing_the_plugin_loads_neither_hypothesis_nor_rich():
 def test_importing_the_plugin_does_not_load_numpy():
     code = "import sys, gradcheck.pytest_plugin; assert 'numpy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_importing_search_and_assertions_does_not_load_hypothesis():
+    code = textwrap.dedent(
+        """
+        import sys
+        import gradcheck.assertions, gradcheck.search
+        assert "hypothesis" not in sys.modules
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -35,7 +35,6 @@ import numpy as np
 from .check import check
 from .errors import AdapterError, TargetError
 from .report import Report
-from .strategies import call_factory, configs
 
 __all__ = ["SearchResult", "search"]
 
@@ -168,6 +167,8 @@ class _Runner:
         key = (_key(config), diagnose)
         if key in self.cache:
             return self.cache[key]
+        from .strategies import call_factory
+
         config = dict(config)
         try:
             problem = call_factory(self.factory, config)
@@ -236,6 +237,8 @@ def search(
     """
     from hypothesis import HealthCheck, Phase, Verbosity, find, settings
     from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+    from .strategies import configs
 
     if seed is None:
         seed = _random.SystemRandom().randrange(2**32)
