@@ -73,6 +73,6 @@ def test_buggy_example_text_names_kind_and_parameter(name, capsys):
     assert main(["check", str(EXAMPLES / name) + suffix, "--no-color"]) == 1
     out = capsys.readouterr().out
     assert "recognized:" in out
-    row = re.search(rf"^\s*{re.escape(first_wrong)}\s.*$", out, re.MULTILINE)
+    row = re.search(rf"^ *{re.escape(first_wrong)} +│.*$", out, re.MULTILINE)
     assert row and "WRONG" in row.group(0) and "◀ first wrong" in row.group(0)
     assert kind in out and "fix:" in out
