@@ -492,3 +492,17 @@ def test_any_injected_mistake_is_named(widths, m, seed, act, loss, layout, pick)
             if other.kind == named.kind and all(np.allclose(g[n], grads[n], rtol=1e-6, atol=1e-12) for n in g)
         ]
         assert same, f"{mk.detail}: named {named.kind}"
+
+
+def test_hint_names_are_forgiving_and_a_bad_hint_is_noted():
+    net = MLP([3, 4, 1], activations="relu", loss="bce", layout="cols", seed=2)
+    X, y = net.random_data(5)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    mk = next(k for k in mistakes(arch, net.params) if k.kind == "missing_activation_derivative")
+    grads = user_grads(net, arch, X, y, mk)
+    hint = {"activations": ["ReLU", "Sigmoid"], "loss": "binary_cross_entropy", "layout": "columns"}
+    f = finding(run(net, X, y, grads, hint=hint), "missing_activation_derivative")
+    assert f.params == ["W1", "b1"] and "given as a hint" in f.message
+    report = run(net, X, y, grads, hint="relu net")
+    assert any("hint was ignored" in n for n in report.notes)
+    assert finding(report, "missing_activation_derivative").params == ["W1", "b1"]

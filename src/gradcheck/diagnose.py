@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from .bugs import fix_for
-from .infer import Arch, batch_size, infer_arch, normalize_data, structure
+from .infer import Arch, batch_size, infer_arch, normalize_data, normalize_hint, structure
 from .layers import forward_order, layer_number
 from .mistakes import Mistake, backward, mistakes, updated_weights
 from .problem import protected
@@ -89,7 +89,12 @@ def _diagnose(report: Report, problem: Any) -> None:
     if not wrong:
         return
     params: Mapping[str, np.ndarray] = problem.params
-    hint = problem.hint if isinstance(problem.hint, Mapping) else None
+    hint = normalize_hint(problem.hint) or None
+    if problem.hint is not None and not isinstance(problem.hint, Mapping):
+        report.notes.append(
+            f"the architecture hint was ignored: it must be a dict such as {{'activations': ['relu', 'sigmoid'], "
+            f"'loss': 'bce', 'layout': 'cols'}}, got {type(problem.hint).__name__}"
+        )
     data = problem.data
     groups = _groups(report, params, hint)
     layer_of = {n: i + 1 for i, g in enumerate(groups) for n in g}

@@ -32,7 +32,7 @@ from .layers import forward_order, layer_number
 from .nn import ACTIVATIONS, LAYOUTS, LEAKY_SLOPE, activate, activation_derivative
 from .problem import protected
 
-__all__ = ["Arch", "batch_size", "infer_arch", "normalize_data", "structure"]
+__all__ = ["Arch", "batch_size", "infer_arch", "normalize_data", "normalize_hint", "structure"]
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: Other leaky-relu slopes tried (uniform hidden layers only), named ``"leaky_relu(0.2)"``.
@@ -452,7 +452,7 @@ def infer_arch(
     if rtol is None:
         low = any(np.finfo(p.dtype).bits < 64 for p in params.values() if np.issubdtype(p.dtype, np.floating))
         rtol = 1e-4 if low else LOSS_RTOL
-    hint = dict(hint) if isinstance(hint, Mapping) else {}
+    hint = normalize_hint(hint)
     layers = hint.get("layers") or structure(params)
     if not layers or data is None:
         return None
@@ -523,6 +523,50 @@ def _dropout_hint(hint: Mapping[str, Any]) -> tuple[dict[int, np.ndarray], float
     else:
         masks = {i: np.asarray(v) for i, v in enumerate(raw, start=1) if v is not None}
     return masks, float(hint.get("keep_prob", 1.0))
+
+
+_LOSS_ALIASES = {
+    "bce": "bce", "binary_cross_entropy": "bce", "binary_crossentropy": "bce", "log_loss": "bce",
+    "logloss": "bce", "cross_entropy_binary": "bce",
+    "mse": "mse", "mean_squared_error": "mse", "quadratic": "mse", "l2": "mse", "squared_error": "mse",
+    "softmax_ce": "softmax_ce", "ce": "softmax_ce", "cross_entropy": "softmax_ce",
+    "categorical_cross_entropy": "softmax_ce", "categorical_crossentropy": "softmax_ce",
+    "softmax_cross_entropy": "softmax_ce", "nll": "softmax_ce",
+}
+_ACT_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid", "leaky": "leaky_relu",
+                "leakyrelu": "leaky_relu", "lrelu": "leaky_relu"}
+
+
+def normalize_hint(hint: Any) -> dict[str, Any]:
+    """The hint as a dict with canonical names (``"ReLU"`` -> ``"relu"``, ``"cross_entropy"`` -> ``"softmax_ce"``).
+
+    >>> normalize_hint({"activations": ["ReLU", "Sigmoid"], "loss": "binary_cross_entropy", "layout": "Cols"})
+    {'activations': ['relu', 'sigmoid'], 'loss': 'bce', 'layout': 'cols'}
+    """
+    if not isinstance(hint, Mapping):
+        return {}
+    out = dict(hint)
+
+    def one(name: Any) -> Any:
+        if not isinstance(name, str):
+            return name
+        key = name.strip().lower().replace("-", "_").replace(" ", "_")
+        return _ACT_ALIASES.get(key, key)
+
+    acts = out.get("activations")
+    if isinstance(acts, str):
+        out["activations"] = one(acts)
+    elif isinstance(acts, (list, tuple)):
+        out["activations"] = [one(a) for a in acts]
+    loss = out.get("loss")
+    if isinstance(loss, str):
+        key = loss.strip().lower().replace("-", "_").replace(" ", "_")
+        out["loss"] = _LOSS_ALIASES.get(key, key)
+    layout = out.get("layout")
+    if isinstance(layout, str):
+        key = layout.strip().lower()
+        out["layout"] = {"row": "rows", "columns": "cols", "col": "cols", "column": "cols"}.get(key, key)
+    return out
 
 
 def _fit_loss(terms: np.ndarray, Lu: np.ndarray, l2: Any, scale: Any, rtol: float) -> tuple[float, float] | None:
