@@ -498,7 +498,7 @@ def test_hint_names_are_forgiving_and_a_bad_hint_is_noted():
     net = MLP([3, 4, 1], activations="relu", loss="bce", layout="cols", seed=2)
     X, y = net.random_data(5)
     arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
-    mk = next(k for k in mistakes(arch, net.params) if k.kind == "missing_activation_derivative")
+    mk = next(k for k in mistakes(arch, net.params) if k.kind == "missing_activation_derivative" and k.layers == (1,))
     grads = user_grads(net, arch, X, y, mk)
     hint = {"activations": ["ReLU", "Sigmoid"], "loss": "binary_cross_entropy", "layout": "columns"}
     f = finding(run(net, X, y, grads, hint=hint), "missing_activation_derivative")
