@@ -89,11 +89,13 @@ def test_ini_settings_apply_and_the_command_line_wins(pytester):
     pytester.runpytest("--gradcheck-rtol=1e-6").assert_outcomes(failed=1)
 
 
-def test_the_method_option_reaches_the_check(pytester):
+def test_the_method_mode_and_seed_options_reach_the_check(pytester):
     write_suite(pytester, "bias_not_summed")
     result = pytester.runpytest("--gradcheck-method=richardson")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*richardson differences, full check*"])
+    result = pytester.runpytest("--gradcheck-mode=sampled", "--gradcheck-seed=5")
+    result.stdout.fnmatch_lines(["*central differences, sampled check*seed 5"])
 
 
 def test_the_marker_overrides_the_session_settings(pytester):
