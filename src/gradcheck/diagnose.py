@@ -244,6 +244,11 @@ def _semantic(
     factor_only = None
     if r0 <= tol:
         if abs(c0 - 1.0) <= 1e-6:
+            if any(n in report.wrong and eff.get(n) is not None and not _shape_changed(report, n) for n in keys):
+                report.notes.append(
+                    f"the analytic gradients equal the exact gradient of {how}: the mismatch looks numerical "
+                    f"(a kink of relu/max near a parameter value, or a step size too large for this loss)"
+                )
             return [], set(keys)
         factor_only = [_factor_finding(c0, keys, m, layer_of, how, confirmed=True)], set(keys)
         if _nice_factor(c0, m):
@@ -748,6 +753,11 @@ def _layer_label(groups: list[list[str]], i: int) -> str:
 def _differs(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
     scale = max(float(np.linalg.norm(b)), float(np.linalg.norm(a)), 1e-300)
     return float(np.linalg.norm(a - b)) > 10 * tol * scale
+
+
+def _shape_changed(report: Report, name: str) -> bool:
+    r = report[name]
+    return r.grad_shape is not None and tuple(r.grad_shape) != tuple(r.shape)
 
 
 def _nice_factor(c: float, batch: int | None) -> bool:
