@@ -506,3 +506,14 @@ def test_hint_names_are_forgiving_and_a_bad_hint_is_noted():
     report = run(net, X, y, grads, hint="relu net")
     assert any("hint was ignored" in n for n in report.notes)
     assert finding(report, "missing_activation_derivative").params == ["W1", "b1"]
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_biases_regularized_in_the_gradient_only(layout):
+    net = MLP([3, 4, 1], activations="tanh", loss="bce", l2=0.3, layout=layout, seed=5)
+    X, y = net.random_data(6)
+    grads = net.gradients(X, y)
+    for b in ("b1", "b2"):
+        grads[b] = grads[b] + 0.3 * net.params[b]
+    f = finding(run(net, X, y, grads), "regularization_wrong")
+    assert f.params == ["b1", "b2"] and "weights only" in f.message

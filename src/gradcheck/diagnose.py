@@ -426,11 +426,11 @@ def _regularization(arch, params, Xr, Y, user, keys, tol, layer_of, how, as_dict
             continue
         if np.linalg.norm(e - expected * p) <= tol * max(np.linalg.norm(user[n]), 1e-300):
             continue
-        if p.size < 2:
-            return None
         r = float((e * p).sum() / max((p * p).sum(), 1e-300))
         if np.linalg.norm(e - r * p) > tol * max(np.linalg.norm(user[n]), 1e-300):
             return None
+        if p.size < 2 and not (lam > 0 and abs(r - lam) <= 1e-4 * lam):
+            return None  # one number always fits some multiple of itself: only the loss's lambda counts
         found.append((n, r))
     out = []
     if c != 1.0:
