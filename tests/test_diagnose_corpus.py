@@ -60,3 +60,22 @@ def test_buggy_nets_are_named_and_localized():
     print(f"\nkinds named {named}/{n}, first wrong found {located}/{n}")
     assert named / n >= 0.80
     assert located / n >= 0.95
+
+
+@pytest.mark.parametrize("mistake,kind,first", [
+    ("z_instead_of_a", "activation_derivative_wrong_input", "layer3.bias"),
+    ("no_transpose", "weights_not_transposed", "layer1.bias"),
+    ("update_early", "wrong_weights_in_backprop", "layer2.bias"),
+])
+def test_seed_style_through_the_train_step_adapter(mistake, kind, first):
+    from gradcheck.adapters import as_problem
+    from tests.corpus import seed_style
+
+    rng = np.random.default_rng(0)
+    net = seed_style.NeuralNetwork(seed_style.Layer(5, 2, rng), seed_style.Layer(5, 5, rng),
+                                   seed_style.Layer(1, 5, rng), mistake=mistake)
+    X = rng.standard_normal((2, 6))
+    Y = (X[0:1] * X[1:2] > 0).astype(float)
+    report = gradcheck.check(as_problem(net, data=(X, Y)))
+    assert report.first_wrong == first
+    assert any(f.kind == kind and first in f.params for f in report.findings), report.kinds()
