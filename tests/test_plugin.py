@@ -220,10 +220,6 @@ def test_importing_the_plugin_loads_neither_hypothesis_nor_rich():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gradcheck/__init__.py imports check (and so numpy) eagerly; it must load its names lazily",
-)
 def test_importing_the_plugin_does_not_load_numpy():
     code = "import sys, gradcheck.pytest_plugin; assert 'numpy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -7,11 +7,17 @@ finds the first wrong parameter in backprop order, and names the mistake.
     >>> w = np.array([1.0, -2.0])
     >>> gradcheck.check({"w": w}, lambda: float((w ** 2).sum()), {"w": 2 * w}).ok
     True
+
+The public names load on first use, so ``import gradcheck`` (and the pytest plugin) stays cheap.
 """
 
 from __future__ import annotations
 
-from .check import check
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AdapterError,
     GradcheckError,
@@ -23,10 +29,27 @@ from .errors import (
     TargetError,
     UnsupportedMethodError,
 )
-from .problem import Problem, protected
-from .report import Finding, ParamResult, Report
+
+if TYPE_CHECKING:
+    from .check import check
+    from .problem import Problem, protected
+    from .report import Finding, ParamResult, Report
+    from .assertions import assert_gradients_match
+    from .search import SearchResult, search
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "check": ".check",
+    "Problem": ".problem",
+    "protected": ".problem",
+    "Finding": ".report",
+    "ParamResult": ".report",
+    "Report": ".report",
+    "assert_gradients_match": ".assertions",
+    "search": ".search",
+    "SearchResult": ".search",
+}
 
 __all__ = [
     "AdapterError",
@@ -40,9 +63,35 @@ __all__ = [
     "ParamResult",
     "Problem",
     "Report",
+    "SearchResult",
     "TargetError",
     "UnsupportedMethodError",
     "__version__",
+    "assert_gradients_match",
     "check",
     "protected",
+    "search",
 ]
+
+
+class _Package(types.ModuleType):
+    """Resolves the public names lazily; a submodule that shares a function's name (check) never
+    replaces the function when it is imported."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _LAZY:
+            value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+            self.__dict__[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return  # the import system binding gradcheck.check (the module) over gradcheck.check (the function)
+        super().__setattr__(name, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(_LAZY))
+
+
+sys.modules[__name__].__class__ = _Package
