@@ -142,9 +142,13 @@ def _diagnose(report: Report, problem: Any) -> None:
     explained: set[str] = set()
     arch, semantic = None, None
     if data is not None or (hint and hint.get("activations")):
-        arch = _arch(report, problem, hint)
-        if arch is not None:
-            semantic = _semantic(report, problem, arch, eff, batch, layer_of)
+        try:
+            arch = _arch(report, problem, hint)
+            if arch is not None:
+                semantic = _semantic(report, problem, arch, eff, batch, layer_of)
+        except Exception as exc:  # noqa: BLE001 - odd nets or hints: the generic signatures still run
+            arch, semantic = None, None
+            report.notes.append(f"the net could not be matched to a standard dense net ({type(exc).__name__}: {exc})")
     if semantic is not None:
         sem_findings, explained = semantic
         findings.extend(sem_findings)
