@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .problem import Problem, protected
     from .report import Finding, ParamResult, Report
     from .assertions import assert_gradients_match
+    from .plots import plot_errors, plot_heatmap
     from .search import SearchResult, search
 
 __version__ = "0.1.0"
@@ -49,6 +50,8 @@ _LAZY = {
     "assert_gradients_match": ".assertions",
     "search": ".search",
     "SearchResult": ".search",
+    "plot_errors": ".plots",
+    "plot_heatmap": ".plots",
 }
 
 __all__ = [
@@ -69,6 +72,8 @@ __all__ = [
     "__version__",
     "assert_gradients_match",
     "check",
+    "plot_errors",
+    "plot_heatmap",
     "protected",
     "search",
 ]

@@ -59,6 +59,12 @@ class Problem:
     name: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}{tuple(np.shape(v))}" for k, v in self.params.items())
+        extra = f" config={self.meta['config']}" if "config" in self.meta else ""
+        label = f"{self.name!r} " if self.name else ""
+        return f"<Problem {label}params=[{shapes}]{extra}>"
+
     def grads_now(self) -> Mapping[str, Any]:
         """The analytic gradients at the current parameters."""
         g = self.grads() if callable(self.grads) else self.grads
