@@ -500,6 +500,7 @@ def _generic(
     transposed: list[tuple[str, float]] = []
     zeros: list[str] = []
     unknown: list[str] = []
+    single: list[tuple[str, float, float]] = []
     for name in left:
         r = report[name]
         g = eff.get(name)
@@ -515,7 +516,10 @@ def _generic(
         fit_tol = FIT_RTOL if report[name].dtype == "float64" else 1e2 * FIT_RTOL
         c, res = fit_ratio(g, n)
         if res <= fit_tol and np.isfinite(c) and g.size == 1 and not _nice_factor(c, batch):
-            res = float("inf")  # one number always has "a constant ratio": only a telling one counts
+            # one number always has "a constant ratio": it counts only if it is a telling one,
+            # or the one the other parameters show (decided below)
+            single.append((name, c, res))
+            continue
         if res <= fit_tol and np.isfinite(c):
             if abs(c - 1.0) <= 1e-3:
                 if name not in shaped:
@@ -530,6 +534,12 @@ def _generic(
                 transposed.append((name, ct))
                 continue
         if name not in shaped:
+            unknown.append(name)
+    for name, c, res in single:
+        key = next((k for k in by_kind if abs(k[1] - c) <= 1e-3 * abs(k[1]) and k[1] != 0), None)
+        if key is not None and abs(np.median([i[1] for i in by_kind[key]]) - c) <= 1e-5 * abs(c):
+            by_kind[key].append((name, c, res))
+        elif name not in shaped:
             unknown.append(name)
     out: list[Finding] = []
     for (kind, _), items in by_kind.items():
