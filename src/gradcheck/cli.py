@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gradcheck`` command (subcommands check, demo, bugs, search)."""
     from . import __version__
     from .adapters import CONVENTIONS
+    from .adapters._losses import LOSSES
     from .check import MODES
     from .numeric import METHODS
 
@@ -86,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--sample", type=int, metavar="N", default=None, help="check N random elements per tensor (--mode sampled)")
     c.add_argument("--convention", choices=CONVENTIONS, default=None, help="how to read TARGET when it fits several conventions")
     c.add_argument("--lr", type=float, default=None, help="learning rate of a training step (train-step convention; default: the net's own, else 1)")
+    c.add_argument("--loss", choices=sorted(LOSSES), default=None,
+                   help="a standard loss on the net's output, for a training-step or Nielsen net without a loss of "
+                   "its own (bce, ce: mean over examples; half-sse: 0.5 * sum of squares; ...)")
     c.add_argument("--batch-size", type=int, default=None, help="passed to a factory that takes batch_size (or m)")
     c.add_argument("--input-shape", default=None, metavar="SHAPE", help="input shape for a single layer, e.g. 4,3")
     output_options(c)
@@ -233,6 +237,7 @@ def load_problem(
     seed: int = 0,
     batch_size: int | None = None,
     input_shape: tuple[int, ...] | None = None,
+    loss: str | None = None,
 ) -> Any:
     """The :class:`gradcheck.Problem` a ``gradcheck check`` TARGET stands for."""
     from .adapters import as_problem, recognize
@@ -242,6 +247,8 @@ def load_problem(
     target = load_target(spec)
     obj = materialize(target.obj, seed=seed, batch_size=batch_size, label=target.label)
     kw: dict[str, Any] = {"convention": convention, "lr": lr, "seed": seed}
+    if loss is not None:
+        kw["loss"] = loss
     if input_shape is not None:
         kw["input_shape"] = input_shape
     if target.attr is None:
@@ -307,12 +314,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         try:
             problem = load_problem(
                 args.target, convention=args.convention, lr=args.lr, seed=args.seed, batch_size=args.batch_size,
-                input_shape=_parse_shape(args.input_shape),
+                input_shape=_parse_shape(args.input_shape), loss=args.loss,
             )
             report = check(problem, method=args.method, mode=mode, rtol=args.rtol, atol=args.atol, seed=args.seed,
                            sample=args.sample, progress=progress)
         finally:
             progress.close()
+    report.notes.extend(n for n in problem.meta.get("notes", []) if n not in report.notes)
     note = _report_user_output(args, printed)
     if note:
         report.notes.append(note)

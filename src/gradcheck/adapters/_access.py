@@ -40,6 +40,7 @@ ROLES: dict[str, tuple[str, ...]] = {
                "n_iter", "iters", "steps", "n_steps", "epoches"),
     "dout": ("dout", "grad_output", "dy", "upstream", "delta", "dvalues", "d_out", "grad", "dz", "da",
              "grad_out", "output_gradient", "gradient", "dl_dy", "dl_dout"),
+    "batch_size": ("batch_size", "mini_batch_size", "minibatch_size", "bs", "batchsize"),
     "quiet": ("print_cost", "verbose", "print_loss", "debug", "plot", "show", "log"),
 }
 _OUTPUT_RE = re.compile(r"^a\d+$")

@@ -69,7 +69,7 @@ def examples(data: Any, n_in: int, n_out: int) -> list[tuple[np.ndarray, np.ndar
     return out
 
 
-def build(src: Source, data: Any, **_: Any) -> Problem:
+def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Problem:
     net = src.obj
     W, B = list(src.get("weights")), list(src.get("biases"))
     params: dict[str, np.ndarray] = {}
@@ -83,8 +83,18 @@ def build(src: Source, data: Any, **_: Any) -> Problem:
     if not is_fn(feedforward):
         raise AdapterError("a Nielsen-style net needs feedforward(a) to compute its cost; none was found")
     cost = src.get("cost")
+    if loss is not None:
+        from ._losses import LOSSES
+
+        if loss not in LOSSES:
+            raise AdapterError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        cost = LOSSES[loss]
     cost_fn = getattr(cost, "fn", None) if cost is not None and not isinstance(cost, str) else None
-    if isinstance(cost, str) and "cross" in cost.lower():
+    if loss is not None:
+        def one_cost(a: np.ndarray, y: np.ndarray) -> float:
+            return LOSSES[loss](a, y, 1)
+        cost_desc = f"the {loss} loss per example (--loss)"
+    elif isinstance(cost, str) and "cross" in cost.lower():
         def one_cost(a: np.ndarray, y: np.ndarray) -> float:
             return float(np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a))))
         cost_desc = f"cross-entropy (cost = {cost!r})"

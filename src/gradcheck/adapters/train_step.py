@@ -27,9 +27,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ STEP_NAMES = ("train_step", "training_step", "step", "train", "fit", "sgd_step",
 LOSS_XY_NAMES = ("loss", "cost", "compute_loss", "get_loss", "calculate_loss", "compute_cost", "cost_function",
                  "loss_function", "total_cost", "evaluate_loss", "calc_loss", "error", "objective")
 FORWARD_NAMES = ("forward", "feedforward", "feed_forward", "forward_pass", "forward_propagation", "forward_prop",
-                 "predict_proba", "propagate", "think", "run")
+                 "predict_proba", "query", "propagate", "think", "run", "predict_prob", "feed")
 COST_NAMES = ("get_cost_value", "cost", "compute_cost", "loss", "cost_function", "loss_function", "get_cost",
               "calculate_cost", "compute_loss", "binary_cross_entropy", "bce", "cross_entropy", "bce_loss",
               "cross_entropy_loss", "mse", "mse_loss", "log_loss", "calc_cost", "get_loss")
@@ -54,6 +55,9 @@ ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "softmax", "activation",
 PARAM_RE = re.compile(
     r"^(w|b|u|v|weights?|bias(es)?|kernel|theta|gamma|beta|coef|intercept|wei)(_?[a-z]{0,3})?\d*$", re.I
 )
+#: Entries of a params dict that are caches or gradients, not parameters (a forward pass may store them there).
+CACHE_RE = re.compile(r"^(z\d*|a\d*|h\d*|x|y|y_?hat|out(put)?\d*|cache\w*|d_?(w|b|a|z)\d*|delta\w*|grads?(_\w*)?)$", re.I)
+_COST_RE = re.compile(r"(loss|cost|entropy|error|mse|bce)", re.I)
 EXPECTED = ("a net with a training step (train(X, y, ...) doing W -= lr * dW), its weights as attributes, "
             "and a loss: loss(X, y), or forward(X) with a cost of the output")
 
@@ -77,8 +81,11 @@ def discover(obj: Any) -> dict[str, np.ndarray]:
     """Parameter arrays reachable from ``obj``: a params dict, weight lists, layer attributes."""
     src = Source(obj)
     for n in ("params", "parameters", "param", "model_params"):
-        if is_array_dict(src.get(n)):
-            return dict(src.get(n))
+        d = src.get(n)
+        if isinstance(d, dict) and d and all(isinstance(k, str) for k in d):
+            arrays = {k: v for k, v in d.items() if is_float_array(v) and not CACHE_RE.match(k)}
+            if arrays:
+                return arrays
     if isinstance(obj, dict):
         return {k: v for k, v in obj.items() if is_float_array(v)}
     out: dict[str, np.ndarray] = {}
@@ -123,41 +130,88 @@ def detect(src: Source) -> str | None:
     return f"a training step {name}()"
 
 
-def _loss(src: Source, params: dict[str, np.ndarray], data: Any) -> tuple[Callable[[], Any], str]:
-    X, y = data
-    for name in LOSS_XY_NAMES:
+def _cost_fn(src: Source) -> tuple[str | None, Any]:
+    """A cost of the output: a function taking the output (``Y_hat``, ``AL``, ``a``) and the targets."""
+    others = [n for n in src.names() if _COST_RE.search(n) and n not in COST_NAMES and not n.startswith("_")]
+    for name in COST_NAMES + tuple(others):
         fn = src.get(name)
         names = arg_names(fn) if is_fn(fn) else None
-        if names and role_of(names[0]) in ("X", "params") and "X" in {role_of(n) for n in names}:
-            def loss_xy(fn: Any = fn, name: str = name) -> Any:
-                out = call(fn, {"X": X, "y": y, "params": params}, order=("X", "y"), extra=src, what=name)
-                return out[0] if isinstance(out, tuple) else out  # cs231n-style (loss, grads)
+        if names and {"output", "y"} <= {role_of(n) for n in names}:
+            return name, fn
+    return None, None
 
-            return loss_xy, f"{name}(X, y)"
-    cost_name, cost = None, None
-    for name in COST_NAMES:
-        fn = src.get(name)
-        names = arg_names(fn) if is_fn(fn) else None
-        if names and role_of(names[0]) == "output":
-            cost_name, cost = name, fn
-            break
-    if cost is None:
-        raise AdapterError(
-            f"found a training step but no loss: expected loss(X, y) / cost(X, y), or a cost of the output such as "
-            f"get_cost_value(Y_hat, Y) or compute_cost(AL, Y); found {_public(src)}"
-        )
-    fwd_name, fwd = src.first(FORWARD_NAMES, is_fn)
 
-    def cost_of(out: Any) -> Any:
-        if isinstance(out, tuple):
-            out = out[0]
-        return call(cost, {"output": out, "y": y, "params": params}, order=("output", "y"), extra=src, what=cost_name)
-
+def _forward_fn(src: Source, X: Any) -> tuple[str | None, Any]:
+    name, fwd = src.first(FORWARD_NAMES, is_fn)
     if fwd is not None:
-        return (lambda: cost_of(call(fwd, {"X": X, "params": params}, order=("X",), extra=src, what=fwd_name))), \
-            f"{cost_name}({fwd_name}(X), y)"
+        return name, fwd
+    predict = src.get("predict")
+    if is_fn(predict):  # only when it returns scores, not thresholded labels
+        try:
+            with restored_state(src.obj if not isinstance(src.obj, types.ModuleType) else None, {}):
+                out = np.asarray(call(predict, {"X": X}, order=("X",), extra=src, what="predict"), dtype=float)
+            if not np.all(np.isin(out, (0.0, 1.0))):
+                return "predict", predict
+        except Exception:  # noqa: BLE001 - predict is only a fallback
+            pass
+    return None, None
+
+
+def _loss(
+    src: Source, params: dict[str, np.ndarray], data: Any, loss_name: str | None = None,
+    data_attrs: dict[str, str] | None = None,
+) -> tuple[Callable[[], Any], str]:
+    X, y = data
+    data_attrs = data_attrs or {}
+    if loss_name is None:
+        for name in LOSS_XY_NAMES:
+            fn = src.get(name)
+            names = arg_names(fn) if is_fn(fn) else None
+            if names and role_of(names[0]) in ("X", "params") and "X" in {role_of(n) for n in names}:
+                def loss_xy(fn: Any = fn, name: str = name) -> Any:
+                    out = call(fn, {"X": X, "y": y, "params": params}, order=("X", "y"), extra=src, what=name)
+                    return out[0] if isinstance(out, tuple) else out  # cs231n-style (loss, grads)
+
+                return loss_xy, f"{name}(X, y)"
+    if loss_name is not None:
+        from ._losses import LOSSES, examples_in
+
+        if loss_name not in LOSSES:
+            raise AdapterError(f"unknown loss {loss_name!r}; choose one of {', '.join(LOSSES)}")
+        m = examples_in(X, y)
+        std = LOSSES[loss_name]
+        cost_name = f"the {loss_name} loss (--loss)"
+
+        def cost_of(out: Any) -> Any:
+            return std(np.asarray(out[0] if isinstance(out, tuple) else out, dtype=float), y, m)
+    else:
+        cost_name, cost = _cost_fn(src)
+        if cost is None:
+            raise AdapterError(
+                f"found a training step but no loss: expected loss(X, y) / cost(X, y), or a cost of the output "
+                f"such as get_cost_value(Y_hat, Y) or compute_cost(AL, Y); found {_public(src)}. Name a "
+                f"standard loss with --loss (bce, ce, mse, half-sse, ...) to check against it"
+            )
+
+        def cost_of(out: Any) -> Any:
+            if isinstance(out, tuple):
+                out = out[0]
+            return call(cost, {"output": out, "y": y, "params": params}, order=("output", "y"), extra=src, what=cost_name)
+
+    fwd_name, fwd = _forward_fn(src, X)
+    if fwd is not None:
+        takes_x = "X" in {role_of(n) for n in (arg_names(fwd) or [])}
+
+        def run_forward() -> Any:
+            if takes_x or not data_attrs:
+                return call(fwd, {"X": X, "params": params}, order=("X",), extra=src, what=fwd_name)
+            with _attributes(src.obj, {k: (X if r == "X" else y) for k, r in data_attrs.items()}):
+                return call(fwd, {"params": params}, order=(), extra=src, what=fwd_name)
+
+        where = "(X)" if takes_x or not data_attrs else f"() on .{', .'.join(data_attrs)} set as the step sets them"
+        return (lambda: cost_of(run_forward())), f"{cost_name} of {fwd_name}{where}"
     forward, desc = _composed_forward(src, params, X)
-    return (lambda: cost_of(forward())), f"{cost_name}(forward(X), y) with {desc}"
+    return (lambda: cost_of(forward())), f"{cost_name} of forward(X), {desc}"
 
 
 def _composed_forward(src: Source, params: dict[str, np.ndarray], X: Any) -> tuple[Callable[[], Any], str]:
@@ -198,7 +252,7 @@ def _public(src: Source) -> str:
     return "[" + ", ".join(names[:15]) + ("]" if len(names) <= 15 else ", ...]")
 
 
-def build(src: Source, data: Any, *, lr: float | None = None, **_: Any) -> Problem:
+def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None = None, **_: Any) -> Problem:
     """A Problem whose gradients are recovered from one call of the net's training step."""
     step_name, step = _step(src)
     if step is None:
@@ -211,7 +265,8 @@ def build(src: Source, data: Any, *, lr: float | None = None, **_: Any) -> Probl
     if data is None:
         raise AdapterError(f"found {step_name}() but no data: define X and y beside the net or pass them in")
     X, y = data
-    loss, loss_desc = _loss(src, params, data)
+    data_attrs = _data_attrs(src.obj, step, {"X": X, "y": y, "params": params, "lr": 1.0, "epochs": 1}, src)
+    loss_fn, loss_desc = _loss(src, params, data, loss, data_attrs)
     roles = {role_of(n) for n in (arg_names(step) or [])}
     root = src.obj if not isinstance(src.obj, types.ModuleType) else params
     lr_attr = next((n for n in ROLES["lr"] if isinstance(src.get(n), (int, float)) and not isinstance(src.get(n), bool)), None)
@@ -229,26 +284,76 @@ def build(src: Source, data: Any, *, lr: float | None = None, **_: Any) -> Probl
         rate = 1.0
         lr_desc = (f"lr = 1 assumed ({step_name}() takes no learning rate; e.g. lr = 1/epoch is 1 at the first "
                    f"epoch; pass --lr if it differs)")
+    from ._losses import examples_in
+
+    n_examples = examples_in(X, y)
     if rate == 0:
         raise AdapterError("the learning rate is 0: a step that does not move cannot show a gradient")
 
+    notes: list[str] = []
+
     def grads() -> dict[str, np.ndarray]:
+        del notes[:]
         with restored_state(root, params):
             old = {k: v.copy() for k, v in params.items()}
             if lr_attr is not None and "lr" not in roles:
                 _set(src.obj, lr_attr, rate)
             for e in epoch_attrs:
                 _set(src.obj, e, 1)
-            values = {"X": X, "y": y, "params": params, "lr": rate, "epochs": 1}
+            values = {"X": X, "y": y, "params": params, "lr": rate, "epochs": 1, "batch_size": n_examples}
             call(step, values, order=("X", "y"), extra=src, what=step_name)
-            after = _reread(src.obj, params)
+            after = _reread(src.obj, params, notes)
             return {k: (old[k] - after[k]) / rate for k in params}
 
     return Problem(
-        params=params, loss=loss, grads=grads, data=data,
-        meta={"recognized": f"training step: gradient recovered from one {step_name}() (W -= lr * dW) with {lr_desc}; "
+        params=params, loss=loss_fn, grads=grads, data=data,
+        meta={"notes": notes, "recognized": f"training step: gradient recovered from one {step_name}() (W -= lr * dW) with {lr_desc}; "
                             f"loss {loss_desc}; parameters [{', '.join(params)}], put back after each step"},
     )
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
+
+
+def _data_attrs(obj: Any, step: Any, values: dict[str, Any], src: Source) -> dict[str, str]:
+    """Attributes a step stores the data in (``self.X = X`` in ``fit``): name -> "X" or "y".
+
+    A forward pass without arguments reads them; gradcheck sets them the same way for the loss.
+    """
+    if isinstance(obj, (types.ModuleType, dict)) or not hasattr(obj, "__dict__"):
+        return {}
+    X, y = np.asarray(values["X"]) if not isinstance(values["X"], list) else values["X"], values["y"]
+    with restored_state(obj, discover(obj)):
+        try:
+            call(step, values, order=("X", "y"), extra=src)
+        except Exception:  # noqa: BLE001 - only a probe; the step's own errors show in grads()
+            return {}
+        found = {}
+        for k, v in vars(obj).items():
+            if _same(v, values["X"]) or _same(v, X):
+                found[k] = "X"
+            elif _same(v, y):
+                found[k] = "y"
+    return found
+
+
+@contextlib.contextmanager
+def _attributes(obj: Any, values: dict[str, Any]) -> Iterator[None]:
+    missing = object()
+    old = {k: getattr(obj, k, missing) for k in values}
+    for k, v in values.items():
+        setattr(obj, k, v)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is missing:
+                delattr(obj, k)
+            else:
+                setattr(obj, k, v)
 
 
 def _set(obj: Any, name: str, value: Any) -> None:
@@ -258,11 +363,17 @@ def _set(obj: Any, name: str, value: Any) -> None:
         setattr(obj, name, value)
 
 
-def _reread(obj: Any, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _reread(obj: Any, params: dict[str, np.ndarray], notes: list[str]) -> dict[str, np.ndarray]:
     """The parameters after the step, also when the step rebound them (``self.W = self.W - ...``)."""
     now = discover(obj) if not isinstance(obj, types.ModuleType) else {}
     out = {}
     for k, v in params.items():
         n = now.get(k)
-        out[k] = np.array(n if isinstance(n, np.ndarray) and n.shape == v.shape else v, dtype=np.float64)
+        n = np.asarray(n, dtype=np.float64) if isinstance(n, np.ndarray) else np.asarray(v, dtype=np.float64)
+        if n.shape != v.shape and n.size == v.size:
+            # broadcasting in the step turned a (6,) bias into (1, 6): same values, compared in the parameter's shape
+            notes.append(f"the step changed the shape of {k} from {v.shape} to {n.shape} (broadcasting); "
+                         f"its values were compared in the shape {v.shape}")
+            n = n.reshape(v.shape)
+        out[k] = n
     return out
