@@ -48,6 +48,7 @@ DERIVATIVE_MISTAKES: dict[str, list[tuple[str, Deriv, str]]] = {
         ("wrong_activation_derivative", lambda z, a: 1 - a, "sigmoid' taken as 1 - a instead of a * (1 - a)"),
         ("missing_activation_derivative", lambda z, a: np.ones_like(z), "sigmoid' left out"),
         ("extra_activation_derivative", lambda z, a: (a * (1 - a)) ** 2, "sigmoid' applied twice"),
+        ("wrong_activation_derivative", lambda z, a: (z > 0).astype(float), "a relu mask (z > 0) used for a sigmoid layer"),
     ],
     "tanh": [
         ("activation_derivative_wrong_input", lambda z, a: 1 - z * z,
@@ -56,16 +57,23 @@ DERIVATIVE_MISTAKES: dict[str, list[tuple[str, Deriv, str]]] = {
          "tanh' evaluated at a = tanh(z) instead of at z (the activation applied twice)"),
         ("wrong_activation_derivative", lambda z, a: a * (1 - a), "sigmoid's derivative a * (1 - a) used for a tanh layer"),
         ("wrong_activation_derivative", lambda z, a: 1 - a, "tanh' taken as 1 - a instead of 1 - a^2"),
+        ("wrong_activation_derivative", lambda z, a: 1 / np.cosh(z), "tanh' taken as sech(z) instead of sech(z)^2"),
         ("missing_activation_derivative", lambda z, a: np.ones_like(z), "tanh' left out"),
         ("extra_activation_derivative", lambda z, a: (1 - a * a) ** 2, "tanh' applied twice"),
+        ("wrong_activation_derivative", lambda z, a: (z > 0).astype(float), "a relu mask (z > 0) used for a tanh layer"),
     ],
     "relu": [
         ("wrong_activation_derivative", lambda z, a: a, "relu' taken as the activation a = max(z, 0) instead of the mask (z > 0)"),
         ("wrong_activation_derivative", lambda z, a: np.where(z > 0, 1.0, 0.01), "a leaky mask (slope 0.01) used for a relu layer"),
         ("wrong_activation_derivative", lambda z, a: (z <= 0).astype(float), "relu' mask inverted: (z <= 0) instead of (z > 0)"),
+        ("wrong_activation_derivative", lambda z, a: a * (1 - a), "sigmoid's derivative a * (1 - a) used for a relu layer"),
+        ("wrong_activation_derivative", lambda z, a: 1 - a * a, "tanh's derivative 1 - a^2 used for a relu layer"),
         ("missing_activation_derivative", lambda z, a: np.ones_like(z), "relu' (the mask z > 0) left out"),
     ],
-    "identity": [],
+    "identity": [
+        ("wrong_activation_derivative", lambda z, a: (z > 0).astype(float), "a relu mask used for a linear (identity) layer"),
+        ("wrong_activation_derivative", lambda z, a: a * (1 - a), "sigmoid's derivative used for a linear (identity) layer"),
+    ],
     "softmax": [],
 }
 
