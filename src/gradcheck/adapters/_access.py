@@ -46,14 +46,27 @@ ROLES: dict[str, tuple[str, ...]] = {
 _OUTPUT_RE = re.compile(r"^a\d+$")
 
 
+_PREFIX_RE = re.compile(r"^(training_|train_|num_|n_|number_of_|max_|total_|input_)")
+_SUFFIX_RE = re.compile(r"(_list|_batch|_data|_arr|_array|_vec|_matrix|_set|_mat)$")
+
+
 def role_of(arg: str) -> str | None:
-    """The role an argument name plays: ``"X"``, ``"y"``, ``"output"`` (e.g. ``AL``, ``A2``), ..."""
+    """The role an argument name plays: ``"X"``, ``"y"``, ``"output"`` (e.g. ``AL``, ``A2``), ...
+
+    >>> role_of("inputs_list"), role_of("training_outputs"), role_of("num_iterations"), role_of("AL")
+    ('X', 'y', 'epochs', 'output')
+    """
     low = arg.lower()
     for role, names in ROLES.items():
         if low in names:
             return role
     if _OUTPUT_RE.match(low) and low != "a0":
         return "output"
+    stripped = _SUFFIX_RE.sub("", _PREFIX_RE.sub("", low))
+    if stripped != low:
+        if low.startswith(("training_", "train_")) and stripped in ("outputs", "output", "answers"):
+            return "y"
+        return role_of(stripped)
     return None
 
 
@@ -221,19 +234,62 @@ DATA_PAIRS = (
 DATA_SINGLES = ("data", "batch", "training_data", "train_data", "dataset")
 
 
+#: Discovered data sets larger than this are cut to their first examples (a check needs few).
+MAX_EXAMPLES = 64
+_X_RE = re.compile(r"^(x|inputs?|features?|samples?)(_\w+)?$|^\w+_(x|inputs?|features?|samples?)$", re.I)
+_Y_RE = re.compile(r"^(y|labels?|targets?|outputs?|t)(_\w+)?$|^\w+_(y|labels?|targets?|outputs?)$", re.I)
+
+
+def _is_data(v: Any) -> bool:
+    if isinstance(v, np.ndarray):
+        return v.size > 0 and (np.issubdtype(v.dtype, np.number) or v.dtype == bool)
+    return isinstance(v, list) and len(v) > 0 and not callable(v[0])
+
+
+def _affix(name: str) -> str:
+    return re.sub(r"(?i)^(x|y|inputs?|features?|samples?|labels?|targets?|outputs?|t)_?|_?(x|y|inputs?|features?|samples?|labels?|targets?|outputs?)$", "", name)
+
+
 def find_data(src: Source) -> tuple[tuple[Any, Any] | None, str]:
-    """``((X, y), "where it came from")`` from conventional names, or ``(None, "")``."""
+    """``((X, y), "where it came from")`` from conventional names, or ``(None, "")``.
+
+    Data sets larger than :data:`MAX_EXAMPLES` are cut to their first examples (and the
+    description says so).
+    """
     for xn, yn in DATA_PAIRS:
         x, y = src.get(xn), src.get(yn)
         if x is not None and y is not None and not callable(x) and not callable(y):
-            return (x, y), f"{xn}, {yn}"
+            return _cut((x, y), f"{xn}, {yn}")
     for n in DATA_SINGLES:
         v = src.get(n)
         if isinstance(v, tuple) and len(v) == 2 and not callable(v[0]):
-            return v, n
+            return _cut(v, n)
         if isinstance(v, list) and v and isinstance(v[0], tuple) and len(v[0]) == 2:
-            return v, n  # a list of (x, y) examples, Nielsen style
+            return _cut(v, n)  # a list of (x, y) examples, Nielsen style
+    names = [n for n in src.names() if not n.startswith("_")]
+    xs = [n for n in names if _X_RE.match(n) and _is_data(src.get(n))]
+    ys = [n for n in names if _Y_RE.match(n) and _is_data(src.get(n))]
+    pairs = sorted(((xn, yn) for xn in xs for yn in ys if xn != yn), key=lambda p: _affix(p[0]) != _affix(p[1]))
+    if pairs:
+        xn, yn = pairs[0]
+        return _cut((src.get(xn), src.get(yn)), f"{xn}, {yn}")
     return None, ""
+
+
+def _cut(data: Any, where: str) -> tuple[Any, str]:
+    if isinstance(data, list):
+        if len(data) > MAX_EXAMPLES:
+            return data[:MAX_EXAMPLES], f"{where} (the first {MAX_EXAMPLES} of {len(data)} examples)"
+        return data, where
+    X, y = data
+    if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)) or X.ndim < 2:
+        return data, where
+    if y.ndim >= 1 and y.shape[0] == X.shape[0] and X.shape[0] > MAX_EXAMPLES:
+        return (X[:MAX_EXAMPLES], y[:MAX_EXAMPLES]), f"{where} (the first {MAX_EXAMPLES} of {X.shape[0]} examples)"
+    if y.ndim >= 1 and y.shape[-1] == X.shape[-1] and X.shape[-1] > MAX_EXAMPLES and y.shape[0] != X.shape[0]:
+        return (X[..., :MAX_EXAMPLES], y[..., :MAX_EXAMPLES]), \
+            f"{where} (the first {MAX_EXAMPLES} of {X.shape[-1]} examples)"
+    return data, where
 
 
 # -- state snapshots -----------------------------------------------------------------

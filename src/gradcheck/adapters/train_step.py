@@ -53,7 +53,8 @@ COST_NAMES = ("get_cost_value", "cost", "compute_cost", "loss", "cost_function",
               "cross_entropy_loss", "mse", "mse_loss", "log_loss", "calc_cost", "get_loss")
 ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "softmax", "activation", "activate")
 PARAM_RE = re.compile(
-    r"^(w|b|u|v|weights?|bias(es)?|kernel|theta|gamma|beta|coef|intercept|wei)(_?[a-z]{0,3})?\d*$", re.I
+    r"^(w|b|u|v|weights?|bias(es)?|kernel|theta|gamma|beta|coef|intercept|wei)(_?[a-z]{0,3})?\d*$"
+    r"|weight|bias|kernel|synap", re.I
 )
 #: Entries of a params dict that are caches or gradients, not parameters (a forward pass may store them there).
 CACHE_RE = re.compile(r"^(z\d*|a\d*|h\d*|x|y|y_?hat|out(put)?\d*|cache\w*|d_?(w|b|a|z)\d*|delta\w*|grads?(_\w*)?)$", re.I)
@@ -97,11 +98,11 @@ def discover(obj: Any) -> dict[str, np.ndarray]:
         if k.startswith("_") or isinstance(v, (types.ModuleType, type)) or callable(v):
             continue
         if is_float_array(v):
-            if PARAM_RE.match(k):
+            if PARAM_RE.search(k):
                 out[k] = v
         elif isinstance(v, (list, tuple)) and v:
             for i, e in enumerate(v):
-                if is_float_array(e) and PARAM_RE.match(k):
+                if is_float_array(e) and PARAM_RE.search(k):
                     out[f"{k}[{i}]"] = e
                 elif hasattr(e, "__dict__") and not callable(e):
                     out.update({f"{k}[{i}].{kk}": vv for kk, vv in _own_params(e).items()})
@@ -110,6 +111,8 @@ def discover(obj: Any) -> dict[str, np.ndarray]:
                 out.update({f"{k}[{kk!r}]": vv for kk, vv in v.items()})
         elif hasattr(v, "__dict__"):
             out.update({f"{k}.{kk}": vv for kk, vv in _own_params(v).items()})
+    if not out:  # no name says "weight": every float array that is not a cache
+        out = {k: v for k, v in items if is_float_array(v) and not k.startswith("_") and not CACHE_RE.match(k)}
     return out
 
 
@@ -118,7 +121,7 @@ def _own_params(o: Any) -> dict[str, np.ndarray]:
     if is_array_dict(p):
         return dict(p)
     try:
-        return {k: v for k, v in vars(o).items() if is_float_array(v) and PARAM_RE.match(k)}
+        return {k: v for k, v in vars(o).items() if is_float_array(v) and PARAM_RE.search(k)}
     except TypeError:
         return {}
 
