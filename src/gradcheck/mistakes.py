@@ -222,7 +222,7 @@ def backward(
                 return mk.deriv(z, a)
             return dact(arch.activations[l - 1], z, a)
 
-        a, z = acts[L], zs[L - 1]
+        a = acts[L]
         out = arch.activations[-1]
         combined = (arch.loss, out) in (("bce", "sigmoid"), ("softmax_ce", "softmax"))
         if mk is not None and mk.op == "out":

@@ -1,0 +1,91 @@
+"""Localization: where in backprop order the gradients go wrong, said in one sentence.
+
+Parameters are grouped into layers (weights with their bias); the first wrong layer seen
+from the loss, and whether the layers below it are wrong too, say whether the mistake sits
+in the step that carries the delta down into that layer or in that layer's own gradient.
+
+Example:
+    >>> import numpy as np, gradcheck
+    >>> from gradcheck.nn import MLP
+    >>> net = MLP([2, 3, 3, 1], layout="cols")
+    >>> X, y = net.random_data(4)
+    >>> g = net.gradients(X, y)
+    >>> g["W2"] = -g["W2"]
+    >>> report = gradcheck.check(net.params, lambda: net.loss(X, y), g, diagnose=False)
+    >>> localize(report, layer_groups(report, net.params, None))[:22]
+    'only W2 is wrong; the '
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .findings import join_names
+from .infer import structure
+from .layers import layer_number
+from .report import Report
+
+__all__ = ["layer_groups", "localize"]
+
+
+def layer_groups(report: Report, params: Mapping[str, np.ndarray], hint: Mapping[str, Any] | None) -> list[list[str]]:
+    """Parameters grouped into layers, forward order."""
+    names = [p.name for p in report.params]
+    layers = None
+    if hint and hint.get("layers"):
+        layers = [tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in hint["layers"]]
+    if layers is None:
+        try:
+            layers = structure(params)
+        except Exception:  # noqa: BLE001 - odd shapes: fall back to names
+            layers = None
+    if layers:
+        groups = [[n for n in layer if n is not None and n in names] for layer in layers]
+        seen = {n for g in groups for n in g}
+        if seen == set(names):
+            return [g for g in groups if g]
+    numbers = [layer_number(n) for n in names]
+    if all(x is not None for x in numbers):
+        by: dict[int, list[str]] = {}
+        for x, n in zip(numbers, names):
+            by.setdefault(x, []).append(n)  # type: ignore[arg-type]
+        return [by[k] for k in sorted(by)]
+    return [[n] for n in names]
+
+
+def localize(report: Report, groups: list[list[str]]) -> str:
+    """The sentence that says where the mistake sits, from the pattern of right and wrong parameters."""
+    wrong = set(report.wrong)
+    if not wrong:
+        return ""
+    top = len(groups) - 1
+    gi = max(i for i, g in enumerate(groups) if any(n in wrong for n in g))
+    here = [n for n in groups[gi] if n in wrong]
+    below = [n for g in groups[:gi] for n in g]
+    below_wrong = [n for n in below if n in wrong]
+    below_right = [n for n in below if n not in wrong]
+    first = report.first_wrong or here[-1]
+    label = _layer_label(groups, gi)
+    if below_right and not below_wrong:
+        return (f"only {join_names(here)} {'is' if len(here) == 1 else 'are'} wrong; the parameters below "
+                f"({join_names(below_right)}) are right, so the delta is carried down correctly: the mistake is in the "
+                f"own gradient of {join_names(here)} (the product with the layer's input, or the sum over the batch)")
+    if gi == top and len(groups) > 1 or (gi == top and len(groups) == 1):
+        msg = (f"the gradient is wrong from the output layer, {label}, down, starting at {first}: the mistake is in "
+               f"the output delta (the derivative of the loss and of the output activation) or in the output "
+               f"layer's own gradient")
+    else:
+        above = _layer_label(groups, gi + 1)
+        msg = (f"gradients are right down to {above} and wrong from {first} down: the mistake is in the step that "
+               f"carries the gradient from layer {gi + 2} into layer {gi + 1} ({', '.join(groups[gi])}), or in "
+               f"layer {gi + 1}'s own gradient")
+    if below_right and below_wrong:
+        msg += f"; further down {join_names(below_right)} {'is' if len(below_right) == 1 else 'are'} right again"
+    return msg
+
+
+def _layer_label(groups: list[list[str]], i: int) -> str:
+    return f"layer {i + 1} ({', '.join(groups[i])})"
