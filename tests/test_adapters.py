@@ -470,3 +470,120 @@ def test_wrong_forced_convention_and_unknown_convention():
 def test_adapter_error_is_a_type_error():
     with pytest.raises(TypeError):
         as_problem(3.0)
+
+
+# -- harder training steps: what tutorials write --------------------------------------------------
+
+
+class _BiasPerExample(_Seedish):
+    """db = delta (one column per example): ``b -= lr * db`` cannot broadcast in place."""
+
+    def train(self, inputs, labels, epochs):
+        for epoch in range(1, epochs + 1):
+            a1 = self.sigmoid(self.W1 @ inputs + self.b1)
+            a2 = self.sigmoid(self.W2 @ a1 + self.b2)
+            d2 = (a2 - labels) / inputs.shape[1]
+            d1 = (self.W2.T @ d2) * a1 * (1 - a1)
+            self.W2 -= d2 @ a1.T
+            self.W1 -= d1 @ inputs.T
+            self.b2 -= d2
+            self.b1 -= d1
+
+
+def test_train_step_update_that_cannot_broadcast_is_recorded():
+    net = _BiasPerExample()
+    before = _bits([net.W1, net.b1, net.W2, net.b2])
+    p = from_train_step(net, data=_cols_data())
+    report = gradcheck.check(p)
+    assert report.wrong == ["b1", "b2"] and report["b2"].status == "wrong_shape"
+    assert "bias_not_summed" in report.kinds()
+    assert any("could not apply its update to b2" in n for n in p.meta["notes"])
+    assert _bits([net.W1, net.b1, net.W2, net.b2]) == before
+    assert type(net.b1) is np.ndarray  # the recording views were taken out again
+
+
+class _FitStoresData:
+    """fit(X, y) stores the data on the net; the forward pass takes no arguments; the loss is
+    a method of (y, yhat); the bias becomes (1, n) by broadcasting in the update."""
+
+    def __init__(self, iterations=50):
+        rng = np.random.default_rng(2)
+        self.params = {"W1": rng.normal(size=(3, 4)), "b1": np.zeros(4), "W2": rng.normal(size=(4, 1)), "b2": np.zeros(1)}
+        self.learning_rate, self.iterations = 0.1, iterations
+
+    def entropy_loss(self, y, yhat):
+        return float(-np.mean(y * np.log(yhat) + (1 - y) * np.log(1 - yhat)))
+
+    def forward_propagation(self):
+        h = np.tanh(self.X @ self.params["W1"] + self.params["b1"])
+        self.params["A1"] = h
+        return 1 / (1 + np.exp(-(h @ self.params["W2"] + self.params["b2"]))), None
+
+    def fit(self, X, y):
+        self.X, self.y = X, y
+        for _ in range(self.iterations):
+            yhat, _ = self.forward_propagation()
+            dz2 = (yhat - self.y) / len(self.y)
+            dh = dz2 @ self.params["W2"].T * (1 - self.params["A1"] ** 2)
+            self.params["W2"] = self.params["W2"] - self.learning_rate * self.params["A1"].T @ dz2
+            self.params["b2"] = self.params["b2"] - self.learning_rate * dz2.sum(0, keepdims=True)
+            self.params["W1"] = self.params["W1"] - self.learning_rate * self.X.T @ dh
+            self.params["b1"] = self.params["b1"] - self.learning_rate * dh.sum(0, keepdims=True)
+
+
+def test_fit_storing_data_and_rebinding_a_params_dict():
+    net = _FitStoresData()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 3))
+    y = (X[:, :1] > 0).astype(float)
+    arrays = dict(net.params)
+    p = as_problem(net, data=(X, y))
+    rec = p.meta["recognized"]
+    assert "lr = 0.1 read from .learning_rate" in rec and "entropy_loss of forward_propagation()" in rec
+    assert list(p.params) == ["W1", "b1", "W2", "b2"]
+    assert gradcheck.check(p).ok
+    assert any("changed the shape of b1" in n for n in p.meta["notes"])
+    assert net.params == arrays and not hasattr(net, "X") and net.iterations == 50
+
+
+def test_standard_loss_for_a_net_without_one():
+    class Spencer:
+        def __init__(self):
+            self.synaptic_weights = np.random.default_rng(1).normal(size=(3, 1))
+
+        def think(self, inputs):
+            return 1 / (1 + np.exp(-(inputs @ self.synaptic_weights)))
+
+        def train(self, training_inputs, training_outputs, training_iterations):
+            for _ in range(training_iterations):
+                out = self.think(training_inputs)
+                self.synaptic_weights += training_inputs.T @ ((training_outputs - out) * out * (1 - out))
+
+    ns = {"net": Spencer(), "training_inputs": np.eye(3)[[0, 1, 2, 0] * 20], "training_outputs": np.array([[0, 1, 1, 0] * 20]).T}
+    with pytest.raises(AdapterError, match="--loss"):
+        as_problem(ns["net"], context=ns)
+    p = as_problem(ns["net"], context=ns, loss="half-sse")
+    assert "first 64 of 80 examples" in p.meta["recognized"] and "think(X)" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+    assert not gradcheck.check(as_problem(ns["net"], context=ns, loss="sse")).ok  # the factor 2 shows
+
+
+def test_dlai_parameters_from_the_modules_initializer():
+    ns = _dlai()
+    params = ns.pop("parameters")
+
+    def initialize_parameters(n_x, n_h, n_y):
+        return {k: v.copy() for k, v in params.items()} if (n_x, n_h, n_y) == (3, 4, 1) else None
+
+    ns.update(initialize_parameters=initialize_parameters, n_h=4)
+    p = as_problem(ns)
+    assert "parameters from initialize_parameters(n_x, n_h, n_y)" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+
+
+def test_argument_roles_through_prefixes_and_suffixes():
+    from gradcheck.adapters._access import role_of
+
+    assert [role_of(n) for n in ("inputs_list", "targets_list", "training_outputs", "num_iterations", "Y_hat", "A3")] == [
+        "X", "y", "y", "epochs", "output", "output"]
+    assert role_of("hidden_size") is None

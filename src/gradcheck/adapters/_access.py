@@ -157,6 +157,8 @@ class Source:
     def _get(o: Any, name: str) -> Any:
         if o is None:
             return _MISSING
+        if isinstance(o, Source):
+            return o.get(name, _MISSING)
         if isinstance(o, Mapping):
             return o.get(name, _MISSING)
         try:

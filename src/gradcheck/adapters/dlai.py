@@ -27,7 +27,9 @@ from typing import Any
 
 from ..errors import AdapterError
 from ..problem import Problem
-from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
+import numpy as np
+
+from ._access import Source, arg_names, call, find_data, is_array_dict, is_fn, pick_grads, role_of
 
 NAME = "dlai"
 PARAM_NAMES = ("parameters", "params")
@@ -41,8 +43,40 @@ EXPECTED = ("a parameters dict, forward(X, parameters) -> (AL, caches), compute_
             "backward(AL, Y, caches) -> grads with dW1, db1, ...")
 
 
+_DIMS_NAMES = ("layers_dims", "layer_dims", "layer_sizes", "layers_sizes", "sizes", "dims", "layers")
+INIT_NAMES = ("initialize_parameters_deep", "initialize_parameters", "init_parameters", "initialize_params",
+              "init_params", "initialize_weights", "init_weights")
+
+
+def _initialized(src: Source) -> tuple[str | None, Any]:
+    """A parameters dict from the module's own initializer, when the module holds none."""
+    name, init = src.first(INIT_NAMES, is_fn)
+    if init is None:
+        return None, None
+    data, _ = find_data(src)
+    sizes: dict[str, Any] = {}
+    if data is not None:
+        X, Y = (np.asarray(d) for d in data)
+        sizes = {"n_x": X.shape[0], "n_y": Y.shape[0] if Y.ndim > 1 else 1}
+    _, dims = src.first(_DIMS_NAMES, lambda v: isinstance(v, (list, tuple)) and len(v) >= 2)
+    if dims is not None:
+        sizes.update({n: dims for n in _DIMS_NAMES})
+    try:
+        params = call(init, {}, order=(), extra=Source(sizes, src), what=name)
+    except Exception:  # noqa: BLE001 - no usable initializer: the caller says what is missing
+        return None, None
+    if not is_array_dict(params):
+        return None, None
+    args = ", ".join(arg_names(init) or [])
+    return f"parameters from {name}({args})", params
+
+
 def _parts(src: Source) -> tuple[Any, ...]:
     pn, params = src.first(PARAM_NAMES, is_array_dict)
+    if params is None:
+        cached = getattr(src, "_dlai_initialized", None)
+        pn, params = cached if cached is not None else _initialized(src)
+        src._dlai_initialized = (pn, params)  # type: ignore[attr-defined]
     fn, fwd = src.first(FORWARD_NAMES, is_fn)
     bn, bwd = src.first(BACKWARD_NAMES, is_fn)
     cn, cost = src.first(COST_NAMES, is_fn)

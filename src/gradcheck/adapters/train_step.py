@@ -304,15 +304,81 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
             for e in epoch_attrs:
                 _set(src.obj, e, 1)
             values = {"X": X, "y": y, "params": params, "lr": rate, "epochs": 1, "batch_size": n_examples}
-            call(step, values, order=("X", "y"), extra=src, what=step_name)
+            try:
+                call(step, values, order=("X", "y"), extra=src, what=step_name)
+                recorded: dict[str, list[np.ndarray]] = {}
+            except ValueError as exc:
+                if "non-broadcastable output operand" not in str(exc):
+                    raise
+                for k, v in params.items():  # the failed step may have moved some parameters already
+                    np.copyto(v, old[k])
+                recorded = _step_recording_updates(root, params, lambda: call(step, values, order=("X", "y"), extra=src))
             after = _reread(src.obj, params, notes)
-            return {k: (old[k] - after[k]) / rate for k in params}
+            out = {k: (old[k] - after[k]) / rate for k in params}
+            for k, ops in recorded.items():
+                out[k] = -sum(ops) / rate
+                notes.append(f"{step_name}() could not apply its update to {k} {params[k].shape} in place: the update "
+                             f"has shape {out[k].shape}; that shape was compared")
+            return out
+
+    def loss() -> Any:
+        with _no_new_entries(src.obj):
+            return loss_fn()
 
     return Problem(
-        params=params, loss=loss_fn, grads=grads, data=data,
+        params=params, loss=loss, grads=grads, data=data,
         meta={"notes": notes, "recognized": f"training step: gradient recovered from one {step_name}() (W -= lr * dW) with {lr_desc}; "
                             f"loss {loss_desc}; parameters [{', '.join(params)}], put back after each step"},
     )
+
+
+class _Recorder(np.ndarray):
+    """A view of a parameter whose in-place update (``W -= lr * dW``) is recorded when numpy
+    cannot broadcast it into the parameter (a bias gradient with one column per example)."""
+
+    def __isub__(self, other: Any) -> Any:
+        return self._update(other, -1.0)
+
+    def __iadd__(self, other: Any) -> Any:
+        return self._update(other, 1.0)
+
+    def _update(self, other: Any, sign: float) -> Any:
+        log = self.__dict__.get("_gradcheck_log")
+        try:
+            (np.subtract if sign < 0 else np.add)(self, other, out=self)
+        except ValueError:
+            if log is None:
+                raise
+            log.append(sign * np.array(other, dtype=np.float64))
+        return self
+
+
+def _step_recording_updates(root: Any, params: dict[str, np.ndarray], run: Callable[[], Any]) -> dict[str, list[np.ndarray]]:
+    """Run the step again with every parameter binding replaced by a recording view; the
+    updates numpy could not apply, by parameter. (The caller restores bindings and bits.)"""
+    from ._access import _containers
+
+    logs: dict[str, list[np.ndarray]] = {k: [] for k in params}
+    views: dict[int, np.ndarray] = {}
+    for k, p in params.items():
+        v = p.view(_Recorder)
+        v.__dict__["_gradcheck_log"] = logs[k]
+        views[id(p)] = v
+    for c in _containers(root):
+        if isinstance(c, dict):
+            for key, val in list(c.items()):
+                if id(val) in views:
+                    c[key] = views[id(val)]
+        elif isinstance(c, list):
+            for i, val in enumerate(c):
+                if id(val) in views:
+                    c[i] = views[id(val)]
+        elif hasattr(c, "__dict__"):
+            for key, val in list(vars(c).items()):
+                if id(val) in views:
+                    setattr(c, key, views[id(val)])
+    run()
+    return {k: v for k, v in logs.items() if v}
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -341,6 +407,23 @@ def _data_attrs(obj: Any, step: Any, values: dict[str, Any], src: Source) -> dic
             elif _same(v, y):
                 found[k] = "y"
     return found
+
+
+@contextlib.contextmanager
+def _no_new_entries(obj: Any) -> Iterator[None]:
+    """Take out what a forward pass adds to the net and its dicts (``self.params["A1"] = A1``)."""
+    if isinstance(obj, types.ModuleType) or not hasattr(obj, "__dict__"):
+        yield
+        return
+    d = vars(obj)
+    dicts = [v for v in d.values() if isinstance(v, dict)]
+    keys = [set(x) for x in [d, *dicts]]
+    try:
+        yield
+    finally:
+        for x, before in zip([d, *dicts], keys):
+            for k in [k for k in x if k not in before]:
+                del x[k]
 
 
 @contextlib.contextmanager
