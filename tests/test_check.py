@@ -264,3 +264,16 @@ def test_first_wrong_follows_layer_numbers_when_params_are_grouped_by_kind():
     report = check(grouped, net.loss, net.grads, diagnose=False)
     assert report.wrong == ["W1", "b1"]
     assert report.first_wrong == "b1"
+
+
+def test_scalar_gradient_for_a_one_element_parameter_is_accepted():
+    b = np.array([[0.5]])
+    report = check({"b": b}, lambda: float((b**2).sum()), lambda: {"b": float(2 * b.sum())}, diagnose=False)
+    assert report.ok and report["b"].grad_shape == (1, 1)
+
+
+def test_nan_gradients_are_not_mistaken_for_accumulation():
+    w = np.ones(2)
+    report = check({"w": w}, lambda: float(w.sum()), lambda: {"w": np.array([np.nan, 1.0])}, diagnose=False)
+    assert "gradient_accumulates" not in report.kinds()
+    assert report["w"].status == "nonfinite"

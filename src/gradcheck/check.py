@@ -154,7 +154,6 @@ def check(
         results: list[ParamResult] = []
         n_evals = 2  # the two calls at the starting point
         done = [0]
-        per_elem = numeric.EVALS_PER_ELEMENT[method]
         total_work = total if mode_used == "full" else sum(min(p.size, sample or DEFAULT_SAMPLE) for p in work.values())
 
         def tick(k: float) -> None:
@@ -306,12 +305,17 @@ def _collect_grads(problem: Problem, params: Mapping[str, np.ndarray]) -> dict[s
             raise GradientSpecError(
                 f"the analytic gradient of {name!r} is a {type(g).__name__}, not an array of numbers"
             ) from None
+        p = params[name]
+        if arr.size == 1 and p.size == 1 and arr.shape != p.shape:
+            arr = arr.reshape(p.shape)  # a scalar for a (1, 1) bias: same values, and `b -= lr * db` works
         out[name] = arr
     return out
 
 
 def _repeat_call_findings(first: Mapping[str, np.ndarray], second: Mapping[str, np.ndarray]) -> list[Finding]:
-    changed = [n for n in first if first[n].shape != second[n].shape or not np.array_equal(first[n], second[n])]
+    changed = [
+        n for n in first if first[n].shape != second[n].shape or not np.array_equal(first[n], second[n], equal_nan=True)
+    ]
     if not changed:
         return []
     doubled = all(
