@@ -587,3 +587,13 @@ def test_argument_roles_through_prefixes_and_suffixes():
     assert [role_of(n) for n in ("inputs_list", "targets_list", "training_outputs", "num_iterations", "Y_hat", "A3")] == [
         "X", "y", "y", "epochs", "output", "output"]
     assert role_of("hidden_size") is None
+
+
+@pytest.mark.parametrize("module", ["_access", "_losses", "cs231n", "dlai", "functions", "layer", "nielsen", "train_step"])
+def test_adapter_docstring_examples(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"gradcheck.adapters.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

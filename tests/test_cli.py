@@ -272,3 +272,30 @@ def test_arrays_untouched_after_cli_check(tmp_path, monkeypatch):
     gradcheck.check(problem)
     assert {k: v.tobytes() for k, v in problem.params.items()} == before
     assert np.all(np.isfinite(seed_net.make_data()[0]))
+
+
+def test_progress_bar_appears_only_after_the_delay(monkeypatch, capsys):
+    import gradcheck.cli as cli
+
+    class Tty:
+        def isatty(self):
+            return True
+
+        def write(self, s):
+            sys.__stderr__.write("")
+            return len(s)
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(cli, "PROGRESS_AFTER", 3600.0)
+    bar = cli._Progress("checking")
+    bar(1, 10)
+    assert bar.bar is None  # a fast check shows nothing
+    monkeypatch.setattr(cli, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(sys, "stderr", Tty())
+    bar = cli._Progress("checking")
+    bar(1, 10)
+    bar(10, 10)
+    assert bar.bar is not None and bar.bar.tasks[0].completed == 10
+    bar.close()

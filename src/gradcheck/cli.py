@@ -379,11 +379,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(json.dumps({"steps": [{**r.to_dict(), "title": t, "target": s, "recognized": p.meta.get("recognized")}
                                     for t, s, p, r in results], "as_expected": as_expected}, indent=2))
     else:
-        kinds = ", ".join(results[0][3].kinds()) or "none"
+        import os
+
+        from .examples import seed_net
+
+        kinds = ", ".join(dict.fromkeys(results[0][3].kinds())) or "none"
+        folder = os.path.dirname(seed_net.__file__)
         console.print(Text(
-            f"The buggy net: first wrong {results[0][3].first_wrong}, mistakes named: {kinds}. The fixed net: "
-            f"{'all gradients match' if results[1][3].ok else 'still wrong'}. Read both nets with "
-            f"`python -m gradcheck.examples` sources in gradcheck/examples/; point gradcheck at your own with "
+            f"The net as written: first wrong {results[0][3].first_wrong}, mistakes named: {kinds}. The fixed net: "
+            f"{'all gradients match' if results[1][3].ok else 'still wrong'}. Both nets are in {folder} "
+            f"(seed_net.py, seed_net_fixed.py). Point gradcheck at your own net with "
             f"`gradcheck check path/to/your_net.py:name`.", style="bold"))
     return EXIT_OK if as_expected else EXIT_WRONG
 
