@@ -31,7 +31,10 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .bugs import CATALOGUE, Bug
     from .check import check
+    from .diagnose import diagnose
+    from .nn import MLP
     from .problem import Problem, protected
     from .report import Finding, ParamResult, Report
     from .assertions import assert_gradients_match
@@ -50,18 +53,25 @@ _LAZY = {
     "assert_gradients_match": ".assertions",
     "search": ".search",
     "SearchResult": ".search",
+    "MLP": ".nn",
+    "Bug": ".bugs",
+    "CATALOGUE": ".bugs",
+    "diagnose": ".diagnose",
     "plot_errors": ".plots",
     "plot_heatmap": ".plots",
 }
 
 __all__ = [
     "AdapterError",
+    "Bug",
+    "CATALOGUE",
     "Finding",
     "GradcheckError",
     "GradientMismatch",
     "GradientSpecError",
     "InvalidParameterError",
     "LossError",
+    "MLP",
     "NondeterministicLossError",
     "ParamResult",
     "Problem",
@@ -72,6 +82,7 @@ __all__ = [
     "__version__",
     "assert_gradients_match",
     "check",
+    "diagnose",
     "plot_errors",
     "plot_heatmap",
     "protected",
