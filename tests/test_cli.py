@@ -299,3 +299,54 @@ def test_progress_bar_appears_only_after_the_delay(monkeypatch, capsys):
     bar(10, 10)
     assert bar.bar is not None and bar.bar.tasks[0].completed == 10
     bar.close()
+
+
+CS231N_TOY = """
+    import numpy as np
+
+    input_size, hidden_size, num_classes, num_inputs = 4, 6, 3, 5
+
+    class TwoLayerNet:
+        def __init__(self, input_size, hidden_size, num_classes, std=0.5):
+            rng = np.random.RandomState(0)
+            self.params = {"W1": std * rng.randn(input_size, hidden_size), "b1": np.zeros(hidden_size),
+                           "W2": std * rng.randn(hidden_size, num_classes), "b2": np.zeros(num_classes)}
+
+        def loss(self, X, y=None):
+            W1, b1, W2, b2 = (self.params[k] for k in ("W1", "b1", "W2", "b2"))
+            h = np.maximum(0, X @ W1 + b1)
+            s = h @ W2 + b2
+            p = np.exp(s - s.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            N = len(X)
+            d = p.copy()
+            d[np.arange(N), y] -= 1                       # the / N is missing
+            dh = d @ W2.T
+            dh[h <= 0] = 0
+            return -np.log(p[np.arange(N), y]).mean(), {"W1": X.T @ dh, "b1": dh.sum(0), "W2": h.T @ d, "b2": d.sum(0)}
+
+    def init_toy_model():
+        return TwoLayerNet(input_size, hidden_size, num_classes)
+
+    def init_toy_data():
+        rng = np.random.RandomState(1)
+        return rng.randn(num_inputs, input_size), np.array([0, 1, 2, 2, 1])
+"""
+
+
+@pytest.mark.parametrize("suffix", ["", ":init_toy_model", ":TwoLayerNet"])
+def test_cs231n_notebook_style_module(tmp_path, capsys, suffix):
+    """A class built from module-level sizes, data from init_toy_data()."""
+    path = _write(tmp_path, CS231N_TOY)
+    assert main(["check", path + suffix, "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["convention"] == "cs231n" and "data from init_toy_data()" in data["recognized"]
+    assert data["first_wrong"] == "b2" and "missing_batch_mean" in [f["kind"] for f in data["findings"]]
+
+
+def test_target_naming_one_of_the_nets_functions_reads_the_module(capsys):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "functions_buggy.py"
+    assert main(["check", f"{path}:grad_fn", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["convention"] == "functions"

@@ -32,6 +32,9 @@ from .errors import GradcheckError, TargetError
 __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
+#: Functions a module-only TARGET (``net.py``) is built with when the module is not a net itself.
+FACTORY_NAMES = ("build", "make", "make_problem", "problem", "factory", "make_net", "build_net", "init_toy_model",
+                 "init_model", "make_model", "build_model", "create_model", "get_model", "create_net", "get_net")
 #: A progress bar appears once a check has run this long (seconds).
 PROGRESS_AFTER = 1.0
 
@@ -245,7 +248,10 @@ def load_problem(
     from .targets import load_target, materialize
 
     target = load_target(spec)
-    obj = materialize(target.obj, seed=seed, batch_size=batch_size, label=target.label)
+    if _takes_net_arguments(target.obj):
+        # net.py:loss_fn names one of the net's functions, not a factory: read the whole module
+        target = type(target)(obj=target.module, module=target.module, spec=spec, attr=None)
+    obj = materialize(target.obj, seed=seed, batch_size=batch_size, label=target.label, context=target.module)
     kw: dict[str, Any] = {"convention": convention, "lr": lr, "seed": seed}
     if loss is not None:
         kw["loss"] = loss
@@ -261,6 +267,20 @@ def load_problem(
         if target.attr is not None and callable(target.obj) and not isinstance(target.obj, type) and obj is not target.obj:
             raise AdapterError(f"{target.label}() returned {_kind(obj)}, which gradcheck cannot check: {exc}") from None
         raise
+
+
+def _takes_net_arguments(obj: Any) -> bool:
+    """A function of the net (``loss_fn(params, X, y)``, ``L_model_forward(X, parameters)``), not a factory."""
+    import inspect
+    import types
+
+    from .adapters._access import role_of
+
+    if not isinstance(obj, types.FunctionType):
+        return False
+    required = [p.name for p in inspect.signature(obj).parameters.values()
+                if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return bool(required) and all(role_of(n) in ("X", "y", "params", "cache", "output", "dout") for n in required)
 
 
 def _kind(obj: Any) -> str:
@@ -287,10 +307,10 @@ def _pick_from_module(module: Any, convention: str | None, recognize: Any, *, se
             found.append(name)
     if len(found) == 1:
         return getattr(module, found[0])
-    for name in ("build", "make", "make_problem", "problem", "factory", "make_net", "build_net"):
+    for name in FACTORY_NAMES:
         fn = getattr(module, name, None)
         if isinstance(fn, types.FunctionType) and fn.__module__ == module.__name__:
-            return materialize(fn, seed=seed, batch_size=batch_size, label=name)
+            return materialize(fn, seed=seed, batch_size=batch_size, label=name, context=module)
     if len(found) > 1:
         raise AdapterError(
             f"{module.__name__} defines several nets ({', '.join(found)}): name one, e.g. "

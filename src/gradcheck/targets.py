@@ -197,11 +197,15 @@ def load_target(spec: str) -> Target:
     return Target(obj=obj, module=module, spec=spec, attr=attr)
 
 
-def materialize(obj: Any, *, seed: int | None = None, batch_size: int | None = None, label: str = "") -> Any:
-    """Call a factory (a function, or a class whose arguments all have defaults); return other objects as they are.
+def materialize(
+    obj: Any, *, seed: int | None = None, batch_size: int | None = None, label: str = "", context: Any = None
+) -> Any:
+    """Call a factory (a function, or a class); return other objects as they are.
 
     ``seed`` goes to an argument named ``seed`` / ``random_state``, ``batch_size`` to
-    ``batch_size`` / ``m`` / ``n_samples``; other arguments keep their defaults.
+    ``batch_size`` / ``m`` / ``n_samples``; a required argument is read from a same-named
+    variable of ``context`` (the module: ``TwoLayerNet(input_size, hidden_size, num_classes)``
+    with ``input_size = 4`` beside it); other arguments keep their defaults.
     """
     if not isinstance(obj, (types.FunctionType, functools.partial, type)):
         return obj
@@ -221,12 +225,16 @@ def materialize(obj: Any, *, seed: int | None = None, batch_size: int | None = N
             elif p.name in BATCH_NAMES and batch_size is not None:
                 kwargs[p.name] = batch_size
             elif p.default is p.empty:
-                missing.append(p.name)
+                if context is not None and p.name in vars(context) and not callable(getattr(context, p.name)):
+                    kwargs[p.name] = getattr(context, p.name)
+                else:
+                    missing.append(p.name)
         if missing:
             what = "class" if isinstance(obj, type) else "factory"
             raise TargetError(
                 f"{label} is a {what} that needs the argument(s) {', '.join(missing)}, which gradcheck cannot "
-                f"supply (it passes only a seed and a batch size). Point at an instance or at a function "
+                f"supply (it passes a seed, a batch size, and module-level variables of the same names). Point "
+                f"at an instance or at a function "
                 f"without required arguments that builds the net and returns it (with its data: (net, X, y))"
             )
     try:

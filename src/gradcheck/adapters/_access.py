@@ -233,6 +233,8 @@ DATA_PAIRS = (
     ("X_train", "Y_train"), ("x_train", "y_train"), ("train_X", "train_Y"), ("train_x", "train_y"),
     ("features", "labels"), ("features", "targets"), ("data", "labels"), ("X_batch", "y_batch"),
 )
+DATA_FACTORIES = ("init_toy_data", "toy_data", "make_data", "load_data", "get_data", "generate_data",
+                  "create_data", "make_dataset", "load_dataset", "get_batch", "sample_data")
 DATA_SINGLES = ("data", "batch", "training_data", "train_data", "dataset")
 
 
@@ -252,6 +254,14 @@ def _affix(name: str) -> str:
     return re.sub(r"(?i)^(x|y|inputs?|features?|samples?|labels?|targets?|outputs?|t)_?|_?(x|y|inputs?|features?|samples?|labels?|targets?|outputs?)$", "", name)
 
 
+def _all_defaults(fn: Any) -> bool:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values())
+
+
 def find_data(src: Source) -> tuple[tuple[Any, Any] | None, str]:
     """``((X, y), "where it came from")`` from conventional names, or ``(None, "")``.
 
@@ -268,6 +278,15 @@ def find_data(src: Source) -> tuple[tuple[Any, Any] | None, str]:
             return _cut(v, n)
         if isinstance(v, list) and v and isinstance(v[0], tuple) and len(v[0]) == 2:
             return _cut(v, n)  # a list of (x, y) examples, Nielsen style
+    for n in DATA_FACTORIES:
+        fn = src.get(n)
+        if is_fn(fn) and not (arg_names(fn) or []) or is_fn(fn) and _all_defaults(fn):
+            try:
+                v = fn()
+            except Exception:  # noqa: BLE001 - a data function that fails is just not used
+                continue
+            if isinstance(v, tuple) and len(v) == 2:
+                return _cut(v, f"{n}()")
     names = [n for n in src.names() if not n.startswith("_")]
     xs = [n for n in names if _X_RE.match(n) and _is_data(src.get(n))]
     ys = [n for n in names if _Y_RE.match(n) and _is_data(src.get(n))]
