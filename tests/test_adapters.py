@@ -597,3 +597,42 @@ def test_adapter_docstring_examples(module):
     mod = importlib.import_module(f"gradcheck.adapters.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+class _PerExampleSGD:
+    """train() updates once per example: the batch gradient cannot be read off one call."""
+
+    def __init__(self):
+        r = np.random.default_rng(1)
+        self.W1, self.b1, self.W2, self.b2 = r.normal(size=(2, 4)), np.zeros(4), r.normal(size=(4, 1)), np.zeros(1)
+
+    def forward(self, X):
+        self.h = np.tanh(X @ self.W1 + self.b1)
+        return 1 / (1 + np.exp(-(self.h @ self.W2 + self.b2)))
+
+    def loss(self, X, y):
+        p = self.forward(X)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    def train(self, X, y, epochs=10, lr=0.1):
+        for _ in range(epochs):
+            for xi, yi in zip(X, y):
+                xi, yi = xi[None, :], yi[None, :]
+                d2 = self.forward(xi) - yi
+                dh = d2 @ self.W2.T * (1 - self.h ** 2)
+                self.W2 -= lr * self.h.T @ d2
+                self.b2 -= lr * d2.sum(0)
+                self.W1 -= lr * xi.T @ dh
+                self.b1 -= lr * dh.sum(0)
+
+
+def test_per_example_updates_are_noted_and_checked_on_one_example():
+    rng = np.random.default_rng(0)
+    ns = {"net": _PerExampleSGD(), "X": rng.normal(size=(10, 2))}
+    ns["y"] = (ns["X"][:, :1] > 0).astype(float)
+    p = as_problem(ns["net"], context=ns)
+    assert any("--batch-size 1" in n for n in p.meta["notes"])
+    assert not gradcheck.check(p).ok
+    one = as_problem(ns["net"], context=ns, batch_size=1)
+    assert "the first 1 of 10 examples" in one.meta["recognized"]
+    assert gradcheck.check(one).ok and not one.meta["notes"]

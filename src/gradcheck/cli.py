@@ -93,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--loss", choices=sorted(LOSSES), default=None,
                    help="a standard loss on the net's output, for a training-step or Nielsen net without a loss of "
                    "its own (bce, ce: mean over examples; half-sse: 0.5 * sum of squares; ...)")
-    c.add_argument("--batch-size", type=int, default=None, help="passed to a factory that takes batch_size (or m)")
+    c.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="examples to check on: passed to a factory that takes batch_size (or m), and data found "
+                   "beside the net are cut to their first N (default 64); --batch-size 1 for a train() that "
+                   "updates once per example")
     c.add_argument("--input-shape", default=None, metavar="SHAPE", help="input shape for a single layer, e.g. 4,3")
     output_options(c)
 
@@ -252,7 +255,7 @@ def load_problem(
         # net.py:loss_fn names one of the net's functions, not a factory: read the whole module
         target = type(target)(obj=target.module, module=target.module, spec=spec, attr=None)
     obj = materialize(target.obj, seed=seed, batch_size=batch_size, label=target.label, context=target.module)
-    kw: dict[str, Any] = {"convention": convention, "lr": lr, "seed": seed}
+    kw: dict[str, Any] = {"convention": convention, "lr": lr, "seed": seed, "batch_size": batch_size}
     if loss is not None:
         kw["loss"] = loss
     if input_shape is not None:
@@ -322,6 +325,8 @@ def _pick_from_module(module: Any, convention: str | None, recognize: Any, *, se
 def _cmd_check(args: argparse.Namespace) -> int:
     from . import check
 
+    if args.batch_size is not None and args.batch_size < 1:
+        raise TargetError(f"--batch-size must be a positive integer, got {args.batch_size}")
     if args.sample is not None and args.sample < 1:
         raise TargetError(f"--sample must be a positive integer, got {args.sample}")
     mode = args.mode

@@ -127,7 +127,9 @@ def as_problem(
             conventional names beside the net (``X, y``, ``inputs, labels``, ...) are used.
         lr: the learning rate of a training step (``train-step`` convention).
         context: where else to look names up (the user's module).
-        kw: options for one adapter (``input_shape`` and ``seed`` for ``layer``).
+        kw: ``batch_size`` cuts data found beside the net to its first examples (default 64);
+            options for one adapter (``input_shape`` and ``seed`` for ``layer``, ``loss`` for
+            ``train-step`` and ``nielsen``).
 
     Raises:
         AdapterError: nothing recognized (what was expected, what was found, close names), or
@@ -166,9 +168,10 @@ def as_problem(
         raise AdapterError(_nothing(obj, src))
     where = ""
     if data is None:
-        data, names = find_data(src)
+        data, names = find_data(src, kw.pop("batch_size", None))
         if data is not None:
             where = f"; data from {names}"
+    kw.pop("batch_size", None)
     problem = chosen.build(src, data, lr=lr, **kw)
     others = [a.NAME for a in matched if a is not chosen]
     note = f" (also fits {', '.join(others)}: pass convention= / --convention to choose)" if others and conv is None else ""

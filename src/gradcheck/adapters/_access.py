@@ -262,22 +262,23 @@ def _all_defaults(fn: Any) -> bool:
     return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values())
 
 
-def find_data(src: Source) -> tuple[tuple[Any, Any] | None, str]:
+def find_data(src: Source, limit: int | None = None) -> tuple[tuple[Any, Any] | None, str]:
     """``((X, y), "where it came from")`` from conventional names, or ``(None, "")``.
 
-    Data sets larger than :data:`MAX_EXAMPLES` are cut to their first examples (and the
-    description says so).
+    Data sets larger than ``limit`` (default :data:`MAX_EXAMPLES`) are cut to their first
+    examples (and the description says so).
     """
+    limit = MAX_EXAMPLES if limit is None else int(limit)
     for xn, yn in DATA_PAIRS:
         x, y = src.get(xn), src.get(yn)
         if x is not None and y is not None and not callable(x) and not callable(y):
-            return _cut((x, y), f"{xn}, {yn}")
+            return _cut((x, y), f"{xn}, {yn}", limit)
     for n in DATA_SINGLES:
         v = src.get(n)
         if isinstance(v, tuple) and len(v) == 2 and not callable(v[0]):
-            return _cut(v, n)
+            return _cut(v, n, limit)
         if isinstance(v, list) and v and isinstance(v[0], tuple) and len(v[0]) == 2:
-            return _cut(v, n)  # a list of (x, y) examples, Nielsen style
+            return _cut(v, n, limit)  # a list of (x, y) examples, Nielsen style
     for n in DATA_FACTORIES:
         fn = src.get(n)
         if is_fn(fn) and not (arg_names(fn) or []) or is_fn(fn) and _all_defaults(fn):
@@ -286,30 +287,29 @@ def find_data(src: Source) -> tuple[tuple[Any, Any] | None, str]:
             except Exception:  # noqa: BLE001 - a data function that fails is just not used
                 continue
             if isinstance(v, tuple) and len(v) == 2:
-                return _cut(v, f"{n}()")
+                return _cut(v, f"{n}()", limit)
     names = [n for n in src.names() if not n.startswith("_")]
     xs = [n for n in names if _X_RE.match(n) and _is_data(src.get(n))]
     ys = [n for n in names if _Y_RE.match(n) and _is_data(src.get(n))]
     pairs = sorted(((xn, yn) for xn in xs for yn in ys if xn != yn), key=lambda p: _affix(p[0]) != _affix(p[1]))
     if pairs:
         xn, yn = pairs[0]
-        return _cut((src.get(xn), src.get(yn)), f"{xn}, {yn}")
+        return _cut((src.get(xn), src.get(yn)), f"{xn}, {yn}", limit)
     return None, ""
 
 
-def _cut(data: Any, where: str) -> tuple[Any, str]:
+def _cut(data: Any, where: str, limit: int = MAX_EXAMPLES) -> tuple[Any, str]:
     if isinstance(data, list):
-        if len(data) > MAX_EXAMPLES:
-            return data[:MAX_EXAMPLES], f"{where} (the first {MAX_EXAMPLES} of {len(data)} examples)"
+        if len(data) > limit:
+            return data[:limit], f"{where} (the first {limit} of {len(data)} examples)"
         return data, where
     X, y = data
     if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)) or X.ndim < 2:
         return data, where
-    if y.ndim >= 1 and y.shape[0] == X.shape[0] and X.shape[0] > MAX_EXAMPLES:
-        return (X[:MAX_EXAMPLES], y[:MAX_EXAMPLES]), f"{where} (the first {MAX_EXAMPLES} of {X.shape[0]} examples)"
-    if y.ndim >= 1 and y.shape[-1] == X.shape[-1] and X.shape[-1] > MAX_EXAMPLES and y.shape[0] != X.shape[0]:
-        return (X[..., :MAX_EXAMPLES], y[..., :MAX_EXAMPLES]), \
-            f"{where} (the first {MAX_EXAMPLES} of {X.shape[-1]} examples)"
+    if y.ndim >= 1 and y.shape[0] == X.shape[0] and X.shape[0] > limit:
+        return (X[:limit], y[:limit]), f"{where} (the first {limit} of {X.shape[0]} examples)"
+    if y.ndim >= 1 and y.shape[-1] == X.shape[-1] and X.shape[-1] > limit and y.shape[0] != X.shape[0]:
+        return (X[..., :limit], y[..., :limit]), f"{where} (the first {limit} of {X.shape[-1]} examples)"
     return data, where
 
 

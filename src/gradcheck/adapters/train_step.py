@@ -294,9 +294,13 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
         raise AdapterError("the learning rate is 0: a step that does not move cannot show a gradient")
 
     notes: list[str] = []
+    fixed_notes: list[str] = []
+    step_rate = [rate]
 
     def grads() -> dict[str, np.ndarray]:
         del notes[:]
+        notes.extend(fixed_notes)
+        rate = step_rate[0]
         with restored_state(root, params):
             old = {k: v.copy() for k, v in params.items()}
             if lr_attr is not None and "lr" not in roles:
@@ -324,6 +328,22 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
     def loss() -> Any:
         with _no_new_entries(src.obj):
             return loss_fn()
+
+    if "lr" in roles:  # a pure gradient step moves by lr * g: the same g at a much smaller lr
+        try:
+            g1 = grads()
+            step_rate[0] = rate * 1e-3
+            g2 = grads()
+            if not all(np.allclose(g1[k], g2[k], rtol=1e-3, atol=1e-9 * max(1.0, float(np.max(np.abs(g1[k])))))
+                       for k in params if g1[k].shape == g2[k].shape):
+                fixed_notes.append(
+                    f"the gradient {step_name}() applies changes with the learning rate: it updates more than once "
+                    f"per call (once per example or per mini-batch?) or uses weights it has already updated; for "
+                    f"a step that updates once per example, check on one example (--batch-size 1)")
+        except Exception:  # noqa: BLE001 - only a probe; the step's own errors show in the check
+            pass
+        finally:
+            step_rate[0] = rate
 
     return Problem(
         params=params, loss=loss, grads=grads, data=data,
