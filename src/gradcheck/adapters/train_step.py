@@ -344,6 +344,7 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
             pass
         finally:
             step_rate[0] = rate
+            notes[:] = list(fixed_notes)
 
     return Problem(
         params=params, loss=loss, grads=grads, data=data,
