@@ -82,80 +82,86 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
     feedforward = src.get("feedforward") or src.get("forward")
     if not is_fn(feedforward):
         raise AdapterError("a Nielsen-style net needs feedforward(a) to compute its cost; none was found")
-    cost = src.get("cost")
+    one_cost, cost_desc, hint_loss = _cost(src, loss)
+
+    def summed() -> tuple[list[np.ndarray], list[np.ndarray]]:
+        return _backprop_sum(net, batch)
+
+    n = len(batch)
+    batch_grad_name, batch_grad = src.first(BATCH_GRAD_NAMES, is_fn)
+    by_update = None
+    if batch_grad is not None:  # the net's own mini-batch gradient, taken as it is, against the mean cost
+        def own() -> tuple[list[np.ndarray], list[np.ndarray]]:
+            nb, nw = call(batch_grad, {"X": batch}, order=("X",), extra=_UpdateArgs(batch), what=batch_grad_name)
+            return [np.asarray(d) for d in nb], [np.asarray(d) for d in nw]
+        gradient, scale, grad_scale = own, 1.0 / n, 1.0
+        how = f"{batch_grad_name}(mini_batch) over a mini-batch of {n}, as the net's own gradient, against the mean cost"
+    else:
+        reduction, by_update = _reduction(src, params, batch, summed)
+        scale = 1.0 / n if reduction.startswith("averaged") else 1.0
+        gradient, grad_scale = summed, scale
+        how = f"backprop(x, y) {reduction} over the mini-batch of {n}"
+        how += "" if "assumed" in reduction else " as update_mini_batch does"
+    if by_update is not None:
+        how = "the change update_mini_batch makes with eta = 1 (it matches neither the sum nor the mean of backprop)"
+
+    def loss() -> float:
+        return scale * sum(one_cost(np.asarray(feedforward(x)), y) for x, y in batch)
+
+    def grads() -> dict[str, np.ndarray]:
+        if by_update is not None:
+            return by_update()
+        nb, nw = gradient()
+        out: dict[str, np.ndarray] = {}
+        for i in range(len(nw)):
+            out[f"weights[{i}]"] = nw[i] * grad_scale
+            out[f"biases[{i}]"] = nb[i] * grad_scale
+        return out
+
+    X = np.hstack([x for x, _ in batch])
+    Y = np.hstack([y for _, y in batch])
+    hint: dict[str, Any] = {"layout": "cols", "reduction": "mean" if scale != 1.0 else "sum"}
+    if hint_loss:
+        hint["loss"] = hint_loss
+    return Problem(
+        params=params, loss=loss, grads=grads, data=(X, Y), hint=hint,
+        meta={"recognized": f"Nielsen style: {len(W)} layers (weights[i], biases[i]), {how}; cost {cost_desc}"},
+    )
+
+
+def _cost(src: Source, loss: str | None) -> tuple[Any, str, str | None]:
+    """The cost of one example ``(a, y) -> float``, its description, and its name for the diagnosis."""
     if loss is not None:
         from ._losses import LOSSES
 
         if loss not in LOSSES:
             raise AdapterError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-        cost = LOSSES[loss]
-    cost_fn = getattr(cost, "fn", None) if cost is not None and not isinstance(cost, str) else None
-    if loss is not None:
-        def one_cost(a: np.ndarray, y: np.ndarray) -> float:
-            return LOSSES[loss](a, y, 1)
-        cost_desc = f"the {loss} loss per example (--loss)"
-    elif isinstance(cost, str) and "cross" in cost.lower():
-        def one_cost(a: np.ndarray, y: np.ndarray) -> float:
-            return float(np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a))))
-        cost_desc = f"cross-entropy (cost = {cost!r})"
-    elif is_fn(cost_fn):
-        def one_cost(a: np.ndarray, y: np.ndarray) -> float:
-            return float(np.sum(cost_fn(a, y)))
-        cost_desc = f"{getattr(cost, '__name__', type(cost).__name__)}.fn(a, y)"
-    else:
-        def one_cost(a: np.ndarray, y: np.ndarray) -> float:
-            return float(0.5 * np.sum((a - y) ** 2))
-        cost_desc = "the quadratic cost 0.5*||a - y||^2"
+        return (lambda a, y: LOSSES[loss](a, y, 1)), f"the {loss} loss per example (--loss)", \
+            {"bce": "bce", "bce-sum": "bce", "half-sse": "mse", "half-mse": "mse"}.get(loss)
+    cost = src.get("cost")
+    if isinstance(cost, str) and "cross" in cost.lower():
+        return _cross_entropy, f"cross-entropy (cost = {cost!r})", "bce"
+    fn = getattr(cost, "fn", None) if cost is not None and not isinstance(cost, str) else None
+    if is_fn(fn):
+        label = getattr(cost, "__name__", type(cost).__name__)
+        kind = "bce" if "cross" in label.lower() else ("mse" if "quadratic" in label.lower() else None)
+        return (lambda a, y: float(np.sum(fn(a, y)))), f"{label}.fn(a, y)", kind
+    return (lambda a, y: float(0.5 * np.sum((a - y) ** 2))), "the quadratic cost 0.5*||a - y||^2", "mse"
 
-    def summed() -> tuple[list[np.ndarray], list[np.ndarray]]:
-        nb = [np.zeros(b.shape) for b in net.biases]
-        nw = [np.zeros(w.shape) for w in net.weights]
-        for x, y in batch:
-            db, dw = net.backprop(x, y)
-            nb = [a + np.asarray(d) for a, d in zip(nb, db)]
-            nw = [a + np.asarray(d) for a, d in zip(nw, dw)]
-        return nb, nw
 
-    batch_grad_name, batch_grad = src.first(BATCH_GRAD_NAMES, is_fn)
-    if batch_grad is not None:
-        def summed() -> tuple[list[np.ndarray], list[np.ndarray]]:  # noqa: F811 - the net's own batch gradient
-            nb, nw = call(batch_grad, {"X": batch}, order=("X",), extra=_UpdateArgs(batch), what=batch_grad_name)
-            return [np.asarray(d) for d in nb], [np.asarray(d) for d in nw]
-        reduction, by_update = "averaged", None
-    else:
-        reduction, by_update = _reduction(src, params, batch, summed)
-    n = len(batch)
-    scale = 1.0 / n if reduction.startswith("averaged") else 1.0
-    grad_scale = 1.0 if batch_grad is not None else scale
+def _cross_entropy(a: np.ndarray, y: np.ndarray) -> float:
+    return float(np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a))))
 
-    def loss() -> float:
-        return scale * sum(one_cost(np.asarray(feedforward(x)), y) for x, y in batch)
 
-    if by_update is not None:
-        def grads() -> dict[str, np.ndarray]:
-            return by_update()
-        how = "the change update_mini_batch makes with eta = 1 (it matches neither the sum nor the mean of backprop)"
-    else:
-        def grads() -> dict[str, np.ndarray]:
-            nb, nw = summed()
-            out: dict[str, np.ndarray] = {}
-            for i in range(len(nw)):
-                out[f"weights[{i}]"] = nw[i] * grad_scale
-                out[f"biases[{i}]"] = nb[i] * grad_scale
-            return out
-        if batch_grad is not None:
-            how = f"{batch_grad_name}(mini_batch) over a mini-batch of {n}, as the net's own gradient, against the mean cost"
-        else:
-            how = f"backprop(x, y) {reduction} over the mini-batch of {n}"
-            how += "" if "assumed" in reduction else " as update_mini_batch does"
-    X = np.hstack([x for x, _ in batch])
-    Y = np.hstack([y for _, y in batch])
-    loss_name = "bce" if "cross" in cost_desc.lower() else "mse"
-    return Problem(
-        params=params, loss=loss, grads=grads, data=(X, Y),
-        hint={"layout": "cols", "loss": loss_name, "reduction": "mean" if scale != 1.0 else "sum"},
-        meta={"recognized": f"Nielsen style: {len(W)} layers (weights[i], biases[i]), {how}; cost {cost_desc}"},
-    )
+def _backprop_sum(net: Any, batch: list) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """``backprop(x, y)`` summed over the examples: ``(nabla_b, nabla_w)``."""
+    nb = [np.zeros(b.shape) for b in net.biases]
+    nw = [np.zeros(w.shape) for w in net.weights]
+    for x, y in batch:
+        db, dw = net.backprop(x, y)
+        nb = [a + np.asarray(d) for a, d in zip(nb, db)]
+        nw = [a + np.asarray(d) for a, d in zip(nw, dw)]
+    return nb, nw
 
 
 def _reduction(src: Source, params: dict[str, np.ndarray], batch: list, summed: Any) -> tuple[str, Any]:
