@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gradcheck  # noqa: E402
-from common import WIDTHS, build, interleaved, machine, n_params, table  # noqa: E402
+from common import WIDTHS, build, interleaved, limit_threads, machine, n_params, table  # noqa: E402
 
 
 def bare_loop(loss, n):
@@ -77,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="stop at P = 1e4")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--profile", action="store_true", help="cProfile one check at P = 1e4 and print the top entries")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads (0: library default); default 1")
     args = ap.parse_args(argv)
     print(machine())
+    print(limit_threads(args.threads))
     sizes = ["1e2", "1e3", "1e4"] + ([] if args.quick else ["1e5"])
     rows, mem_rows = [], []
     for key in sizes:
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         def run_check(net=net, loss=loss, grads=grads):
             holder["r"] = gradcheck.check(net.params, loss, grads, mode="full")
 
-        reps = args.repeats if P <= 20_000 else max(1, args.repeats - 1)
+        reps = args.repeats
         reps = reps * 10 if P <= 2_000 else reps
         t = interleaved(
             {"bare": bare_loop(loss, 2 * P), "perturbed": perturbed_loop(net.params, loss), "check": run_check},

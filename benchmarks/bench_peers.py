@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import gradcheck  # noqa: E402
-from common import WIDTHS, build, machine, n_params, table  # noqa: E402
+from common import WIDTHS, build, limit_threads, machine, n_params, table  # noqa: E402
 
 
 class Counter:
@@ -254,17 +254,20 @@ FULL = list(TOOLS)[:4]
 FAST = list(TOOLS)[4:]
 
 
-def measure_here(tool: str, key: str, repeats: int) -> list[Any]:
+def measure_here(tool: str, key: str, repeats: int, threads: int) -> list[Any]:
     """Run one tool on one net in this process; the table row."""
     warnings.filterwarnings("ignore")
+    if threads and "torch" in tool:
+        import torch  # noqa: F401  (loaded first so that its threads are limited too)
+    limit_threads(threads)
     net, X, y = build(WIDTHS[key])
     P = n_params(net)
     return row(tool, P, TOOLS[tool](net, X, y, repeats if P < 50_000 else max(2, repeats - 1)))
 
 
-def measure(tool: str, key: str, repeats: int) -> list[Any]:
+def measure(tool: str, key: str, repeats: int, threads: int) -> list[Any]:
     """Run one tool in a fresh process, so no other library's threads share the cores with it."""
-    cmd = [sys.executable, __file__, "--one", tool, "--size", key, "--repeats", str(repeats)]
+    cmd = [sys.executable, __file__, "--one", tool, "--size", key, "--repeats", str(repeats), "--threads", str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         return [tool, key, "failed", "", "", "", out.stderr.strip().splitlines()[-1][:120] if out.stderr else ""]
@@ -283,13 +286,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--big", action="store_true", help="add P = 1e5 to the full checks (torch slow takes minutes)")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS / torch threads per tool (0: library default); default 1")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--size", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
-        print(json.dumps(measure_here(args.one, args.size, args.repeats)))
+        print(json.dumps(measure_here(args.one, args.size, args.repeats, args.threads)))
         return 0
     print(machine())
+    print(limit_threads(args.threads) + " per tool (jax: XLA's own thread pool)")
     for mod in ("torch", "jax", "scipy"):
         try:
             m = __import__(mod)
@@ -300,12 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     full_rows: list[list[Any]] = []
     for key in ["1e2", "1e3", "1e4"] + (["1e5"] if args.big else []):
         for tool in FULL:
-            full_rows.append(measure(tool, key, args.repeats))
+            full_rows.append(measure(tool, key, args.repeats, args.threads))
             print(full_rows[-1], flush=True)
     fast_rows: list[list[Any]] = []
     for key in ("1e4", "1e5", "1e6"):
         for tool in FAST:
-            fast_rows.append(measure(tool, key, args.repeats))
+            fast_rows.append(measure(tool, key, args.repeats, args.threads))
             print(fast_rows[-1], flush=True)
     print()
     print("Full checks (each tool in its own process):")

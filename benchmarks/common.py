@@ -67,6 +67,27 @@ def machine() -> str:
     )
 
 
+def limit_threads(n: int | None) -> str:
+    """Limit numpy's BLAS (and torch, when loaded) to ``n`` threads; say what was done.
+
+    One thread makes timings stable on a shared machine and fair between tools; the ratios
+    gradcheck reports (check vs bare loss) compare runs with the same setting either way.
+    """
+    if not n:
+        return "BLAS threads: library default"
+    try:
+        import threadpoolctl
+
+        threadpoolctl.threadpool_limits(n)
+    except ImportError:
+        return "BLAS threads: library default (pip install threadpoolctl to limit them)"
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+    return f"BLAS threads: {n}"
+
+
 def best_of(fn: Callable[[], Any], repeats: int) -> float:
     """The smallest wall time of ``repeats`` calls of ``fn``, in seconds."""
     best = float("inf")
