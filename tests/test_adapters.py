@@ -589,7 +589,11 @@ def test_argument_roles_through_prefixes_and_suffixes():
     assert role_of("hidden_size") is None
 
 
-@pytest.mark.parametrize("module", ["_access", "_losses", "cs231n", "dlai", "functions", "layer", "nielsen", "train_step"])
+@pytest.mark.parametrize(
+    "module",
+    ["_access", "_data", "_losses", "_net_loss", "_params", "_state", "cs231n", "dlai", "functions", "layer", "nielsen",
+     "train_step"],
+)
 def test_adapter_docstring_examples(module):
     import doctest
     import importlib

@@ -39,7 +39,8 @@ import numpy as np
 from ..errors import AdapterError
 from ..problem import Problem
 from . import cs231n, dlai, functions, layer, nielsen, train_step
-from ._access import Source, arg_names, find_data
+from ._access import Source, arg_names
+from ._data import find_data
 
 __all__ = [
     "CONVENTIONS",

@@ -1,5 +1,5 @@
-"""Helpers the adapters share: reading names off any object, binding arguments by role,
-finding data, and putting a net's state back after a step.
+"""Helpers the adapters share: reading names off any object (:class:`Source`), filling a
+function's arguments by the role their names say (:func:`bind`), reading ``dW1`` as ``W1``.
 
 Example:
     >>> import numpy as np
@@ -12,12 +12,11 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import inspect
 import re
 import types
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -224,162 +223,6 @@ def is_array_dict(v: Any) -> bool:
     return isinstance(v, Mapping) and len(v) > 0 and all(isinstance(k, str) for k in v) and all(
         is_float_array(a) for a in v.values()
     )
-
-
-# -- data --------------------------------------------------------------------------
-
-DATA_PAIRS = (
-    ("X", "y"), ("X", "Y"), ("x", "y"), ("inputs", "labels"), ("inputs", "targets"), ("X_train", "y_train"),
-    ("X_train", "Y_train"), ("x_train", "y_train"), ("train_X", "train_Y"), ("train_x", "train_y"),
-    ("features", "labels"), ("features", "targets"), ("data", "labels"), ("X_batch", "y_batch"),
-)
-DATA_FACTORIES = ("init_toy_data", "toy_data", "make_data", "load_data", "get_data", "generate_data",
-                  "create_data", "make_dataset", "load_dataset", "get_batch", "sample_data")
-DATA_SINGLES = ("data", "batch", "training_data", "train_data", "dataset")
-
-
-#: Discovered data sets larger than this are cut to their first examples (a check needs few).
-MAX_EXAMPLES = 64
-_X_RE = re.compile(r"^(x|inputs?|features?|samples?)(_\w+)?$|^\w+_(x|inputs?|features?|samples?)$", re.I)
-_Y_RE = re.compile(r"^(y|labels?|targets?|outputs?|t)(_\w+)?$|^\w+_(y|labels?|targets?|outputs?)$", re.I)
-
-
-def _is_data(v: Any) -> bool:
-    if isinstance(v, np.ndarray):
-        return v.size > 0 and (np.issubdtype(v.dtype, np.number) or v.dtype == bool)
-    return isinstance(v, list) and len(v) > 0 and not callable(v[0])
-
-
-def _affix(name: str) -> str:
-    return re.sub(r"(?i)^(x|y|inputs?|features?|samples?|labels?|targets?|outputs?|t)_?|_?(x|y|inputs?|features?|samples?|labels?|targets?|outputs?)$", "", name)
-
-
-def _all_defaults(fn: Any) -> bool:
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return False
-    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values())
-
-
-def find_data(src: Source, limit: int | None = None) -> tuple[tuple[Any, Any] | None, str]:
-    """``((X, y), "where it came from")`` from conventional names, or ``(None, "")``.
-
-    Data sets larger than ``limit`` (default :data:`MAX_EXAMPLES`) are cut to their first
-    examples (and the description says so).
-    """
-    limit = MAX_EXAMPLES if limit is None else int(limit)
-    for xn, yn in DATA_PAIRS:
-        x, y = src.get(xn), src.get(yn)
-        if x is not None and y is not None and not callable(x) and not callable(y):
-            return _cut((x, y), f"{xn}, {yn}", limit)
-    for n in DATA_SINGLES:
-        v = src.get(n)
-        if isinstance(v, tuple) and len(v) == 2 and not callable(v[0]):
-            return _cut(v, n, limit)
-        if isinstance(v, list) and v and isinstance(v[0], tuple) and len(v[0]) == 2:
-            return _cut(v, n, limit)  # a list of (x, y) examples, Nielsen style
-    for n in DATA_FACTORIES:
-        fn = src.get(n)
-        if is_fn(fn) and not (arg_names(fn) or []) or is_fn(fn) and _all_defaults(fn):
-            try:
-                v = fn()
-            except Exception:  # noqa: BLE001 - a data function that fails is just not used
-                continue
-            if isinstance(v, tuple) and len(v) == 2:
-                return _cut(v, f"{n}()", limit)
-    names = [n for n in src.names() if not n.startswith("_")]
-    xs = [n for n in names if _X_RE.match(n) and _is_data(src.get(n))]
-    ys = [n for n in names if _Y_RE.match(n) and _is_data(src.get(n))]
-    pairs = sorted(((xn, yn) for xn in xs for yn in ys if xn != yn), key=lambda p: _affix(p[0]) != _affix(p[1]))
-    if pairs:
-        xn, yn = pairs[0]
-        return _cut((src.get(xn), src.get(yn)), f"{xn}, {yn}", limit)
-    return None, ""
-
-
-def _cut(data: Any, where: str, limit: int = MAX_EXAMPLES) -> tuple[Any, str]:
-    if isinstance(data, list):
-        if len(data) > limit:
-            return data[:limit], f"{where} (the first {limit} of {len(data)} examples)"
-        return data, where
-    X, y = data
-    if not (isinstance(X, np.ndarray) and isinstance(y, np.ndarray)) or X.ndim < 2:
-        return data, where
-    if y.ndim >= 1 and y.shape[0] == X.shape[0] and X.shape[0] > limit:
-        return (X[:limit], y[:limit]), f"{where} (the first {limit} of {X.shape[0]} examples)"
-    if y.ndim >= 1 and y.shape[-1] == X.shape[-1] and X.shape[-1] > limit and y.shape[0] != X.shape[0]:
-        return (X[..., :limit], y[..., :limit]), f"{where} (the first {limit} of {X.shape[-1]} examples)"
-    return data, where
-
-
-# -- state snapshots -----------------------------------------------------------------
-
-
-def _containers(root: Any, depth: int = 2) -> list[Any]:
-    """The root and the objects / lists / dicts it holds, a few levels down."""
-    seen: dict[int, Any] = {}
-    frontier = [root]
-    for _ in range(depth + 1):
-        nxt: list[Any] = []
-        for o in frontier:
-            if id(o) in seen or isinstance(o, (np.ndarray, types.ModuleType, type, str, bytes, int, float)) or callable(o) and not hasattr(o, "__dict__"):
-                continue
-            if isinstance(o, types.FunctionType | types.MethodType):
-                continue
-            seen[id(o)] = o
-            if isinstance(o, dict):
-                nxt.extend(o.values())
-            elif isinstance(o, list):
-                nxt.extend(o)
-            elif hasattr(o, "__dict__"):
-                nxt.extend(vars(o).values())
-        frontier = nxt
-    return list(seen.values())
-
-
-@contextlib.contextmanager
-def restored_state(root: Any, arrays: Mapping[str, np.ndarray]) -> Iterator[None]:
-    """Put ``root`` back as it was on exit: attribute and item bindings (a step that rebinds
-    ``self.W = self.W - lr * dW`` or replaces a list), and the bits of every array found, ``arrays``
-    included. Uses :func:`gradcheck.problem.protected` for the arrays."""
-    from ..problem import protected
-
-    conts = _containers(root) if root is not None else []
-    bindings: list[tuple[Any, Any]] = []
-    found: dict[str, np.ndarray] = {f"p{i}": a for i, a in enumerate(arrays.values())}
-    for c in conts:
-        if isinstance(c, dict):
-            bindings.append((c, dict(c)))
-            vals = c.values()
-        elif isinstance(c, list):
-            bindings.append((c, list(c)))
-            vals = c
-        else:
-            try:
-                d = vars(c)
-            except TypeError:
-                continue
-            bindings.append((c, dict(d)))
-            vals = d.values()
-        for v in vals:
-            if isinstance(v, np.ndarray) and v.flags.writeable and v.size and not any(v is a for a in found.values()):
-                found[f"a{len(found)}"] = v
-    with protected(found):
-        try:
-            yield
-        finally:
-            for c, old in bindings:
-                if isinstance(c, dict):
-                    c.clear()
-                    c.update(old)
-                elif isinstance(c, list):
-                    c[:] = old
-                else:
-                    d = vars(c)
-                    for k in [k for k in d if k not in old]:
-                        del d[k]
-                    d.update(old)
 
 
 # -- gradient names --------------------------------------------------------------------

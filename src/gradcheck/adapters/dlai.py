@@ -29,7 +29,8 @@ from ..errors import AdapterError
 from ..problem import Problem
 import numpy as np
 
-from ._access import Source, arg_names, call, find_data, is_array_dict, is_fn, pick_grads, role_of
+from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
+from ._data import find_data
 
 NAME = "dlai"
 PARAM_NAMES = ("parameters", "params")

@@ -28,7 +28,8 @@ import numpy as np
 
 from ..errors import AdapterError
 from ..problem import Problem
-from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, restored_state, role_of
+from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, role_of
+from ._state import restored_state
 
 NAME = "layer"
 EXPECTED = "a layer with forward(x) and backward(dout) (parameters in .params / .grads, or W and dW attributes)"

@@ -30,7 +30,8 @@ import numpy as np
 
 from ..errors import AdapterError
 from ..problem import Problem
-from ._access import Source, call, is_float_array, is_fn, restored_state
+from ._access import Source, call, is_float_array, is_fn
+from ._state import restored_state
 
 NAME = "nielsen"
 BATCH_GRAD_NAMES = ("batch_gradient", "mini_batch_gradient", "minibatch_gradient", "batch_backprop", "gradient_of_batch")
