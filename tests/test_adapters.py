@@ -591,7 +591,7 @@ def test_argument_roles_through_prefixes_and_suffixes():
 
 @pytest.mark.parametrize(
     "module",
-    ["_access", "_data", "_losses", "_net_loss", "_params", "_state", "cs231n", "dlai", "functions", "layer", "nielsen",
+    ["_access", "_data", "_losses", "_net_loss", "_params", "_state", "cs231n", "dlai", "functions", "layer", "methods", "nielsen",
      "train_step"],
 )
 def test_adapter_docstring_examples(module):
@@ -640,3 +640,84 @@ def test_per_example_updates_are_noted_and_checked_on_one_example():
     one = as_problem(ns["net"], context=ns, batch_size=1)
     assert "the first 1 of 10 examples" in one.meta["recognized"]
     assert gradcheck.check(one).ok and not one.meta["notes"]
+
+
+# -- a net with a loss method and a gradient method -------------------------------------------------
+
+
+class _LayerOnly:
+    def __init__(self, n_out, n_in, rng):
+        self.weights = rng.normal(size=(n_out, n_in))
+        self.bias = rng.normal(size=(n_out, 1))
+
+
+class _Methods:
+    """Layers hold the weights; cost(X, Y) and backprop(X, Y) -> {"W1": ..., "b1": ...}."""
+
+    def __init__(self, bug=None, tuple_grads=False):
+        rng = np.random.default_rng(4)
+        self.layers = [_LayerOnly(4, 2, rng), _LayerOnly(1, 4, rng)]
+        self.bug, self.tuple_grads = bug, tuple_grads
+
+    def forward(self, X):
+        self.acts = [X]
+        for layer in self.layers:
+            self.acts.append(_sig(layer.weights @ self.acts[-1] + layer.bias))
+        return self.acts[-1]
+
+    def cost(self, X, Y):
+        a = self.forward(X)
+        return float(-np.mean(Y * np.log(a) + (1 - Y) * np.log(1 - a)))
+
+    def backprop(self, X, Y):
+        self.forward(X)
+        m = X.shape[1]
+        d2 = self.acts[2] - Y
+        d1 = (self.layers[1].weights.T @ d2) * self.acts[1] * (1 - self.acts[1])
+        if self.bug == "no_transpose":
+            d1 = (self.layers[1].weights.reshape(4, 1) @ d2) * self.acts[1]
+        g = (d1 @ X.T / m, d1.sum(1, keepdims=True) / m, d2 @ self.acts[1].T / m, d2.sum(1, keepdims=True) / m)
+        return g if self.tuple_grads else dict(zip(["W1", "b1", "W2", "b2"], g))
+
+
+@pytest.mark.parametrize("tuple_grads", [False, True])
+def test_methods_net_with_layer_weights(tuple_grads):
+    net = _Methods(tuple_grads=tuple_grads)
+    p = as_problem(net, data=_cols_data())
+    assert p.meta["convention"] == "methods"
+    assert list(p.params) == ["layers[0].weights", "layers[0].bias", "layers[1].weights", "layers[1].bias"]
+    assert "cost(X, y)" in p.meta["recognized"] and "backprop(X, y)" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+    report = gradcheck.check(as_problem(_Methods("no_transpose", tuple_grads), data=_cols_data()))
+    assert report.wrong == ["layers[0].weights", "layers[0].bias"]
+
+
+def test_methods_reference_mlp_and_params_method():
+    from gradcheck.nn import MLP
+
+    net = MLP([3, 4, 2], activations="tanh", loss="mse", layout="rows")
+    p = as_problem(net, data=net.random_data(5))
+    assert p.meta["convention"] == "methods" and gradcheck.check(p).ok
+
+    class WithParamsMethod(_Methods):
+        def params(self):
+            return {"W1": self.layers[0].weights, "b1": self.layers[0].bias,
+                    "W2": self.layers[1].weights, "b2": self.layers[1].bias}
+
+    p = as_problem(WithParamsMethod(), data=_cols_data())
+    assert list(p.params) == ["W1", "b1", "W2", "b2"] and gradcheck.check(p).ok
+
+
+def test_methods_gradient_after_forward():
+    class Stateful(_Methods):
+        def backward(self, Y):
+            m = Y.shape[1]
+            d2 = self.acts[2] - Y
+            d1 = (self.layers[1].weights.T @ d2) * self.acts[1] * (1 - self.acts[1])
+            return (d1 @ self.acts[0].T / m, d1.sum(1, keepdims=True) / m,
+                    d2 @ self.acts[1].T / m, d2.sum(1, keepdims=True) / m)
+
+    Stateful.backprop = None
+    p = as_problem(Stateful(), data=_cols_data())
+    assert "backward(y) after forward(X)" in p.meta["recognized"]
+    assert gradcheck.check(p).ok

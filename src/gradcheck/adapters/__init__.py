@@ -12,6 +12,7 @@ Conventions (``convention=`` / ``gradcheck check --convention``):
 ``functions``   a ``params`` dict, ``loss_fn(params, X, y)`` and ``grad_fn(params, X, y)``
 ``layer``       a layer with ``forward(x)`` / ``backward(dout)`` (input gradient checked too), or a
                 ``layers`` list of them
+``methods``     a net object with a loss method and a gradient method (``cost(X, y)``, ``backprop(X, y)``)
 ``train-step``  a net whose gradient lives only in its training step (``W -= lr * dW``)
 ==============  ==================================================================================
 
@@ -38,7 +39,7 @@ import numpy as np
 
 from ..errors import AdapterError
 from ..problem import Problem
-from . import cs231n, dlai, functions, layer, nielsen, train_step
+from . import cs231n, dlai, functions, layer, methods, nielsen, train_step
 from ._access import Source, arg_names
 from ._data import find_data
 
@@ -49,20 +50,21 @@ __all__ = [
     "from_dlai",
     "from_functions",
     "from_layer",
+    "from_methods",
     "from_nielsen",
     "from_train_step",
     "recognize",
 ]
 
 #: Detection order: the first convention whose detector matches wins (the others are mentioned).
-_ADAPTERS = (cs231n, nielsen, dlai, functions, layer, train_step)
+_ADAPTERS = (cs231n, nielsen, dlai, functions, layer, methods, train_step)
 #: Every convention name ``convention=`` accepts.
 CONVENTIONS = ("problem", "mapping") + tuple(a.NAME for a in _ADAPTERS)
 _ALIASES = {
     "dict": "dlai", "deeplearning.ai": "dlai", "deeplearning_ai": "dlai", "ng": "dlai",
     "train_step": "train-step", "train": "train-step", "trainstep": "train-step", "step": "train-step",
     "plain": "functions", "function": "functions", "fn": "functions", "layers": "layer",
-    "cs231": "cs231n", "network": "nielsen",
+    "cs231": "cs231n", "network": "nielsen", "method": "methods", "object": "methods",
 }
 
 
@@ -235,6 +237,11 @@ def from_functions(obj: Any, *, data: Any = None, context: Any = None, **kw: Any
 def from_layer(layer_obj: Any, *, x: Any = None, input_shape: Any = None, seed: int = 0) -> Problem:
     """A Problem checking one layer (``forward(x)``/``backward(dout)``), its input gradient included."""
     return as_problem(layer_obj, convention="layer", data=x, input_shape=input_shape, seed=seed)
+
+
+def from_methods(net: Any, *, data: Any = None, **kw: Any) -> Problem:
+    """A Problem from a net with a loss method and a gradient method (``cost(X, y)``, ``backprop(X, y)``)."""
+    return as_problem(net, convention="methods", data=data, **kw)
 
 
 def from_train_step(net: Any, *, data: Any = None, lr: float | None = None, context: Any = None) -> Problem:

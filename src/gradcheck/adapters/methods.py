@@ -1,0 +1,109 @@
+"""A net object with a loss and a gradient method: ``net.cost(X, y)`` and ``net.backprop(X, y)``.
+
+The gradient method (``gradients``, ``backprop``, ``backward``, ``grads``, ...) takes the data
+and returns the gradients: a dict (``W1`` or ``dW1``) or a sequence in the order of the
+parameters. The parameters are ``net.params`` (a dict, or a method returning one), else the
+weight arrays found on the net and its layers. The loss is the net's own (``loss(X, y)``,
+``cost(X, y)``, or a forward pass followed by a cost of the output, see
+:mod:`gradcheck.adapters._net_loss`). A gradient method that takes only ``y`` runs after
+``forward(X)``, as such nets expect.
+
+Example:
+    >>> import numpy as np
+    >>> from gradcheck.adapters import as_problem
+    >>> from gradcheck.nn import MLP
+    >>> net = MLP([2, 3, 1], activations="sigmoid", loss="bce", layout="cols")
+    >>> p = as_problem(net, data=net.random_data(4))
+    >>> p.meta["recognized"].split(" (also")[0]
+    'net methods: MLP.params [W1, b1, W2, b2], loss loss(X, y), gradients gradients(X, y)'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import AdapterError
+from ..layers import forward_order
+from ..problem import Problem
+from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
+from ._net_loss import net_loss
+from ._params import discover
+
+NAME = "methods"
+GRAD_NAMES = ("gradients", "gradient", "compute_gradients", "compute_gradient", "compute_grads", "get_gradients",
+              "get_grads", "grads", "grad", "backprop", "backpropagation", "back_propagation", "backward",
+              "backward_pass", "backward_propagation", "backprop_batch")
+EXPECTED = "a net object with a loss method (loss(X, y) or cost(X, y)) and a gradient method (backprop(X, y) -> grads)"
+
+
+def _grad_method(src: Source) -> tuple[str | None, Any, bool]:
+    """``(name, method, needs_forward)``: a gradient method taking the data (or only ``y``)."""
+    for name in GRAD_NAMES:
+        fn = src.get(name)
+        names = arg_names(fn) if is_fn(fn) else None
+        if names is None:
+            continue
+        roles = {role_of(n) for n in names}
+        if roles & {"cache", "output", "dout", "lr"}:
+            continue
+        if "X" in roles:
+            return name, fn, False
+        if "y" in roles and is_fn(src.get("forward")):
+            return name, fn, True
+    return None, None, False
+
+
+def _params(src: Source) -> tuple[str, dict[str, np.ndarray]]:
+    for n in ("params", "parameters"):
+        v = src.get(n)
+        if is_fn(v) and not arg_names(v):
+            try:
+                v = v()
+            except Exception:  # noqa: BLE001 - not a params accessor after all
+                continue
+        if is_array_dict(v):
+            return f"{type(src.obj).__name__}.{n}", v
+    found = discover(src.obj)
+    return f"the weights of {type(src.obj).__name__}", found
+
+
+def detect(src: Source) -> str | None:
+    name, _, _ = _grad_method(src)
+    if name is None or not _params(src)[1]:
+        return None
+    return f"{name}(X, y) with its parameters"
+
+
+def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Problem:
+    gname, gfn, needs_forward = _grad_method(src)
+    where, params = _params(src)
+    if data is None:
+        raise AdapterError(f"found {gname}(X, y) but no data: define X and y beside the net or pass them in")
+    X, y = data
+    loss_fn, loss_desc = net_loss(src, params, data, loss)
+    names = list(params)
+
+    def grads() -> Any:
+        if needs_forward:
+            call(src.get("forward"), {"X": X}, order=("X",), extra=src, what="forward")
+        raw = call(gfn, {"X": X, "y": y, "params": params}, order=("X", "y"), extra=src, what=gname)
+        return _by_position(names, params, pick_grads(params, raw))
+
+    desc = f"{gname}(y) after forward(X)" if needs_forward else f"{gname}(X, y)"
+    return Problem(
+        params=params, loss=loss_fn, grads=grads, data=data,
+        meta={"recognized": f"net methods: {where} [{', '.join(params)}], loss {loss_desc}, gradients {desc}"},
+    )
+
+
+def _by_position(names: list[str], params: dict[str, np.ndarray], raw: Any) -> Any:
+    """Gradients named after the layers (``W1``) for parameters found as ``layers[0].weights``:
+    matched in forward order when the counts and shapes agree."""
+    if not isinstance(raw, dict) or set(names) <= set(raw) or len(raw) != len(names):
+        return raw
+    keys = forward_order(list(raw))
+    if all(np.shape(raw[k]) == params[n].shape for k, n in zip(keys, names)):
+        return {n: raw[k] for k, n in zip(keys, names)}
+    return raw
