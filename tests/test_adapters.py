@@ -721,3 +721,22 @@ def test_methods_gradient_after_forward():
     p = as_problem(Stateful(), data=_cols_data())
     assert "backward(y) after forward(X)" in p.meta["recognized"]
     assert gradcheck.check(p).ok
+
+
+def test_nielsen_net_with_a_batch_cost_and_no_feedforward():
+    class Net(_Nielsen):
+        feedforward = None
+
+        def cost(self, data):
+            total = 0.0
+            for x, y in data:
+                a = x
+                for b, w in zip(self.biases, self.weights):
+                    a = _sig(w @ a + b)
+                total += 0.5 * np.sum((a - y) ** 2)
+            return total / len(data)
+
+    p = as_problem(Net(), data=_nielsen_data())
+    assert "the net's own cost(data)" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+    assert gradcheck.check(as_problem(Net(bug="sign"), data=_nielsen_data())).first_wrong == "biases[1]"

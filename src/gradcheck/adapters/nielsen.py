@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import AdapterError
 from ..problem import Problem
-from ._access import Source, call, is_float_array, is_fn
+from ._access import Source, arg_names, call, is_float_array, is_fn
 from ._state import restored_state
 
 NAME = "nielsen"
@@ -81,9 +81,15 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
         raise AdapterError("a Nielsen-style net needs data: a list of (x, y) examples, or arrays X, y")
     batch = examples(data, W[0].shape[1], W[-1].shape[0])
     feedforward = src.get("feedforward") or src.get("forward")
-    if not is_fn(feedforward):
-        raise AdapterError("a Nielsen-style net needs feedforward(a) to compute its cost; none was found")
+    batch_cost_name, batch_cost = (None, None) if is_fn(feedforward) and loss is None else _batch_cost(src)
+    if not is_fn(feedforward) and batch_cost is None:
+        raise AdapterError(
+            "a Nielsen-style net needs feedforward(a), or a cost of a batch (cost(data), total_cost(data)), "
+            "to compute its cost; neither was found"
+        )
     one_cost, cost_desc, hint_loss = _cost(src, loss)
+    if batch_cost is not None:
+        cost_desc, hint_loss = f"the net's own {batch_cost_name}(data), a mean over the examples", None
 
     def summed() -> tuple[list[np.ndarray], list[np.ndarray]]:
         return _backprop_sum(net, batch)
@@ -107,6 +113,9 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
         how = "the change update_mini_batch makes with eta = 1 (it matches neither the sum nor the mean of backprop)"
 
     def loss() -> float:
+        if batch_cost is not None:
+            mean = call(batch_cost, {"X": batch}, order=("X",), extra=_UpdateArgs(batch), what=batch_cost_name)
+            return float(mean) * scale * n
         return scale * sum(one_cost(np.asarray(feedforward(x)), y) for x, y in batch)
 
     def grads() -> dict[str, np.ndarray]:
@@ -148,6 +157,16 @@ def _cost(src: Source, loss: str | None) -> tuple[Any, str, str | None]:
         kind = "bce" if "cross" in label.lower() else ("mse" if "quadratic" in label.lower() else None)
         return (lambda a, y: float(np.sum(fn(a, y)))), f"{label}.fn(a, y)", kind
     return (lambda a, y: float(0.5 * np.sum((a - y) ** 2))), "the quadratic cost 0.5*||a - y||^2", "mse"
+
+
+def _batch_cost(src: Source) -> tuple[str | None, Any]:
+    """The net's own cost of a list of examples: ``cost(data)`` / ``total_cost(data, lmbda)``."""
+    for name in ("total_cost", "cost", "batch_cost", "loss", "evaluate_cost", "cost_of"):
+        fn = src.get(name)
+        names = arg_names(fn) if is_fn(fn) else None
+        if names and names[0] in _UpdateArgs.BATCH_NAMES:
+            return name, fn
+    return None, None
 
 
 def _cross_entropy(a: np.ndarray, y: np.ndarray) -> float:
@@ -204,6 +223,9 @@ def _reduction(src: Source, params: dict[str, np.ndarray], batch: list, summed: 
 class _UpdateArgs(Source):
     """Values for ``update_mini_batch(mini_batch, eta, lmbda=..., n=...)`` by argument name."""
 
+    BATCH_NAMES = ("mini_batch", "batch", "minibatch", "data", "training_data", "test_data", "examples", "dataset")
+
     def __init__(self, batch: list) -> None:
-        super().__init__({"mini_batch": batch, "batch": batch, "minibatch": batch, "lmbda": 0.0,
-                          "lmbda_": 0.0, "lambda_": 0.0, "reg": 0.0, "n": len(batch)})
+        values: dict[str, Any] = {name: batch for name in self.BATCH_NAMES}
+        values.update({"lmbda": 0.0, "lmbda_": 0.0, "lambda_": 0.0, "reg": 0.0, "n": len(batch), "convert": False})
+        super().__init__(values)
