@@ -740,3 +740,40 @@ def test_nielsen_net_with_a_batch_cost_and_no_feedforward():
     assert "the net's own cost(data)" in p.meta["recognized"]
     assert gradcheck.check(p).ok
     assert gradcheck.check(as_problem(Net(bug="sign"), data=_nielsen_data())).first_wrong == "biases[1]"
+
+
+def test_functions_over_one_parameter_array():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    ns = {"X": X, "y": (X[:, 0] > 0).astype(float), "theta": rng.normal(size=3)}
+
+    def cost(theta, X, y):
+        h = _sig(X @ theta)
+        return -np.mean(y * np.log(h) + (1 - y) * np.log(1 - h))
+
+    def gradient(w, X, y):                        # any name for the parameter argument
+        return X.T @ (_sig(X @ w) - y)            # the 1/m is missing
+
+    ns.update(cost=cost, gradient=gradient)
+    p = as_problem(ns)
+    assert p.meta["convention"] == "functions" and list(p.params) == ["theta"]
+    report = gradcheck.check(p)
+    assert report.first_wrong == "theta" and "missing_batch_mean" in report.kinds()
+
+
+def test_dlai_forward_returning_the_cost():
+    ns = _dlai()
+    fwd, cost = ns.pop("forward_propagation"), ns.pop("compute_cost")
+    back = ns.pop("backward_propagation")
+
+    def forward_propagation_n(X, Y, parameters):
+        A2, cache = fwd(X, parameters)
+        return cost(A2, Y), cache
+
+    def backward_propagation_n(X, Y, cache):
+        return back(ns["parameters"], cache, X, Y)
+
+    ns.update(forward_propagation_n=forward_propagation_n, backward_propagation_n=backward_propagation_n)
+    p = as_problem(ns)
+    assert "forward_propagation_n() -> (cost, cache)" in p.meta["recognized"]
+    assert gradcheck.check(p).ok

@@ -100,6 +100,12 @@ def bind(
         return tuple(values[r] for r in order if r in values), {}
     params = [p for p in sig.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     roles = [role_of(p.name) for p in params]
+    if "params" in values and "params" not in roles and order[:1] == ("params",):
+        # loss(w, X, y): the first unnamed argument, where the parameters go, holds them
+        for i, (p, r) in enumerate(zip(params, roles)):
+            if r is None and p.default is p.empty and not (extra is not None and p.name in extra and i > 0):
+                roles[i] = "params"
+                break
     if order and not any(r in values for r in roles if r):
         positional = [values[r] for r in order if r in values]
         required = [p for p in params if p.default is p.empty]

@@ -78,10 +78,16 @@ def _parts(src: Source) -> tuple[Any, ...]:
         cached = getattr(src, "_dlai_initialized", None)
         pn, params = cached if cached is not None else _initialized(src)
         src._dlai_initialized = (pn, params)  # type: ignore[attr-defined]
-    fn, fwd = src.first(FORWARD_NAMES, is_fn)
-    bn, bwd = src.first(BACKWARD_NAMES, is_fn)
+    fn, fwd = src.first(FORWARD_NAMES + _variants(src, FORWARD_NAMES[:4]), is_fn)
+    bn, bwd = src.first(BACKWARD_NAMES + _variants(src, BACKWARD_NAMES[:4]), is_fn)
     cn, cost = src.first(COST_NAMES, is_fn)
     return pn, params, fn, fwd, bn, bwd, cn, cost
+
+
+def _variants(src: Source, stems: tuple[str, ...]) -> tuple[str, ...]:
+    """``forward_propagation_n``, ``L_model_forward_with_dropout``: the course's suffixed names, shortest first."""
+    names = [n for n in src.names() if n.startswith(stems) and n not in stems]
+    return tuple(sorted(names, key=len))
 
 
 def _roles(fn: Any) -> set[str | None]:
@@ -100,23 +106,28 @@ def detect(src: Source) -> str | None:
 
 def build(src: Source, data: Any, **_: Any) -> Problem:
     pn, params, fn, fwd, bn, bwd, cn, cost = _parts(src)
-    if cost is None:
-        raise AdapterError(
-            f"found {pn}, {fn}() and {bn}() (deeplearning.ai style) but no cost function: expected one of "
-            f"{', '.join(COST_NAMES[:4])}(AL, Y)"
-        )
     if data is None:
         raise AdapterError("a deeplearning.ai-style net needs data (X, Y) for its forward function")
     X, Y = data
 
     def forward() -> tuple[Any, Any]:
-        out = call(fwd, {"X": X, "params": params}, order=("X", "params"), extra=src, what=fn)
+        out = call(fwd, {"X": X, "y": Y, "params": params}, order=("X", "params"), extra=src, what=fn)
         if isinstance(out, tuple):
             return out[0], (out[1] if len(out) == 2 else out[1:])
         return out, None
 
+    # forward_propagation_n(X, Y, parameters) -> (cost, cache): the forward pass returns the cost itself
+    returns_cost = "y" in _roles(fwd) and np.size(forward()[0]) == 1
+    if cost is None and not returns_cost:
+        raise AdapterError(
+            f"found {pn}, {fn}() and {bn}() (deeplearning.ai style) but no cost function: expected one of "
+            f"{', '.join(COST_NAMES[:4])}(AL, Y)"
+        )
+
     def loss() -> Any:
         AL, _ = forward()
+        if returns_cost:
+            return AL
         return call(cost, {"output": AL, "y": Y, "params": params, "X": X}, order=("output", "y"), extra=src, what=cn)
 
     def grads() -> Any:
@@ -126,6 +137,7 @@ def build(src: Source, data: Any, **_: Any) -> Problem:
 
     return Problem(
         params=params, loss=loss, grads=grads, data=data, hint={"layout": "cols"},
-        meta={"recognized": f"deeplearning.ai style: {pn} [{', '.join(params)}], {fn}() -> (AL, cache), "
-                            f"{cn}(AL, Y), {bn}() -> grads"},
+        meta={"recognized": f"deeplearning.ai style: {pn} [{', '.join(params)}], "
+                            + (f"{fn}() -> (cost, cache), " if returns_cost else f"{fn}() -> (AL, cache), {cn}(AL, Y), ")
+                            + f"{bn}() -> grads"},
     )

@@ -17,7 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..problem import Problem
-from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
+import numpy as np
+
+from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, pick_grads, role_of
 
 NAME = "functions"
 PARAM_NAMES = ("params", "parameters", "theta", "weights", "param_dict")
@@ -37,8 +39,19 @@ def _takes_params(fn: Any) -> bool:
     return "params" in roles or roles[0] is None
 
 
-def detect(src: Source) -> str | None:
+SINGLE_NAMES = ("w", "W", "theta", "weights", "params", "beta", "coef", "x0")
+
+
+def _params(src: Source) -> tuple[str | None, Any]:
+    """A params dict, or one parameter array (``w``, ``theta``) the functions take as it is."""
     pn, params = src.first(PARAM_NAMES, is_array_dict)
+    if params is None:
+        pn, params = src.first(SINGLE_NAMES, is_float_array)
+    return pn, params
+
+
+def detect(src: Source) -> str | None:
+    pn, params = _params(src)
     ln, loss = src.first(LOSS_NAMES, lambda v: is_fn(v) and _takes_params(v))
     if params is None or loss is None:
         return None
@@ -46,10 +59,14 @@ def detect(src: Source) -> str | None:
 
 
 def build(src: Source, data: Any, **_: Any) -> Problem:
-    pn, params = src.first(PARAM_NAMES, is_array_dict)
+    pn, params = _params(src)
     ln, loss_fn = src.first(LOSS_NAMES, lambda v: is_fn(v) and _takes_params(v))
     gn, grad_fn = src.first(GRAD_NAMES, lambda v: is_fn(v) and v is not loss_fn and _takes_params(v))
-    values: dict[str, Any] = {"params": params}
+    single = isinstance(params, np.ndarray)
+    arg = params
+    if single:
+        params = {pn: arg}
+    values: dict[str, Any] = {"params": arg}
     if data is not None:
         values["X"], values["y"] = data[0], data[1]
     order = ("params", "X", "y")
@@ -61,14 +78,17 @@ def build(src: Source, data: Any, **_: Any) -> Problem:
         out = run_loss()
         return out[0] if isinstance(out, tuple) else out
 
+    def _named(g: Any) -> Any:
+        return {pn: g} if single and not isinstance(g, dict) else g
+
     if grad_fn is not None:
         def grads() -> Any:
-            return pick_grads(params, call(grad_fn, values, order=order, extra=src, what=gn))
+            return _named(pick_grads(params, call(grad_fn, values, order=order, extra=src, what=gn)))
         how = f"{ln}{_args(loss_fn)} and {gn}{_args(grad_fn)}"
     else:
         def grads() -> Any:
             out = run_loss()
-            return pick_grads(params, out[1] if isinstance(out, tuple) and len(out) == 2 else out)
+            return _named(pick_grads(params, out[1] if isinstance(out, tuple) and len(out) == 2 else out))
         how = f"{ln}{_args(loss_fn)} returning (loss, grads)"
     return Problem(params=params, loss=loss, grads=grads, data=data,
                    meta={"recognized": f"plain functions: {how} over {pn} [{', '.join(params)}]"})

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,8 @@ def _params(src: Source) -> tuple[str, dict[str, np.ndarray]]:
 
 
 def detect(src: Source) -> str | None:
+    if isinstance(src.obj, (types.ModuleType, dict)):
+        return None  # module-level functions are the functions convention
     name, _, _ = _grad_method(src)
     if name is None or not _params(src)[1]:
         return None
