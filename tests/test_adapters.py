@@ -777,3 +777,25 @@ def test_dlai_forward_returning_the_cost():
     p = as_problem(ns)
     assert "forward_propagation_n() -> (cost, cache)" in p.meta["recognized"]
     assert gradcheck.check(p).ok
+
+
+def test_layer_backward_returning_its_parameter_gradients():
+    class Affine:
+        def __init__(self, bug=False):
+            rng = np.random.default_rng(3)
+            self.w, self.b, self.bug = rng.normal(size=(3, 2)), rng.normal(size=2), bug
+
+        def forward(self, x):
+            self.cache = x
+            return x @ self.w + self.b
+
+        def backward(self, dout):
+            x = self.cache
+            dw = x.T @ dout if not self.bug else x.T @ dout / len(x)
+            return dout @ self.w.T, dw, dout.sum(axis=0)
+
+    p = from_layer(Affine(), x=np.ones((4, 3)))
+    assert list(p.params) == ["input", "w", "b"] and "as returned by backward" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+    report = gradcheck.check(from_layer(Affine(bug=True), x=np.ones((4, 3))))
+    assert report.wrong == ["w"] and "extra_batch_mean" in report.kinds()

@@ -5,7 +5,8 @@ like a parameter (named ``input``), through the scalar ``sum(forward(x) * R)`` f
 random ``R`` (so ``backward(R)`` must return ``d loss / d x``). An object with a ``layers``
 list of such layers is checked as one stack. Parameters are read from ``layer.params``
 with gradients in ``layer.grads``, or from attributes with a gradient beside them after
-``backward`` (``W`` and ``dW``, ``weight`` and ``grad_weight``). A ``backward(dout, lr)`` that
+``backward`` (``W`` and ``dW``, ``weight`` and ``grad_weight``), or returned by it
+(``backward(dout) -> (dx, dW, db)``, in the order of the attributes). A ``backward(dout, lr)`` that
 updates the weights itself is run with ``lr = 1`` and the parameters are put back.
 
 Example:
@@ -124,18 +125,24 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
             a = call(layer.forward, {"X": a}, order=("X",), what=f"{type(layer).__name__}.forward")
         return np.asarray(a)
 
+    returned: dict[int, tuple] = {}  # layer index -> what backward returned besides the input gradient
+
     def backward_all(dout: np.ndarray) -> Any:
         d: Any = dout
-        for layer in reversed(layers):
+        for i in reversed(range(len(layers))):
+            layer = layers[i]
             d = call(layer.backward, {"dout": d, "lr": step}, order=("dout", "lr"), what=f"{type(layer).__name__}.backward")
-            if isinstance(d, tuple):
+            if isinstance(d, tuple):  # backward(dout) -> (dx, dW, db)
+                returned[i] = tuple(d[1:])
                 d = d[0]
         return d
 
-    R = rng.standard_normal(forward_all().shape)
+    # before any forward pass of ours: what the forward pass stores (self.x = x) is not there yet
+    cands = [{k: v for k, v in _candidates(layer).items() if v is not x} for layer in layers]
+    with restored_state(layers, {}):
+        R = rng.standard_normal(forward_all().shape)
     # one probe pass tells which arrays have a gradient beside them (or move, when backward updates)
-    cands = [_candidates(layer) for layer in layers]
-    specs: list[tuple[str, Any, str, np.ndarray]] = []
+    specs: list[tuple[str, Any, str, np.ndarray, int | None]] = []
     with restored_state(layers, {k: v for c in cands for k, v in c.items()} if len(layers) == 1 else {}):
         before = [{k: v.copy() for k, v in c.items()} for c in cands]
         forward_all()
@@ -144,14 +151,17 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
         backward_all(R)
         for i, layer in enumerate(layers):
             prefix = "" if single else f"layers[{i}]."
-            for k, arr in cands[i].items():
-                if k in cached[i]:
-                    continue
+            own = [(k, arr) for k, arr in cands[i].items() if k not in cached[i]]
+            extras = returned.get(i, ())
+            if extras and len(extras) == len(own) and all(np.shape(g) == a.shape for g, (_, a) in zip(extras, own)):
+                specs.extend((prefix + k, layer, k, arr, j) for j, (k, arr) in enumerate(own))
+                continue
+            for k, arr in own:
                 moved = _takes_lr(layer) and not np.array_equal(before[i][k], _current(layer, k, arr))
                 if moved or _grad_of(layer, k, arr.shape) is not None:
-                    specs.append((prefix + k, layer, k, arr))
+                    specs.append((prefix + k, layer, k, arr, None))
     params: dict[str, np.ndarray] = {"input": x}
-    for name, _, _, arr in specs:
+    for name, _, _, arr, _ in specs:
         params[name] = arr
 
     def loss() -> float:
@@ -160,12 +170,15 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
     def grads() -> dict[str, Any]:
         out: dict[str, Any] = {}
         updating = [s for s in specs if _takes_lr(s[1])]
-        with restored_state(layers, {n: a for n, _, _, a in specs}):
-            saved = {n: a.copy() for n, _, _, a in updating}
+        with restored_state(layers, {s[0]: s[3] for s in specs}):
+            saved = {s[0]: s[3].copy() for s in updating}
             forward_all()
+            returned.clear()
             out["input"] = backward_all(R.copy())
-            for name, layer, k, arr in specs:
-                if _takes_lr(layer):
+            for name, layer, k, arr, j in specs:
+                if j is not None:
+                    out[name] = np.array(returned[layers.index(layer)][j], dtype=float)
+                elif _takes_lr(layer):
                     out[name] = (saved[name] - _current(layer, k, arr)) / step
                 else:
                     g = _grad_of(layer, k, arr.shape)
@@ -174,7 +187,8 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
 
     what = type(layers[0]).__name__ if single else f"{type(src.obj).__name__}.layers ({len(layers)} layers)"
     upd = " (backward updates the weights: gradient recovered with lr = 1)" if any(_takes_lr(s[1]) for s in specs) else ""
-    pnames = ", ".join(n for n, *_ in specs) or "none"
+    upd += " (parameter gradients as returned by backward)" if any(s[4] is not None for s in specs) else ""
+    pnames = ", ".join(s[0] for s in specs) or "none"
     return Problem(
         params=params, loss=loss, grads=grads, data=None, name=what,
         hint={"batch_size": int(x.shape[0])} if x.ndim >= 2 else None,
