@@ -350,3 +350,25 @@ def test_target_naming_one_of_the_nets_functions_reads_the_module(capsys):
     path = Path(__file__).resolve().parent.parent / "examples" / "functions_buggy.py"
     assert main(["check", f"{path}:grad_fn", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["convention"] == "functions"
+
+
+def test_loss_flag_for_a_net_without_a_loss(tmp_path, capsys):
+    path = _write(tmp_path, """
+        import numpy as np
+        training_inputs = np.array([[0, 0, 1], [1, 1, 1], [1, 0, 1], [0, 1, 1]], dtype=float)
+        training_outputs = np.array([[0, 1, 1, 0]]).T
+        class Net:
+            def __init__(self):
+                self.synaptic_weights = np.random.default_rng(1).normal(size=(3, 1))
+            def think(self, inputs):
+                return 1 / (1 + np.exp(-(inputs @ self.synaptic_weights)))
+            def train(self, training_inputs, training_outputs, training_iterations):
+                for _ in range(training_iterations):
+                    out = self.think(training_inputs)
+                    self.synaptic_weights += training_inputs.T @ ((training_outputs - out) * out * (1 - out))
+        net = Net()
+    """)
+    assert main(["check", f"{path}:net"]) == 2
+    assert "--loss" in capsys.readouterr().err
+    assert main(["check", f"{path}:net", "--loss", "half-sse", "--json"]) == 0
+    assert "the half-sse loss (--loss) of think(X)" in json.loads(capsys.readouterr().out)["recognized"]

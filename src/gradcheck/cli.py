@@ -91,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--convention", choices=CONVENTIONS, default=None, help="how to read TARGET when it fits several conventions")
     c.add_argument("--lr", type=float, default=None, help="learning rate of a training step (train-step convention; default: the net's own, else 1)")
     c.add_argument("--loss", choices=sorted(LOSSES), default=None,
-                   help="a standard loss on the net's output, for a training-step or Nielsen net without a loss of "
-                   "its own (bce, ce: mean over examples; half-sse: 0.5 * sum of squares; ...)")
+                   help="a standard loss on the net's output, for a net without a loss of its own (training-step, "
+                   "methods and Nielsen nets; bce, ce: mean over examples; half-sse: 0.5 * sum of squares; ...)")
     c.add_argument("--batch-size", type=int, default=None, metavar="N",
                    help="examples to check on: passed to a factory that takes batch_size (or m), and data found "
                    "beside the net are cut to their first N (default 64); --batch-size 1 for a train() that "
