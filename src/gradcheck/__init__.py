@@ -31,6 +31,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .adapters import as_problem, from_train_step
     from .bugs import CATALOGUE, Bug
     from .check import check
     from .diagnose import diagnose
@@ -54,6 +55,8 @@ _LAZY = {
     "search": ".search",
     "SearchResult": ".search",
     "MLP": ".nn",
+    "as_problem": ".adapters",
+    "from_train_step": ".adapters",
     "Bug": ".bugs",
     "CATALOGUE": ".bugs",
     "diagnose": ".diagnose",
@@ -80,9 +83,11 @@ __all__ = [
     "TargetError",
     "UnsupportedMethodError",
     "__version__",
+    "as_problem",
     "assert_gradients_match",
     "check",
     "diagnose",
+    "from_train_step",
     "plot_errors",
     "plot_heatmap",
     "protected",
