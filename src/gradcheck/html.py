@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .render import format_error
+from .render import format_error, row_cells, shape_text
 from .report import Finding, ParamResult, Report
 
 __all__ = ["report_to_html", "CSS"]
@@ -39,13 +39,8 @@ __all__ = ["report_to_html", "CSS"]
 #: The log10 range of the error bars in the table: 1e-16 .. 1e2.
 _BAR_LO, _BAR_HI = -16.0, 2.0
 
-_VERDICT = {
-    "ok": ("ok", "gc-ok"),
-    "mismatch": ("WRONG", "gc-bad"),
-    "wrong_shape": ("WRONG SHAPE", "gc-bad"),
-    "nonfinite": ("NaN/inf", "gc-bad"),
-    "not_checked": ("not checked", "gc-muted"),
-}
+#: CSS class of each ParamResult.status
+_VERDICT_CLASS = {"ok": "gc-ok", "mismatch": "gc-bad", "wrong_shape": "gc-bad", "nonfinite": "gc-bad", "not_checked": "gc-muted"}
 
 #: The stylesheet, scoped to ``.gc-report``. Colours are CSS variables so one block of
 #: overrides switches them for dark themes.
@@ -151,12 +146,6 @@ def _summary(report: Report) -> str:
     return f'<div class="gc-summary gc-bad"><strong>{escape("✘ gradients are wrong: " + wrong)}</strong></div>'
 
 
-def _shape(shape: tuple[int, ...] | None) -> str:
-    if shape is None:
-        return "-"
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
 def _position(x: float) -> float:
     """Where ``x`` sits on the bar, 0..100 (log scale, clipped)."""
     if x != x:
@@ -193,15 +182,8 @@ def _table(report: Report) -> str:
         "<tbody>",
     ]
     for p in report.params:
-        shape = _shape(p.shape)
-        if p.grad_shape is not None and p.grad_shape != p.shape:
-            shape += f" (grad {_shape(p.grad_shape)})"
-        checked = f"{p.n_checked}/{p.size}" if p.n_checked < p.size else f"{p.size}"
-        if p.n_checked == 0:
-            checked = "direction"
-        label, cls = _VERDICT.get(p.status, (p.status, ""))
-        if p.status == "ok" and p.n_kinks:
-            label += f" ({p.n_kinks} on a kink)"
+        shape, checked, label = row_cells(p)
+        cls = _VERDICT_CLASS.get(p.status, "")
         tag = "strong" if cls == "gc-bad" else "span"
         verdict = f'<{tag} class="{cls}">{escape(label)}</{tag}>'
         marker = ' <span class="gc-bad">◀ first wrong in backprop order</span>' if p.name == first else ""
@@ -248,7 +230,7 @@ def _short(value: Any, limit: int = 120) -> str:
     elif isinstance(value, np.ndarray):
         text = np.array2string(value, precision=4, threshold=12, edgeitems=3, separator=", ")
         text = " ".join(text.split())
-        text = f"{text} (shape {_shape(value.shape)})" if value.size > 12 else text
+        text = f"{text} (shape {shape_text(value.shape)})" if value.size > 12 else text
     elif isinstance(value, (list, tuple)):
         inner = ", ".join(_short(v, limit) for v in list(value)[:12])
         more = ", …" if len(value) > 12 else ""

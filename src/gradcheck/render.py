@@ -23,7 +23,7 @@ from rich.text import Text
 
 from .report import ParamResult, Report
 
-__all__ = ["render_report", "report_to_text", "format_error"]
+__all__ = ["VERDICT_LABELS", "format_error", "render_report", "report_to_text", "row_cells", "shape_text"]
 
 _VERDICT_STYLE = {"ok": "green", "mismatch": "bold red", "wrong_shape": "bold red", "nonfinite": "bold red", "not_checked": "dim"}
 
@@ -41,25 +41,43 @@ def format_error(x: float | None) -> str:
     return f"{x:.1e}" if x < 0.01 else f"{x:.3g}"
 
 
-def _verdict(p: ParamResult, first_wrong: str | None) -> Text:
-    label = {
-        "ok": "ok",
-        "mismatch": "WRONG",
-        "wrong_shape": "WRONG SHAPE",
-        "nonfinite": "NaN/inf",
-        "not_checked": "not checked",
-    }[p.status]
-    if p.name == first_wrong:
-        label += "  ◀ first wrong in backprop order"
-    if p.status == "ok" and p.n_kinks:
-        label += f" ({p.n_kinks} on a kink)"
-    return Text(label, style=_VERDICT_STYLE.get(p.status, ""))
+#: the verdict word shown for each ParamResult.status
+VERDICT_LABELS = {
+    "ok": "ok",
+    "mismatch": "WRONG",
+    "wrong_shape": "WRONG SHAPE",
+    "nonfinite": "NaN/inf",
+    "not_checked": "not checked",
+}
 
 
-def _shape(shape: tuple[int, ...] | None) -> str:
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    """``(3,)``, ``(4, 2)``; ``-`` for no shape."""
     if shape is None:
         return "-"
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def row_cells(p: ParamResult) -> tuple[str, str, str]:
+    """The shape, checked and verdict cells of a parameter's row as plain text (terminal and HTML)."""
+    shape = shape_text(p.shape)
+    if p.grad_shape is not None and p.grad_shape != p.shape:
+        shape += f" (grad {shape_text(p.grad_shape)})"
+    if p.n_checked == 0:
+        checked = "direction"
+    else:
+        checked = f"{p.n_checked}/{p.size}" if p.n_checked < p.size else f"{p.size}"
+    verdict = VERDICT_LABELS.get(p.status, p.status)
+    if p.status == "ok" and p.n_kinks:
+        verdict += f" ({p.n_kinks} on a kink)"
+    return shape, checked, verdict
+
+
+def _verdict(p: ParamResult, first_wrong: str | None) -> Text:
+    label = row_cells(p)[2]
+    if p.name == first_wrong:
+        label += "  ◀ first wrong in backprop order"
+    return Text(label, style=_VERDICT_STYLE.get(p.status, ""))
 
 
 def params_table(report: Report) -> Table:
@@ -72,12 +90,7 @@ def params_table(report: Report) -> Table:
     table.add_column("verdict")
     first = report.first_wrong
     for p in report.params:
-        shape = _shape(p.shape)
-        if p.grad_shape is not None and p.grad_shape != p.shape:
-            shape += f" (grad {_shape(p.grad_shape)})"
-        checked = f"{p.n_checked}/{p.size}" if p.n_checked < p.size else f"{p.size}"
-        if p.n_checked == 0:
-            checked = "direction"
+        shape, checked, _ = row_cells(p)
         style = "bold" if p.name == first else ""
         table.add_row(Text(p.name, style=style), shape, format_error(p.max_rel_error), checked, _verdict(p, first))
     return table
