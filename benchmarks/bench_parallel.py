@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print(rows[-1], flush=True)
     print()
     print(f"Full central loop, serial vs {args.workers} forked workers (seconds, pool start included):")
-    print(table(["P", "batch", "µs per loss()", "serial [s]", "workers [s]", "speed-up", "max |difference| / max |gradient|"], rows))
+    print(table(["P", "batch", "µs per loss()", "serial [s]", "workers [s]", "speed-up", "max abs. difference / max abs. gradient"], rows))
     return 0
 
 
