@@ -213,3 +213,30 @@ def test_central_is_exact_on_quadratics_up_to_roundoff(n, seed, scale):
     f = abs(0.5 * w @ A @ w) + abs(b @ w) + 1.0
     tol = 20 * np.finfo(float).eps * f / (res.step / 2) + 1e-9 * np.abs(exact)
     assert np.all(np.abs(res.grad - exact) <= tol)
+
+
+def test_richardson_one_sided_derivatives_are_extrapolated_near_a_kink():
+    # a kink 1e-5 to the right of w: both of Richardson's steps (~7e-4 and ~4e-4) cross it
+    w = np.array([0.3])
+    c = 0.3 + 1e-5
+
+    def loss():
+        return float(2 * max(w[0] - c, 0.0) + w[0] ** 3)
+
+    res = numeric.richardson(w, loss, f0=loss())
+    left = 3 * 0.3**2  # the derivative on the side the steps did not cross
+    assert abs(res.backward[0] - left) < 1e-6  # a plain one-sided difference is ~7e-4 off
+    assert res.forward[0] > left + 1.0  # the right side sees the kink
+
+
+def test_richardson_near_a_kink_is_a_kink_not_a_mismatch():
+    import gradcheck
+
+    w = np.array([0.3, -0.4])
+    c = np.array([0.3 + 1e-5, 5.0])
+
+    def loss():
+        return float((2 * np.maximum(w - c, 0.0) + w**3).sum())
+
+    r = gradcheck.check({"w": w}, loss, {"w": 3 * w**2}, method="richardson", diagnose=False)
+    assert r.ok and r["w"].n_kinks == 1 and r["w"].kinks[0]
