@@ -149,3 +149,18 @@ def test_auto_mode_picks_fast_for_large_nets_and_says_so(monkeypatch):
     assert r.mode == "fast"
     assert calls == 2 * len(net.params) + BASE
     assert any("fast check" in n and "mode='full'" in n for n in r.notes)
+
+
+def test_fast_check_samples_a_small_failing_tensor_when_its_full_check_would_be_slow(monkeypatch):
+    net, X, y = _net((40, 60, 30, 2))
+    monkeypatch.setattr(fast, "FAST_FULL_DRILLDOWN_SECONDS", 0.0)
+
+    def grads():
+        g = net.gradients(X, y)
+        g["b2"] = 3 * g["b2"]
+        return g
+
+    r, calls = _run(net, X, y, grads=grads, mode="fast", sample=5)
+    assert [p.name for p in r.params if not p.ok] == ["b2"]
+    assert r["b2"].n_checked == 5
+    assert calls == 2 * len(net.params) + 2 * 5 + BASE

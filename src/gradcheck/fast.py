@@ -4,8 +4,9 @@ A directional check costs 2 loss evaluations per tensor, whatever its size. Only
 tensor whose directional derivative disagrees is then looked at element by element,
 and only element evidence makes it wrong:
 
-1. tensors of at most :data:`FAST_FULL_DRILLDOWN_MAX` elements are checked in full;
-   larger ones at ``sample`` random elements;
+1. tensors of at most :data:`FAST_FULL_DRILLDOWN_MAX` elements (and a full check estimated
+   within :data:`FAST_FULL_DRILLDOWN_SECONDS`) are checked in full; others at ``sample``
+   random elements;
 2. when every sampled element agrees, the error is either sparse (a few wrong elements
    the sample missed) or no error at all (the direction crossed a ReLU kink). The
    directional check is then bisected: each half of the failing index set gets its own
@@ -32,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,11 +44,20 @@ from .check import DEFAULT_SAMPLE, _compare, _evaluate
 from .compare import roundoff_floor
 from .report import ParamResult
 
-__all__ = ["BISECT_ATTEMPTS", "BISECT_LEAF", "BISECT_WIDTH", "FAST_FULL_DRILLDOWN_MAX", "fast_check_one"]
+__all__ = [
+    "BISECT_ATTEMPTS",
+    "BISECT_LEAF",
+    "BISECT_WIDTH",
+    "FAST_FULL_DRILLDOWN_MAX",
+    "FAST_FULL_DRILLDOWN_SECONDS",
+    "fast_check_one",
+]
 
 #: tensors that fail their directional check and have at most this many elements are
-#: then checked in full (larger ones by a sample) so the diagnosis has every element.
+#: then checked in full (larger ones by a sample) so the diagnosis has every element ...
 FAST_FULL_DRILLDOWN_MAX = 4096
+#: ... as long as that full check is estimated to take at most this many seconds.
+FAST_FULL_DRILLDOWN_SECONDS = 2.0
 #: at most this many failing index sets are followed at each level of the bisection.
 BISECT_WIDTH = 4
 #: index sets of at most this many elements are checked element by element.
@@ -78,7 +89,9 @@ def fast_check_one(
         return _drill_down(name, p, g, loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick)
     v = rng.standard_normal(p.size)
     v /= np.linalg.norm(v)
+    t0 = time.perf_counter()
     d = numeric.directional_derivative(p, loss, v.reshape(p.shape), f0=f0, rel_step=rel_step, name=name)
+    t_eval = (time.perf_counter() - t0) / 2
     dd_an = float(np.dot(g.reshape(-1), d.realised.reshape(-1)))
     rel = _directional_error(dd_an, d, g.reshape(-1), p.dtype, rtol, atol)
     if rel <= rtol:
@@ -93,7 +106,9 @@ def fast_check_one(
         f"the directional derivative disagrees (analytic {dd_an:.6g}, numeric {d.derivative:.6g}, "
         f"relative error {rel:.2g})"
     )
-    res, used = _drill_down(name, p, g, loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick, v, why)
+    res, used = _drill_down(
+        name, p, g, loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick, v, why, t_eval
+    )
     if res.ok and _crosses_kink(dd_an, d, rtol):
         res.message += (
             f"; the one-sided directional derivatives differ ({d.forward:.6g} vs {d.backward:.6g}): "
@@ -157,10 +172,12 @@ def _drill_down(
     tick: Callable[[float], None],
     v: np.ndarray | None = None,
     why: str = "",
+    t_eval: float = 0.0,
 ) -> tuple[ParamResult, int]:
     """Element evidence for a tensor: full when small, else a sample, then a bisection if needed."""
     idx = None
-    if p.size > FAST_FULL_DRILLDOWN_MAX:
+    per_element = numeric.EVALS_PER_ELEMENT.get(method, 2)
+    if p.size > FAST_FULL_DRILLDOWN_MAX or per_element * p.size * t_eval > FAST_FULL_DRILLDOWN_SECONDS:
         k = min(p.size, sample or DEFAULT_SAMPLE)
         idx = np.sort(rng.choice(p.size, size=k, replace=False))
     ev = _evaluate(method, mapping, name, p, loss, f0, idx, rel_step, tick)
