@@ -84,3 +84,28 @@ def test_bad_worker_count_and_closed_pool():
     pool = WorkerPool({"w": np.ones(2)}, lambda: 0.0, workers=1)
     with pytest.raises(RuntimeError, match="not open"):
         pool.central("w")
+
+
+@pytest.mark.skipif(
+    "workers" not in __import__("inspect").signature(__import__("gradcheck").check).parameters,
+    reason="check() has no workers= option yet",
+)
+def test_check_with_workers_gives_the_serial_report(net):
+    import gradcheck
+
+    net, loss = net
+    X, y = net.random_data(5)
+    before = {n: p.copy() for n, p in net.params.items()}
+
+    def grads():
+        g = net.gradients(X, y)
+        g["b1"] = 2 * g["b1"]
+        return g
+
+    serial = gradcheck.check(net.params, loss, grads, mode="full", diagnose=False)
+    par = gradcheck.check(net.params, loss, grads, mode="full", diagnose=False, workers=2)
+    assert par.first_wrong == serial.first_wrong == "b1"
+    assert par.n_loss_evals == serial.n_loss_evals
+    assert [p.max_rel_error for p in par.params] == [p.max_rel_error for p in serial.params]
+    assert any("worker" in n for n in par.notes)
+    assert all(np.array_equal(net.params[n], before[n]) for n in before)
