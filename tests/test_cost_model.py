@@ -164,3 +164,26 @@ def test_fast_check_samples_a_small_failing_tensor_when_its_full_check_would_be_
     assert [p.name for p in r.params if not p.ok] == ["b2"]
     assert r["b2"].n_checked == 5
     assert calls == 2 * len(net.params) + 2 * 5 + BASE
+
+
+def _peak_over_params(net, loss, grads, **kw):
+    import tracemalloc
+
+    nbytes = sum(p.nbytes for p in net.params.values())
+    gradcheck.check(net.params, loss, grads, diagnose=False, **kw)  # imports and caches outside the count
+    tracemalloc.start()
+    try:
+        base, _ = tracemalloc.get_traced_memory()
+        gradcheck.check(net.params, loss, grads, diagnose=False, **kw)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return (peak - base) / nbytes
+
+
+@pytest.mark.parametrize(("widths", "mode", "bound"), [((60, 120, 60, 1), "full", 16), ((300, 300, 50, 1), "fast", 10)])
+def test_peak_memory_is_a_small_multiple_of_the_parameters(widths, mode, bound):
+    # no Jacobian, no copy of the parameters per evaluation: the peak stays a constant times the net
+    net, X, y = _net(widths)
+    ratio = _peak_over_params(net, lambda: net.loss(X, y), lambda: net.gradients(X, y), mode=mode)
+    assert ratio < bound

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gradcheck import numeric
@@ -196,7 +196,6 @@ def test_directional_derivative_restores_after_an_exception():
     assert np.array_equal(w, np.ones(4))
 
 
-@settings(max_examples=25, deadline=None)
 @given(
     n=st.integers(1, 6),
     seed=st.integers(0, 2**32 - 1),
