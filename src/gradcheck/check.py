@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -63,6 +64,7 @@ def check(
     diagnose: bool = True,
     upcast: bool = False,
     progress: ProgressCallback | None = None,
+    workers: int | None = None,
 ) -> Report:
     """Compare each parameter's analytic gradient with a numerical one.
 
@@ -86,6 +88,9 @@ def check(
         diagnose: run the diagnosis (findings, localization). On by default.
         upcast: check float32 parameters in float64 (the loss must read params through this dict).
         progress: called as ``progress(done, total)`` with element counts while the check runs.
+        workers: spread a full or sampled central/Richardson check over this many forked processes
+            (POSIX only, see :mod:`gradcheck.parallel`). Pays when one loss evaluation takes about
+            50 µs or more and does not already use every core; off by default.
 
     Returns:
         A :class:`Report`: ``report.ok``, ``report.first_wrong``, ``report.params``, ``report.findings``.
@@ -161,22 +166,29 @@ def check(
                 done[0] += int(k)
                 progress(min(done[0], total_work), total_work)
 
-        for name, p in work.items():
-            g = analytic[name]
-            if mode_used == "fast":
-                from .fast import fast_check_one
+        pool = None
+        if workers is not None and workers > 1 and mode_used in ("full", "sampled") and method != "complex":
+            from .parallel import WorkerPool
 
-                res, used = fast_check_one(name, p, g, user_loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick)
-            else:
-                if mode_used == "sampled":
-                    k = min(p.size, sample or DEFAULT_SAMPLE)
-                    idx = np.sort(rng.choice(p.size, size=k, replace=False)) if k < p.size else None
+            pool = WorkerPool(work, user_loss, workers=workers)
+            notes.append(f"loss evaluations spread over {workers} forked worker processes")
+        with pool if pool is not None else contextlib.nullcontext():
+            for name, p in work.items():
+                g = analytic[name]
+                if mode_used == "fast":
+                    from .fast import fast_check_one
+
+                    res, used = fast_check_one(name, p, g, user_loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick)
                 else:
-                    idx = None
-                ev = _evaluate(method, mapping, name, p, user_loss, f0, idx, rel_step, tick if progress else None)
-                res, used = _compare(name, p, g, ev, rtol, atol), ev.n_evals
-            n_evals += used
-            results.append(res)
+                    if mode_used == "sampled":
+                        k = min(p.size, sample or DEFAULT_SAMPLE)
+                        idx = np.sort(rng.choice(p.size, size=k, replace=False)) if k < p.size else None
+                    else:
+                        idx = None
+                    ev = _evaluate(method, mapping, name, p, user_loss, f0, idx, rel_step, tick if progress else None, pool)
+                    res, used = _compare(name, p, g, ev, rtol, atol), ev.n_evals
+                n_evals += used
+                results.append(res)
 
         _check_loss_sees_params(results, notes)
         report = Report(
@@ -377,7 +389,8 @@ def _resolve_mode(mode: str, total: int, t_eval: float, notes: list[str]) -> str
         return "full"
     notes.append(
         f"{total:,} parameters: a full check would take about {estimate:.0f} s, so a fast check was run "
-        f"(a random direction per tensor, then sampled elements of the failing ones); pass mode='full' to force it"
+        f"(a random direction per tensor; a tensor that disagrees is checked element by element: in full when "
+        f"small, else by a sample and a bisection of the direction); pass mode='full' to force it"
     )
     return "fast"
 
@@ -395,7 +408,10 @@ def _evaluate(
     idx: np.ndarray | None,
     rel_step: float | None,
     tick: Callable[[float], None] | None,
+    pool: Any = None,
 ) -> numeric.EvalResult:
+    if pool is not None and method in ("central", "richardson"):
+        return getattr(pool, method)(name, f0=f0, indices=idx, rel_step=rel_step, progress=tick)
     if method == "central":
         return numeric.central(p, loss, f0=f0, indices=idx, rel_step=rel_step, name=name, progress=tick)
     if method == "richardson":
@@ -405,15 +421,14 @@ def _evaluate(
 
 def _compare(name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, rtol: float, atol: float) -> ParamResult:
     idx = ev.indices
-    num = ev.grad.reshape(-1)[idx]
     res = ParamResult(
         name=name,
-        shape=tuple(p.shape),
-        dtype=str(p.dtype),
+        shape=p.shape,
+        dtype=p.dtype.name,
         status="ok",
         max_rel_error=0.0,
-        n_checked=int(idx.size),
-        grad_shape=tuple(g.shape),
+        n_checked=idx.size,
+        grad_shape=g.shape,
         analytic=g,
         numeric=ev.grad,
     )
@@ -423,31 +438,43 @@ def _compare(name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, rt
         res.n_mismatched = int(idx.size)
         res.message = f"the analytic gradient has shape {g.shape}, the parameter {p.shape}"
         return res
-    a = g.reshape(-1)[idx]
-    floor = np.maximum(atol, roundoff_floor(ev.f_max, ev.step, p.dtype))
+    # a full check evaluates every element in C order: use flat views, no gathers or scatters
+    everything = idx.size == p.size and (idx.size < 2 or (idx[0] == 0 and idx[-1] == p.size - 1 and idx[1] == 1))
+    num = ev.grad.reshape(-1) if everything else ev.grad.reshape(-1)[idx]
+    a = g.reshape(-1) if everything else g.reshape(-1)[idx]
+    floor = roundoff_floor(ev.f_max, ev.step, p.dtype)
+    np.maximum(floor, atol, out=floor)
     rel = relative_error(a, num, rtol=rtol, atol=floor)
     bad = rel > rtol
-    kinks = np.zeros_like(bad)
-    if ev.forward is not None and bad.any():
-        kinks = bad & kink_mask(a, ev.forward, ev.backward, rtol=rtol, atol=floor)
-    nonfinite = ~np.isfinite(a)
-    rel = np.where(nonfinite, np.inf, rel)
-    mismatch = (bad & ~kinks) | nonfinite
-    full_rel = np.full(p.shape, np.nan)
-    full_rel.reshape(-1)[idx] = rel
-    full_kinks = np.zeros(p.shape, dtype=bool)
-    full_kinks.reshape(-1)[idx] = kinks
-    res.rel_error, res.kinks = full_rel, full_kinks
-    res.n_kinks = int(kinks.sum())
-    res.n_mismatched = int(mismatch.sum())
-    counted = np.where(kinks, -1.0, rel)
+    kinks = None
+    if bad.any():
+        if ev.forward is not None:
+            kinks = bad & kink_mask(a, ev.forward, ev.backward, rtol=rtol, atol=floor)
+    finite = bool(np.isfinite(a).all())
+    if not finite:
+        nonfinite = ~np.isfinite(a)
+        rel[nonfinite] = np.inf
+        bad |= nonfinite
+    mismatch = bad if kinks is None else bad & ~kinks
+    if everything:
+        res.rel_error = rel.reshape(p.shape)
+        res.kinks = np.zeros(p.shape, dtype=bool) if kinks is None else kinks.reshape(p.shape)
+    else:
+        res.rel_error = np.full(p.shape, np.nan)
+        res.rel_error.reshape(-1)[idx] = rel
+        res.kinks = np.zeros(p.shape, dtype=bool)
+        if kinks is not None:
+            res.kinks.reshape(-1)[idx] = kinks
+    res.n_kinks = 0 if kinks is None else int(np.count_nonzero(kinks))
+    res.n_mismatched = int(np.count_nonzero(mismatch))
+    counted = rel if kinks is None else np.where(kinks, -1.0, rel)
     k = int(np.argmax(counted))
-    res.max_rel_error = float(max(counted[k], 0.0))
+    res.max_rel_error = max(float(counted[k]), 0.0)
     if res.n_mismatched:
         res.worst_index = tuple(int(i) for i in np.unravel_index(int(idx[k]), p.shape))
         res.analytic_at_worst = float(a[k])
         res.numeric_at_worst = float(num[k])
-        res.status = "nonfinite" if nonfinite.any() else "mismatch"
+        res.status = "nonfinite" if not finite else "mismatch"
         res.message = (
             f"{res.n_mismatched} of {idx.size} checked elements differ; worst at {res.worst_index}: "
             f"analytic {a[k]:.6g}, numeric {num[k]:.6g}"
@@ -463,7 +490,7 @@ def _check_loss_sees_params(results: list[ParamResult], notes: list[str]) -> Non
     numerics = [r.numeric for r in results if r.numeric is not None]
     if not numerics:
         return
-    all_zero = all(np.all(np.nan_to_num(n) == 0) for n in numerics)
+    all_zero = not any((np.abs(n) > 0).any() for n in numerics)  # NaN: not evaluated, counts as 0
     any_analytic = any(r.analytic is not None and np.any(r.analytic != 0) for r in results)
     if all_zero and any_analytic:
         notes.append(
