@@ -156,7 +156,25 @@ def _diagnose(report: Report, problem: Any) -> None:
     unstable_names = {n for f in findings if f.kind == "numerically_unstable" for n in f.params}
     left = [n for n in wrong if n not in explained and n not in unstable_names]
     findings.extend(_generic(report, eff, left, shaped, batch, layer_of, arch, data is not None))
+    findings = _without_accumulated_factor(report, findings)
     report.findings.extend(ordered(findings, report))
+
+
+def _without_accumulated_factor(report: Report, findings: list[Finding]) -> list[Finding]:
+    """Gradients that accumulate over calls are k times the true one after k calls: that factor is
+    the accumulation, not a second mistake, so a factor finding on those parameters is dropped."""
+    repeat = {n for f in report.findings if f.kind == "gradient_accumulates" for n in f.params}
+    if not repeat:
+        return findings
+    factors = ("constant_factor", "missing_batch_mean")
+    out = []
+    for f in findings:
+        c = f.evidence.get("factor") if isinstance(f.evidence, dict) else None
+        if (f.kind in factors and set(f.params) <= repeat and c is not None
+                and c > 1.5 and abs(c - round(c)) <= 1e-3 * c):
+            continue
+        out.append(f)
+    return out
 
 
 def _drop_nan_repeat_finding(report: Report, problem: Any) -> None:
@@ -283,7 +301,8 @@ def _generic(
         names = forward_order(unknown)
         why = ""
         if arch is None and not has_data:
-            why = " Pass data=(X, y) (and a hint for an unusual net) so the mistake can be named by recomputation."
+            why = (" Give the data (data=(X, y) in Python; the CLI finds X, y beside the net), and a hint for an "
+                   "unusual net, so the mistake can be named by recomputation.")
         elif arch is None:
             why = " The net was not recognized as a standard dense net, so no mistake could be recomputed."
         else:
