@@ -630,16 +630,76 @@ class _PerExampleSGD:
                 self.b1 -= lr * dh.sum(0)
 
 
-def test_per_example_updates_are_noted_and_checked_on_one_example():
+def test_per_example_updates_are_rerun_on_one_example():
     rng = np.random.default_rng(0)
     ns = {"net": _PerExampleSGD(), "X": rng.normal(size=(10, 2))}
     ns["y"] = (ns["X"][:, :1] > 0).astype(float)
+    W1 = ns["net"].W1.copy()
     p = as_problem(ns["net"], context=ns)
-    assert any("--batch-size 1" in n for n in p.meta["notes"])
-    assert not gradcheck.check(p).ok
+    assert "rerun on the first example alone" in p.meta["recognized"]
+    assert p.data[0].shape == (1, 2)
+    assert gradcheck.check(p).ok
+    assert np.array_equal(ns["net"].W1, W1)
     one = as_problem(ns["net"], context=ns, batch_size=1)
     assert "the first 1 of 10 examples" in one.meta["recognized"]
+    assert "rerun" not in one.meta["recognized"]
     assert gradcheck.check(one).ok and not one.meta["notes"]
+
+
+class _PerExampleTanhZ:
+    """Per-example SGD whose tanh derivative is taken on the pre-activation (1 - z**2)."""
+
+    def __init__(self, correct):
+        r = np.random.RandomState(40)
+        self.correct = correct
+        self.w1, self.b1, self.w2 = r.randn(2, 3) * 0.5, np.zeros(3), r.randn(3) * 0.5
+
+    def loss(self, X, y):
+        return np.mean((np.tanh(X @ self.w1 + self.b1) @ self.w2 - y) ** 2)
+
+    def train(self, X, y, epochs=10, lr=0.01):
+        for _ in range(epochs):
+            for xi, yi in zip(X, y):
+                z1 = xi @ self.w1 + self.b1
+                a1 = np.tanh(z1)
+                dout = 2 * (a1 @ self.w2 - yi)
+                dz1 = dout * self.w2 * (1 - (a1 if self.correct else z1) ** 2)
+                self.w1 -= lr * np.outer(xi, dz1)
+                self.b1 -= lr * dz1
+                self.w2 -= lr * a1 * dout
+
+
+@pytest.mark.parametrize("correct", [True, False])
+def test_per_example_sgd_verdict_is_right_without_batch_size(correct):
+    r = np.random.RandomState(41)
+    X = r.randn(10, 2)
+    ns = {"X": X, "y": X[:, 0] - 0.5 * X[:, 1]}
+    with np.errstate(all="ignore"):
+        report = gradcheck.check(as_problem(_PerExampleTanhZ(correct), context=ns))
+    assert report.ok is correct
+    if not correct:
+        assert report.first_wrong == "b1" and "w2" not in report.wrong
+
+
+class _HardLoopStep:
+    """train() loops ten times over the data with no argument to say so: never one update."""
+
+    def __init__(self):
+        self.W = np.array([[0.5, -0.5]])
+
+    def loss(self, X, y):
+        return float(0.5 * ((self.W @ X - y) ** 2).sum())
+
+    def train(self, X, y, lr):
+        for _ in range(10):
+            self.W -= lr * (self.W @ X - y) @ X.T
+
+
+def test_step_never_linear_in_lr_is_an_input_error_not_a_wrong_gradient():
+    net = _HardLoopStep()
+    with pytest.raises(AdapterError, match="changes with the learning rate even on one example"):
+        as_problem(net, data=(np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([[1.0, 0.0]])))
+    assert np.array_equal(net.W, [[0.5, -0.5]])
 
 
 # -- a net with a loss method and a gradient method -------------------------------------------------

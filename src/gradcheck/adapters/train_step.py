@@ -72,7 +72,61 @@ def detect(src: Source) -> str | None:
 
 
 def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None = None, **_: Any) -> Problem:
-    """A Problem whose gradients are recovered from one call of the net's training step."""
+    """A Problem whose gradients are recovered from one call of the net's training step.
+
+    When the recovered gradient changes with the learning rate (the step updates more than
+    once per call: once per example, per mini-batch), the check runs on the first example
+    alone, where one call is one update; when even that is not linear, an AdapterError.
+    """
+    problem, linear = _build(src, data, lr=lr, loss=loss)
+    if linear:
+        return problem
+    step_name = _step(src)[0]
+    if problem.data is not None:
+        X, y = problem.data
+        one = _first_example(X, y)
+        if one is not None:
+            problem, linear = _build(src, one, lr=lr, loss=loss)
+            if linear:
+                problem.meta["recognized"] += (
+                    f"; rerun on the first example alone: with all {_examples(X, y)} examples the gradient "
+                    f"{step_name}() applies changed with the learning rate (it updates more than once per call, "
+                    f"e.g. once per example), and on one example one call is one update")
+                return problem
+    raise AdapterError(
+        f"the gradient {step_name}() applies changes with the learning rate even on one example: it updates "
+        f"more than once per call (an inner loop over epochs or mini-batches that gradcheck cannot set to one "
+        f"pass?) or uses weights it has already updated (or does not use the learning rate gradcheck gives it), so the gradient cannot be read off one call. Give "
+        f"{step_name}() an epochs argument (gradcheck sets it to 1), or check the gradient function it calls")
+
+
+def _examples(X: Any, y: Any) -> int:
+    from ._losses import examples_in
+
+    return len(X) if isinstance(X, list) else examples_in(X, y)
+
+
+def _scale(g: np.ndarray) -> float:
+    finite = np.abs(g[np.isfinite(g)])
+    return max(1.0, float(finite.max())) if finite.size else 1.0
+
+
+def _first_example(X: Any, y: Any) -> tuple[Any, Any] | None:
+    """``(X, y)`` cut to their first example (rows, or columns when only the columns agree); None
+    when there is only one, or no example axis to cut."""
+    if isinstance(X, list) and isinstance(y, list) and len(X) == len(y) > 1:
+        return X[:1], y[:1]
+    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray) or X.ndim == 0 or y.ndim == 0:
+        return None
+    if X.ndim >= 2 and y.shape[0] != X.shape[0] and y.shape[-1] == X.shape[-1] and X.shape[-1] > 1:
+        return X[..., :1], y[..., :1]
+    if y.shape[0] == X.shape[0] and X.shape[0] > 1:
+        return X[:1], y[:1]
+    return None
+
+
+def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tuple[Problem, bool]:
+    """The Problem, and whether the recovered gradient is the same at a much smaller learning rate."""
     step_name, step = _step(src)
     if step is None:
         raise AdapterError(f"expected {EXPECTED}; found {src.describe()} with {public_names(src)}")
@@ -145,17 +199,14 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
         with no_new_entries(src.obj):
             return loss_fn()
 
-    if "lr" in roles:  # a pure gradient step moves by lr * g: the same g at a much smaller lr
+    linear = True
+    if "lr" in roles or lr_attr is not None:  # a pure gradient step moves by lr * g: the same g at a much smaller lr
         try:
             g1 = grads()
             step_rate[0] = rate * 1e-3
             g2 = grads()
-            if not all(np.allclose(g1[k], g2[k], rtol=1e-3, atol=1e-9 * max(1.0, float(np.max(np.abs(g1[k])))))
-                       for k in params if g1[k].shape == g2[k].shape):
-                fixed_notes.append(
-                    f"the gradient {step_name}() applies changes with the learning rate: it updates more than once "
-                    f"per call (once per example or per mini-batch?) or uses weights it has already updated; for "
-                    f"a step that updates once per example, check on one example (--batch-size 1)")
+            linear = all(np.allclose(g1[k], g2[k], rtol=1e-3, atol=1e-9 * _scale(g1[k]), equal_nan=True)
+                         for k in params if g1[k].shape == g2[k].shape)
         except Exception:  # noqa: BLE001 - only a probe; the step's own errors show in the check
             pass
         finally:
@@ -166,7 +217,7 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
         params=params, loss=loss, grads=grads, data=data,
         meta={"notes": notes, "recognized": f"training step: gradient recovered from one {step_name}() (W -= lr * dW) with {lr_desc}; "
                             f"loss {loss_desc}; parameters [{', '.join(params)}], put back after each step"},
-    )
+    ), linear
 
 
 class _Recorder(np.ndarray):
