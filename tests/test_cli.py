@@ -372,3 +372,44 @@ def test_loss_flag_for_a_net_without_a_loss(tmp_path, capsys):
     assert "--loss" in capsys.readouterr().err
     assert main(["check", f"{path}:net", "--loss", "half-sse", "--json"]) == 0
     assert "the half-sse loss (--loss) of think(X)" in json.loads(capsys.readouterr().out)["recognized"]
+
+
+# -- nets from outside testers ------------------------------------------------------------------
+
+INT_CS231N = """
+    import numpy as np
+    class TwoLayerNet:
+        def __init__(self):
+            r = np.random.RandomState(1)
+            self.params = {"W1": r.randn(4, 5), "b1": np.zeros(5, dtype=int), "W2": r.randn(5, 3), "b2": np.zeros(3)}
+        def loss(self, X, y=None):
+            h = np.maximum(0, X @ self.params["W1"] + self.params["b1"])
+            s = h @ self.params["W2"] + self.params["b2"]
+            return float((s ** 2).sum()), {"W2": h.T @ (2 * s), "b2": (2 * s).sum(0), "W1": X.T @ ((2 * s) @ self.params["W2"].T * (h > 0)), "b1": ((2 * s) @ self.params["W2"].T * (h > 0)).sum(0)}
+    net = TwoLayerNet()
+    X = np.random.RandomState(2).randn(5, 4)
+    y = np.array([0, 1, 2, 2, 1])
+"""
+
+INT_FUNCTIONS = """
+    import numpy as np
+    params = {"W1": np.array([[1, 2], [3, 4]]), "b1": np.zeros(2, dtype=int)}
+    X = np.ones((5, 2)); y = np.ones((5, 2))
+    def loss_fn(params, X, y): return 0.5 * np.mean(np.sum((X @ params["W1"] + params["b1"] - y) ** 2, 1))
+    def grad_fn(params, X, y):
+        d = (X @ params["W1"] + params["b1"] - y) / len(X)
+        return {"W1": X.T @ d, "b1": d.sum(0)}
+"""
+
+
+@pytest.mark.parametrize("body, argv, name", [
+    (INT_CS231N, [":net"], "b1"),
+    (INT_FUNCTIONS, ["", "--convention", "functions"], "W1"),
+    (INT_FUNCTIONS, [""], "W1"),
+])
+def test_integer_weights_get_the_dtype_message(tmp_path, capsys, body, argv, name):
+    path = _write(tmp_path, body)
+    assert main(["check", path + argv[0], *argv[1:]]) == 2
+    err = capsys.readouterr().err
+    assert f"parameter '{name}' has dtype int64, expected a float dtype" in err
+    assert "does not recognize" not in err and "found module" not in err

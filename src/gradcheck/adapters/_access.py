@@ -225,10 +225,25 @@ def is_float_array(v: Any) -> bool:
     return isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating) and v.size > 0
 
 
+def is_numeric_array(v: Any) -> bool:
+    """A float or integer array: integer weights are still weights (the check then names their dtype)."""
+    return isinstance(v, np.ndarray) and v.size > 0 and (
+        np.issubdtype(v.dtype, np.floating) or np.issubdtype(v.dtype, np.integer))
+
+
 def is_array_dict(v: Any) -> bool:
+    """A dict of named numeric arrays, at least one of them float (a params or grads dict)."""
     return isinstance(v, Mapping) and len(v) > 0 and all(isinstance(k, str) for k in v) and all(
-        is_float_array(a) for a in v.values()
-    )
+        is_numeric_array(a) for a in v.values()
+    ) and any(is_float_array(a) for a in v.values()) or _all_int_weights(v)
+
+
+def _all_int_weights(v: Any) -> bool:
+    """Integer arrays under weight-like names only (``{"W1": np.array([[1, 2]])}``): a params dict."""
+    from ._params import PARAM_RE
+
+    return isinstance(v, Mapping) and len(v) > 0 and all(
+        isinstance(k, str) and PARAM_RE.search(k) and is_numeric_array(a) for k, a in v.items())
 
 
 # -- gradient names --------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._access import Source, is_array_dict, is_float_array
+from ._access import Source, is_array_dict, is_float_array, is_numeric_array
 
 __all__ = ["CACHE_RE", "PARAM_RE", "discover"]
 
@@ -39,7 +39,7 @@ def discover(obj: Any) -> dict[str, np.ndarray]:
     for n in ("params", "parameters", "param", "model_params"):
         d = src.get(n)
         if isinstance(d, dict) and d and all(isinstance(k, str) for k in d):
-            arrays = {k: v for k, v in d.items() if is_float_array(v) and not CACHE_RE.match(k)}
+            arrays = {k: v for k, v in d.items() if is_numeric_array(v) and not CACHE_RE.match(k)}
             if arrays:
                 return arrays
     if isinstance(obj, dict):
@@ -52,12 +52,12 @@ def discover(obj: Any) -> dict[str, np.ndarray]:
     for k, v in items:
         if k.startswith("_") or isinstance(v, (types.ModuleType, type)) or callable(v):
             continue
-        if is_float_array(v):
+        if is_numeric_array(v):
             if PARAM_RE.search(k):
                 out[k] = v
         elif isinstance(v, (list, tuple)) and v:
             for i, e in enumerate(v):
-                if is_float_array(e) and PARAM_RE.search(k):
+                if is_numeric_array(e) and PARAM_RE.search(k):
                     out[f"{k}[{i}]"] = e
                 elif hasattr(e, "__dict__") and not callable(e):
                     out.update({f"{k}[{i}].{kk}": vv for kk, vv in _own_params(e).items()})
@@ -76,6 +76,6 @@ def _own_params(o: Any) -> dict[str, np.ndarray]:
     if is_array_dict(p):
         return dict(p)
     try:
-        return {k: v for k, v in vars(o).items() if is_float_array(v) and PARAM_RE.search(k)}
+        return {k: v for k, v in vars(o).items() if is_numeric_array(v) and PARAM_RE.search(k)}
     except TypeError:
         return {}

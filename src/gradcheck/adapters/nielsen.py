@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import AdapterError
 from ..problem import Problem
-from ._access import Source, arg_names, call, is_float_array, is_fn
+from ._access import Source, arg_names, call, is_fn, is_numeric_array
 from ._state import restored_state
 
 NAME = "nielsen"
@@ -39,7 +39,7 @@ EXPECTED = "weights and biases lists of arrays, feedforward(a) and backprop(x, y
 
 
 def _arrays(v: Any) -> bool:
-    return isinstance(v, (list, tuple)) and len(v) > 0 and all(is_float_array(a) for a in v)
+    return isinstance(v, (list, tuple)) and len(v) > 0 and all(is_numeric_array(a) for a in v)
 
 
 def detect(src: Source) -> str | None:
