@@ -413,3 +413,16 @@ def test_integer_weights_get_the_dtype_message(tmp_path, capsys, body, argv, nam
     err = capsys.readouterr().err
     assert f"parameter '{name}' has dtype int64, expected a float dtype" in err
     assert "does not recognize" not in err and "found module" not in err
+
+
+def test_factory_with_a_required_batch_size_runs_at_the_default(tmp_path, capsys):
+    path = _write(tmp_path, """
+        import numpy as np
+        def build(batch_size):
+            rng = np.random.default_rng(0)
+            X, y, W = rng.normal(size=(batch_size, 3)), rng.normal(size=(batch_size, 1)), rng.normal(size=(3, 1))
+            return {"params": {"W": W}, "loss": lambda: float(((X @ W - y) ** 2).mean()),
+                    "grads": lambda: {"W": 2 * X.T @ (X @ W - y) / len(X)}, "data": (X, y)}
+    """)
+    assert main(["check", f"{path}:build", "--no-color"]) == 0
+    assert main(["check", f"{path}:build", "--batch-size", "3", "--json"]) == 0

@@ -121,6 +121,16 @@ def test_materialize_passes_seed_and_batch_size():
     assert materialize(42) == 42
 
 
+def test_materialize_required_batch_size_gets_the_default():
+    from gradcheck.targets import DEFAULT_BATCH_SIZE
+
+    def build(batch_size, seed):
+        return (seed, batch_size)
+
+    assert materialize(build) == (0, DEFAULT_BATCH_SIZE)
+    assert materialize(build, batch_size=3, seed=2) == (2, 3)
+
+
 def test_materialize_required_arguments_and_raising_factory():
     def needs(widths):
         return widths

@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "methods and Nielsen nets; bce, ce: mean over examples; half-sse: 0.5 * sum of squares; ...)")
     c.add_argument("--batch-size", type=int, default=None, metavar="N",
                    help="examples to check on: passed to a factory that takes batch_size (or m), and data found "
-                   "beside the net are cut to their first N (default 64); --batch-size 1 for a train() that "
+                   "beside the net are cut to their first N (default 64, also for a factory whose batch_size has no "
+                   "default); --batch-size 1 for a train() that "
                    "updates once per example")
     c.add_argument("--input-shape", default=None, metavar="SHAPE", help="input shape for a single layer, e.g. 4,3")
     output_options(c)

@@ -38,6 +38,11 @@ __all__ = ["Target", "describe_exception", "load_target", "materialize", "parse_
 
 SEED_NAMES = ("seed", "random_state", "rng_seed", "random_seed")
 BATCH_NAMES = ("batch_size", "m", "n_examples", "num_examples", "n_samples", "batch", "n")
+#: The batch size a factory whose batch-size argument has no default is called with (``--batch-size``
+#: overrides it); the same number data found beside a net are cut to.
+DEFAULT_BATCH_SIZE = 64
+#: The seed a factory whose seed argument has no default is called with.
+DEFAULT_SEED = 0
 
 
 @dataclass
@@ -203,7 +208,8 @@ def materialize(
     """Call a factory (a function, or a class); return other objects as they are.
 
     ``seed`` goes to an argument named ``seed`` / ``random_state``, ``batch_size`` to
-    ``batch_size`` / ``m`` / ``n_samples``; a required argument is read from a same-named
+    ``batch_size`` / ``m`` / ``n_samples`` (when these are not given and the argument has no
+    default: :data:`DEFAULT_SEED`, :data:`DEFAULT_BATCH_SIZE`); a required argument is read from a same-named
     variable of ``context`` (the module: ``TwoLayerNet(input_size, hidden_size, num_classes)``
     with ``input_size = 4`` beside it); other arguments keep their defaults.
     """
@@ -220,10 +226,10 @@ def materialize(
         for p in sig.parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 continue
-            if p.name in SEED_NAMES and seed is not None:
-                kwargs[p.name] = seed
-            elif p.name in BATCH_NAMES and batch_size is not None:
-                kwargs[p.name] = batch_size
+            if p.name in SEED_NAMES and (seed is not None or p.default is p.empty):
+                kwargs[p.name] = DEFAULT_SEED if seed is None else seed
+            elif p.name in BATCH_NAMES and (batch_size is not None or p.default is p.empty):
+                kwargs[p.name] = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
             elif p.default is p.empty:
                 if context is not None and p.name in vars(context) and not callable(getattr(context, p.name)):
                     kwargs[p.name] = getattr(context, p.name)
@@ -233,7 +239,7 @@ def materialize(
             what = "class" if isinstance(obj, type) else "factory"
             raise TargetError(
                 f"{label} is a {what} that needs the argument(s) {', '.join(missing)}, which gradcheck cannot "
-                f"supply (it passes a seed, a batch size, and module-level variables of the same names). Point "
+                f"supply (it passes only a seed, a batch size, and module-level variables of the same names). Point "
                 f"at an instance or at a function "
                 f"without required arguments that builds the net and returns it (with its data: (net, X, y))"
             )
