@@ -426,3 +426,25 @@ def test_factory_with_a_required_batch_size_runs_at_the_default(tmp_path, capsys
     """)
     assert main(["check", f"{path}:build", "--no-color"]) == 0
     assert main(["check", f"{path}:build", "--batch-size", "3", "--json"]) == 0
+
+
+def test_factory_imports_a_sibling_lazily(tmp_path, capsys):
+    _write(tmp_path, """
+        import numpy as np
+        def make(batch_size):
+            rng = np.random.default_rng(0)
+            X, y, W = rng.normal(size=(batch_size, 3)), rng.normal(size=(batch_size, 1)), rng.normal(size=(3, 1))
+            return {"params": {"W": W}, "loss": lambda: float(((X @ W - y) ** 2).mean()),
+                    "grads": lambda: {"W": 2 * X.T @ (X @ W - y) / len(X)}}
+    """, name="gc_lazy_sibling.py")
+    path = _write(tmp_path, """
+        def build(batch_size=4):
+            from gc_lazy_sibling import make
+            return make(batch_size)
+    """)
+    before = list(sys.path)
+    try:
+        assert main(["check", f"{path}:build", "--no-color"]) == 0, capsys.readouterr().err
+    finally:
+        sys.modules.pop("gc_lazy_sibling", None)
+    assert sys.path == before

@@ -133,11 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    from .targets import user_code_path
+
     handler: Callable[[argparse.Namespace], int] = {
         "check": _cmd_check, "demo": _cmd_demo, "bugs": _cmd_bugs, "search": _cmd_search,
     }[args.command]
     try:
-        return handler(args)
+        with user_code_path():  # the target's folder stays importable while its code runs
+            return handler(args)
     except KeyboardInterrupt:
         print("gradcheck: interrupted (your arrays were put back)", file=sys.stderr)
         return 130

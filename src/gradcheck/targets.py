@@ -34,7 +34,7 @@ from typing import Any
 
 from .errors import TargetError
 
-__all__ = ["Target", "describe_exception", "load_target", "materialize", "parse_spec", "user_frame"]
+__all__ = ["Target", "describe_exception", "load_target", "materialize", "parse_spec", "user_code_path", "user_frame"]
 
 SEED_NAMES = ("seed", "random_state", "rng_seed", "random_seed")
 BATCH_NAMES = ("batch_size", "m", "n_examples", "num_examples", "n_samples", "batch", "n")
@@ -109,6 +109,28 @@ def describe_exception(exc: BaseException) -> str:
     return msg
 
 
+_kept_folders: list[list[str]] = []
+
+
+@contextlib.contextmanager
+def user_code_path() -> Any:
+    """Keep the folder of every file imported inside on ``sys.path`` until the block ends, so the
+    user's code can import its siblings lazily (inside a factory or a training step).
+
+    >>> with user_code_path():
+    ...     pass
+    """
+    added: list[str] = []
+    _kept_folders.append(added)
+    try:
+        yield
+    finally:
+        _kept_folders.remove(added)
+        for folder in added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(folder)
+
+
 def _import_path(path: str) -> types.ModuleType:
     if not os.path.exists(path):
         near = ""
@@ -151,8 +173,11 @@ def _import_path(path: str) -> types.ModuleType:
             f"module's top-level code; put training runs under `if __name__ == \"__main__\":`"
         ) from exc
     finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(folder)
+        if _kept_folders:
+            _kept_folders[-1].append(folder)
+        else:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(folder)
     return module
 
 
