@@ -448,3 +448,30 @@ def test_factory_imports_a_sibling_lazily(tmp_path, capsys):
     finally:
         sys.modules.pop("gc_lazy_sibling", None)
     assert sys.path == before
+
+
+WARNING_NET = """
+    import numpy as np
+    def build(seed=0):
+        rng = np.random.default_rng(seed)
+        X, y = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 1)).astype(np.float32)
+        W = rng.normal(size=(3, 1)).astype(np.float32)
+        def loss():
+            np.exp(np.array([1000.0]))  # overflows: a RuntimeWarning from the user's code
+            return float(((X @ W - y) ** 2).mean())
+        return {"params": {"W": W}, "loss": loss, "grads": lambda: {"W": 2 * X.T @ (X @ W - y) / len(X)}}
+"""
+
+
+def test_warnings_are_captured_and_noted_not_printed(tmp_path):
+    path = _write(tmp_path, WARNING_NET)
+    run = subprocess.run([*_script(), "check", f"{path}:build", "--no-color"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    out = " ".join(run.stdout.split())
+    assert "parameters in float32" in out
+    assert "your code raised 1 warning(s) during the check: RuntimeWarning: overflow encountered in exp (net.py line" in out
+    assert "hidden; --debug shows them" in out
+    debug = subprocess.run([*_script(), "check", f"{path}:build", "--no-color", "--debug"], capture_output=True,
+                           text=True, timeout=120)
+    assert "RuntimeWarning: overflow encountered in exp" in debug.stderr and "UserWarning" not in debug.stderr

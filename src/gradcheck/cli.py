@@ -24,6 +24,7 @@ import json
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     def output_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="print only JSON on stdout (with a schema_version)")
         p.add_argument("--no-color", action="store_true", help="no colours in the terminal output")
-        p.add_argument("--debug", action="store_true", help="show the full traceback of an error, and what your code printed")
+        p.add_argument("--debug", action="store_true", help="show the full traceback of an error, and what your code printed and warned")
 
     c = sub.add_parser(
         "check",
@@ -138,14 +139,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = {
         "check": _cmd_check, "demo": _cmd_demo, "bugs": _cmd_bugs, "search": _cmd_search,
     }[args.command]
-    try:
-        with user_code_path():  # the target's folder stays importable while its code runs
-            return handler(args)
-    except KeyboardInterrupt:
-        print("gradcheck: interrupted (your arrays were put back)", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - every error becomes one paragraph and exit 2
-        return _fail(args, exc)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # each distinct warning once
+        args.warnings = caught
+        try:
+            with user_code_path():  # the target's folder stays importable while its code runs
+                return handler(args)
+        except KeyboardInterrupt:
+            print("gradcheck: interrupted (your arrays were put back)", file=sys.stderr)
+            return 130
+        except Exception as exc:  # noqa: BLE001 - every error becomes one paragraph and exit 2
+            return _fail(args, exc)
+        finally:
+            if args.debug:
+                for w in _user_warnings(caught):
+                    sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
 
 
 # -- output helpers ---------------------------------------------------------------------
@@ -158,6 +166,35 @@ def _console(args: argparse.Namespace, *, stderr: bool = False) -> Any:
                    soft_wrap=False)
 
 
+def _user_warnings(caught: Sequence[warnings.WarningMessage]) -> list[warnings.WarningMessage]:
+    """The warnings raised by the user's code (numpy's RuntimeWarnings in their forward pass), not gradcheck's
+    own (those are in the report's notes already)."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = []
+    for w in caught:
+        f = os.path.abspath(w.filename)
+        if f.startswith(here + os.sep) and os.sep + "examples" + os.sep not in f[len(here):]:
+            continue
+        out.append(w)
+    return out
+
+
+def _warnings_note(args: argparse.Namespace) -> str | None:
+    """One note for the user's warnings (hidden unless --debug), naming the first and where it came from."""
+    import os
+
+    user = _user_warnings(getattr(args, "warnings", None) or [])
+    if not user:
+        return None
+    w = user[0]
+    first = f"{w.category.__name__}: {w.message} ({os.path.basename(w.filename)} line {w.lineno})"
+    more = f" and {len(user) - 1} more" if len(user) > 1 else ""
+    shown = "printed on stderr" if args.debug else "hidden; --debug shows them"
+    return f"your code raised {len(user)} warning(s) during the check: {first}{more} ({shown})"
+
+
 def _fail(args: argparse.Namespace, exc: BaseException) -> int:
     from .targets import describe_exception
 
@@ -165,6 +202,9 @@ def _fail(args: argparse.Namespace, exc: BaseException) -> int:
         message = str(exc)
     else:
         message = f"your code raised {describe_exception(exc)}"
+    warned = _warnings_note(args)
+    if warned and not args.debug:
+        message += f"; {warned}"
     if getattr(args, "debug", False):
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     elif not isinstance(exc, GradcheckError) or exc.__cause__ is not None:
@@ -350,9 +390,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         finally:
             progress.close()
     report.notes.extend(n for n in problem.meta.get("notes", []) if n not in report.notes)
-    note = _report_user_output(args, printed)
-    if note:
-        report.notes.append(note)
+    for note in (_report_user_output(args, printed), _warnings_note(args)):
+        if note:
+            report.notes.append(note)
     recognized = problem.meta.get("recognized", "")
     if args.json:
         data = report.to_dict()
