@@ -52,7 +52,7 @@ import numpy as np
 
 from .bugs import fix_for
 from .findings import factor_finding, join_names, nice_factor, ordered, round_factor, shape_finding
-from .infer import Arch, batch_size, infer_arch, normalize_hint
+from .infer import Arch, batch_size, infer_arch, infer_layer_arch, input_name, normalize_hint
 from .layers import forward_order
 from .localize import layer_groups, localize
 from .problem import protected
@@ -139,7 +139,8 @@ def _diagnose(report: Report, problem: Any) -> None:
     # 2. semantic naming on a standard net
     explained: set[str] = set()
     arch, semantic = None, None
-    if data is not None or (hint and hint.get("activations")):
+    layer_input = input_name(params) if data is None else None
+    if data is not None or (hint and hint.get("activations")) or layer_input is not None:
         try:
             arch = _arch(report, problem, hint)
             if arch is not None:
@@ -207,6 +208,8 @@ def _lookup(grads: Any, name: str) -> Any:
 def _arch(report: Report, problem: Any, hint: Mapping[str, Any] | None) -> Arch | None:
     params = problem.params
     with protected(params):
+        if problem.data is None and input_name(params) is not None:
+            return infer_layer_arch(params, problem.loss, hint=hint, seed=report.seed or 0)
         return infer_arch(params, problem.loss, problem.data, hint=hint, seed=report.seed or 0)
 
 

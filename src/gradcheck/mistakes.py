@@ -173,6 +173,9 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
         yield Mistake("weights_not_transposed", "w_not_t", square,
                       "the deltas were carried back with W instead of its transpose at every square layer "
                       f"({', '.join(f'W{l}' for l in square)})")
+    if arch.input is not None and Ws[0].shape[0] == Ws[0].shape[1]:
+        yield Mistake("weights_not_transposed", "w_not_t", (1,),
+                      "the input's gradient was computed with W1 instead of its transpose")
     for l in range(L, 1, -1):
         W = Ws[l - 1]
         if W.shape[0] == W.shape[1]:
@@ -205,7 +208,10 @@ def backward(
     *,
     l2: bool = True,
 ) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """``[(dW, db), ...]`` per layer in rows form, with ``mistake`` injected (None: the true gradient)."""
+    """``[(dW, db), ...]`` per layer in rows form, with ``mistake`` injected (None: the true gradient).
+
+    For a layer check (``arch.input`` set) one more entry ``(dX, None)`` follows: the input's gradient.
+    """
     Ws, bs = arch.weights(params), arch.biases(params)
     L = len(Ws)
     m = X.shape[0]
@@ -225,7 +231,13 @@ def backward(
         a = acts[L]
         out = arch.activations[-1]
         combined = (arch.loss, out) in (("bce", "sigmoid"), ("softmax_ce", "softmax"))
-        if mk is not None and mk.op == "out":
+        if arch.loss == "linear":
+            # a layer check: the scalar is sum(output * Y), not averaged
+            if out == "softmax" and not (mk is not None and mk.op == "deriv" and L in mk.layers):
+                dz = softmax_backward(a, s * Y)
+            else:
+                dz = s * Y * deriv(L)
+        elif mk is not None and mk.op == "out":
             dz = s * mk.out_fn(a, Y) / m  # type: ignore[misc]
         elif combined and not (mk is not None and mk.op == "deriv" and L in mk.layers):
             dz = s * (a - Y) / m
@@ -247,6 +259,10 @@ def backward(
                 dW = dW + arch.l2 * W
             grads[l - 1] = (dW, dz.sum(axis=0) if bs[l - 1] is not None else None)
             if l == 1:
+                if arch.input is not None:
+                    # a layer check: the input's gradient comes last, (dX, None)
+                    dX = dz @ W if mk is not None and mk.op == "w_not_t" and 1 in mk.layers else dz @ W.T
+                    grads.append((dX, None))
                 break
             if mk is not None and mk.op == "w_not_t" and l in mk.layers:
                 da = dz @ W

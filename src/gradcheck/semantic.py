@@ -35,15 +35,21 @@ def name_by_recomputation(
     layer_of: dict[str, int],
 ) -> tuple[list[Finding], set[str]] | None:
     params = problem.params
-    data = normalize_data(problem.data)
-    if data is None:
-        return None
-    X, y = data
-    Xr = arch.x_rows(X)
     Ws = arch.weights(params)
-    Y = arch.y_rows(y, Xr.shape[0], Ws[-1].shape[1])
+    if arch.input is not None and arch.targets is not None:
+        Xr = arch.x_rows(params[arch.input]).copy()
+        Y = arch.targets
+    else:
+        data = normalize_data(problem.data)
+        if data is None:
+            return None
+        X, y = data
+        Xr = arch.x_rows(X)
+        Y = arch.y_rows(y, Xr.shape[0], Ws[-1].shape[1])
     m = Xr.shape[0]
     names = [n for pair in arch.layers for n in pair if n is not None]
+    if arch.input is not None:
+        names = [arch.input] + names
     low = any(np.finfo(params[n].dtype).bits < 64 for n in names)
     tol = 1e-4 if low else 1e-6
 
@@ -53,6 +59,8 @@ def name_by_recomputation(
             out[w] = dW
             if b is not None and db is not None:
                 out[b] = db
+        if arch.input is not None and len(grads) > len(arch.layers):
+            out[arch.input] = grads[len(arch.layers)][0]
         return out
 
     ref = as_dict(backward(arch, params, Xr, Y))
