@@ -475,3 +475,39 @@ def test_warnings_are_captured_and_noted_not_printed(tmp_path):
     debug = subprocess.run([*_script(), "check", f"{path}:build", "--no-color", "--debug"], capture_output=True,
                            text=True, timeout=120)
     assert "RuntimeWarning: overflow encountered in exp" in debug.stderr and "UserWarning" not in debug.stderr
+
+
+FLOAT32_FUNCTIONS = """
+    import numpy as np
+    rng = np.random.default_rng(0)
+    params = {"W": rng.normal(size=(3, 2)).astype(np.float32), "b": np.zeros(2, dtype=np.float32)}
+    X, y = rng.normal(size=(6, 3)).astype(np.float32), rng.normal(size=(6, 2)).astype(np.float32)
+    def loss_fn(params, X, y):
+        return float(0.5 * np.mean(np.sum((np.tanh(X @ params["W"] + params["b"]) - y) ** 2, 1)))
+    def grad_fn(params, X, y):
+        a = np.tanh(X @ params["W"] + params["b"])
+        d = (a - y) * (1 - a ** 2) / len(X)
+        return {"W": X.T @ d, "b": d.sum(0)}
+"""
+
+
+def test_upcast_flag_and_advice_worded_as_flags(tmp_path, capsys):
+    path = _write(tmp_path, FLOAT32_FUNCTIONS)
+    assert main(["check", path, "--json"]) == 0
+    notes = " ".join(json.loads(capsys.readouterr().out)["notes"])
+    assert "pass --upcast" in notes and "upcast=True" not in notes
+    assert main(["check", path, "--json", "--upcast"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert any("checked as float64 copies" in n for n in data["notes"])
+    assert data["params"][0]["max_rel_error"] < 1e-6
+    closure = _write(tmp_path, WARNING_NET, name="closure.py")
+    assert main(["check", f"{closure}:build", "--upcast"]) == 2
+    err = capsys.readouterr().err
+    assert "--upcast: the loss did not react" in err and "upcast=True" not in err
+
+
+def test_as_flags_rewrites_python_advice():
+    from gradcheck.cli import as_flags
+
+    assert as_flags("sampled; pass mode='full' to force it") == "sampled; pass --mode full to force it"
+    assert "data=(X, y)" not in as_flags("8 may be the batch size (pass data=(X, y) to confirm it: ...)")

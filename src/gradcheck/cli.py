@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "beside the net are cut to their first N (default 64, also for a factory whose batch_size has no "
                    "default); --batch-size 1 for a train() that "
                    "updates once per example")
+    c.add_argument("--upcast", action="store_true",
+                   help="check float32/float16 parameters in float64 (the loss must read them through its params dict)")
     c.add_argument("--input-shape", default=None, metavar="SHAPE", help="input shape for a single layer, e.g. 4,3")
     output_options(c)
 
@@ -195,11 +197,43 @@ def _warnings_note(args: argparse.Namespace) -> str | None:
     return f"your code raised {len(user)} warning(s) during the check: {first}{more} ({shown})"
 
 
+#: Advice the core words for Python callers, as the command line's flags.
+_FLAG_ADVICE = (
+    ("pass mode='full'", "pass --mode full"),
+    ("mode='full'", "--mode full"),
+    ("pass upcast=True", "pass --upcast"),
+    ("upcast=True", "--upcast"),
+    ("pass convention= / --convention", "pass --convention"),
+    ("pass data=(X, y) to confirm it", "define X, y beside the net, or return (net, X, y), to confirm it"),
+    ("Give the data (data=(X, y) in Python; the CLI finds X, y beside the net)",
+     "Give the data (X, y beside the net, or a factory returning (net, X, y))"),
+)
+
+
+def as_flags(text: str) -> str:
+    """``text`` with advice for the Python API (``pass mode='full'``) put as command-line flags.
+
+    >>> as_flags("sampled; pass mode='full' to force it")
+    'sampled; pass --mode full to force it'
+    """
+    for api, flag in _FLAG_ADVICE:
+        text = text.replace(api, flag)
+    return text
+
+
+def _advice_as_flags(report: Any) -> None:
+    report.notes[:] = [as_flags(n) for n in report.notes]
+    for f in report.findings:
+        f.message = as_flags(f.message)
+        if isinstance(getattr(f, "fix", None), str):
+            f.fix = as_flags(f.fix)
+
+
 def _fail(args: argparse.Namespace, exc: BaseException) -> int:
     from .targets import describe_exception
 
     if isinstance(exc, GradcheckError):
-        message = str(exc)
+        message = as_flags(str(exc))
     else:
         message = f"your code raised {describe_exception(exc)}"
     warned = _warnings_note(args)
@@ -386,14 +420,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 input_shape=_parse_shape(args.input_shape), loss=args.loss,
             )
             report = check(problem, method=args.method, mode=mode, rtol=args.rtol, atol=args.atol, seed=args.seed,
-                           sample=args.sample, progress=progress)
+                           sample=args.sample, progress=progress, upcast=args.upcast)
         finally:
             progress.close()
     report.notes.extend(n for n in problem.meta.get("notes", []) if n not in report.notes)
     for note in (_report_user_output(args, printed), _warnings_note(args)):
         if note:
             report.notes.append(note)
-    recognized = problem.meta.get("recognized", "")
+    _advice_as_flags(report)
+    recognized = as_flags(problem.meta.get("recognized", ""))
     if args.json:
         data = report.to_dict()
         data["target"] = args.target
