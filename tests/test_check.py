@@ -277,3 +277,61 @@ def test_nan_gradients_are_not_mistaken_for_accumulation():
     report = check({"w": w}, lambda: float(w.sum()), lambda: {"w": np.array([np.nan, 1.0])}, diagnose=False)
     assert "gradient_accumulates" not in report.kinds()
     assert report["w"].status == "nonfinite"
+
+
+def _relu_softmax_net(dtype, mistake=None, seed=5):
+    rng = np.random.default_rng(seed)
+    W1, b1 = rng.normal(0, 0.5, (6, 20)).astype(dtype), rng.normal(0, 0.1, 20).astype(dtype)
+    W2, b2 = rng.normal(0, 0.5, (20, 4)).astype(dtype), np.zeros(4, dtype)
+    X, y = rng.normal(size=(50, 6)).astype(dtype), rng.integers(0, 4, 50)
+
+    def forward():
+        h = np.maximum(0, X @ W1 + b1)
+        s = h @ W2 + b2
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        return h, e / e.sum(axis=1, keepdims=True)
+
+    def loss():
+        return float(-np.log(forward()[1][np.arange(50), y]).mean())
+
+    def grads():
+        h, p = forward()
+        ds = p.copy()
+        ds[np.arange(50), y] -= 1
+        ds /= 1 if mistake == "missing_mean" else 50
+        dh = ds @ W2.T
+        dh[h <= 0] = 0
+        return {"W1": X.T @ dh, "b1": dh.sum(0), "W2": h.T @ ds, "b2": ds.sum(0)}
+
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, loss, grads
+
+
+def test_correct_float32_relu_net_with_many_kinks_within_the_step_passes():
+    params, loss, grads = _relu_softmax_net(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = check(params, loss, grads, diagnose=False)
+    assert report.ok, str(report)
+
+
+def test_float32_relu_net_with_a_mistake_still_fails():
+    params, loss, grads = _relu_softmax_net(np.float32, mistake="missing_mean")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = check(params, loss, grads, diagnose=False)
+    assert report.wrong == ["W1", "b1", "W2", "b2"]
+
+
+def test_a_smaller_step_settles_suspects_and_is_counted(monkeypatch):
+    params, loss, grads = _relu_softmax_net(np.float32)
+    calls = [0]
+
+    def counted():
+        calls[0] += 1
+        return loss()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = check(params, counted, grads, diagnose=False)
+    assert report.n_loss_evals == calls[0]
+    assert report.n_loss_evals > 2 + 2 * sum(p.size for p in params.values())  # the refinement ran

@@ -68,7 +68,11 @@ def kink_mask(
     a = np.asarray(analytic, dtype=np.float64)
     lo = np.minimum(forward, backward)
     hi = np.maximum(forward, backward)
-    slack = np.maximum(np.asarray(atol, dtype=np.float64), rtol * np.maximum(np.abs(lo), np.abs(hi)))
-    disagree = (hi - lo) > np.maximum(10 * slack, 1e-3 * np.maximum(np.abs(lo), np.abs(hi)))
-    inside = (a >= lo - slack) & (a <= hi + slack)
+    floor = np.asarray(atol, dtype=np.float64)
+    magnitude = np.maximum(np.abs(lo), np.abs(hi))
+    # a one-sided difference divides the loss's rounding by h, not 2h: twice the central floor each,
+    # so two of them differ by up to 4 floors from rounding alone; smooth curvature adds h * f''
+    disagree = (hi - lo) > np.maximum(np.maximum(4 * floor, 2 * rtol * magnitude), 1e-3 * magnitude)
+    reach = np.maximum(2 * floor, rtol * magnitude)
+    inside = (a >= lo - reach) & (a <= hi + reach)
     return disagree & inside

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from . import numeric
-from .check import DEFAULT_SAMPLE, _compare, _evaluate
+from .check import DEFAULT_SAMPLE, _compare_settled, _evaluate
 from .compare import roundoff_floor
 from .report import ParamResult
 
@@ -181,8 +181,8 @@ def _drill_down(
         k = min(p.size, sample or DEFAULT_SAMPLE)
         idx = np.sort(rng.choice(p.size, size=k, replace=False))
     ev = _evaluate(method, mapping, name, p, loss, f0, idx, rel_step, tick)
-    used = ev.n_evals
-    res = _compare(name, p, g, ev, rtol, atol)
+    res, extra = _compare_settled(name, p, g, ev, loss, f0, method, rtol, atol, rel_step)
+    used = ev.n_evals + extra
     if idx is None or not res.ok or v is None:
         if why:
             tail = "every element agrees" if res.ok else "element evidence confirms it"
@@ -200,7 +200,8 @@ def _drill_down(
             ev2 = _evaluate(method, mapping, name, p, loss, f0, suspects, rel_step, tick)
             used += ev2.n_evals
             ev = _merge(ev, ev2)
-            res = _compare(name, p, g, ev, rtol, atol)
+            res, extra = _compare_settled(name, p, g, ev, loss, f0, method, rtol, atol, rel_step)
+            used += extra
         if not res.ok:
             break
     if res.ok:
