@@ -158,3 +158,74 @@ def test_correct_layer_stack_has_no_finding():
     x = np.random.default_rng(10).normal(size=(4, 3))
     report = check_layer(_stack(lambda out: out > 0), x)
     assert report.ok and report.findings == []
+
+
+# -- a per-example backprop, examples as column vectors ----------------------------------
+
+
+def _sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+class PerExampleNet:
+    """Biases and weights as lists, backprop(x, y) per example; ``bug`` picks the mistake."""
+
+    def __init__(self, sizes, bug=None, seed=11):
+        r = np.random.default_rng(seed)
+        self.sizes = sizes
+        self.num_layers = len(sizes)
+        self.biases = [r.normal(size=(n, 1)) for n in sizes[1:]]
+        self.weights = [r.normal(size=(n, k)) for k, n in zip(sizes[:-1], sizes[1:])]
+        self.bug = bug
+
+    def feedforward(self, a):
+        for b, w in zip(self.biases, self.weights):
+            a = _sig(w @ a + b)
+        return a
+
+    def cost_derivative(self, out, y):
+        return out - y
+
+    def backprop(self, x, y):
+        nb = [np.zeros(b.shape) for b in self.biases]
+        nw = [np.zeros(w.shape) for w in self.weights]
+        a, acts, zs = x, [x], []
+        for b, w in zip(self.biases, self.weights):
+            z = w @ a + b
+            zs.append(z)
+            a = _sig(z)
+            acts.append(a)
+        sp = lambda z: _sig(z) * (1 - _sig(z))
+        delta = self.cost_derivative(acts[-1], y) * sp(zs[-1])
+        nb[-1], nw[-1] = delta, delta @ acts[-2].T
+        for l in range(2, self.num_layers):
+            if self.bug == "no_upstream" and l == 2:
+                delta = sp(zs[-l])
+            else:
+                delta = (self.weights[-l + 1].T @ delta) * sp(zs[-l])
+            nb[-l], nw[-l] = delta, delta @ acts[-l - 1].T
+        return nb, nw
+
+
+def _per_example_data(sizes, m, seed=12):
+    r = np.random.default_rng(seed)
+    return [(r.normal(size=(sizes[0], 1)), r.random(size=(sizes[-1], 1))) for _ in range(m)]
+
+
+def test_hidden_delta_without_the_delta_from_above_is_missing_upstream_gradient():
+    from gradcheck.adapters import as_problem
+
+    sizes = [3, 4, 4, 2]
+    net = PerExampleNet(sizes, bug="no_upstream")
+    report = gradcheck.check(as_problem(net, data=_per_example_data(sizes, 5)))
+    f = report.findings[0]
+    assert f.kind == "missing_upstream_gradient", report.kinds()
+    assert report.first_wrong in f.params and f.layer == 2
+
+
+def test_correct_per_example_net_has_no_finding():
+    from gradcheck.adapters import as_problem
+
+    sizes = [3, 4, 4, 2]
+    report = gradcheck.check(as_problem(PerExampleNet(sizes), data=_per_example_data(sizes, 5)))
+    assert report.ok and report.findings == []

@@ -282,7 +282,9 @@ def backward(
                     da = da * drop
             d = deriv(l - 1)
             if mk is not None and mk.op == "upstream" and (l - 1) in mk.layers:
-                dz = d * np.ones_like(da)
+                # the local derivative alone, under the batch convention of the rest of the pass
+                # (divided by m where the loss is a mean: Nielsen's update and dW = dZ @ A.T / m both do)
+                dz = d * np.ones_like(da) * (s / m)
             else:
                 dz = da * d
     return grads
