@@ -229,3 +229,46 @@ def test_correct_per_example_net_has_no_finding():
     sizes = [3, 4, 4, 2]
     report = gradcheck.check(as_problem(PerExampleNet(sizes), data=_per_example_data(sizes, 5)))
     assert report.ok and report.findings == []
+
+
+# -- two mistakes: a factor on one parameter's own gradient, and a recomputable one below --------
+
+
+def _two_mistake_net(seed=13):
+    r = np.random.default_rng(seed)
+    P = {"W1": r.normal(size=(4, 3)), "b1": r.normal(size=(4, 1)) * 0.1, "W2": r.normal(size=(4, 4)),
+         "b2": r.normal(size=(4, 1)) * 0.1, "W3": r.normal(size=(1, 4)), "b3": r.normal(size=(1, 1)) * 0.1}
+    X = r.normal(size=(3, 10))
+    Y = (r.random(size=(1, 10)) > 0.5).astype(float)
+
+    def forward():
+        A1 = _sig(P["W1"] @ X + P["b1"])
+        A2 = _sig(P["W2"] @ A1 + P["b2"])
+        A3 = _sig(P["W3"] @ A2 + P["b3"])
+        return A1, A2, A3
+
+    def cost():
+        A3 = forward()[2]
+        return float(-np.mean(Y * np.log(A3) + (1 - Y) * np.log(1 - A3)))
+
+    def grads():
+        m = X.shape[1]
+        A1, A2, A3 = forward()
+        dZ3 = A3 - Y
+        dZ2 = P["W3"].T @ dZ3 * A2 * (1 - A2)
+        dZ1 = P["W2"] @ dZ2 * A1 * (1 - A1)  # W2 where W2.T belongs (square)
+        return {"W1": dZ1 @ X.T / m, "b1": dZ1.sum(1, keepdims=True) / m,
+                "W2": dZ2 @ A1.T,  # no / m
+                "b2": dZ2.sum(1, keepdims=True) / m,
+                "W3": dZ3 @ A2.T / m, "b3": dZ3.sum(1, keepdims=True) / m}
+
+    return P, cost, grads, (X, Y)
+
+
+def test_second_mistake_below_a_factor_is_named():
+    P, cost, grads, data = _two_mistake_net()
+    report = gradcheck.check(P, cost, grads, data=data)
+    got = {f.kind: f.params for f in report.findings}
+    assert got.get("missing_batch_mean") == ["W2"], report.kinds()
+    assert "W1" in got.get("weights_not_transposed", []), report.kinds()
+    assert "unknown" not in got

@@ -131,7 +131,54 @@ def name_by_recomputation(
     reg = _regularization(arch, params, Xr, Y, user, keys, tol, layer_of, how, as_dict)
     if reg is not None:
         return reg, set(keys)
-    return _top_mistake(report, arch, params, Xr, Y, ref, user, keys, tol, layer_of, how, as_dict)
+    top = _top_mistake(report, arch, params, Xr, Y, ref, user, keys, tol, layer_of, how, as_dict)
+    if top is not None:
+        return top
+    return _mistake_and_factors(report, arch, params, Xr, Y, ref, user, keys, tol, layer_of, how, as_dict)
+
+
+def _mistake_and_factors(report, arch, params, Xr, Y, ref, user, keys, tol, layer_of, how, as_dict):
+    """Two mistakes of which one is a constant factor on some parameters' own gradients (a missing 1/m
+    in one dW, say): the recomputed mistake that reproduces every other parameter exactly, and
+    those parameters up to a telling factor (m, 1/m, -1, 2, 1/2)."""
+    wrong = set(report.wrong)
+    m = Xr.shape[0]
+    for mk in mistakes(arch, params):
+        cand = as_dict(backward(arch, params, Xr, Y, mk))
+        if not all(np.all(np.isfinite(cand[n])) for n in keys):
+            continue
+        exact: list[str] = []
+        scaled: dict[float, list[str]] = {}
+        for n in keys:
+            if not differs(user[n], cand[n], tol):
+                exact.append(n)
+                continue
+            c, r = fit_ratio(user[n], cand[n])
+            if (n in wrong and r <= tol and np.isfinite(c) and abs(c) > 1e-9 and user[n].size > 1
+                    and nice_factor(c, m)):
+                scaled.setdefault(round(c, 6), []).append(n)
+                continue
+            break
+        else:
+            hit = [n for n in exact if differs(cand[n], ref[n], tol)]
+            if not hit or not scaled or not any(n in wrong for n in hit):
+                continue
+            hit = forward_order(hit)
+            f = mistake_finding(mk, hit, layer_of, how, arch)
+            others = forward_order([n for names in scaled.values() for n in names])
+            f.message = (f"{mk.detail}. Recomputing the gradient with this mistake reproduces your gradients of "
+                         f"{join_names(hit)} exactly, and those of {join_names(others)} up to a constant factor "
+                         f"(a second mistake, reported apart); the net is {how}")
+            f.evidence["partial"] = True
+            out = [f]
+            for c, names in scaled.items():
+                names = forward_order(names)
+                versus = "numeric"
+                if any(differs(cand[n], ref[n], tol) for n in names):
+                    versus = "(the gradient the mistake above gives)"
+                out.append(factor_finding(float(c), names, m, layer_of, None, confirmed=True, versus=versus))
+            return out, set(keys)
+    return None
 
 
 def _top_mistake(report, arch, params, Xr, Y, ref, user, keys, tol, layer_of, how, as_dict):
