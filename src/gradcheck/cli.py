@@ -229,6 +229,15 @@ def _advice_as_flags(report: Any) -> None:
             f.fix = as_flags(f.fix)
 
 
+def _wrap(text: str) -> str:
+    """One paragraph, wrapped to the terminal's width (80 columns when not a terminal)."""
+    import shutil
+    import textwrap
+
+    width = max(40, shutil.get_terminal_size(fallback=(80, 24)).columns)
+    return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)
+
+
 def _fail(args: argparse.Namespace, exc: BaseException) -> int:
     from .targets import describe_exception
 
@@ -243,7 +252,7 @@ def _fail(args: argparse.Namespace, exc: BaseException) -> int:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     elif not isinstance(exc, GradcheckError) or exc.__cause__ is not None:
         message += " (run with --debug for the traceback)"
-    print(f"gradcheck: error: {message}", file=sys.stderr)
+    print(_wrap(f"gradcheck: error: {message}"), file=sys.stderr)
     if getattr(args, "json", False):
         from .report import SCHEMA_VERSION
 
@@ -333,6 +342,10 @@ def load_problem(
         # net.py:loss_fn names one of the net's functions, not a factory: read the whole module
         target = type(target)(obj=target.module, module=target.module, spec=spec, attr=None)
     obj = materialize(target.obj, seed=seed, batch_size=batch_size, label=target.label, context=target.module)
+    if obj is None and target.obj is not None:
+        raise AdapterError(
+            f"{target.label}() returned None: a factory returns the net (or (net, X, y), a gradcheck.Problem, or a "
+            f"mapping with 'params', 'loss' and 'grads'); is its return statement missing?")
     kw: dict[str, Any] = {"convention": convention, "lr": lr, "seed": seed, "batch_size": batch_size}
     if loss is not None:
         kw["loss"] = loss
@@ -394,7 +407,7 @@ def _pick_from_module(module: Any, convention: str | None, recognize: Any, *, se
             return materialize(fn, seed=seed, batch_size=batch_size, label=name, context=module)
     if len(found) > 1:
         raise AdapterError(
-            f"{module.__name__} defines several nets ({', '.join(found)}): name one, e.g. "
+            f"{getattr(module, '__gradcheck_path__', module.__name__)} defines several nets ({', '.join(found)}): name one, e.g. "
             f"{getattr(module, '__file__', 'file.py')}:{found[0]}"
         )
     return module

@@ -56,7 +56,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return self.attr or self.module.__name__
+        return self.attr or getattr(self.module, "__gradcheck_path__", None) or self.module.__name__
 
 
 def parse_spec(spec: str) -> tuple[str, str, str | None]:
@@ -150,6 +150,7 @@ def _import_path(path: str) -> types.ModuleType:
     if spec is None or spec.loader is None:
         raise TargetError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
+    module.__gradcheck_path__ = path  # type: ignore[attr-defined]  # errors name the file, not the internal module name
     folder = os.path.dirname(full)
     sys.path.insert(0, folder)  # so the file's own sibling imports work
     sys.modules[name] = module

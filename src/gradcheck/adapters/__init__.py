@@ -205,12 +205,17 @@ def _close(src: Source) -> str:
 
 def _nothing(obj: Any, src: Source) -> str:
     found = src.describe()
+    own = Source(obj)
     if not isinstance(obj, (types.ModuleType, Mapping)):
-        public = [n for n in src.names() if not n.startswith("_")]
+        public = [n for n in own.names() if not n.startswith("_")]
         found += f" with {public[:12]}" if public else ""
+    elif isinstance(obj, types.ModuleType):
+        defined = [n for n, v in vars(obj).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)]
+        found += f" (it defines {', '.join(defined[:12])})" if defined else " (it defines nothing but imports)"
+    close = _close(src if isinstance(obj, types.ModuleType) else own)
     return (
         f"gradcheck does not recognize {found}. Expected one of: a gradcheck.Problem; a mapping with keys "
-        f"'params', 'loss' and 'grads'; {'; '.join(a.EXPECTED for a in _ADAPTERS)}{_close(src)}"
+        f"'params', 'loss' and 'grads'; {'; '.join(a.EXPECTED for a in _ADAPTERS)}{close}"
     )
 
 

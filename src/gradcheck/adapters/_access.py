@@ -200,6 +200,9 @@ class Source:
     def describe(self) -> str:
         o = self.obj
         if isinstance(o, types.ModuleType):
+            path = getattr(o, "__gradcheck_path__", None)  # a file the user pointed at (its module name is internal)
+            if path:
+                return f"the file {path}"
             return f"module {o.__name__}"
         if isinstance(o, Mapping):
             return f"a {type(o).__name__} with keys {sorted(map(str, o))[:12]}"
