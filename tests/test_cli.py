@@ -528,3 +528,32 @@ def test_error_paragraphs_name_the_file_and_a_none_return(tmp_path, capsys, monk
     assert main(["check", f"{path}:returns_none"]) == 2
     flat = " ".join(capsys.readouterr().err.split())
     assert "returns_none() returned None" in flat and "NoneType" not in flat and "grad_none" not in flat
+
+
+DENSE_TANH = """
+    import numpy as np
+    class DenseTanh:
+        def __init__(self, n_in, n_out):
+            self.params = {"W": np.random.RandomState(2).randn(n_in, n_out) * 0.3, "b": np.zeros(n_out)}
+            self.grads = {}
+        def forward(self, x):
+            self.x = x
+            self.out = np.tanh(x @ self.params["W"] + self.params["b"])
+            return self.out
+        def backward(self, dout):
+            dz = dout * (1 - self.out ** 2)
+            self.grads["W"] = self.x.T @ dz
+            self.grads["b"] = dz.sum(axis=0)
+            return dz @ self.params["W"].T
+    layer = DenseTanh(4, 3)
+"""
+
+
+def test_wrong_input_shape_is_named_as_the_likely_cause(tmp_path, capsys):
+    path = _write(tmp_path, DENSE_TANH)
+    assert main(["check", "--input-shape", "4,3", f"{path}:layer"]) == 2
+    flat = " ".join(capsys.readouterr().err.split())
+    assert "--input-shape 4,3 is likely wrong" in flat and "fits: --input-shape 4,4" in flat
+    assert main(["check", "--input-shape", "8,4", f"{path}:layer", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "input (8, 4)" in data["recognized"]

@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "updates once per example")
     c.add_argument("--upcast", action="store_true",
                    help="check float32/float16 parameters in float64 (the loss must read them through its params dict)")
-    c.add_argument("--input-shape", default=None, metavar="SHAPE", help="input shape for a single layer, e.g. 4,3")
+    c.add_argument("--input-shape", default=None, metavar="SHAPE", help="the full shape of a single layer's input x, examples first, e.g. 8,4 (8 examples of 4 features)")
     output_options(c)
 
     d = sub.add_parser(
@@ -316,9 +316,9 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
     try:
         shape = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
     except ValueError:
-        raise TargetError(f"--input-shape {text!r}: expected integers separated by commas, e.g. 4,3") from None
+        raise TargetError(f"--input-shape {text!r}: expected integers separated by commas, e.g. 8,4") from None
     if not shape or any(s <= 0 for s in shape):
-        raise TargetError(f"--input-shape {text!r}: expected positive integers, e.g. 4,3")
+        raise TargetError(f"--input-shape {text!r}: expected positive integers, e.g. 8,4")
     return shape
 
 

@@ -89,8 +89,22 @@ def _guess_input(layer: Any, seed: int) -> np.ndarray:
             continue
     raise AdapterError(
         f"cannot tell what input {type(layer).__name__}.forward expects: give data (an input array x) or "
-        f"--input-shape (e.g. --input-shape 4,3)"
+        f"--input-shape, the full shape of x (e.g. --input-shape 8,4 for 8 examples of 4 features)"
     )
+
+
+def _shape_message(layer: Any, shape: tuple[int, ...], exc: BaseException, seed: int) -> str:
+    """Why ``--input-shape`` is the likely cause of ``forward`` failing, and a shape that fits."""
+    from ..targets import describe_exception
+
+    text = (f"--input-shape {','.join(map(str, shape))} is likely wrong: {type(layer).__name__}.forward raised "
+            f"{describe_exception(exc)} on an input of shape {shape}. --input-shape is the full shape of x, "
+            f"examples first (e.g. 8,4 for 8 examples of 4 features)")
+    try:
+        fit = _guess_input(layer, seed).shape
+    except AdapterError:
+        return text
+    return text + f"; an input of shape {fit} fits: --input-shape {','.join(map(str, fit))}"
 
 
 def _candidates(layer: Any) -> dict[str, np.ndarray]:
@@ -140,7 +154,12 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
     # before any forward pass of ours: what the forward pass stores (self.x = x) is not there yet
     cands = [{k: v for k, v in _candidates(layer).items() if v is not x} for layer in layers]
     with restored_state(layers, {}):
-        R = rng.standard_normal(forward_all().shape)
+        try:
+            R = rng.standard_normal(forward_all().shape)
+        except Exception as exc:  # noqa: BLE001 - a wrong --input-shape is the likely cause
+            if input_shape is None or data is not None:
+                raise
+            raise AdapterError(_shape_message(layers[0], tuple(input_shape), exc, seed)) from exc
     # one probe pass tells which arrays have a gradient beside them (or move, when backward updates)
     specs: list[tuple[str, Any, str, np.ndarray, int | None]] = []
     with restored_state(layers, {k: v for c in cands for k, v in c.items()} if len(layers) == 1 else {}):
