@@ -272,3 +272,47 @@ def test_second_mistake_below_a_factor_is_named():
     assert got.get("missing_batch_mean") == ["W2"], report.kinds()
     assert "W1" in got.get("weights_not_transposed", []), report.kinds()
     assert "unknown" not in got
+
+
+# -- examples as plain 1-D lists -----------------------------------------------------------
+
+
+class ListNet:
+    """Weights (out, in), no biases, sigmoid everywhere, examples given as 1-D lists; the update
+    of the output weights leaves out the output sigmoid's derivative."""
+
+    def __init__(self, seed=14):
+        r = np.random.default_rng(seed)
+        self.wih = r.normal(0.0, 0.5, (5, 4))
+        self.who = r.normal(0.0, 0.5, (3, 5))
+
+    def query(self, inputs_list):
+        x = np.array(inputs_list, ndmin=2).T
+        return _sig(self.who @ _sig(self.wih @ x))
+
+    def gradients(self, inputs_list, targets_list):
+        x = np.array(inputs_list, ndmin=2).T
+        t = np.array(targets_list, ndmin=2).T
+        h = _sig(self.wih @ x)
+        o = _sig(self.who @ h)
+        err = o - t
+        hidden_err = self.who.T @ err
+        return {"wih": (hidden_err * h * (1 - h)) @ x.T, "who": err @ h.T}
+
+
+def test_examples_as_one_dimensional_lists_are_read():
+    net = ListNet()
+    pairs = [[[0.9, 0.1, 0.5, 0.3], [0.01, 0.99, 0.01]], [[0.2, 0.8, 0.4, 0.6], [0.99, 0.01, 0.01]]]
+    P = {"wih": net.wih, "who": net.who}
+
+    def loss():
+        return sum(0.5 * float(((net.query(x) - np.array(t, ndmin=2).T) ** 2).sum()) for x, t in pairs)
+
+    def grads():
+        gs = [net.gradients(x, t) for x, t in pairs]
+        return {k: sum(g[k] for g in gs) for k in P}
+
+    report = gradcheck.check(P, loss, grads, data=pairs)
+    f = report.findings[0]
+    assert f.kind == "missing_activation_derivative", report.kinds()
+    assert "who" in f.params and f.confidence == "confirmed"

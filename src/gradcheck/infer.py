@@ -255,6 +255,9 @@ def normalize_data(data: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """
     if data is None:
         return None
+    if _ragged_pairs(data):
+        # two examples as [[x1, y1], [x2, y2]] (plain lists, x and y of different lengths)
+        data = ([d[0] for d in data], [d[1] for d in data])
     try:
         if isinstance(data, (list, tuple)) and len(data) != 2 and all(isinstance(d, (list, tuple)) and len(d) == 2 for d in data):
             data = ([d[0] for d in data], [d[1] for d in data])
@@ -276,6 +279,20 @@ def normalize_data(data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         return X, y
     except Exception:  # noqa: BLE001 - data of an unknown form
         return None
+
+
+def _ragged_pairs(data: Any) -> bool:
+    """``data`` is two ``(x, y)`` pairs rather than ``(X, y)``: each half is a pair whose parts differ in length."""
+    if not (isinstance(data, (list, tuple)) and len(data) == 2):
+        return False
+    try:
+        halves = [d for d in data if isinstance(d, (list, tuple)) and len(d) == 2]
+        if len(halves) != 2:
+            return False
+        sizes = [(np.size(h[0]), np.size(h[1])) for h in halves]
+        return sizes[0] == sizes[1] and sizes[0][0] != sizes[0][1] and sizes[0][0] > 1
+    except Exception:  # noqa: BLE001 - not array-like
+        return False
 
 
 def batch_size(data: Any, params: Mapping[str, np.ndarray], hint: Any = None) -> int | None:
