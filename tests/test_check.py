@@ -335,3 +335,14 @@ def test_a_smaller_step_settles_suspects_and_is_counted(monkeypatch):
         report = check(params, counted, grads, diagnose=False)
     assert report.n_loss_evals == calls[0]
     assert report.n_loss_evals > 2 + 2 * sum(p.size for p in params.values())  # the refinement ran
+
+
+@pytest.mark.parametrize(
+    "p_shape, g_shape, accepted",
+    [((1, 5), (5,), True), ((1, 1), (), True), ((1, 1), (1,), True), ((5, 1), (5,), False), ((5,), (1, 5), False)],
+)
+def test_gradient_shapes_that_an_update_would_broadcast_element_for_element(p_shape, g_shape, accepted):
+    b = np.linspace(0.1, 0.5, int(np.prod(p_shape))).reshape(p_shape)
+    report = check({"b": b}, lambda: float((b**2).sum()), lambda: {"b": (2 * b).reshape(g_shape)}, diagnose=False)
+    assert report.ok == accepted
+    assert (report["b"].status == "wrong_shape") == (not accepted)

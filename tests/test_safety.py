@@ -242,3 +242,17 @@ def test_bad_method_and_mode():
 def test_loss_not_callable():
     with pytest.raises(TypeError, match="loss must be"):
         check({"w": np.ones(2)}, 3.0, {"w": np.ones(2)})
+
+
+def test_loss_and_grads_that_take_arguments_get_a_clear_error():
+    params = {"w": np.ones(3)}
+
+    def loss_fn(params, X, y):
+        return float(params["w"].sum())
+
+    with pytest.raises(TypeError, match=r"loss must be callable with no arguments.*\(params, X, y\)"):
+        check(params, loss_fn, {"w": np.ones(3)})
+    with pytest.raises(TypeError, match=r"grads must be callable with no arguments"):
+        check(params, lambda: 0.0, lambda params: {"w": np.ones(3)})
+    # optional arguments are fine
+    assert check(params, lambda scale=1.0: float(params["w"].sum()) * scale, {"w": np.ones(3)}).ok

@@ -229,7 +229,32 @@ def _as_problem(params: Any, loss: Any, grads: Any, data: Any, hint: Any) -> Pro
         raise TypeError(f"loss must be a zero-argument callable returning a scalar, got {type(loss).__name__}")
     if not (callable(grads) or isinstance(grads, Mapping)):
         raise TypeError(f"grads must be a mapping or a zero-argument callable, got {type(grads).__name__}")
+    for what, fn in (("loss", loss), ("grads", grads)):
+        if callable(fn):
+            _require_no_arguments(what, fn)
     return Problem(params=params, loss=loss, grads=grads, data=data, hint=hint)
+
+
+def _require_no_arguments(what: str, fn: Callable[..., Any]) -> None:
+    """A clear error for ``check(params, loss_fn, grad_fn)`` where the functions take (params, X, y)."""
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    required = [
+        p.name
+        for p in sig.parameters.values()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    if required:
+        args = ", ".join(required)
+        raise TypeError(
+            f"{what} must be callable with no arguments: gradcheck changes the parameters in place and calls "
+            f"{what}() again; yours takes ({args}). Wrap it: {what}=lambda: {getattr(fn, '__name__', what)}({args}) "
+            f"with your arrays, or let gradcheck.as_problem read the (params, X, y) convention"
+        )
 
 
 def _scalar_loss(value: Any, where: str) -> float:
@@ -318,11 +343,25 @@ def _collect_grads(problem: Problem, params: Mapping[str, np.ndarray]) -> dict[s
             raise GradientSpecError(
                 f"the analytic gradient of {name!r} is a {type(g).__name__}, not an array of numbers"
             ) from None
-        p = params[name]
-        if arr.size == 1 and p.size == 1 and arr.shape != p.shape:
-            arr = arr.reshape(p.shape)  # a scalar for a (1, 1) bias: same values, and `b -= lr * db` works
-        out[name] = arr
+        out[name] = _harmless_reshape(arr, params[name].shape)
     return out
+
+
+def _harmless_reshape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``g`` in the parameter's shape when an update ``p -= lr * g`` would treat it so.
+
+    A (5,) gradient for a (1, 5) bias, or a scalar for a (1, 1) one, broadcasts onto the parameter
+    element for element: the values are right and so is the update. A (5,) gradient for a (5, 1)
+    bias does not (it broadcasts to (5, 5)) and stays a wrong shape.
+    """
+    if g.shape == shape or g.size != int(np.prod(shape, dtype=np.int64)):
+        return g
+    try:
+        if np.broadcast_shapes(shape, g.shape) == tuple(shape):
+            return g.reshape(shape)
+    except ValueError:
+        pass
+    return g
 
 
 def _repeat_call_findings(first: Mapping[str, np.ndarray], second: Mapping[str, np.ndarray]) -> list[Finding]:
