@@ -859,3 +859,36 @@ def test_layer_backward_returning_its_parameter_gradients():
     assert gradcheck.check(p).ok
     report = gradcheck.check(from_layer(Affine(bug=True), x=np.ones((4, 3))))
     assert report.wrong == ["w"] and "extra_batch_mean" in report.kinds()
+
+
+class _FloatBias:
+    """A train() net whose output bias is a Python float (``self.b2 = 0.0``)."""
+
+    def __init__(self):
+        r = np.random.RandomState(40)
+        self.w1, self.b1, self.w2, self.b2 = r.randn(2, 3) * 0.5, np.zeros(3), r.randn(3) * 0.5, 0.0
+        self.beta1 = 0.9  # an optimizer setting, not a weight
+
+    def loss(self, X, y):
+        return float(np.mean((np.tanh(X @ self.w1 + self.b1) @ self.w2 + self.b2 - y) ** 2))
+
+    def train(self, X, y, lr=0.01):
+        a1 = np.tanh(X @ self.w1 + self.b1)
+        dout = 2 * (a1 @ self.w2 + self.b2 - y) / len(X)
+        dz1 = np.outer(dout, self.w2) * (1 - a1 ** 2)
+        self.w1 -= lr * X.T @ dz1
+        self.b1 -= lr * dz1.sum(0)
+        self.w2 -= lr * a1.T @ dout
+        self.b2 -= lr * dout.sum()
+
+
+def test_a_float_bias_is_noted_as_not_checked():
+    X = np.random.RandomState(41).randn(6, 2)
+    net = _FloatBias()
+    p = as_problem(net, data=(X, X[:, 0] - X[:, 1]))
+    assert list(p.params) == ["w1", "b1", "w2"]
+    report = gradcheck.check(p)
+    assert report.ok
+    notes = p.meta["notes"]
+    assert len(notes) == 1 and notes[0].startswith("b2 is a number, not an array: not checked")
+    assert net.b2 == 0.0 and "beta1" not in notes[0]

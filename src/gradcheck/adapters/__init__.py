@@ -42,6 +42,7 @@ from ..problem import Problem
 from . import cs231n, dlai, functions, layer, methods, nielsen, train_step
 from ._access import Source, arg_names
 from ._data import find_data
+from ._params import scalar_weights
 
 __all__ = [
     "CONVENTIONS",
@@ -180,6 +181,11 @@ def as_problem(
     note = f" (also fits {', '.join(others)}: pass convention= / --convention to choose)" if others and conv is None else ""
     problem.meta["recognized"] = problem.meta.get("recognized", chosen.NAME) + where + note
     problem.meta["convention"] = chosen.NAME
+    scalars = [n for n in scalar_weights(obj) if n not in problem.params]
+    if scalars:
+        problem.meta.setdefault("notes", []).append(
+            f"{', '.join(scalars)} {'is a number' if len(scalars) == 1 else 'are numbers'}, not an array: not checked "
+            f"(a Python float cannot be perturbed in place; make it an array, e.g. np.zeros(1), to check it)")
     if problem.name is None:
         problem.name = problem.meta["recognized"]
     return problem

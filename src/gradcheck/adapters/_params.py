@@ -22,7 +22,7 @@ import numpy as np
 
 from ._access import Source, is_array_dict, is_float_array, is_numeric_array
 
-__all__ = ["CACHE_RE", "PARAM_RE", "discover"]
+__all__ = ["CACHE_RE", "PARAM_RE", "discover", "scalar_weights"]
 
 PARAM_RE = re.compile(
     r"^(w|b|u|v|weights?|bias(es)?|kernel|theta|gamma|beta|coef|intercept|wei)(_?[a-z]{0,3})?\d*$"
@@ -79,3 +79,37 @@ def _own_params(o: Any) -> dict[str, np.ndarray]:
         return {k: v for k, v in vars(o).items() if is_numeric_array(v) and PARAM_RE.search(k)}
     except TypeError:
         return {}
+
+
+#: Names that are surely weights or biases (not ``beta1`` of Adam, nor a momentum ``v``).
+_SURE_PARAM_RE = re.compile(r"^(w|b(?!eta)|weights?|bias(es)?)(_?[a-z]{0,3})?\d*$", re.I)
+
+
+def scalar_weights(obj: Any) -> dict[str, float]:
+    """Weights or biases held as Python (or numpy) scalars, which cannot be perturbed in place.
+
+    >>> class Net:
+    ...     def __init__(self): self.w1, self.b2, self.beta1 = np.ones((2, 2)), 0.0, 0.9
+    >>> scalar_weights(Net())
+    {'b2': 0.0}
+    """
+    if isinstance(obj, types.ModuleType):
+        return {}
+    found: dict[str, Any] = {}
+    src = Source(obj)
+    for n in ("params", "parameters"):
+        d = src.get(n)
+        if isinstance(d, dict):
+            found.update({f"{n}[{k!r}]": v for k, v in d.items() if isinstance(k, str) and _SURE_PARAM_RE.match(k)
+                          and _is_scalar(v)})
+    if not isinstance(obj, dict):
+        try:
+            items = list(vars(obj).items())
+        except TypeError:
+            items = []
+        found.update({k: v for k, v in items if _SURE_PARAM_RE.match(k) and _is_scalar(v)})
+    return {k: float(v) for k, v in found.items()}
+
+
+def _is_scalar(v: Any) -> bool:
+    return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_))

@@ -164,12 +164,15 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
         raise AdapterError("the learning rate is 0: a step that does not move cannot show a gradient")
 
     notes: list[str] = []
-    fixed_notes: list[str] = []
     step_rate = [rate]
 
+    added: list[str] = []  # the notes of the last step (each step says its own)
+
     def grads() -> dict[str, np.ndarray]:
-        del notes[:]
-        notes.extend(fixed_notes)
+        for n in added:
+            if n in notes:
+                notes.remove(n)
+        added.clear()
         rate = step_rate[0]
         with restored_state(root, params):
             old = {k: v.copy() for k, v in params.items()}
@@ -187,12 +190,13 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
                 for k, v in params.items():  # the failed step may have moved some parameters already
                     np.copyto(v, old[k])
                 recorded = _step_recording_updates(root, params, lambda: call(step, values, order=("X", "y"), extra=src))
-            after = _reread(src.obj, params, notes)
+            after = _reread(src.obj, params, added)
             out = {k: (old[k] - after[k]) / rate for k in params}
             for k, ops in recorded.items():
                 out[k] = -sum(ops) / rate
-                notes.append(f"{step_name}() could not apply its update to {k} {params[k].shape} in place: the update "
+                added.append(f"{step_name}() could not apply its update to {k} {params[k].shape} in place: the update "
                              f"has shape {out[k].shape}; that shape was compared")
+            notes.extend(added)
             return out
 
     def loss() -> Any:
@@ -211,7 +215,7 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
             pass
         finally:
             step_rate[0] = rate
-            notes[:] = list(fixed_notes)
+            notes.clear()
 
     return Problem(
         params=params, loss=loss, grads=grads, data=data,
