@@ -61,3 +61,45 @@ def test_groups_without_names_fall_back_to_one_parameter_each():
     report = gradcheck.check({"a": a, "k": b}, lambda: float((a**2).sum() + (b**2).sum()),
                              {"a": 2 * a, "k": 2 * b}, diagnose=False)
     assert layer_groups(report, {"a": a, "k": b}, None) == [["a"], ["k"]]
+
+
+def test_the_input_of_a_layer_check_is_no_layer():
+    from tests.test_diagnose_reports import TanhLayerZ, check_layer
+
+    report = check_layer(TanhLayerZ(4, 3), np.random.default_rng(6).normal(size=(6, 4)))
+    assert layer_groups(report, {p.name: np.zeros(p.shape) for p in report.params}, None) == [["W", "b"]]
+    assert "layer 2" not in report.localization and "output layer" not in report.localization
+    assert report.localization.startswith("the gradient of the layer's parameters (W and b)")
+
+
+def test_layers_are_numbered_in_forward_order_whatever_their_names():
+    from tests.test_diagnose_reports import _stack, check_layer
+
+    report = check_layer(_stack(lambda out: out >= 0), np.random.default_rng(8).normal(size=(5, 3)))
+    text = report.localization
+    assert text.startswith("gradients are right down to layer 3 (layers[4].W, layers[4].b)")
+    assert "from layer 3 into layer 2 (layers[2].W, layers[2].b)" in text
+
+
+def test_unnumbered_parameters_go_with_the_next_numbered_layer():
+    r = np.random.default_rng(0)
+    P = {"W1": r.normal(size=(3, 4)), "b1": r.normal(size=4), "gamma": r.normal(size=4), "beta": r.normal(size=4),
+         "W2": r.normal(size=(4, 2)), "b2": r.normal(size=2)}
+    X = r.normal(size=(5, 3))
+
+    def loss():
+        h = np.tanh((X @ P["W1"] + P["b1"]) * P["gamma"] + P["beta"])
+        return float(((h @ P["W2"] + P["b2"]) ** 2).sum())
+
+    def grads():
+        z = X @ P["W1"] + P["b1"]
+        h = np.tanh(z * P["gamma"] + P["beta"])
+        dout = 2 * (h @ P["W2"] + P["b2"])
+        dpre = dout @ P["W2"].T * (1 - h ** 2)
+        dz = dpre  # gamma's factor left out
+        return {"W1": X.T @ dz, "b1": dz.sum(0), "gamma": (dpre * z).sum(0), "beta": dpre.sum(0),
+                "W2": h.T @ dout, "b2": dout.sum(0)}
+
+    report = gradcheck.check(P, loss, grads)
+    assert layer_groups(report, P, None) == [["W1", "b1"], ["gamma", "beta", "W2", "b2"]]
+    assert report.localization.startswith("gradients are right down to layer 2 (gamma, beta, W2, b2) and wrong from b1")

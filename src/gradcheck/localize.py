@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .findings import join_names
-from .infer import structure
+from .infer import input_name, structure
 from .layers import layer_number
 from .report import Report
 
@@ -32,8 +32,11 @@ __all__ = ["layer_groups", "localize"]
 
 
 def layer_groups(report: Report, params: Mapping[str, np.ndarray], hint: Mapping[str, Any] | None) -> list[list[str]]:
-    """Parameters grouped into layers, forward order."""
-    names = [p.name for p in report.params]
+    """Parameters grouped into layers, forward order; the input of a layer check (a parameter named
+    ``input``, ``x`` or ``X``) is the layers' input, in no group."""
+    given = input_name(params)
+    names = [p.name for p in report.params if p.name != given]
+    params = {n: p for n, p in params.items() if n != given}
     layers = None
     if hint and hint.get("layers"):
         layers = [tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in hint["layers"]]
@@ -48,32 +51,57 @@ def layer_groups(report: Report, params: Mapping[str, np.ndarray], hint: Mapping
         if seen == set(names):
             return [g for g in groups if g]
     numbers = [layer_number(n) for n in names]
-    if all(x is not None for x in numbers):
+    if any(x is not None for x in numbers):
+        # a parameter without a number (gamma, beta between W1 and W2) goes with the next numbered
+        # layer in forward order; one after the last numbered layer with that layer
+        filled: list[int] = []
+        for i, x in enumerate(numbers):
+            if x is None:
+                x = next((y for y in numbers[i + 1 :] if y is not None), None)
+                if x is None:
+                    x = next(y for y in reversed(numbers[:i]) if y is not None)
+            filled.append(x)
         by: dict[int, list[str]] = {}
-        for x, n in zip(numbers, names):
-            by.setdefault(x, []).append(n)  # type: ignore[arg-type]
+        for x, n in zip(filled, names):
+            by.setdefault(x, []).append(n)
         return [by[k] for k in sorted(by)]
     return [[n] for n in names]
 
 
 def localize(report: Report, groups: list[list[str]]) -> str:
-    """The sentence that says where the mistake sits, from the pattern of right and wrong parameters."""
+    """The sentence that says where the mistake sits, from the pattern of right and wrong parameters.
+
+    Layers are numbered 1, 2, ... in forward order, whatever numbers their names carry; the input
+    of a layer check (in no group) is the layers' input.
+    """
     wrong = set(report.wrong)
     if not wrong:
         return ""
+    grouped = {n for g in groups for n in g}
+    inputs = [p.name for p in report.params if p.name not in grouped]
+    inputs_wrong = [n for n in inputs if n in wrong]
+    if not any(n in wrong for g in groups for n in g):
+        if not groups:
+            return f"the gradient of {join_names(inputs_wrong)} is wrong"
+        return (f"only the input's gradient ({join_names(inputs_wrong)}) is wrong; every parameter is right, so the "
+                f"deltas are right: the mistake is in the last step, the gradient passed to the input "
+                f"(dx = dz @ W.T for a dense layer)")
     top = len(groups) - 1
     gi = max(i for i, g in enumerate(groups) if any(n in wrong for n in g))
     here = [n for n in groups[gi] if n in wrong]
     below = [n for g in groups[:gi] for n in g]
     below_wrong = [n for n in below if n in wrong]
     below_right = [n for n in below if n not in wrong]
-    first = report.first_wrong or here[-1]
+    first = report.first_wrong if report.first_wrong in grouped else here[-1]
     label = _layer_label(groups, gi)
     if below_right and not below_wrong:
-        return (f"only {join_names(here)} {'is' if len(here) == 1 else 'are'} wrong; the parameters below "
-                f"({join_names(below_right)}) are right, so the delta is carried down correctly: the mistake is in the "
-                f"own gradient of {join_names(here)} (the product with the layer's input, or the sum over the batch)")
-    if gi == top and len(groups) > 1 or (gi == top and len(groups) == 1):
+        msg = (f"only {join_names(here)} {'is' if len(here) == 1 else 'are'} wrong; the parameters below "
+               f"({join_names(below_right)}) are right, so the delta is carried down correctly: the mistake is in the "
+               f"own gradient of {join_names(here)} (the product with the layer's input, or the sum over the batch)")
+    elif len(groups) == 1:
+        msg = (f"the gradient of the layer's parameters ({join_names(groups[0])}) is wrong, starting at {first}: the "
+               f"mistake is in the layer's backward pass (the activation's derivative, or the products with dout)")
+    elif gi == top:
         msg = (f"the gradient is wrong from the output layer, {label}, down, starting at {first}: the mistake is in "
                f"the output delta (the derivative of the loss and of the output activation) or in the output "
                f"layer's own gradient")
@@ -84,6 +112,10 @@ def localize(report: Report, groups: list[list[str]]) -> str:
                f"layer {gi + 1}'s own gradient")
     if below_right and below_wrong:
         msg += f"; further down {join_names(below_right)} {'is' if len(below_right) == 1 else 'are'} right again"
+    if inputs_wrong and not below_wrong and below_right:
+        msg += f"; the input's gradient ({join_names(inputs_wrong)}) is wrong as well"
+    elif inputs and not inputs_wrong:
+        msg += f"; the input's gradient ({join_names(inputs)}) is right"
     return msg
 
 
