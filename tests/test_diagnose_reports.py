@@ -316,3 +316,27 @@ def test_examples_as_one_dimensional_lists_are_read():
     f = report.findings[0]
     assert f.kind == "missing_activation_derivative", report.kinds()
     assert "who" in f.params and f.confidence == "confirmed"
+
+
+class SquareLayer:
+    """out = (x @ W)^2 elementwise: no standard activation; backward uses |z| for z."""
+
+    def __init__(self):
+        self.W = np.random.default_rng(15).normal(size=(3, 2))
+
+    def forward(self, x):
+        self.x = x
+        self.z = x @ self.W
+        return self.z ** 2
+
+    def backward(self, dout):
+        dz = 2 * dout * np.abs(self.z)
+        self.dW = self.x.T @ dz
+        return dz @ self.W.T
+
+
+def test_unknown_on_a_layer_check_gives_advice_that_fits_a_layer():
+    report = check_layer(SquareLayer(), np.random.default_rng(16).normal(size=(4, 3)))
+    f = report.findings
+    assert f and f[0].kind == "unknown" and "W" in f[0].params
+    assert "data=(X, y)" not in f[0].message and "layer was not recognized" in f[0].message

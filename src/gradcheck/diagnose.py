@@ -156,7 +156,8 @@ def _diagnose(report: Report, problem: Any) -> None:
     shaped = {f.params[0] for f in findings if f.kind in ("bias_not_summed", "transposed", "wrong_shape")}
     unstable_names = {n for f in findings if f.kind == "numerically_unstable" for n in f.params}
     left = [n for n in wrong if n not in explained and n not in unstable_names]
-    findings.extend(_generic(report, eff, left, shaped, batch, layer_of, arch, data is not None))
+    findings.extend(_generic(report, eff, left, shaped, batch, layer_of, arch, data is not None,
+                             layer_check=layer_input is not None))
     findings = _without_accumulated_factor(report, findings)
     report.findings.extend(ordered(findings, report))
 
@@ -222,6 +223,7 @@ def _generic(
     layer_of: dict[str, int],
     arch: Arch | None,
     has_data: bool,
+    layer_check: bool = False,
 ) -> list[Finding]:
     by_kind: dict[tuple[str, float], list[tuple[str, float, float]]] = {}
     transposed: list[tuple[str, float]] = []
@@ -303,7 +305,10 @@ def _generic(
     if unknown:
         names = forward_order(unknown)
         why = ""
-        if arch is None and not has_data:
+        if arch is None and layer_check:
+            why = (" The layer was not recognized as dense layers with standard activations (sigmoid, tanh, relu, "
+                   "leaky relu, identity, softmax), so no mistake could be recomputed.")
+        elif arch is None and not has_data:
             why = (" Give the data (data=(X, y) in Python; the CLI finds X, y beside the net), and a hint for an "
                    "unusual net, so the mistake can be named by recomputation.")
         elif arch is None:
