@@ -76,17 +76,28 @@ def row_cells(p: ParamResult) -> tuple[str, str, str]:
 def _verdict(p: ParamResult, first_wrong: str | None) -> Text:
     label = row_cells(p)[2]
     if p.name == first_wrong:
-        label += "  ◀ first wrong in backprop order"
+        label += "  ◀ first wrong"
     return Text(label, style=_VERDICT_STYLE.get(p.status, ""))
+
+
+def _names(names: list[str], most: int = 3) -> str:
+    """``W1, b1`` or, for a long list, ``W1, b1 and 4 more`` (a panel title must fit one line)."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[: most - 1])} and {len(names) - most + 1} more"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def params_table(report: Report) -> Table:
     """The per-parameter table: name, shape, max relative error, elements checked, verdict."""
     table = Table(title=None, show_edge=False, header_style="bold")
-    table.add_column("parameter")
+    table.add_column("parameter", no_wrap=True)
     table.add_column("shape")
-    table.add_column("max rel. error", justify="right")
-    table.add_column("checked", justify="right")
+    table.add_column("max rel. error", justify="right", no_wrap=True)
+    table.add_column("checked", justify="right", no_wrap=True)
     table.add_column("verdict")
     first = report.first_wrong
     for p in report.params:
@@ -100,7 +111,8 @@ def render_report(report: Report) -> Group:
     """A rich renderable: summary line, table, localization, findings, notes."""
     parts: list[Any] = []
     if report.ok:
-        parts.append(Text(f"✔ all gradients match ({len(report.params)} parameters, rtol={report.rtol:g})", style="bold green"))
+        count = _count(len(report.params), "parameter")
+        parts.append(Text(f"✔ all gradients match ({count}, rtol={report.rtol:g})", style="bold green"))
     else:
         wrong = ", ".join(report.wrong) or "none"
         parts.append(Text(f"✘ gradients are wrong: {wrong}", style="bold red"))
@@ -109,17 +121,20 @@ def render_report(report: Report) -> Group:
         parts.append(Text(report.localization, style="yellow"))
     for f in report.findings:
         body = Text()
+        if len(f.params) > 3:
+            body.append("parameters: ", style="bold")
+            body.append(", ".join(f.params) + "\n")
         body.append(f.message)
         if f.fix:
             body.append("\nfix: ", style="bold")
             body.append(f.fix)
-        title = f"[bold]{f.kind}[/bold] · {', '.join(f.params)}" if f.params else f"[bold]{f.kind}[/bold]"
+        title = f"[bold]{f.kind}[/bold]" + (f" · {_names(f.params)}" if f.params else "")
         parts.append(Panel(body, title=title, title_align="left", border_style="red" if f.confidence == "confirmed" else "yellow"))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="dim"))
     parts.append(
         Text(
-            f"{report.method} differences, {report.mode} check, {report.n_loss_evals:,} loss evaluations, "
+            f"{report.method} differences, {report.mode} check, {_count(report.n_loss_evals, 'loss evaluation')}, "
             f"{report.elapsed:.2f} s, seed {report.seed}",
             style="dim",
         )
