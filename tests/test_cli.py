@@ -557,3 +557,43 @@ def test_wrong_input_shape_is_named_as_the_likely_cause(tmp_path, capsys):
     assert main(["check", "--input-shape", "8,4", f"{path}:layer", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert "input (8, 4)" in data["recognized"]
+
+
+GLOBALS_NET = """
+    import numpy as np
+    np.random.seed(60)
+    x_data = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y_data = np.array([[0], [1], [1], [0]], dtype=float)
+    w_hidden = np.random.uniform(-1, 1, (2, 3)); b_hidden = np.zeros((1, 3))
+    w_out = np.random.uniform(-1, 1, (3, 1)); b_out = np.zeros((1, 1))
+    def sigmoid(x): return 1 / (1 + np.exp(-x))
+    def forward(x):
+        global hidden_out
+        hidden_out = sigmoid(x @ w_hidden + b_hidden)
+        return sigmoid(hidden_out @ w_out + b_out)
+    def loss(x, y):
+        return np.mean((forward(x) - y) ** 2)
+    def backward(x, y):
+        out = forward(x)
+        d_out = 2 * (out - y) / len(x) * out * (1 - out)
+        d_hidden = d_out @ w_out.T * hidden_out * (1 - {HIDDEN})
+        return {{"w_hidden": x.T @ d_hidden, "b_hidden": d_hidden.sum(0, keepdims=True),
+                "w_out": hidden_out.T @ d_out, "b_out": d_out.sum(0, keepdims=True)}}{AS_TUPLE}
+"""
+
+
+def test_weights_as_module_globals_with_a_gradient_dict(tmp_path, capsys):
+    ok = _write(tmp_path, GLOBALS_NET.format(HIDDEN="hidden_out", AS_TUPLE=""), name="xor_ok.py")
+    assert main(["check", ok, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [p["name"] for p in data["params"]] == ["w_hidden", "b_hidden", "w_out", "b_out"]
+    assert data["convention"] == "methods" and "module-level arrays" in data["recognized"]
+    bad = _write(tmp_path, GLOBALS_NET.format(HIDDEN="0.5", AS_TUPLE=""), name="xor_bad.py")
+    assert main(["check", bad, "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["first_wrong"] == "b_hidden" and {"w_out", "b_out"}.isdisjoint(
+        p["name"] for p in data["params"] if not p["ok"])
+    tup = _write(tmp_path, GLOBALS_NET.format(HIDDEN="hidden_out", AS_TUPLE=".values()"), name="xor_tuple.py")
+    assert main(["check", tup]) == 2
+    flat = " ".join(capsys.readouterr().err.split())
+    assert "found module-level arrays [x_data, y_data, w_hidden" in flat and "group the weights into a dict" in flat

@@ -8,6 +8,10 @@ weight arrays found on the net and its layers. The loss is the net's own (``loss
 :mod:`gradcheck.adapters._net_loss`). A gradient method that takes only ``y`` runs after
 ``forward(X)``, as such nets expect.
 
+A module works the same way when its weights are module-level arrays: ``loss(x, y)`` and
+``backward(x, y)`` returning a dict keyed by the names of those globals (``{"w_out": ...}``, or
+``dw_out``); the parameters are the globals the returned dict names.
+
 Example:
     >>> import numpy as np
     >>> from gradcheck.adapters import as_problem
@@ -28,7 +32,7 @@ import numpy as np
 from ..errors import AdapterError
 from ..layers import forward_order
 from ..problem import Problem
-from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
+from ._access import _GRAD_FORMS, Source, arg_names, call, is_array_dict, is_fn, is_float_array, pick_grads, role_of
 from ._net_loss import net_loss
 from ._params import discover
 
@@ -70,20 +74,77 @@ def _params(src: Source) -> tuple[str, dict[str, np.ndarray]]:
     return f"the weights of {type(src.obj).__name__}", found
 
 
+def _module_loss(src: Source) -> str | None:
+    from ._net_loss import LOSS_XY_NAMES
+
+    for name in LOSS_XY_NAMES:
+        fn = src.get(name)
+        roles = [role_of(n) for n in (arg_names(fn) or [])] if is_fn(fn) else []
+        if roles and roles[0] == "X" and "params" not in roles:
+            return name
+    return None
+
+
+def _globals(src: Source) -> dict[str, np.ndarray]:
+    return {k: v for k, v in vars(src.obj).items() if not k.startswith("_") and is_float_array(v)}
+
+
 def detect(src: Source) -> str | None:
-    if isinstance(src.obj, (types.ModuleType, dict)):
-        return None  # module-level functions are the functions convention
+    if isinstance(src.obj, dict):
+        return None
+    if isinstance(src.obj, types.ModuleType):
+        # weights as module globals, loss(x, y) and a gradient function of the data alone
+        name, fn, needs_forward = _grad_method(src)
+        if name is None or needs_forward or "params" in {role_of(n) for n in arg_names(fn) or []}:
+            return None
+        if any(is_array_dict(src.get(n)) for n in ("params", "parameters")) or not _module_loss(src) or not _globals(src):
+            return None
+        return f"module-level weights with {_module_loss(src)}(x, y) and {name}(x, y)"
     name, _, _ = _grad_method(src)
     if name is None or not _params(src)[1]:
         return None
     return f"{name}(X, y) with its parameters"
 
 
+def _module_params(src: Source, gname: str, gfn: Any, data: Any) -> tuple[str, dict[str, np.ndarray], list[str]]:
+    """The module-level arrays the gradient dict names, in the module's order, and a note per weight-like
+    global it leaves out."""
+    from ._params import PARAM_RE
+
+    X, y = data
+    arrays = _globals(src)
+    saved = {k: v.copy() for k, v in arrays.items()}
+    try:
+        raw = call(gfn, {"X": X, "y": y}, order=("X", "y"), extra=src, what=gname)
+    finally:  # a gradient function that also updates the weights leaves them as they were
+        for k, v in arrays.items():
+            np.copyto(v, saved[k])
+    hint = (f"group the weights into a dict, params = {{'W1': W1, ...}}, read them from it in {_module_loss(src)} "
+            f"and {gname}, and define loss_fn(params, X, y) and grad_fn(params, X, y) (the functions convention)")
+    if not isinstance(raw, dict):
+        raise AdapterError(f"found module-level arrays [{', '.join(arrays)}] and {gname}(x, y), but {gname} returned "
+                           f"a {type(raw).__name__}, not a dict keyed by their names: gradcheck cannot tell which "
+                           f"gradient belongs to which array; {hint}")
+    params: dict[str, np.ndarray] = {}
+    for k, v in arrays.items():
+        if any(form.format(k) in raw for form in _GRAD_FORMS):
+            params[k] = v
+    if not params:
+        raise AdapterError(f"{gname}(x, y) returned gradients [{', '.join(map(str, raw))}] that name none of the "
+                           f"module's arrays [{', '.join(arrays)}]; {hint}")
+    left = [k for k, v in arrays.items() if k not in params and PARAM_RE.search(k) and v.ndim >= 1]
+    notes = [f"{', '.join(left)}: no gradient in what {gname}() returns, not checked"] if left else []
+    return "module-level arrays", params, notes
+
+
 def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Problem:
     gname, gfn, needs_forward = _grad_method(src)
-    where, params = _params(src)
     if data is None:
         raise AdapterError(f"found {gname}(X, y) but no data: define X and y beside the net or pass them in")
+    if isinstance(src.obj, types.ModuleType):
+        where, params, notes = _module_params(src, gname, gfn, data)
+    else:
+        (where, params), notes = _params(src), []
     X, y = data
     loss_fn, loss_desc = net_loss(src, params, data, loss)
     names = list(params)
@@ -97,7 +158,8 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
     desc = f"{gname}(y) after forward(X)" if needs_forward else f"{gname}(X, y)"
     return Problem(
         params=params, loss=loss_fn, grads=grads, data=data,
-        meta={"recognized": f"net methods: {where} [{', '.join(params)}], loss {loss_desc}, gradients {desc}"},
+        meta={"recognized": f"net methods: {where} [{', '.join(params)}], loss {loss_desc}, gradients {desc}",
+              "notes": notes},
     )
 
 
