@@ -340,3 +340,61 @@ def test_unknown_on_a_layer_check_gives_advice_that_fits_a_layer():
     f = report.findings
     assert f and f[0].kind == "unknown" and "W" in f[0].params
     assert "data=(X, y)" not in f[0].message and "layer was not recognized" in f[0].message
+
+
+# -- fix texts written for the mistake at hand ----------------------------------------------
+
+
+def _cols_net(seed=17, m=9):
+    r = np.random.default_rng(seed)
+    P = {"W1": r.normal(size=(4, 3)), "b1": r.normal(size=(4, 1)) * 0.1, "W2": r.normal(size=(4, 4)),
+         "b2": r.normal(size=(4, 1)) * 0.1, "W3": r.normal(size=(1, 4)), "b3": r.normal(size=(1, 1)) * 0.1}
+    X = r.normal(size=(3, m))
+    Y = (r.random(size=(1, m)) > 0.5).astype(float)
+
+    def forward():
+        A1 = _sig(P["W1"] @ X + P["b1"])
+        A2 = _sig(P["W2"] @ A1 + P["b2"])
+        return A1, A2, _sig(P["W3"] @ A2 + P["b3"])
+
+    def cost():
+        A3 = forward()[2]
+        return float(-np.mean(Y * np.log(A3) + (1 - Y) * np.log(1 - A3)))
+
+    return P, X, Y, forward, cost
+
+
+def test_bias_fix_does_not_divide_deltas_already_divided_by_m():
+    P, X, Y, forward, cost = _cols_net()
+
+    def grads():
+        m = X.shape[1]
+        A1, A2, A3 = forward()
+        dZ3 = (A3 - Y) / m
+        dZ2 = P["W3"].T @ dZ3 * A2 * (1 - A2)
+        dZ1 = P["W2"].T @ dZ2 * A1 * (1 - A1)
+        return {"W1": dZ1 @ X.T, "b1": np.sum(dZ1, axis=1, keepdims=True), "W2": dZ2 @ A1.T,
+                "b2": np.sum(dZ2, axis=1, keepdims=True), "W3": dZ3 @ A2.T, "b3": dZ3}  # b3 not summed
+
+    report = gradcheck.check(P, cost, grads, data=(X, Y))
+    f = report.findings[0]
+    assert f.kind == "bias_not_summed" and f.params == ["b3"]
+    assert "db3 = np.sum(dZ, axis=1, keepdims=True)." in f.fix and "/ m" not in f.fix
+
+
+def test_extra_derivative_in_hidden_layers_gets_a_hidden_layer_fix():
+    P, X, Y, forward, cost = _cols_net()
+
+    def grads():
+        m = X.shape[1]
+        A1, A2, A3 = forward()
+        dZ3 = A3 - Y
+        dZ2 = P["W3"].T @ dZ3 * (A2 * (1 - A2)) ** 2  # sigmoid' applied twice
+        dZ1 = P["W2"].T @ dZ2 * (A1 * (1 - A1)) ** 2
+        return {"W1": dZ1 @ X.T / m, "b1": dZ1.sum(1, keepdims=True) / m, "W2": dZ2 @ A1.T / m,
+                "b2": dZ2.sum(1, keepdims=True) / m, "W3": dZ3 @ A2.T / m, "b3": dZ3.sum(1, keepdims=True) / m}
+
+    report = gradcheck.check(P, cost, grads, data=(X, Y))
+    f = report.findings[0]
+    assert f.kind == "extra_activation_derivative" and "b2" in f.params and "W3" not in f.params
+    assert "Layers 1, 2" in f.fix and "A - Y" not in f.fix

@@ -112,7 +112,10 @@ def _diagnose(report: Report, problem: Any) -> None:
         if g.shape != tuple(r.shape):
             kind, repaired = shape_relation(g, r.shape, batch=batch)
             eff[r.name] = repaired
-            findings.append(shape_finding(r, g, kind, repaired, batch, layer_of))
+            f = shape_finding(r, g, kind, repaired, batch, layer_of)
+            if f.kind == "bias_not_summed":
+                f.fix = _bias_fix(r.name, g.shape, tuple(r.shape), f.evidence.get("factor"), batch) or f.fix
+            findings.append(f)
             continue
         if not np.all(np.isfinite(g)):
             unstable.append((r.name, int((~np.isfinite(g)).sum()), g.size))
@@ -177,6 +180,27 @@ def _without_accumulated_factor(report: Report, findings: list[Finding]) -> list
             continue
         out.append(f)
     return out
+
+
+def _bias_fix(name: str, grad_shape: tuple[int, ...], shape: tuple[int, ...], factor: Any,
+              batch: int | None) -> str | None:
+    """The fix of a bias gradient kept per example, with the axis it has and the 1/m it needs or already has."""
+    if len(grad_shape) != 2:
+        return None
+    size = int(np.prod(shape)) if shape else 1
+    axis = 1 if grad_shape[0] == size and grad_shape[1] != size else 0
+    keep = ", keepdims=True" if len(shape) == 2 else ""
+    total = f"np.sum(dZ, axis={axis}{keep})"
+    target = f"d{name}" if name.isidentifier() else f"the gradient of {name}"
+    if factor is None or not np.isfinite(factor):
+        return None
+    if abs(factor - 1) <= 1e-3:
+        return (f"Sum the per-example deltas over the batch axis: {target} = {total}. Your deltas already carry "
+                f"the 1/m (summed, they match the numerical gradient), so do not divide by m again.")
+    if batch and abs(factor - batch) <= 1e-3 * batch:
+        return f"Sum the per-example deltas over the batch axis and average: {target} = {total} / m (m = {batch})."
+    return f"Sum the per-example deltas over the batch axis: {target} = {total}; summed, it is {factor:.4g} x the " \
+           f"numerical gradient, so that factor must go too."
 
 
 def _drop_nan_repeat_finding(report: Report, problem: Any) -> None:

@@ -172,7 +172,7 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
     if len(square) >= 2:
         yield Mistake("weights_not_transposed", "w_not_t", square,
                       "the deltas were carried back with W instead of its transpose at every square layer "
-                      f"({', '.join(f'W{l}' for l in square)})")
+                      f"({', '.join(arch.layers[l - 1][0] for l in square)})")
     if arch.input is not None and Ws[0].shape[0] == Ws[0].shape[1]:
         yield Mistake("weights_not_transposed", "w_not_t", (1,),
                       "the input's gradient was computed with W1 instead of its transpose")
@@ -180,7 +180,8 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
         W = Ws[l - 1]
         if W.shape[0] == W.shape[1]:
             yield Mistake("weights_not_transposed", "w_not_t", (l,),
-                          f"the delta of layer {l} was carried into layer {l - 1} with W{l} instead of its transpose")
+                          f"the delta of layer {l} was carried into layer {l - 1} with {arch.layers[l - 1][0]} instead "
+                          f"of its transpose")
         for k in range(1, L + 1):
             if k != l and Ws[k - 1].shape == W.shape:
                 yield Mistake("wrong_weights_in_backprop", "w_other", (l,),
@@ -302,3 +303,75 @@ def updated_weights(arch: Arch, L: int) -> Iterator[Mistake]:
     if L >= 3:
         yield Mistake("wrong_weights_in_backprop", "w_updated", tuple(range(L, 1, -1)),
                       "every layer's weights were updated (W -= lr * dW) before the delta was carried through them")
+
+
+def _derivative_text(name: str) -> str:
+    """The correct derivative of activation ``name`` as a numpy expression of Z and A."""
+    slope = leaky_slope(name)
+    if slope is not None:
+        return f"np.where(Z > 0, 1, {slope:g})"
+    return {"sigmoid": "A * (1 - A)", "tanh": "1 - A ** 2", "relu": "(Z > 0)", "identity": "1"}.get(name, f"{name}'(Z)")
+
+
+def fix_for_mistake(mk: Mistake, arch: Arch) -> str | None:
+    """A fix hint written for this mistake at its layers, in the net's own layout and names; None
+    when the catalogue's general hint is as good.
+
+    >>> from gradcheck.infer import Arch
+    >>> arch = Arch(layers=[("W1", "b1"), ("W2", "b2")], layout="cols", activations=["tanh", "sigmoid"], loss="bce")
+    >>> print(fix_for_mistake(Mistake("extra_activation_derivative", "deriv", (1,), ""), arch)[:36])
+    Layer 1 multiplies by tanh'(Z) twice
+    """
+    L = len(arch.layers)
+    cols = arch.layout == "cols"
+    acts = arch.activations
+    where = ", ".join(str(l) for l in mk.layers)
+    layer = f"Layer {where}" if len(mk.layers) == 1 else f"Layers {where}"
+    if arch.input is not None and L == 1:
+        layer = "The layer"
+    first = mk.layers[0]
+    act_name = base_activation(acts[first - 1])
+    deriv = _derivative_text(acts[first - 1])
+    dA = "dA" if len(mk.layers) > 1 else f"dA{first}"
+
+    def prop(l: int) -> str:
+        """How the delta of layer l + 1 reaches layer l."""
+        w = arch.layers[l][0] if l < L else "W_next"
+        return f"{w}.T @ dZ{l + 1}" if cols else f"dZ{l + 1} @ {w}.T"
+
+    if mk.kind == "extra_activation_derivative":
+        if L not in mk.layers:
+            verb = "multiplies" if len(mk.layers) == 1 else "multiply"
+            return (f"{layer} {verb} by {act_name}'(Z) twice: use it once, dZ = {dA} * {deriv} with "
+                    f"{dA} = {prop(first) if len(mk.layers) == 1 else 'the gradient coming from the layer above'} "
+                    f"(look for a derivative applied both in an activation's backward and in the layer's).")
+        return None  # the output case: the catalogue's dZ = A - Y hint is the one
+    if mk.kind in ("activation_derivative_wrong_input", "wrong_activation_derivative", "missing_activation_derivative"):
+        if act_name == "softmax":
+            return None
+        if act_name == "tanh" and mk.kind == "activation_derivative_wrong_input":
+            return (f"{layer}: take tanh' at the right quantity: dZ = {dA} * (1 - A ** 2) with A = tanh(Z) "
+                    f"(or 1 - np.tanh(Z) ** 2), not 1 - Z ** 2 and not 1 - tanh(A) ** 2.")
+        if act_name == "sigmoid" and mk.kind == "activation_derivative_wrong_input":
+            return (f"{layer}: take sigmoid' at the right quantity: dZ = {dA} * A * (1 - A) with A = sigmoid(Z) "
+                    f"(or sigmoid(Z) * (1 - sigmoid(Z))), not Z * (1 - Z) and not sigmoid'(A).")
+        extra = " (a relu's mask is Z > 0, or out > 0 on its output; out >= 0 is always true)" if act_name == "relu" else ""
+        return f"{layer} ({acts[first - 1]}): dZ = {dA} * {deriv}{extra}."
+    if mk.kind == "missing_upstream_gradient":
+        return (f"Layer {first}: multiply the local derivative by the delta coming from layer {first + 1}: "
+                f"dZ{first} = ({prop(first)}) * {deriv}, not dZ{first} = {deriv}.")
+    if mk.kind == "weights_not_transposed":
+        if mk.op == "w_not_t" and mk.layers == (1,) and arch.input is not None:
+            w = arch.layers[0][0]
+            return f"Pass the input's gradient through the transpose: dx = dout @ {w}.T (not dout @ {w})."
+        if len(mk.layers) > 1:
+            names = ", ".join(arch.layers[l - 1][0] for l in mk.layers)
+            return (f"Carry every delta back through the transpose of the weights it came through ({names}): "
+                    + ("dA_prev = W.T @ dZ, not W @ dZ." if cols else "dA_prev = dZ @ W.T, not dZ @ W."))
+        if len(mk.layers) == 1:
+            l = mk.layers[0]
+            w = arch.layers[l - 1][0]
+            good = f"{w}.T @ dZ{l}" if cols else f"dZ{l} @ {w}.T"
+            bad = f"{w} @ dZ{l}" if cols else f"dZ{l} @ {w}"
+            return f"Carry the delta of layer {l} into layer {l - 1} through the transpose: dA{l - 1} = {good}, not {bad}."
+    return None

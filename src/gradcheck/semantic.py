@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from .bugs import fix_for
-from .findings import differs, factor_finding, join_names, mistake_finding, nice_factor
+from .findings import differs, factor_finding, join_names, nice_factor
+from .findings import mistake_finding as _general_finding
 from .infer import Arch, normalize_data
 from .layers import forward_order
-from .mistakes import backward, mistakes, updated_weights
+from .mistakes import Mistake, backward, fix_for_mistake, mistakes, updated_weights
 from .report import Finding, Report
 from .signatures import fit_ratio
 
@@ -179,6 +180,13 @@ def _mistake_and_factors(report, arch, params, Xr, Y, ref, user, keys, tol, laye
                 out.append(factor_finding(float(c), names, m, layer_of, None, confirmed=True, versus=versus))
             return out, set(keys)
     return None
+
+
+def mistake_finding(mk: Mistake, affected: list[str], layer_of: dict[str, int], how: str, arch: Arch) -> Finding:
+    """The finding of a recomputed mistake, its fix written for the mistake's layers."""
+    f = _general_finding(mk, affected, layer_of, how, arch)
+    f.fix = fix_for_mistake(mk, arch) or f.fix
+    return f
 
 
 def _top_mistake(report, arch, params, Xr, Y, ref, user, keys, tol, layer_of, how, as_dict):
