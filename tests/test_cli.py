@@ -597,3 +597,12 @@ def test_weights_as_module_globals_with_a_gradient_dict(tmp_path, capsys):
     assert main(["check", tup]) == 2
     flat = " ".join(capsys.readouterr().err.split())
     assert "found module-level arrays [x_data, y_data, w_hidden" in flat and "group the weights into a dict" in flat
+
+
+def test_several_nets_suggests_a_target_as_typed(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    body = textwrap.dedent(MAPPING_NET).replace("def build(", "def _build(").replace("build(seed,", "_build(seed,")
+    _write(tmp_path, body + "\nfirst = _build()\nsecond = _build(factor=2.0)\n", name="two.py")
+    assert main(["check", "two.py"]) == 2
+    flat = " ".join(capsys.readouterr().err.split())
+    assert "two.py defines several nets (first, second): name one, e.g. two.py:first" in flat

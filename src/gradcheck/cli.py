@@ -408,7 +408,7 @@ def _pick_from_module(module: Any, convention: str | None, recognize: Any, *, se
     if len(found) > 1:
         raise AdapterError(
             f"{getattr(module, '__gradcheck_path__', module.__name__)} defines several nets ({', '.join(found)}): name one, e.g. "
-            f"{getattr(module, '__file__', 'file.py')}:{found[0]}"
+            f"{getattr(module, '__gradcheck_path__', None) or getattr(module, '__file__', 'file.py')}:{found[0]}"
         )
     return module
 
