@@ -195,11 +195,11 @@ def _bias_fix(name: str, grad_shape: tuple[int, ...], shape: tuple[int, ...], fa
     if factor is None or not np.isfinite(factor):
         return None
     if abs(factor - 1) <= 1e-3:
-        return (f"Sum the per-example deltas over the batch axis: {target} = {total}. Your deltas already carry "
+        return (f"Sum over the batch axis (one delta per example): {target} = {total}. Your deltas already carry "
                 f"the 1/m (summed, they match the numerical gradient), so do not divide by m again.")
     if batch and abs(factor - batch) <= 1e-3 * batch:
-        return f"Sum the per-example deltas over the batch axis and average: {target} = {total} / m (m = {batch})."
-    return f"Sum the per-example deltas over the batch axis: {target} = {total}; summed, it is {factor:.4g} x the " \
+        return f"Sum over the batch axis (one delta per example) and average: {target} = {total} / m (m = {batch})."
+    return f"Sum over the batch axis (one delta per example): {target} = {total}; summed, it is {factor:.4g} x the " \
            f"numerical gradient, so that factor must go too."
 
 
