@@ -398,3 +398,25 @@ def test_extra_derivative_in_hidden_layers_gets_a_hidden_layer_fix():
     f = report.findings[0]
     assert f.kind == "extra_activation_derivative" and "b2" in f.params and "W3" not in f.params
     assert "Layers 1, 2" in f.fix and "A - Y" not in f.fix
+
+
+def test_output_weight_vector_without_a_checked_bias_is_a_layer():
+    r = np.random.default_rng(18)
+    P = {"w1": r.normal(size=(3, 4)), "b1": r.normal(size=4) * 0.1, "w2": r.normal(size=4)}
+    b2 = 0.0  # a Python float, still at its initial zero: not checked
+    X, y = r.normal(size=(6, 3)), r.normal(size=6)
+
+    def loss():
+        return float(np.mean((_sig(X @ P["w1"] + P["b1"]) @ P["w2"] + b2 - y) ** 2))
+
+    def grads():
+        z = X @ P["w1"] + P["b1"]
+        a = _sig(z)
+        dout = 2 * (a @ P["w2"] + b2 - y) / len(y)
+        dz = np.outer(dout, P["w2"]) * z * (1 - z)  # sigmoid' written on z
+        return {"w1": X.T @ dz, "b1": dz.sum(0), "w2": a.T @ dout}
+
+    report = gradcheck.check(P, loss, grads, data=(X, y))
+    f = report.findings[0]
+    assert f.kind == "activation_derivative_wrong_input", report.kinds()
+    assert f.params == ["w1", "b1"]

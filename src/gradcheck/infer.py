@@ -73,11 +73,12 @@ def structure(params: Mapping[str, np.ndarray]) -> list[tuple[str, str | None]] 
         groups: dict[int, list[str]] = {}
         for num, name in zip(numbers, names):
             groups.setdefault(num, []).append(name)  # type: ignore[arg-type]
+        last = max(groups)
         for num in sorted(groups):
             group = groups[num]
             if len(group) == 1:
-                if len(shapes[group[0]]) != 2:
-                    return None
+                if len(shapes[group[0]]) != 2 and num != last:
+                    return None  # a weight vector (one output unit) can only be the output layer's
                 layers.append((group[0], None))
             elif len(group) == 2:
                 a, b = group
