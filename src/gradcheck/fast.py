@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from . import numeric
-from .check import DEFAULT_SAMPLE, _compare_settled, _evaluate
+from .measure import DEFAULT_SAMPLE, compare_settled, evaluate
 from .compare import roundoff_floor
 from .report import ParamResult
 
@@ -180,8 +180,8 @@ def _drill_down(
     if p.size > FAST_FULL_DRILLDOWN_MAX or per_element * p.size * t_eval > FAST_FULL_DRILLDOWN_SECONDS:
         k = min(p.size, sample or DEFAULT_SAMPLE)
         idx = np.sort(rng.choice(p.size, size=k, replace=False))
-    ev = _evaluate(method, mapping, name, p, loss, f0, idx, rel_step, tick)
-    res, extra = _compare_settled(name, p, g, ev, loss, f0, method, rtol, atol, rel_step)
+    ev = evaluate(method, mapping, name, p, loss, f0, idx, rel_step, tick)
+    res, extra = compare_settled(name, p, g, ev, loss, f0, method, rtol, atol, rel_step)
     used = ev.n_evals + extra
     if idx is None or not res.ok or v is None:
         if why:
@@ -197,10 +197,10 @@ def _drill_down(
         used += spent
         suspects = np.setdiff1d(suspects, ev.indices)
         if suspects.size:
-            ev2 = _evaluate(method, mapping, name, p, loss, f0, suspects, rel_step, tick)
+            ev2 = evaluate(method, mapping, name, p, loss, f0, suspects, rel_step, tick)
             used += ev2.n_evals
             ev = _merge(ev, ev2)
-            res, extra = _compare_settled(name, p, g, ev, loss, f0, method, rtol, atol, rel_step)
+            res, extra = compare_settled(name, p, g, ev, loss, f0, method, rtol, atol, rel_step)
             used += extra
         if not res.ok:
             break

@@ -1,0 +1,152 @@
+"""The user's analytic gradients, taken in: names matched to parameters, shapes, repeat calls.
+
+Gradients may be named like the parameters or ``dW1`` / ``grad_W1`` / ``W1_grad``; a sequence in
+parameter order is accepted too. A gradient that an update ``p -= lr * g`` would apply element
+for element (a scalar for a (1, 1) bias) is taken in the parameter's shape; any other shape is
+left as it is, for the comparison to report.
+
+Example:
+    >>> import numpy as np
+    >>> from gradcheck.problem import Problem
+    >>> w = np.ones(2)
+    >>> collect_gradients(Problem({"W1": w}, lambda: 0.0, {"dW1": [1, 2]}), {"W1": w})
+    {'W1': array([1., 2.])}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .errors import GradientSpecError
+from .problem import Problem
+from .report import Finding
+
+__all__ = ["collect_gradients", "repeat_call_findings", "require_no_arguments"]
+
+
+def require_no_arguments(what: str, fn: Callable[..., Any]) -> None:
+    """A clear error for ``check(params, loss_fn, grad_fn)`` where the functions take (params, X, y)."""
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    required = [
+        p.name
+        for p in sig.parameters.values()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    if required:
+        args = ", ".join(required)
+        raise TypeError(
+            f"{what} must be callable with no arguments: gradcheck changes the parameters in place and calls "
+            f"{what}() again; yours takes ({args}). Wrap it: {what}=lambda: {getattr(fn, '__name__', what)}({args}) "
+            f"with your arrays, or let gradcheck.as_problem read the (params, X, y) convention"
+        )
+
+
+_PREFIXES = ("d", "d_", "grad_", "grad", "g_", "dL_d", "dL_")
+_SUFFIXES = ("_grad", "_g", "grad")
+
+
+def _name_candidates(name: str) -> list[str]:
+    return [pre + name for pre in _PREFIXES] + [name + suf for suf in _SUFFIXES]
+
+
+def collect_gradients(problem: Problem, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    raw = problem.grads_now()
+    if isinstance(raw, (list, tuple)):
+        if len(raw) != len(params):
+            raise GradientSpecError(
+                f"grads() returned a sequence of {len(raw)} arrays for {len(params)} parameters {list(params)}"
+            )
+        raw = dict(zip(params, raw))
+    if not isinstance(raw, Mapping):
+        raise GradientSpecError(
+            f"grads() must return a mapping name -> array with the names of params {list(params)}, "
+            f"got {type(raw).__name__}"
+        )
+    keys = list(raw.keys())
+    lookup: dict[str, Any] = {}
+    for name in params:
+        if name in raw:
+            lookup[name] = name
+            continue
+        found = [c for c in _name_candidates(name) if c in raw]
+        if len(found) == 1:
+            lookup[name] = found[0]
+    missing = [n for n in params if n not in lookup]
+    extra = [k for k in keys if k not in set(lookup.values())]
+    if missing:
+        raise GradientSpecError(
+            f"the analytic gradients have no entry for parameter(s) {missing}; "
+            f"params are {list(params)}, the gradients name {keys}"
+        )
+    if extra:
+        raise GradientSpecError(
+            f"the analytic gradients name {extra}, which are not parameters; params are {list(params)}"
+        )
+    out: dict[str, np.ndarray] = {}
+    for name, key in lookup.items():
+        g = raw[key]
+        if g is None:
+            raise GradientSpecError(f"the analytic gradient of {name!r} is None (was it ever computed?)")
+        try:
+            arr = np.array(g, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GradientSpecError(
+                f"the analytic gradient of {name!r} is a {type(g).__name__}, not an array of numbers"
+            ) from None
+        out[name] = _harmless_reshape(arr, params[name].shape)
+    return out
+
+
+def _harmless_reshape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``g`` in the parameter's shape when an update ``p -= lr * g`` would treat it so.
+
+    A (5,) gradient for a (1, 5) bias, or a scalar for a (1, 1) one, broadcasts onto the parameter
+    element for element: the values are right and so is the update. A (5,) gradient for a (5, 1)
+    bias does not (it broadcasts to (5, 5)) and stays a wrong shape.
+    """
+    if g.shape == shape or g.size != int(np.prod(shape, dtype=np.int64)):
+        return g
+    try:
+        if np.broadcast_shapes(shape, g.shape) == tuple(shape):
+            return g.reshape(shape)
+    except ValueError:
+        pass
+    return g
+
+
+def repeat_call_findings(first: Mapping[str, np.ndarray], second: Mapping[str, np.ndarray]) -> list[Finding]:
+    changed = [
+        n for n in first if first[n].shape != second[n].shape or not np.array_equal(first[n], second[n], equal_nan=True)
+    ]
+    if not changed:
+        return []
+    doubled = all(
+        first[n].shape == second[n].shape and np.allclose(second[n], 2 * first[n], rtol=1e-9, atol=0) for n in changed
+    )
+    from .bugs import fix_for
+
+    if doubled:
+        msg = (
+            f"grads() returned twice the first result when called a second time for {changed}: the gradients "
+            f"are accumulated (+=) into buffers that are never reset"
+        )
+    else:
+        msg = f"grads() returned different gradients for {changed} when called twice at the same parameters"
+    return [
+        Finding(
+            kind="gradient_accumulates",
+            params=changed,
+            message=msg,
+            fix=fix_for("gradient_accumulates"),
+            evidence={"doubled": doubled},
+            confidence="confirmed",
+        )
+    ]

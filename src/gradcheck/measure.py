@@ -1,0 +1,226 @@
+"""Measuring one parameter: its numerical gradient, compared with the analytic one.
+
+:func:`evaluate` runs the finite differences of the chosen method; :func:`compare` turns them
+into a :class:`~gradcheck.report.ParamResult` (relative errors, kinks, the worst element);
+:func:`compare_settled` also re-measures a few mismatched elements with a smaller step before
+calling them wrong, so a kink within the step (ReLU, max, clip; float32's large steps) is not
+reported as a mistake.
+
+Example:
+    >>> import numpy as np
+    >>> w = np.array([1.0, 2.0])
+    >>> ev = evaluate("central", {"w": w}, "w", w, lambda: float(w @ w), 5.0, None, None, None)
+    >>> compare("w", w, 2 * w, ev, 1e-5, 1e-8).status
+    'ok'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import numeric
+from .compare import kink_mask, relative_error, roundoff_floor
+from .report import ParamResult
+
+__all__ = ["DEFAULT_SAMPLE", "compare", "compare_settled", "evaluate"]
+
+#: elements per tensor in sampled mode, and in the drill-down of a fast check
+DEFAULT_SAMPLE = 32
+
+
+
+
+def evaluate(
+    method: str,
+    mapping: Any,
+    name: str,
+    p: np.ndarray,
+    loss: Callable[[], Any],
+    f0: float,
+    idx: np.ndarray | None,
+    rel_step: float | None,
+    tick: Callable[[float], None] | None,
+    pool: Any = None,
+) -> numeric.EvalResult:
+    if pool is not None and method in ("central", "richardson"):
+        return getattr(pool, method)(name, f0=f0, indices=idx, rel_step=rel_step, progress=tick)
+    if method == "central":
+        return numeric.central(p, loss, f0=f0, indices=idx, rel_step=rel_step, name=name, progress=tick)
+    if method == "richardson":
+        return numeric.richardson(p, loss, f0=f0, indices=idx, rel_step=rel_step, name=name, progress=tick)
+    return numeric.complex_step(mapping, name, loss, indices=idx, rel_step=rel_step, progress=tick)
+
+
+def compare(name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, rtol: float, atol: float) -> ParamResult:
+    idx = ev.indices
+    res = ParamResult(
+        name=name,
+        shape=p.shape,
+        dtype=p.dtype.name,
+        status="ok",
+        max_rel_error=0.0,
+        n_checked=idx.size,
+        grad_shape=g.shape,
+        analytic=g,
+        numeric=ev.grad,
+    )
+    if g.shape != p.shape:
+        res.status = "wrong_shape"
+        res.max_rel_error = float("inf")
+        res.n_mismatched = int(idx.size)
+        res.message = f"the analytic gradient has shape {g.shape}, the parameter {p.shape}"
+        return res
+    # a full check evaluates every element in C order: use flat views, no gathers or scatters
+    everything = idx.size == p.size and (idx.size < 2 or (idx[0] == 0 and idx[-1] == p.size - 1 and idx[1] == 1))
+    num = ev.grad.reshape(-1) if everything else ev.grad.reshape(-1)[idx]
+    a = g.reshape(-1) if everything else g.reshape(-1)[idx]
+    floor = roundoff_floor(ev.f_max, ev.step, p.dtype)
+    np.maximum(floor, atol, out=floor)
+    rel = relative_error(a, num, rtol=rtol, atol=floor)
+    bad = rel > rtol
+    kinks = None
+    if bad.any():
+        if ev.forward is not None:
+            kinks = bad & kink_mask(a, ev.forward, ev.backward, rtol=rtol, atol=floor)
+    finite = bool(np.isfinite(a).all())
+    if not finite:
+        nonfinite = ~np.isfinite(a)
+        rel[nonfinite] = np.inf
+        bad |= nonfinite
+    mismatch = bad if kinks is None else bad & ~kinks
+    if everything:
+        res.rel_error = rel.reshape(p.shape)
+        res.kinks = np.zeros(p.shape, dtype=bool) if kinks is None else kinks.reshape(p.shape)
+    else:
+        res.rel_error = np.full(p.shape, np.nan)
+        res.rel_error.reshape(-1)[idx] = rel
+        res.kinks = np.zeros(p.shape, dtype=bool)
+        if kinks is not None:
+            res.kinks.reshape(-1)[idx] = kinks
+    res.n_kinks = 0 if kinks is None else int(np.count_nonzero(kinks))
+    res.n_mismatched = int(np.count_nonzero(mismatch))
+    counted = rel if kinks is None else np.where(kinks, -1.0, rel)
+    k = int(np.argmax(counted))
+    res.max_rel_error = max(float(counted[k]), 0.0)
+    if res.n_mismatched:
+        res.worst_index = tuple(int(i) for i in np.unravel_index(int(idx[k]), p.shape))
+        res.analytic_at_worst = float(a[k])
+        res.numeric_at_worst = float(num[k])
+        res.status = "nonfinite" if not finite else "mismatch"
+        res.message = (
+            f"{res.n_mismatched} of {idx.size} checked elements differ; worst at {res.worst_index}: "
+            f"analytic {a[k]:.6g}, numeric {num[k]:.6g}"
+        )
+    if res.n_kinks:
+        note = f"{res.n_kinks} element(s) sit on a kink (one-sided derivatives differ) and were not counted"
+        res.message = f"{res.message}; {note}" if res.message else note
+    return res
+
+
+def compare_settled(
+    name: str,
+    p: np.ndarray,
+    g: np.ndarray,
+    ev: numeric.EvalResult,
+    loss: Callable[[], Any],
+    f0: float,
+    method: str,
+    rtol: float,
+    atol: float,
+    rel_step: float | None,
+) -> tuple[ParamResult, int]:
+    """:func:`_compare`, then :func:`_refine` the mismatches. Returns the result and the extra evaluations."""
+    res = compare(name, p, g, ev, rtol, atol)
+    if res.status != "mismatch" or method == "complex":
+        return res, 0
+    return _refine(name, p, g, ev, res, loss, f0, method, rtol, atol, rel_step)
+
+
+#: a mismatch is re-measured with a smaller step when it concerns at most this fraction of the
+#: elements checked (a wrong formula usually spoils most of them) ...
+REFINE_MAX_FRACTION = 0.25
+#: ... or at most this many elements
+REFINE_MAX_ELEMENTS = 2
+#: the smaller step is the original one divided by this
+REFINE_STEP_DIVISOR = 4.0
+
+
+def _refine(
+    name: str,
+    p: np.ndarray,
+    g: np.ndarray,
+    ev: numeric.EvalResult,
+    res: ParamResult,
+    loss: Callable[[], Any],
+    f0: float,
+    method: str,
+    rtol: float,
+    atol: float,
+    rel_step: float | None,
+) -> tuple[ParamResult, int]:
+    """Re-measure a few mismatched elements with a smaller step before calling them wrong.
+
+    A kink (ReLU, max, clip) within the step but not at the point itself spoils a central
+    difference, and more so in float32 where the step is large and the loss is rounded coarsely.
+    An element stays a mismatch only when the two steps agree with each other and not with the
+    analytic value: a wrong formula gives the same wrong answer at every step. Elements where
+    the smaller step agrees with the analytic value, or where the two steps disagree with each
+    other (the numerical value is not to be trusted there), are counted as kinks.
+    """
+    flat_rel = res.rel_error.reshape(-1)
+    flat_kinks = res.kinks.reshape(-1)
+    suspects = np.flatnonzero((flat_rel > rtol) & np.isfinite(flat_rel) & ~flat_kinks)
+    if suspects.size == 0 or suspects.size > max(REFINE_MAX_ELEMENTS, REFINE_MAX_FRACTION * res.n_checked):
+        return res, 0
+    base = numeric.default_rel_step(p.dtype, method) if rel_step is None else float(rel_step)
+    fine = numeric.central(p, loss, f0=f0, indices=suspects, rel_step=base / REFINE_STEP_DIVISOR, name=name)
+    values = fine.grad.reshape(-1)[suspects]
+    coarse = ev.grad.reshape(-1)[suspects]
+    floor = np.maximum(atol, roundoff_floor(fine.f_max, fine.step, p.dtype))
+    agrees = relative_error(g.reshape(-1)[suspects], values, rtol=rtol, atol=floor) <= rtol
+    unsteady = relative_error(coarse, values, rtol=rtol, atol=floor) > rtol
+    on_kink = kink_mask(g.reshape(-1)[suspects], fine.forward, fine.backward, rtol=rtol, atol=floor)
+    settled = agrees | unsteady | on_kink
+    if not settled.any():
+        return res, fine.n_evals
+    resolved = suspects[settled]
+    ev.grad.reshape(-1)[suspects[agrees]] = values[agrees]
+    res = compare(name, p, g, ev, rtol, atol)
+    res.rel_error.reshape(-1)[resolved] = np.minimum(res.rel_error.reshape(-1)[resolved], rtol)
+    newly = ~res.kinks.reshape(-1)[resolved]
+    res.kinks.reshape(-1)[resolved] = True
+    res.n_kinks += int(newly.sum())
+    _summarize(res, ev.indices, g, ev.grad, rtol)
+    note = (
+        f"{resolved.size} element(s) whose numerical derivative changed with a {REFINE_STEP_DIVISOR:g}x smaller "
+        f"step (a kink within the step, or round-off) were not counted"
+    )
+    res.message = f"{res.message}; {note}" if res.message else note
+    return res, fine.n_evals
+
+
+def _summarize(res: ParamResult, idx: np.ndarray, g: np.ndarray, num: np.ndarray, rtol: float) -> None:
+    """Recount mismatches and the worst element after kinks were added to ``res.kinks``."""
+    rel = res.rel_error.reshape(-1)[idx]
+    kinks = res.kinks.reshape(-1)[idx]
+    counted = np.where(kinks, -1.0, rel)
+    mismatch = (rel > rtol) & ~kinks
+    res.n_mismatched = int(np.count_nonzero(mismatch))
+    k = int(np.argmax(counted))
+    res.max_rel_error = max(float(counted[k]), 0.0)
+    res.message = ""
+    if res.n_mismatched:
+        flat = int(idx[k])
+        res.worst_index = tuple(int(i) for i in np.unravel_index(flat, res.shape))
+        res.analytic_at_worst = float(g.reshape(-1)[flat])
+        res.numeric_at_worst = float(num.reshape(-1)[flat])
+        res.message = (
+            f"{res.n_mismatched} of {idx.size} checked elements differ; worst at {res.worst_index}: "
+            f"analytic {res.analytic_at_worst:.6g}, numeric {res.numeric_at_worst:.6g}"
+        )
+    else:
+        res.status = "ok"
+        res.worst_index = res.analytic_at_worst = res.numeric_at_worst = None
