@@ -420,3 +420,28 @@ def test_output_weight_vector_without_a_checked_bias_is_a_layer():
     f = report.findings[0]
     assert f.kind == "activation_derivative_wrong_input", report.kinds()
     assert f.params == ["w1", "b1"]
+
+
+def test_a_factor_on_all_but_a_few_kink_elements_is_still_a_factor():
+    r = np.random.default_rng(19)
+    P = {"W1": r.normal(size=(4, 12)), "b1": r.normal(size=12), "W2": r.normal(size=(12, 1)), "b2": np.zeros(1)}
+    X, y = r.normal(size=(6, 4)), r.normal(size=(6, 1))
+    P["b1"][5] = -(X[0] @ P["W1"][:, 5])  # example 0 sits exactly at unit 5's relu kink
+    m = len(X)
+
+    def loss():
+        h = np.maximum(X @ P["W1"] + P["b1"], 0)
+        return float(0.5 * np.mean(((h @ P["W2"] + P["b2"]) - y) ** 2) * 1)
+
+    def grads():
+        z = X @ P["W1"] + P["b1"]
+        h = np.maximum(z, 0)
+        d = (h @ P["W2"] + P["b2"] - y) / m
+        dz = d @ P["W2"].T * (z > 0)
+        return {"W1": X.T @ dz * m,  # the 1/m undone on W1 alone
+                "b1": dz.sum(0), "W2": h.T @ d, "b2": d.sum(0)}
+
+    report = gradcheck.check(P, loss, grads, data=(X, y))
+    f = report.findings[0]
+    assert f.kind == "missing_batch_mean", report.kinds()
+    assert f.params == ["W1"]

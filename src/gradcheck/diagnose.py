@@ -58,7 +58,7 @@ from .localize import layer_groups, localize
 from .problem import protected
 from .report import Finding, Report
 from .semantic import name_by_recomputation
-from .signatures import FIT_RTOL, fit_ratio, name_factor, shape_relation
+from .signatures import FIT_RTOL, fit_ratio, name_factor, robust_ratio, shape_relation
 
 __all__ = ["diagnose"]
 
@@ -254,6 +254,7 @@ def _generic(
     zeros: list[str] = []
     unknown: list[str] = []
     single: list[tuple[str, float, float]] = []
+    off: dict[str, tuple[int, int]] = {}  # name -> (elements off the ratio, elements compared)
     for name in left:
         r = report[name]
         g = eff.get(name)
@@ -281,6 +282,14 @@ def _generic(
             kind = name_factor(c, batch=batch)
             by_kind.setdefault((kind, round_factor(c)), []).append((name, c, res))
             continue
+        cr, share, count = robust_ratio(g, n)
+        if (count >= 10 and share >= 0.9 and np.isfinite(cr) and abs(cr - 1.0) > 1e-3 and abs(cr) > 1e-9
+                and nice_factor(cr, batch)):
+            # a telling factor on all but a few elements (finite differences across a kink)
+            kind = name_factor(cr, batch=batch)
+            by_kind.setdefault((kind, round_factor(cr)), []).append((name, cr, 0.0))
+            off[name] = (int(round((1.0 - share) * count)), count)
+            continue
         if g.ndim == 2 and g.shape[0] == g.shape[1] and g.shape[0] > 1:
             ct, rt = fit_ratio(g.T, n)
             if rt <= fit_tol and np.isfinite(ct):
@@ -299,7 +308,16 @@ def _generic(
         names = forward_order([i[0] for i in items])
         c = float(np.median([i[1] for i in items]))
         res = max(i[2] for i in items)
-        out.append(factor_finding(c, names, batch, layer_of, None, confirmed=False, residual=res))
+        f = factor_finding(c, names, batch, layer_of, None, confirmed=False, residual=None if off else res)
+        odd = [n for n in names if n in off]
+        if odd:
+            k = sum(off[n][0] for n in odd)
+            total = sum(off[n][1] for n in odd)
+            f.message = f.message.replace(
+                "on every element", f"on all but {k} of the {total} elements compared") + (
+                "; the others look like finite differences across a kink (relu, max, abs)")
+            f.evidence["elements_off"] = k
+        out.append(f)
     for name, c in transposed:
         extra = "" if abs(c - 1) < 1e-3 else f" (and scaled by {c:.4g})"
         out.append(

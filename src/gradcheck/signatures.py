@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FIT_RTOL", "fit_ratio", "name_factor", "shape_relation"]
+__all__ = ["FIT_RTOL", "fit_ratio", "name_factor", "robust_ratio", "shape_relation"]
 
 #: A ratio analytic / numeric is "constant" when the fit leaves at most this relative residual
 #: (float64; finite differences are good to about 1e-8 there). Lower precisions get 100x more.
@@ -44,6 +44,32 @@ def fit_ratio(analytic: np.ndarray, numeric: np.ndarray) -> tuple[float, float]:
     c = float(a @ n) / nn
     scale = max(float(np.linalg.norm(a)), abs(c) * np.sqrt(nn), 1e-300)
     return c, float(np.linalg.norm(a - c * n)) / scale
+
+
+def robust_ratio(analytic: np.ndarray, numeric: np.ndarray, *, rtol: float = 1e-4) -> tuple[float, float, int]:
+    """A constant ratio that most elements share though a few do not (a finite difference that
+    straddles a relu kink is off on its element): ``(median ratio, share of elements that agree
+    with it, number of elements)``; ``(nan, 0, 0)`` when nothing can be read.
+
+    >>> n = np.arange(1.0, 21.0); a = 8 * n; a[3] = 5.0
+    >>> c, share, count = robust_ratio(a, n)
+    >>> float(c), share, count
+    (8.0, 0.95, 20)
+    """
+    a = np.asarray(analytic, dtype=np.float64).reshape(-1)
+    n = np.asarray(numeric, dtype=np.float64).reshape(-1)
+    if a.shape != n.shape:
+        return float("nan"), 0.0, 0
+    keep = np.isfinite(n) & np.isfinite(a)
+    a, n = a[keep], n[keep]
+    if a.size == 0:
+        return float("nan"), 0.0, 0
+    big = np.abs(n) > 1e-3 * np.abs(n).max() if np.abs(n).max() > 0 else np.zeros(n.shape, bool)
+    if not big.any():
+        return float("nan"), 0.0, 0
+    c = float(np.median(a[big] / n[big]))
+    agree = np.abs(a - c * n) <= rtol * np.maximum(np.abs(a), np.abs(c * n)) + 1e-12 * np.abs(c * n).max()
+    return c, float(agree.mean()), int(a.size)
 
 
 def _near(x: float, target: float, rtol: float = 1e-2) -> bool:
