@@ -26,7 +26,7 @@ from . import numeric
 from .analytic import collect_gradients, repeat_call_findings, require_no_arguments
 from .compare import tolerances_for
 from .errors import InvalidParameterError, LossError, NondeterministicLossError, UnsupportedMethodError
-from .measure import DEFAULT_SAMPLE, compare_settled, evaluate
+from .measure import DEFAULT_SAMPLE, Settings, compare_settled, evaluate
 from .problem import Problem, protected, validate_params
 from .report import Finding, ParamResult, Report
 
@@ -167,21 +167,22 @@ def check(
 
             pool = WorkerPool(work, user_loss, workers=workers)
             notes.append(f"loss evaluations spread over {workers} forked worker processes")
+        settings = Settings(user_loss, f0, method, rtol, atol, rel_step, mapping, pool)
         with pool if pool is not None else contextlib.nullcontext():
             for name, p in work.items():
                 g = analytic[name]
                 if mode_used == "fast":
                     from .fast import fast_check_one
 
-                    res, used = fast_check_one(name, p, g, user_loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick)
+                    res, used = fast_check_one(settings, name, p, g, sample, rng, tick)
                 else:
                     if mode_used == "sampled":
                         k = min(p.size, sample or DEFAULT_SAMPLE)
                         idx = np.sort(rng.choice(p.size, size=k, replace=False)) if k < p.size else None
                     else:
                         idx = None
-                    ev = evaluate(method, mapping, name, p, user_loss, f0, idx, rel_step, tick if progress else None, pool)
-                    res, extra = compare_settled(name, p, g, ev, user_loss, f0, method, rtol, atol, rel_step)
+                    ev = evaluate(settings, name, p, idx, tick if progress else None)
+                    res, extra = compare_settled(settings, name, p, g, ev)
                     used = ev.n_evals + extra
                 n_evals += used
                 results.append(res)

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from . import numeric
-from .measure import DEFAULT_SAMPLE, compare_settled, evaluate
+from .measure import DEFAULT_SAMPLE, Settings, compare_settled, evaluate
 from .compare import roundoff_floor
 from .report import ParamResult
 
@@ -67,18 +67,12 @@ BISECT_ATTEMPTS = 3
 
 
 def fast_check_one(
+    s: Settings,
     name: str,
     p: np.ndarray,
     g: np.ndarray,
-    loss: Callable[[], Any],
-    f0: float,
-    method: str,
-    rtol: float,
-    atol: float,
-    rel_step: float | None,
     sample: int | None,
     rng: np.random.Generator,
-    mapping: Any,
     tick: Callable[[float], None],
 ) -> tuple[ParamResult, int]:
     """Directional check of one tensor; drill down into it only when it fails.
@@ -86,15 +80,15 @@ def fast_check_one(
     Returns the tensor's result and the number of loss evaluations spent on it.
     """
     if g.shape != p.shape or not np.all(np.isfinite(g)):
-        return _drill_down(name, p, g, loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick)
+        return _drill_down(s, name, p, g, sample, rng, tick)
     v = rng.standard_normal(p.size)
     v /= np.linalg.norm(v)
     t0 = time.perf_counter()
-    d = numeric.directional_derivative(p, loss, v.reshape(p.shape), f0=f0, rel_step=rel_step, name=name)
+    d = numeric.directional_derivative(p, s.loss, v.reshape(p.shape), f0=s.f0, rel_step=s.rel_step, name=name)
     t_eval = (time.perf_counter() - t0) / 2
     dd_an = float(np.dot(g.reshape(-1), d.realised.reshape(-1)))
-    rel = _directional_error(dd_an, d, g.reshape(-1), p.dtype, rtol, atol)
-    if rel <= rtol:
+    rel = _directional_error(dd_an, d, g.reshape(-1), p.dtype, s.rtol, s.atol)
+    if rel <= s.rtol:
         tick(min(p.size, sample or DEFAULT_SAMPLE))
         res = ParamResult(
             name=name, shape=tuple(p.shape), dtype=str(p.dtype), status="ok", max_rel_error=rel,
@@ -106,10 +100,8 @@ def fast_check_one(
         f"the directional derivative disagrees (analytic {dd_an:.6g}, numeric {d.derivative:.6g}, "
         f"relative error {rel:.2g})"
     )
-    res, used = _drill_down(
-        name, p, g, loss, f0, method, rtol, atol, rel_step, sample, rng, mapping, tick, v, why, t_eval
-    )
-    if res.ok and _crosses_kink(dd_an, d, rtol):
+    res, used = _drill_down(s, name, p, g, sample, rng, tick, v, why, t_eval)
+    if res.ok and _crosses_kink(dd_an, d, s.rtol):
         res.message += (
             f"; the one-sided directional derivatives differ ({d.forward:.6g} vs {d.backward:.6g}): "
             f"the direction crosses a kink (ReLU, max, abs)"
@@ -157,18 +149,12 @@ def _unexplained(dd_an: float, d: numeric.DirectionalResult, scale: float) -> fl
 
 
 def _drill_down(
+    s: Settings,
     name: str,
     p: np.ndarray,
     g: np.ndarray,
-    loss: Callable[[], Any],
-    f0: float,
-    method: str,
-    rtol: float,
-    atol: float,
-    rel_step: float | None,
     sample: int | None,
     rng: np.random.Generator,
-    mapping: Any,
     tick: Callable[[float], None],
     v: np.ndarray | None = None,
     why: str = "",
@@ -176,12 +162,12 @@ def _drill_down(
 ) -> tuple[ParamResult, int]:
     """Element evidence for a tensor: full when small, else a sample, then a bisection if needed."""
     idx = None
-    per_element = numeric.EVALS_PER_ELEMENT.get(method, 2)
+    per_element = numeric.EVALS_PER_ELEMENT.get(s.method, 2)
     if p.size > FAST_FULL_DRILLDOWN_MAX or per_element * p.size * t_eval > FAST_FULL_DRILLDOWN_SECONDS:
         k = min(p.size, sample or DEFAULT_SAMPLE)
         idx = np.sort(rng.choice(p.size, size=k, replace=False))
-    ev = evaluate(method, mapping, name, p, loss, f0, idx, rel_step, tick)
-    res, extra = compare_settled(name, p, g, ev, loss, f0, method, rtol, atol, rel_step)
+    ev = evaluate(s, name, p, idx, tick)
+    res, extra = compare_settled(s, name, p, g, ev)
     used = ev.n_evals + extra
     if idx is None or not res.ok or v is None:
         if why:
@@ -193,14 +179,14 @@ def _drill_down(
         if attempt:  # kinks may have hidden the error along the first direction: try another
             v = rng.standard_normal(p.size)
             v /= np.linalg.norm(v)
-        suspects, spent = _bisect(p, g, loss, f0, v, rtol, atol, rel_step, name)
+        suspects, spent = _bisect(s, p, g, v, name)
         used += spent
         suspects = np.setdiff1d(suspects, ev.indices)
         if suspects.size:
-            ev2 = evaluate(method, mapping, name, p, loss, f0, suspects, rel_step, tick)
+            ev2 = evaluate(s, name, p, suspects, tick)
             used += ev2.n_evals
             ev = _merge(ev, ev2)
-            res, extra = compare_settled(name, p, g, ev, loss, f0, method, rtol, atol, rel_step)
+            res, extra = compare_settled(s, name, p, g, ev)
             used += extra
         if not res.ok:
             break
@@ -217,17 +203,7 @@ def _drill_down(
     return res, used
 
 
-def _bisect(
-    p: np.ndarray,
-    g: np.ndarray,
-    loss: Callable[[], Any],
-    f0: float,
-    v: np.ndarray,
-    rtol: float,
-    atol: float,
-    rel_step: float | None,
-    name: str,
-) -> tuple[np.ndarray, int]:
+def _bisect(s: Settings, p: np.ndarray, g: np.ndarray, v: np.ndarray, name: str) -> tuple[np.ndarray, int]:
     """Flat indices of the small index sets whose directional derivative still disagrees."""
     g_flat = g.reshape(-1)
     frontier = [np.arange(p.size, dtype=np.intp)]
@@ -235,26 +211,26 @@ def _bisect(
     used = 0
     while frontier:
         scored: list[tuple[float, np.ndarray]] = []
-        for s in frontier:
-            if s.size <= BISECT_LEAF:
-                leaves.append(s)
+        for part in frontier:
+            if part.size <= BISECT_LEAF:
+                leaves.append(part)
                 continue
-            for half in (s[: s.size // 2], s[s.size // 2 :]):
+            for half in (part[: part.size // 2], part[part.size // 2 :]):
                 vh = v[half]
                 norm = float(np.linalg.norm(vh))
                 if norm == 0.0:
                     continue
                 vh = vh / norm
-                d = numeric.directional_derivative(p, loss, vh, indices=half, f0=f0, rel_step=rel_step, name=name)
+                d = numeric.directional_derivative(p, s.loss, vh, indices=half, f0=s.f0, rel_step=s.rel_step, name=name)
                 used += 2
                 gh = g_flat[half]
                 dd_an = float(np.dot(gh, d.realised))
-                err, scale = _directional_error(dd_an, d, gh, p.dtype, rtol, atol, with_scale=True)
-                if err > rtol:
+                err, scale = _directional_error(dd_an, d, gh, p.dtype, s.rtol, s.atol, with_scale=True)
+                if err > s.rtol:
                     scored.append((_unexplained(dd_an, d, scale), err, half))
         # sets whose disagreement a kink cannot explain first, then by the size of the disagreement
         scored.sort(key=lambda t: (-t[0], -t[1]))
-        frontier = [s for _, _, s in scored[:BISECT_WIDTH]]
+        frontier = [part for _, _, part in scored[:BISECT_WIDTH]]
     if not leaves:
         return np.empty(0, dtype=np.intp), used
     return np.unique(np.concatenate(leaves[:BISECT_WIDTH])), used

@@ -9,7 +9,7 @@ reported as a mistake.
 Example:
     >>> import numpy as np
     >>> w = np.array([1.0, 2.0])
-    >>> ev = evaluate("central", {"w": w}, "w", w, lambda: float(w @ w), 5.0, None, None, None)
+    >>> ev = evaluate(Settings(loss=lambda: float(w @ w), f0=5.0), "w", w, None)
     >>> compare("w", w, 2 * w, ev, 1e-5, 1e-8).status
     'ok'
 """
@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,33 +26,40 @@ from . import numeric
 from .compare import kink_mask, relative_error, roundoff_floor
 from .report import ParamResult
 
-__all__ = ["DEFAULT_SAMPLE", "compare", "compare_settled", "evaluate"]
+__all__ = ["DEFAULT_SAMPLE", "Settings", "compare", "compare_settled", "evaluate"]
 
 #: elements per tensor in sampled mode, and in the drill-down of a fast check
 DEFAULT_SAMPLE = 32
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What every measurement in one check shares: the loss, its value at the start, the method,
+    the tolerances and step, the params mapping (for complex step) and an optional worker pool."""
+
+    loss: Callable[[], Any]
+    f0: float
+    method: str = "central"
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    rel_step: float | None = None
+    mapping: Any = None
+    pool: Any = None
+
+
 
 
 def evaluate(
-    method: str,
-    mapping: Any,
-    name: str,
-    p: np.ndarray,
-    loss: Callable[[], Any],
-    f0: float,
-    idx: np.ndarray | None,
-    rel_step: float | None,
-    tick: Callable[[float], None] | None,
-    pool: Any = None,
+    s: Settings, name: str, p: np.ndarray, idx: np.ndarray | None, tick: Callable[[float], None] | None = None
 ) -> numeric.EvalResult:
-    if pool is not None and method in ("central", "richardson"):
-        return getattr(pool, method)(name, f0=f0, indices=idx, rel_step=rel_step, progress=tick)
-    if method == "central":
-        return numeric.central(p, loss, f0=f0, indices=idx, rel_step=rel_step, name=name, progress=tick)
-    if method == "richardson":
-        return numeric.richardson(p, loss, f0=f0, indices=idx, rel_step=rel_step, name=name, progress=tick)
-    return numeric.complex_step(mapping, name, loss, indices=idx, rel_step=rel_step, progress=tick)
+    """The numerical gradient of ``p`` at the flat indices ``idx`` (all when None)."""
+    if s.pool is not None and s.method in ("central", "richardson"):
+        return getattr(s.pool, s.method)(name, f0=s.f0, indices=idx, rel_step=s.rel_step, progress=tick)
+    if s.method == "central":
+        return numeric.central(p, s.loss, f0=s.f0, indices=idx, rel_step=s.rel_step, name=name, progress=tick)
+    if s.method == "richardson":
+        return numeric.richardson(p, s.loss, f0=s.f0, indices=idx, rel_step=s.rel_step, name=name, progress=tick)
+    return numeric.complex_step(s.mapping, name, s.loss, indices=idx, rel_step=s.rel_step, progress=tick)
 
 
 def compare(name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, rtol: float, atol: float) -> ParamResult:
@@ -121,22 +129,13 @@ def compare(name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, rto
 
 
 def compare_settled(
-    name: str,
-    p: np.ndarray,
-    g: np.ndarray,
-    ev: numeric.EvalResult,
-    loss: Callable[[], Any],
-    f0: float,
-    method: str,
-    rtol: float,
-    atol: float,
-    rel_step: float | None,
+    s: Settings, name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult
 ) -> tuple[ParamResult, int]:
-    """:func:`_compare`, then :func:`_refine` the mismatches. Returns the result and the extra evaluations."""
-    res = compare(name, p, g, ev, rtol, atol)
-    if res.status != "mismatch" or method == "complex":
+    """:func:`compare`, then :func:`_refine` the mismatches. Returns the result and the extra evaluations."""
+    res = compare(name, p, g, ev, s.rtol, s.atol)
+    if res.status != "mismatch" or s.method == "complex":
         return res, 0
-    return _refine(name, p, g, ev, res, loss, f0, method, rtol, atol, rel_step)
+    return _refine(s, name, p, g, ev, res)
 
 
 #: a mismatch is re-measured with a smaller step when it concerns at most this fraction of the
@@ -149,17 +148,7 @@ REFINE_STEP_DIVISOR = 4.0
 
 
 def _refine(
-    name: str,
-    p: np.ndarray,
-    g: np.ndarray,
-    ev: numeric.EvalResult,
-    res: ParamResult,
-    loss: Callable[[], Any],
-    f0: float,
-    method: str,
-    rtol: float,
-    atol: float,
-    rel_step: float | None,
+    s: Settings, name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, res: ParamResult
 ) -> tuple[ParamResult, int]:
     """Re-measure a few mismatched elements with a smaller step before calling them wrong.
 
@@ -172,28 +161,28 @@ def _refine(
     """
     flat_rel = res.rel_error.reshape(-1)
     flat_kinks = res.kinks.reshape(-1)
-    suspects = np.flatnonzero((flat_rel > rtol) & np.isfinite(flat_rel) & ~flat_kinks)
+    suspects = np.flatnonzero((flat_rel > s.rtol) & np.isfinite(flat_rel) & ~flat_kinks)
     if suspects.size == 0 or suspects.size > max(REFINE_MAX_ELEMENTS, REFINE_MAX_FRACTION * res.n_checked):
         return res, 0
-    base = numeric.default_rel_step(p.dtype, method) if rel_step is None else float(rel_step)
-    fine = numeric.central(p, loss, f0=f0, indices=suspects, rel_step=base / REFINE_STEP_DIVISOR, name=name)
+    base = numeric.default_rel_step(p.dtype, s.method) if s.rel_step is None else float(s.rel_step)
+    fine = numeric.central(p, s.loss, f0=s.f0, indices=suspects, rel_step=base / REFINE_STEP_DIVISOR, name=name)
     values = fine.grad.reshape(-1)[suspects]
     coarse = ev.grad.reshape(-1)[suspects]
-    floor = np.maximum(atol, roundoff_floor(fine.f_max, fine.step, p.dtype))
-    agrees = relative_error(g.reshape(-1)[suspects], values, rtol=rtol, atol=floor) <= rtol
-    unsteady = relative_error(coarse, values, rtol=rtol, atol=floor) > rtol
-    on_kink = kink_mask(g.reshape(-1)[suspects], fine.forward, fine.backward, rtol=rtol, atol=floor)
+    floor = np.maximum(s.atol, roundoff_floor(fine.f_max, fine.step, p.dtype))
+    agrees = relative_error(g.reshape(-1)[suspects], values, rtol=s.rtol, atol=floor) <= s.rtol
+    unsteady = relative_error(coarse, values, rtol=s.rtol, atol=floor) > s.rtol
+    on_kink = kink_mask(g.reshape(-1)[suspects], fine.forward, fine.backward, rtol=s.rtol, atol=floor)
     settled = agrees | unsteady | on_kink
     if not settled.any():
         return res, fine.n_evals
     resolved = suspects[settled]
     ev.grad.reshape(-1)[suspects[agrees]] = values[agrees]
-    res = compare(name, p, g, ev, rtol, atol)
-    res.rel_error.reshape(-1)[resolved] = np.minimum(res.rel_error.reshape(-1)[resolved], rtol)
+    res = compare(name, p, g, ev, s.rtol, s.atol)
+    res.rel_error.reshape(-1)[resolved] = np.minimum(res.rel_error.reshape(-1)[resolved], s.rtol)
     newly = ~res.kinks.reshape(-1)[resolved]
     res.kinks.reshape(-1)[resolved] = True
     res.n_kinks += int(newly.sum())
-    _summarize(res, ev.indices, g, ev.grad, rtol)
+    _summarize(res, ev.indices, g, ev.grad, s.rtol)
     note = (
         f"{resolved.size} element(s) whose numerical derivative changed with a {REFINE_STEP_DIVISOR:g}x smaller "
         f"step (a kink within the step, or round-off) were not counted"
