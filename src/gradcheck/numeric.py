@@ -229,6 +229,15 @@ def _one_sided(fp: np.ndarray, fm: np.ndarray, up: np.ndarray, down: np.ndarray,
     return f0, max(f_max, abs(f0)), fp, fm
 
 
+def _scaled_steps(p: np.ndarray, sub: np.ndarray | None, rel: float) -> tuple[np.ndarray, np.ndarray]:
+    """The values at ``sub`` (all when None) and their steps ``rel * max(|x|, 1)``."""
+    x = _values(p, sub)
+    h = np.abs(x, dtype=np.float64)
+    np.maximum(h, 1.0, out=h)
+    h *= rel
+    return x, h
+
+
 def central(
     p: np.ndarray,
     loss: Callable[[], Any],
@@ -254,10 +263,7 @@ def _central(pair: Any, p: np.ndarray, loss: Callable[[], Any], *, f0: Any, indi
     idx = _indices(p, indices)
     sub = None if indices is None else idx
     rel = default_rel_step(p.dtype) if rel_step is None else float(rel_step)
-    x = _values(p, sub)
-    h = np.abs(x, dtype=np.float64)
-    np.maximum(h, 1.0, out=h)
-    h *= rel
+    x, h = _scaled_steps(p, sub, rel)
     fp, fm, up, down = pair(p, loss, idx, x, h, name, progress)  # pair may reuse h's memory
     del h, x
     step = up + down
@@ -293,10 +299,7 @@ def _richardson(pair: Any, p: np.ndarray, loss: Callable[[], Any], *, f0: Any, i
     idx = _indices(p, indices)
     sub = None if indices is None else idx
     rel = default_rel_step(p.dtype, "richardson") if rel_step is None else float(rel_step)
-    x = _values(p, sub)
-    h = np.abs(x, dtype=np.float64)
-    np.maximum(h, 1.0, out=h)
-    h *= rel
+    x, h = _scaled_steps(p, sub, rel)
     half = None if progress is None else (lambda k: progress(k / 2))  # type: ignore[operator]
     h2 = h / 2
     fp1, fm1, up1, down1 = pair(p, loss, idx, x, h, name, half)  # pair may reuse h's memory
