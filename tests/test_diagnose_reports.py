@@ -445,3 +445,15 @@ def test_a_factor_on_all_but_a_few_kink_elements_is_still_a_factor():
     f = report.findings[0]
     assert f.kind == "missing_batch_mean", report.kinds()
     assert f.params == ["W1"]
+
+
+def test_dropout_without_its_masks_is_unknown_with_the_hint_that_names_it():
+    from tests.corpus.dlai_style import dropout_net
+
+    built = dropout_net("no_mask")()
+    report = gradcheck.check(built["params"], built["loss"], built["grads"], data=built["data"])
+    f = report.findings[0]
+    assert f.kind == "unknown" and "b1" in f.params
+    assert "'dropout': {1: D1}" in f.message
+    named = gradcheck.check(built["params"], built["loss"], built["grads"], data=built["data"], hint=built["hint"])
+    assert named.findings[0].kind == "dropout_backward_wrong" and "b1" in named.findings[0].params

@@ -354,7 +354,9 @@ def _generic(
             why = (" Give the data (data=(X, y) in Python; the CLI finds X, y beside the net), and a hint for an "
                    "unusual net, so the mistake can be named by recomputation.")
         elif arch is None:
-            why = " The net was not recognized as a standard dense net, so no mistake could be recomputed."
+            why = (" The net was not recognized as a standard dense net, so no mistake could be recomputed"
+                   " (a forward pass with dropout is one only with its masks: hint={'dropout': {1: D1}, "
+                   "'keep_prob': keep_prob} in Python).")
         else:
             why = f" No catalogued mistake reproduces it on {arch.describe()}."
         out.append(
