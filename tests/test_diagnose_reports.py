@@ -447,13 +447,40 @@ def test_a_factor_on_all_but_a_few_kink_elements_is_still_a_factor():
     assert f.params == ["W1"]
 
 
-def test_dropout_without_its_masks_is_unknown_with_the_hint_that_names_it():
-    from tests.corpus.dlai_style import dropout_net
+def _dropout_net(seed=20, keep_prob=0.75):
+    r = np.random.default_rng(seed)
+    P = {"W1": r.normal(size=(5, 3)), "b1": r.normal(size=(5, 1)) * 0.1, "W2": r.normal(size=(1, 5)),
+         "b2": np.zeros((1, 1))}
+    X = r.normal(size=(3, 12))
+    Y = (r.random(size=(1, 12)) > 0.5).astype(float)
+    D1 = np.random.default_rng(21).random(size=(5, 12)) < keep_prob  # drawn once: a deterministic loss
 
-    built = dropout_net("no_mask")()
-    report = gradcheck.check(built["params"], built["loss"], built["grads"], data=built["data"])
+    def forward():
+        Z1 = P["W1"] @ X + P["b1"]
+        A1 = np.maximum(Z1, 0) * D1 / keep_prob
+        return Z1, A1, _sig(P["W2"] @ A1 + P["b2"])
+
+    def cost():
+        A2 = forward()[2]
+        return float(-np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)))
+
+    def grads():
+        m = X.shape[1]
+        Z1, A1, A2 = forward()
+        dZ2 = A2 - Y
+        dA1 = P["W2"].T @ dZ2  # the mask and 1/keep_prob left out
+        dZ1 = dA1 * (Z1 > 0)
+        return {"W1": dZ1 @ X.T / m, "b1": dZ1.sum(1, keepdims=True) / m, "W2": dZ2 @ A1.T / m,
+                "b2": dZ2.sum(1, keepdims=True) / m}
+
+    return P, cost, grads, (X, Y), {"dropout": {1: D1}, "keep_prob": keep_prob}
+
+
+def test_dropout_without_its_masks_is_unknown_with_the_hint_that_names_it():
+    P, cost, grads, data, hint = _dropout_net()
+    report = gradcheck.check(P, cost, grads, data=data)
     f = report.findings[0]
     assert f.kind == "unknown" and "b1" in f.params
     assert "'dropout': {1: D1}" in f.message
-    named = gradcheck.check(built["params"], built["loss"], built["grads"], data=built["data"], hint=built["hint"])
+    named = gradcheck.check(P, cost, grads, data=data, hint=hint)
     assert named.findings[0].kind == "dropout_backward_wrong" and "b1" in named.findings[0].params
