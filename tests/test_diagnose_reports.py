@@ -447,7 +447,7 @@ def test_a_factor_on_all_but_a_few_kink_elements_is_still_a_factor():
     assert f.params == ["W1"]
 
 
-def _dropout_net(seed=20, keep_prob=0.75):
+def _dropout_net(seed=20, keep_prob=0.75, bug="no_mask"):
     r = np.random.default_rng(seed)
     P = {"W1": r.normal(size=(5, 3)), "b1": r.normal(size=(5, 1)) * 0.1, "W2": r.normal(size=(1, 5)),
          "b2": np.zeros((1, 1))}
@@ -468,7 +468,9 @@ def _dropout_net(seed=20, keep_prob=0.75):
         m = X.shape[1]
         Z1, A1, A2 = forward()
         dZ2 = A2 - Y
-        dA1 = P["W2"].T @ dZ2  # the mask and 1/keep_prob left out
+        dA1 = P["W2"].T @ dZ2  # the mask and 1/keep_prob left out ...
+        if bug == "no_scale":
+            dA1 = dA1 * D1  # ... or only 1/keep_prob
         dZ1 = dA1 * (Z1 > 0)
         return {"W1": dZ1 @ X.T / m, "b1": dZ1.sum(1, keepdims=True) / m, "W2": dZ2 @ A1.T / m,
                 "b2": dZ2.sum(1, keepdims=True) / m}
@@ -484,3 +486,12 @@ def test_dropout_without_its_masks_is_unknown_with_the_hint_that_names_it():
     assert "'dropout': {1: D1}" in f.message
     named = gradcheck.check(P, cost, grads, data=data, hint=hint)
     assert named.findings[0].kind == "dropout_backward_wrong" and "b1" in named.findings[0].params
+
+
+def test_a_factor_that_is_no_mse_two_gets_no_mse_fix():
+    P, cost, grads, data, hint = _dropout_net(bug="no_scale")
+    report = gradcheck.check(P, cost, grads, data=data)
+    f = report.findings[0]
+    assert f.kind == "constant_factor" and f.params == ["W1", "b1"]
+    assert abs(f.evidence["factor"] - 0.75) < 1e-6
+    assert "(a - y)" not in f.fix and "keep_prob" in f.fix

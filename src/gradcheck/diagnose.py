@@ -162,7 +162,27 @@ def _diagnose(report: Report, problem: Any) -> None:
     findings.extend(_generic(report, eff, left, shaped, batch, layer_of, arch, data is not None,
                              layer_check=layer_input is not None))
     findings = _without_accumulated_factor(report, findings)
+    for f in findings:
+        if f.kind == "constant_factor":
+            f.fix = _factor_fix(f.evidence.get("factor")) or f.fix
     report.findings.extend(ordered(findings, report))
+
+
+def _factor_fix(c: Any) -> str | None:
+    """The fix of a constant factor, by what that factor usually comes from."""
+    if c is None or not np.isfinite(c) or c == 0:
+        return None
+    a = abs(c)
+    if abs(a - 2) < 2e-3 or abs(a - 0.5) < 1e-3:
+        return None  # the catalogue's MSE convention hint is the one
+    sign = " and flip its sign" if c < 0 else ""
+    if 0 < a < 1:
+        where = (f"A factor below 1 such as {a:.4g} is often a scaling applied in the forward pass but not in the "
+                 f"backward one (dropout's 1/keep_prob, a learning rate or a 1/n left in the gradient).")
+    else:
+        where = (f"A factor such as {a:.4g} is often a count the loss averages over but the gradient does not "
+                 f"(examples, output units, time steps), or a scale in one pass only (1/keep_prob of dropout).")
+    return f"{where} Divide the gradient by {c:.4g}{sign}, or find the constant the loss and its gradient disagree on."
 
 
 def _without_accumulated_factor(report: Report, findings: list[Finding]) -> list[Finding]:
