@@ -30,7 +30,9 @@ The architecture hint is a dict; every key is optional and narrows the search::
     }
 
 The data ``(X, y)`` are needed for semantic naming (``check(..., data=(X, y))``);
-``gradcheck.nn.MLP.hint`` is a complete hint.
+``gradcheck.nn.MLP.hint`` is a complete hint. A layer check (the layers' input checked as a
+parameter named ``input``, ``x`` or ``X`` through ``sum(out * R)``) needs no data: the stack of
+dense layers and ``R`` are recovered from the loss (:func:`gradcheck.infer.infer_layer_arch`).
 
 Example:
     >>> import numpy as np, gradcheck
