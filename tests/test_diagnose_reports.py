@@ -478,20 +478,78 @@ def _dropout_net(seed=20, keep_prob=0.75, bug="no_mask"):
     return P, cost, grads, (X, Y), {"dropout": {1: D1}, "keep_prob": keep_prob}
 
 
-def test_dropout_without_its_masks_is_unknown_with_the_hint_that_names_it():
+def test_dropout_mask_left_out_of_the_backward_pass_is_named_without_its_masks():
     P, cost, grads, data, hint = _dropout_net()
-    report = gradcheck.check(P, cost, grads, data=data)
-    f = report.findings[0]
-    assert f.kind == "unknown" and "b1" in f.params
-    assert "'dropout': {1: D1}" in f.message
-    named = gradcheck.check(P, cost, grads, data=data, hint=hint)
-    assert named.findings[0].kind == "dropout_backward_wrong" and "b1" in named.findings[0].params
+    X_before = data[0].copy()
+    for given in (None, hint):  # the masks read off the loss, or given
+        report = gradcheck.check(P, cost, grads, data=data, hint=given)
+        f = report.findings[0]
+        assert f.kind == "dropout_backward_wrong", report.kinds()
+        assert f.params == ["W1", "b1"]
+    assert np.array_equal(data[0], X_before)  # the data moved to read the masks are put back
 
 
-def test_a_factor_that_is_no_mse_two_gets_no_mse_fix():
+def test_dropout_scale_left_out_of_the_backward_pass_is_named_without_its_masks():
     P, cost, grads, data, hint = _dropout_net(bug="no_scale")
     report = gradcheck.check(P, cost, grads, data=data)
     f = report.findings[0]
-    assert f.kind == "constant_factor" and f.params == ["W1", "b1"]
-    assert abs(f.evidence["factor"] - 0.75) < 1e-6
-    assert "(a - y)" not in f.fix and "keep_prob" in f.fix
+    assert f.kind == "dropout_backward_wrong", report.kinds()
+    assert f.params == ["W1", "b1"] and "keep_prob = 0.75" in f.message
+
+
+def test_correct_dropout_net_has_no_finding():
+    P, cost, _, data, _ = _dropout_net()
+    X, Y = data
+    D1 = np.random.default_rng(21).random(size=(5, 12)) < 0.75
+
+    def grads():
+        m = X.shape[1]
+        Z1 = P["W1"] @ X + P["b1"]
+        A1 = np.maximum(Z1, 0) * D1 / 0.75
+        dZ2 = _sig(P["W2"] @ A1 + P["b2"]) - Y
+        dZ1 = P["W2"].T @ dZ2 * D1 / 0.75 * (Z1 > 0)
+        return {"W1": dZ1 @ X.T / m, "b1": dZ1.sum(1, keepdims=True) / m, "W2": dZ2 @ A1.T / m,
+                "b2": dZ2.sum(1, keepdims=True) / m}
+
+    report = gradcheck.check(P, cost, grads, data=data)
+    assert report.ok and report.findings == []
+
+
+def test_unrecognized_net_with_data_says_how_dropout_masks_help():
+    r = np.random.default_rng(22)
+    P = {"W1": r.normal(size=(3, 4)), "W2": r.normal(size=(4, 1))}
+    X, y = r.normal(size=(5, 3)), r.normal(size=(5, 1))
+
+    def loss():
+        return float(np.sum(np.sin(X @ P["W1"]) @ P["W2"] - y) ** 2)
+
+    def grads():
+        s = np.sin(X @ P["W1"])
+        d = 2 * np.sum(s @ P["W2"] - y) * np.ones_like(y)
+        return {"W1": X.T @ (d @ P["W2"].T * np.sin(X @ P["W1"])), "W2": s.T @ d}  # sin' written as sin
+
+    report = gradcheck.check(P, loss, grads, data=(X, y))
+    f = report.findings[0]
+    assert f.kind == "unknown" and "W1" in f.params
+    assert "'dropout': {1: D1}" in f.message
+
+
+def test_a_factor_that_is_no_mse_two_gets_no_mse_fix():
+    r = np.random.default_rng(23)
+    P = {"W1": r.normal(size=(3, 4)), "b1": np.zeros(4), "W2": r.normal(size=(4, 3)), "b2": np.zeros(3)}
+    X, Y = r.normal(size=(6, 3)), r.normal(size=(6, 3))
+
+    def loss():  # averaged over the examples and the 3 output units
+        return float(np.mean((np.tanh(X @ P["W1"] + P["b1"]) @ P["W2"] + P["b2"] - Y) ** 2))
+
+    def grads():  # averaged over the examples only
+        h = np.tanh(X @ P["W1"] + P["b1"])
+        d = 2 * (h @ P["W2"] + P["b2"] - Y) / len(X)
+        dz = d @ P["W2"].T * (1 - h ** 2)
+        return {"W1": X.T @ dz, "b1": dz.sum(0), "W2": h.T @ d, "b2": d.sum(0)}
+
+    report = gradcheck.check(P, loss, grads, data=(X, Y))
+    f = report.findings[0]
+    assert f.kind == "constant_factor" and f.params == ["W1", "b1", "W2", "b2"], report.kinds()
+    assert abs(f.evidence["factor"] - 3) < 1e-6
+    assert "(a - y)" not in f.fix and "output units" in f.fix

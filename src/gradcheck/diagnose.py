@@ -57,6 +57,7 @@ from .findings import factor_finding, join_names, nice_factor, ordered, round_fa
 from .infer import Arch, batch_size, infer_arch, infer_layer_arch, input_name, normalize_hint
 from .layers import forward_order
 from .localize import layer_groups, localize
+from .masks import infer_dropout_arch
 from .problem import protected
 from .report import Finding, Report
 from .semantic import name_by_recomputation
@@ -257,7 +258,11 @@ def _arch(report: Report, problem: Any, hint: Mapping[str, Any] | None) -> Arch 
     with protected(params):
         if problem.data is None and input_name(params) is not None:
             return infer_layer_arch(params, problem.loss, hint=hint, seed=report.seed or 0)
-        return infer_arch(params, problem.loss, problem.data, hint=hint, seed=report.seed or 0)
+        arch = infer_arch(params, problem.loss, problem.data, hint=hint, seed=report.seed or 0)
+        if arch is None and problem.data is not None and not (hint and (hint.get("dropout") or hint.get("activations"))):
+            # a forward pass with a fixed dropout mask: the mask read off the loss
+            arch = infer_dropout_arch(params, problem.loss, problem.data, seed=report.seed or 0)
+        return arch
 
 
 def _generic(

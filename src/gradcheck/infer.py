@@ -231,6 +231,8 @@ class Arch:
             extra += f", data term x{self.scale:g}"
         if self.l2:
             extra += f", L2 {self.l2:g}"
+        if self.dropout:
+            extra += f", dropout on layer {', '.join(str(l) for l in sorted(self.dropout))} (keep_prob {self.keep_prob:g})"
         src = "given as a hint" if self.given else "inferred from the parameter shapes, the data and the loss"
         where = f"examples as {self.examples}"
         if self.examples != self.layout:
