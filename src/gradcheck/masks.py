@@ -115,6 +115,8 @@ def infer_dropout_arch(
             and np.issubdtype(data[0].dtype, np.floating) and data[0].ndim == 2):
         return None
     X, y = data
+    if not X.flags.writeable:
+        return None
     layers = structure(params)
     if not layers or len(layers) != 2:
         return None
