@@ -98,7 +98,7 @@ def localize(report: Report, groups: list[list[str]]) -> str:
         msg = (f"only {join_names(here)} {'is' if len(here) == 1 else 'are'} wrong; the parameters below "
                f"({join_names(below_right)}) are right, so the delta is carried down correctly: the mistake is in the "
                f"own gradient of {join_names(here)} (the product with the layer's input, or the sum over the batch)")
-    elif len(groups) == 1:
+    elif len(groups) == 1 and inputs:
         msg = (f"the gradient of the layer's parameters ({join_names(groups[0])}) is wrong, starting at {first}: the "
                f"mistake is in the layer's backward pass (the activation's derivative, or the products with dout)")
     elif gi == top:
