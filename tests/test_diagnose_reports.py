@@ -553,3 +553,28 @@ def test_a_factor_that_is_no_mse_two_gets_no_mse_fix():
     assert f.kind == "constant_factor" and f.params == ["W1", "b1", "W2", "b2"], report.kinds()
     assert abs(f.evidence["factor"] - 3) < 1e-6
     assert "(a - y)" not in f.fix and "output units" in f.fix
+
+
+from hypothesis import assume, given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(n_in=st.integers(1, 5), n_hidden=st.integers(1, 6), n_out=st.integers(1, 3), m=st.integers(1, 6),
+       seed=st.integers(0, 10_000), bug=st.booleans())
+def test_layer_stacks_of_any_shape(n_in, n_hidden, n_out, m, seed, bug):
+    r = np.random.default_rng(seed)
+    mask = (lambda out: out >= 0) if bug else (lambda out: out > 0)
+    model = Stack([Linear(n_in, n_hidden, r), MaskedRelu(mask), Linear(n_hidden, n_out, r)])
+    x = r.normal(size=(m, n_in))
+    alive = (x @ model.layers[0].W + model.layers[0].b) > 0
+    report = check_layer(model, x)
+    if not bug:
+        assert report.findings == []
+        return
+    assume(not report.ok)
+    # R of sum(out * R) is read off the loss only where an example's output moves with its input
+    # in every output direction: one output unit and a live hidden unit in every example
+    assume(n_out == 1 and alive.any(axis=1).all())
+    f = report.findings[0]
+    assert f.kind == "missing_activation_derivative", report.kinds()
+    assert "layers[0].b" in f.params

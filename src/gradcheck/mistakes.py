@@ -65,10 +65,11 @@ DERIVATIVE_MISTAKES: dict[str, list[tuple[str, Deriv, str]]] = {
     "relu": [
         ("wrong_activation_derivative", lambda z, a: a, "relu' taken as the activation a = max(z, 0) instead of the mask (z > 0)"),
         ("wrong_activation_derivative", lambda z, a: np.where(z > 0, 1.0, 0.01), "a leaky mask (slope 0.01) used for a relu layer"),
+        # left out before inverted: where every z <= 0 the two give the same numbers, and leaving it out is commoner
+        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "relu' (the mask z > 0) left out"),
         ("wrong_activation_derivative", lambda z, a: (z <= 0).astype(float), "relu' mask inverted: (z <= 0) instead of (z > 0)"),
         ("wrong_activation_derivative", lambda z, a: a * (1 - a), "sigmoid's derivative a * (1 - a) used for a relu layer"),
         ("wrong_activation_derivative", lambda z, a: 1 - a * a, "tanh's derivative 1 - a^2 used for a relu layer"),
-        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "relu' (the mask z > 0) left out"),
     ],
     "identity": [
         ("wrong_activation_derivative", lambda z, a: (z > 0).astype(float), "a relu mask used for a linear (identity) layer"),
