@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import types
+
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +33,8 @@ def require_no_arguments(what: str, fn: Callable[..., Any]) -> None:
     """A clear error for ``check(params, loss_fn, grad_fn)`` where the functions take (params, X, y)."""
     import inspect
 
+    if _plainly_no_arguments(fn):
+        return
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -47,6 +51,18 @@ def require_no_arguments(what: str, fn: Callable[..., Any]) -> None:
             f"{what}() again; yours takes ({args}). Wrap it: {what}=lambda: {getattr(fn, '__name__', what)}({args}) "
             f"with your arrays, or let gradcheck.as_problem read the (params, X, y) convention"
         )
+
+
+def _plainly_no_arguments(fn: Any) -> bool:
+    """True for a plain Python function that visibly needs no argument (no inspect.signature needed).
+
+    >>> _plainly_no_arguments(lambda: 0), _plainly_no_arguments(lambda x: 0)
+    (True, False)
+    """
+    if type(fn) is not types.FunctionType or "__wrapped__" in fn.__dict__ or "__signature__" in fn.__dict__:
+        return False
+    code = fn.__code__
+    return code.co_argcount == len(fn.__defaults__ or ()) and code.co_kwonlyargcount == len(fn.__kwdefaults__ or {})
 
 
 _PREFIXES = ("d", "d_", "grad_", "grad", "g_", "dL_d", "dL_")
