@@ -138,10 +138,15 @@ def _harmless_reshape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g
 
 
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal shapes and values, NaN equal to NaN (the NaN pass only when the values differ somewhere)."""
+    if a.shape != b.shape:
+        return False
+    return bool((a == b).all()) or bool(np.array_equal(a, b, equal_nan=True))
+
+
 def repeat_call_findings(first: Mapping[str, np.ndarray], second: Mapping[str, np.ndarray]) -> list[Finding]:
-    changed = [
-        n for n in first if first[n].shape != second[n].shape or not np.array_equal(first[n], second[n], equal_nan=True)
-    ]
+    changed = [n for n in first if not _same(first[n], second[n])]
     if not changed:
         return []
     doubled = all(
