@@ -892,3 +892,23 @@ def test_a_float_bias_is_noted_as_not_checked():
     notes = p.meta["notes"]
     assert len(notes) == 1 and notes[0].startswith("b2 is a number, not an array: not checked")
     assert net.b2 == 0.0 and "beta1" not in notes[0]
+
+
+def test_dlai_dropout_masks_from_cache_name_the_missing_mask():
+    import importlib.util
+    import pathlib
+
+    import gradcheck
+    from gradcheck.adapters import as_problem
+
+    src = (pathlib.Path(__file__).parent.parent / "examples" / "dlai_dropout_correct.py").read_text()
+    for layer in (1, 2):
+        buggy = src.replace(f"    dA{layer} = dA{layer} * D{layer} / keep_prob\n", "")
+        assert buggy != src
+        mod = type(importlib)("dlai_dropout_net")
+        exec(compile(buggy, "dlai_dropout_net", "exec"), mod.__dict__)
+        problem = as_problem(mod, data=(mod.X, mod.Y))
+        assert set(problem.hint["dropout"]) == {1, 2} and problem.hint["keep_prob"] == 0.7
+        report = gradcheck.check(problem)
+        kinds = {(f.kind, p) for f in report.findings for p in f.params}
+        assert ("dropout_backward_wrong", f"W{layer}") in kinds

@@ -135,9 +135,43 @@ def build(src: Source, data: Any, **_: Any) -> Problem:
         values = {"output": AL, "y": Y, "cache": cache, "X": X, "params": params}
         return pick_grads(params, call(bwd, values, order=("output", "y", "cache"), extra=src, what=bn))
 
+    hint: dict[str, Any] = {"layout": "cols"}
+    hint.update(_dropout_hint(src, fwd, params, forward))
     return Problem(
-        params=params, loss=loss, grads=grads, data=data, hint={"layout": "cols"},
+        params=params, loss=loss, grads=grads, data=data, hint=hint,
         meta={"recognized": f"deeplearning.ai style: {pn} [{', '.join(params)}], "
                             + (f"{fn}() -> (cost, cache), " if returns_cost else f"{fn}() -> (AL, cache), {cn}(AL, Y), ")
                             + f"{bn}() -> grads"},
     )
+
+
+def _dropout_hint(src: Source, fwd: Any, params: Any, forward: Any) -> dict[str, Any]:
+    """``{"dropout": {1: D1, ...}, "keep_prob": kp}`` from 0/1 arrays in the forward cache; ``{}`` if none.
+
+    A mask of hidden layer ``l`` has the shape of ``A_l``: ``(W_l.shape[0], m)``.
+    """
+    import inspect
+    try:
+        kp = src.get("keep_prob") if hasattr(src, "get") else None
+        if kp is None:
+            p = inspect.signature(fwd).parameters.get("keep_prob")
+            kp = None if p is None or p.default is inspect.Parameter.empty else p.default
+        if not isinstance(kp, (int, float)) or not 0 < kp < 1:
+            return {}
+        _, cache = forward()
+        items = list(cache) if isinstance(cache, (tuple, list)) else []
+        flat = [a for c in items for a in (c if isinstance(c, (tuple, list)) else (c,))]
+        ws = [params[f"W{l}"] for l in range(1, len(params) + 1) if f"W{l}" in params]
+        masks: dict[int, Any] = {}
+        for a in flat:
+            if not isinstance(a, np.ndarray) or a.ndim != 2 or a.size == 0:
+                continue
+            if not np.isin(a, (0, 1)).all() or a.all():
+                continue
+            for l, W in enumerate(ws[:-1], start=1):
+                if a.shape[0] == W.shape[0] and l not in masks:
+                    masks[l] = np.array(a, dtype=float)
+                    break
+        return {"dropout": masks, "keep_prob": float(kp)} if masks else {}
+    except Exception:  # noqa: BLE001 - no readable masks: the diagnosis reads them off the loss
+        return {}
