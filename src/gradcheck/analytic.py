@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GradientSpecError
-from .problem import Problem
+from .problem import Problem, same_bits
 from .report import Finding
 
 __all__ = ["collect_gradients", "repeat_call_findings", "require_no_arguments"]
@@ -142,7 +142,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
     """Equal shapes and values, NaN equal to NaN (the NaN pass only when the values differ somewhere)."""
     if a.shape != b.shape:
         return False
-    return bool((a == b).all()) or bool(np.array_equal(a, b, equal_nan=True))
+    return same_bits(a, b) or bool((a == b).all()) or bool(np.array_equal(a, b, equal_nan=True))
 
 
 def repeat_call_findings(first: Mapping[str, np.ndarray], second: Mapping[str, np.ndarray]) -> list[Finding]:

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -25,9 +26,10 @@ import numpy as np
 from . import numeric
 from .analytic import collect_gradients, repeat_call_findings, require_no_arguments
 from .compare import tolerances_for
+from .full import central_all, compare_all, fusable
 from .errors import InvalidParameterError, LossError, NondeterministicLossError, UnsupportedMethodError
 from .measure import DEFAULT_SAMPLE, Settings, compare_settled, evaluate
-from .problem import Problem, protected, validate_params
+from .problem import Problem, protected, same_bits, validate_params
 from .report import Finding, ParamResult, Report
 
 __all__ = ["check", "MODES"]
@@ -115,10 +117,13 @@ def check(
         t0 = time.perf_counter()
         f0 = _scalar_loss(user_loss(), "at the starting parameters")
         t_eval = time.perf_counter() - t0
-        _check_untouched(work, saved if not upcast else None, "loss()")
         t0 = time.perf_counter()
         f0_again = _scalar_loss(user_loss(), "at the starting parameters (second call)")
         t_eval = min(t_eval, time.perf_counter() - t0)
+        analytic = collect_gradients(problem, work)
+        again = collect_gradients(problem, work) if callable(problem.grads) else None
+        if not upcast:
+            _check_untouched(problem, work, saved)
         if f0_again != f0:
             raise NondeterministicLossError(
                 f"loss() returned {f0!r} and then {f0_again!r} for the same parameters. A gradient check "
@@ -126,19 +131,13 @@ def check(
                 f"the loss, and make sure loss() does not update any state (running averages, caches, "
                 f"the parameters themselves)."
             )
-        analytic = collect_gradients(problem, work)
-        _check_untouched(work, saved if not upcast else None, "grads()")
-        findings: list[Finding] = []
-        if callable(problem.grads):
-            again = collect_gradients(problem, work)
-            _check_untouched(work, saved if not upcast else None, "grads()")
-            findings.extend(repeat_call_findings(analytic, again))
+        findings: list[Finding] = [] if again is None else repeat_call_findings(analytic, again)
 
         dtypes = [p.dtype for p in work.values()]
         d_rtol, d_atol = tolerances_for(dtypes)
         rtol = d_rtol if rtol is None else float(rtol)
         atol = d_atol if atol is None else float(atol)
-        low = sorted({str(d) for d in dtypes if np.finfo(d).bits < 64})
+        low = sorted({str(d) for d in dtypes if d.itemsize < 8})
         if low:
             notes.append(
                 f"parameters in {', '.join(low)}: tolerances loosened to rtol={rtol:g}, atol={atol:g}; "
@@ -150,7 +149,7 @@ def check(
         mode_used = _resolve_mode(mode, total, t_eval, notes)
         if method == "complex" and mode_used == "fast":
             mode_used = "sampled"
-        rng = np.random.default_rng(seed)
+        rng = None if mode_used == "full" else np.random.default_rng(seed)  # a full check draws nothing
         results: list[ParamResult] = []
         n_evals = 2  # the two calls at the starting point
         done = [0]
@@ -169,23 +168,31 @@ def check(
             notes.append(f"loss evaluations spread over {workers} forked worker processes")
         settings = Settings(user_loss, f0, method, rtol, atol, rel_step, mapping, pool)
         with pool if pool is not None else contextlib.nullcontext():
-            for name, p in work.items():
-                g = analytic[name]
-                if mode_used == "fast":
-                    from .fast import fast_check_one
+            if mode_used == "full" and method == "central" and pool is None and fusable(work):
+                # every element in one loop, every tensor in one comparison pass (gradcheck.full):
+                # the same numbers as tensor by tensor, without a fixed cost per tensor
+                run = central_all(settings, work, tick if progress else None)
+                for res, extra in compare_all(settings, run, analytic):
+                    n_evals += 2 * res.n_checked + extra
+                    results.append(res)
+            else:
+                for name, p in work.items():
+                    g = analytic[name]
+                    if mode_used == "fast":
+                        from .fast import fast_check_one
 
-                    res, used = fast_check_one(settings, name, p, g, sample, rng, tick)
-                else:
-                    if mode_used == "sampled":
-                        k = min(p.size, sample or DEFAULT_SAMPLE)
-                        idx = np.sort(rng.choice(p.size, size=k, replace=False)) if k < p.size else None
+                        res, used = fast_check_one(settings, name, p, g, sample, rng, tick)
                     else:
-                        idx = None
-                    ev = evaluate(settings, name, p, idx, tick if progress else None)
-                    res, extra = compare_settled(settings, name, p, g, ev)
-                    used = ev.n_evals + extra
-                n_evals += used
-                results.append(res)
+                        if mode_used == "sampled":
+                            k = min(p.size, sample or DEFAULT_SAMPLE)
+                            idx = np.sort(rng.choice(p.size, size=k, replace=False)) if k < p.size else None
+                        else:
+                            idx = None
+                        ev = evaluate(settings, name, p, idx, tick if progress else None)
+                        res, extra = compare_settled(settings, name, p, g, ev)
+                        used = ev.n_evals + extra
+                    n_evals += used
+                    results.append(res)
 
         _check_loss_sees_params(results, notes)
         report = Report(
@@ -232,6 +239,8 @@ def _as_problem(params: Any, loss: Any, grads: Any, data: Any, hint: Any) -> Pro
 
 
 def _scalar_loss(value: Any, where: str) -> float:
+    if isinstance(value, float) and math.isfinite(value):  # float and np.float64: nothing to convert
+        return float(value)
     arr = np.asarray(value)
     if arr.size != 1:
         raise LossError(
@@ -252,18 +261,32 @@ def _scalar_loss(value: Any, where: str) -> float:
     return f
 
 
-def _check_untouched(arrays: Mapping[str, np.ndarray], saved: Mapping[str, np.ndarray] | None, who: str) -> None:
-    if saved is None:
+def _check_untouched(problem: Problem, arrays: Mapping[str, np.ndarray], saved: Mapping[str, np.ndarray]) -> None:
+    """Raise when the calls at the start (loss(), grads()) wrote into a parameter; say which call did.
+
+    All four calls are checked at once, bit for bit; only when something changed are the
+    parameters restored and the calls replayed one at a time to name the culprit.
+    """
+    changed = [n for n, p in arrays.items() if not same_bits(p, saved[n])]
+    if not changed:
         return
-    for name, p in arrays.items():
-        old = saved[name]
-        if p.shape != old.shape or not (p == old).all():
-            np.copyto(p, old)
-            raise InvalidParameterError(
-                f"{who} changed parameter {name!r}. It must only read the parameters; a training step "
-                f"(W -= lr * dW) inside it would make every finite difference meaningless. For a net whose "
-                f"gradient lives only in its training step, use gradcheck.adapters.from_train_step."
-            )
+    who = "loss() or grads()"
+    for call, fn in (("loss()", problem.loss), ("grads()", problem.grads_now)):
+        for n, p in arrays.items():
+            np.copyto(p, saved[n])
+        with contextlib.suppress(Exception):
+            fn()
+        moved = [n for n, p in arrays.items() if not same_bits(p, saved[n])]
+        if moved:
+            who, changed = call, moved
+            break
+    for n, p in arrays.items():
+        np.copyto(p, saved[n])
+    raise InvalidParameterError(
+        f"{who} changed parameter {changed[0]!r}. It must only read the parameters; a training step "
+        f"(W -= lr * dW) inside it would make every finite difference meaningless. For a net whose "
+        f"gradient lives only in its training step, use gradcheck.adapters.from_train_step."
+    )
 
 
 def _upcast(mapping: Any, arrays: dict[str, np.ndarray], loss: Callable[[], Any], notes: list[str]) -> dict[str, np.ndarray]:
@@ -312,9 +335,9 @@ def _check_loss_sees_params(results: list[ParamResult], notes: list[str]) -> Non
     numerics = [r.numeric for r in results if r.numeric is not None]
     if not numerics:
         return
-    all_zero = not any((np.abs(n) > 0).any() for n in numerics)  # NaN: not evaluated, counts as 0
-    any_analytic = any(r.analytic is not None and np.any(r.analytic != 0) for r in results)
-    if all_zero and any_analytic:
+    if any((np.abs(n) > 0).any() for n in numerics):  # NaN: not evaluated, counts as 0
+        return
+    if any(r.analytic is not None and np.any(r.analytic != 0) for r in results):
         notes.append(
             "the loss did not change when any parameter was perturbed: does loss() read the very arrays in "
             "params, or copies of them (e.g. computed once and cached)?"

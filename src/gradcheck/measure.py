@@ -24,7 +24,7 @@ import numpy as np
 
 from . import numeric
 from .compare import kink_mask, relative_error, roundoff_floor
-from .report import ParamResult
+from .report import ParamResult, dtype_name
 
 __all__ = ["DEFAULT_SAMPLE", "Settings", "compare", "compare_settled", "evaluate"]
 
@@ -67,7 +67,7 @@ def compare(name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, rto
     res = ParamResult(
         name=name,
         shape=p.shape,
-        dtype=p.dtype.name,
+        dtype=dtype_name(p.dtype),
         status="ok",
         max_rel_error=0.0,
         n_checked=idx.size,

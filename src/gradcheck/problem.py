@@ -31,7 +31,7 @@ import numpy as np
 
 from .errors import InvalidParameterError
 
-__all__ = ["Problem", "protected", "validate_params"]
+__all__ = ["Problem", "protected", "same_bits", "validate_params"]
 
 GradsLike = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 
@@ -113,6 +113,22 @@ def validate_params(params: Any) -> dict[str, np.ndarray]:
             raise InvalidParameterError(f"parameter {name!r} holds a non-finite value at index {bad}: {p[bad]}")
         out[name] = p
     return out
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when ``a`` and ``b`` hold the same shape, dtype and bits (-0.0 differs from 0.0).
+
+    >>> same_bits(np.array([0.0]), np.array([-0.0]))
+    False
+    """
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.size <= 4096:  # a byte string compare beats an elementwise one on small arrays
+        return a.tobytes() == b.tobytes()
+    as_int = np.dtype(f"u{a.dtype.itemsize}") if a.dtype.itemsize in (1, 2, 4, 8) else None
+    if as_int is None:
+        return a.tobytes() == b.tobytes()
+    return bool((a.view(as_int) == b.view(as_int)).all())
 
 
 @contextlib.contextmanager

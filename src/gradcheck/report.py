@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -33,6 +34,16 @@ SCHEMA_VERSION = 1
 
 #: ``ParamResult.status`` values.
 STATUSES = ("ok", "mismatch", "wrong_shape", "nonfinite", "not_checked")
+
+
+@functools.lru_cache(maxsize=None)
+def dtype_name(dtype: np.dtype) -> str:
+    """``dtype.name``, cached: numpy computes it in Python on every access.
+
+    >>> dtype_name(np.dtype(np.float32))
+    'float32'
+    """
+    return dtype.name
 
 
 @dataclass
