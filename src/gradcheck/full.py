@@ -211,6 +211,7 @@ def compare_all(s: Settings, run: FullPass, analytic: Mapping[str, np.ndarray]) 
     suspect = ~(rel <= s.rtol)
     flagged = np.logical_or.reduceat(suspect, starts).tolist()
     worst = np.maximum.reduceat(rel, starts).tolist()
+    no_kinks = np.zeros(run.grad.size, dtype=bool)
     out: list[tuple[ParamResult, int]] = []
     for t, (name, p, lo, hi) in enumerate(zip(names, ps, starts.tolist(), run.ends.tolist())):
         g = analytic[name]
@@ -228,7 +229,7 @@ def compare_all(s: Settings, run: FullPass, analytic: Mapping[str, np.ndarray]) 
             analytic=g,
             numeric=run.grad[lo:hi].reshape(p.shape),
             rel_error=rel[lo:hi].reshape(p.shape),
-            kinks=np.zeros(p.shape, dtype=bool),
+            kinks=no_kinks[lo:hi].reshape(p.shape),
         )
         out.append((res, 0))
     return out
