@@ -215,6 +215,35 @@ def test_loss_that_updates_the_parameters():
     assert w.tobytes() == before
 
 
+def test_grads_that_update_the_parameters_are_named():
+    w, b = np.ones(3), np.zeros(2)
+    before = bits({"w": w, "b": b})
+
+    def grads():
+        g = {"w": 2 * w, "b": np.zeros(2)}
+        b[...] -= 0.5 * g["b"] + 0.1  # the training step hidden in the backward pass
+        return g
+
+    with pytest.raises(gradcheck.InvalidParameterError, match="grads\\(\\) changed parameter 'b'"):
+        check({"w": w, "b": b}, lambda: float(w @ w + b.sum()), grads)
+    assert bits({"w": w, "b": b}) == before
+
+
+def test_a_write_that_does_not_repeat_is_still_reported():
+    w = np.ones(2)
+    calls = [0]
+
+    def loss():
+        calls[0] += 1
+        if calls[0] == 1:
+            w[0] = -0.0 if w[0] == 0 else w[0] * 1.5  # only on the very first call
+        return float(w @ w)
+
+    with pytest.raises(gradcheck.InvalidParameterError, match="loss\\(\\) or grads\\(\\) changed parameter 'w'"):
+        check({"w": w}, loss, lambda: {"w": 2 * w})
+    assert w.tolist() == [1.0, 1.0]
+
+
 def test_accumulating_gradients_are_a_finding():
     w = np.array([1.0, -2.0])
     buf = {"w": np.zeros(2)}
