@@ -250,6 +250,45 @@ def test_dlai_without_cost_function_says_what_is_missing():
         as_problem(ns)
 
 
+def _dlai_l2(backward_has_l2: bool, plain_backward_too: bool = False):
+    """The course's regularization exercise: a plain cost and one with L2, a backward pass taking lambd."""
+    ns = _dlai()
+    plain_backward = ns.pop("backward_propagation")
+
+    def compute_cost_with_regularization(A2, Y, parameters, lambd):
+        m = Y.shape[1]
+        l2 = lambd / (2 * m) * sum(np.sum(parameters[w] ** 2) for w in ("W1", "W2"))
+        return ns["compute_cost"](A2, Y) + l2
+
+    def backward_propagation_with_regularization(X, Y, cache, lambd):
+        grads = plain_backward(ns["parameters"], cache, X, Y)
+        m = X.shape[1]
+        for w in ("W1", "W2"):
+            grads["d" + w] = grads["d" + w] + (lambd / m * ns["parameters"][w] if backward_has_l2 else 0)
+        return grads
+
+    ns.update(lambd=0.7, compute_cost_with_regularization=compute_cost_with_regularization,
+              backward_propagation_with_regularization=backward_propagation_with_regularization)
+    if plain_backward_too:
+        ns["backward_propagation"] = plain_backward
+    return ns
+
+
+def test_dlai_regularized_backward_is_checked_against_the_regularized_cost():
+    p = as_problem(_dlai_l2(backward_has_l2=True))
+    assert "compute_cost_with_regularization(AL, Y)" in p.meta["recognized"]
+    assert gradcheck.check(p).ok  # checked against the plain cost, its L2 term would be a false alarm
+    report = gradcheck.check(as_problem(_dlai_l2(backward_has_l2=False)))
+    assert report.wrong == ["W1", "W2"] and "regularization_missing" in report.kinds()
+    assert report.findings[0].params == ["W1", "W2"]
+
+
+def test_dlai_plain_pair_stays_together():
+    p = as_problem(_dlai_l2(backward_has_l2=False, plain_backward_too=True))
+    assert "compute_cost(AL, Y), backward_propagation() -> grads" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+
+
 # -- layers ---------------------------------------------------------------------------------------
 
 

@@ -51,6 +51,18 @@ def test_right_again_further_down():
     assert "from b2 down" in text and "b1 is right again" in text
 
 
+def test_weights_wrong_in_every_layer_with_right_biases_means_right_deltas():
+    report, groups = report_with(["W1", "W2", "W3"])
+    text = localize(report, groups)
+    assert text.startswith("the weights W1, W2 and W3 are wrong while their biases (b1, b2 and b3) are right")
+    assert "the deltas are right" in text and "right again" not in text
+
+
+def test_one_wrong_bias_breaks_the_weights_only_pattern():
+    report, groups = report_with(["W1", "W2", "b2"])
+    assert "deltas are right" not in localize(report, groups)
+
+
 def test_correct_net_has_no_sentence():
     report, groups = report_with([])
     assert localize(report, groups) == ""

@@ -364,7 +364,8 @@ def _cols_net(seed=17, m=9):
     return P, X, Y, forward, cost
 
 
-def test_bias_fix_does_not_divide_deltas_already_divided_by_m():
+def test_bias_fix_keeps_the_one_factor_of_m_wherever_it_was_written():
+    # the values returned already carry 1/m; whether it sits in dZ or in the db line, the fix keeps it once
     P, X, Y, forward, cost = _cols_net()
 
     def grads():
@@ -379,7 +380,9 @@ def test_bias_fix_does_not_divide_deltas_already_divided_by_m():
     report = gradcheck.check(P, cost, grads, data=(X, Y))
     f = report.findings[0]
     assert f.kind == "bias_not_summed" and f.params == ["b3"]
-    assert "db3 = np.sum(dZ, axis=1, keepdims=True)." in f.fix and "/ m" not in f.fix
+    assert "db3 = np.sum(dZ, axis=1, keepdims=True) when dZ already includes it" in f.fix
+    assert "db3 = np.sum(dZ, axis=1, keepdims=True) / m when dZ itself has no 1/m" in f.fix
+    assert "exactly once" in f.fix
 
 
 def test_extra_derivative_in_hidden_layers_gets_a_hidden_layer_fix():

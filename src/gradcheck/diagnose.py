@@ -218,8 +218,10 @@ def _bias_fix(name: str, grad_shape: tuple[int, ...], shape: tuple[int, ...], fa
     if factor is None or not np.isfinite(factor):
         return None
     if abs(factor - 1) <= 1e-3:
-        return (f"Sum over the batch axis (one delta per example): {target} = {total}. Your deltas already carry "
-                f"the 1/m (summed, they match the numerical gradient), so do not divide by m again.")
+        return (f"Sum over the batch axis (one delta per example): summed, the values you return already match "
+                f"the numerical gradient, so they carry the 1/m: keep it exactly once, e.g. {target} = "
+                f"{total} / m when dZ itself has no 1/m (it was applied in this line), or {target} = {total} when "
+                f"dZ already includes it.")
     if batch and abs(factor - batch) <= 1e-3 * batch:
         return f"Sum over the batch axis (one delta per example) and average: {target} = {total} / m (m = {batch})."
     return f"Sum over the batch axis (one delta per example): {target} = {total}; summed, it is {factor:.4g} x the " \

@@ -98,6 +98,14 @@ def localize(report: Report, groups: list[list[str]]) -> str:
         msg = (f"only {join_names(here)} {'is' if len(here) == 1 else 'are'} wrong; the parameters below "
                f"({join_names(below_right)}) are right, so the delta is carried down correctly: the mistake is in the "
                f"own gradient of {join_names(here)} (the product with the layer's input, or the sum over the batch)")
+    elif _weights_only(groups, wrong):
+        weights = [g[0] for g in groups if g[0] in wrong]
+        biases = [n for g in groups if g[0] in wrong for n in g[1:]]
+        msg = (f"the weights {join_names(weights)} are wrong while their biases ({join_names(biases)}) are right: "
+               f"a bias gradient is its layer's delta summed over the batch, so the deltas are right; the mistake "
+               f"is in how each weight gradient is formed from its delta (the product with the layer's input, its "
+               f"order or transpose, or a term of the weights alone such as L2)")
+        below_wrong = []  # said above: the pattern repeats in every layer
     elif len(groups) == 1 and inputs:
         msg = (f"the gradient of the layer's parameters ({join_names(groups[0])}) is wrong, starting at {first}: the "
                f"mistake is in the layer's backward pass (the activation's derivative, or the products with dout)")
@@ -117,6 +125,12 @@ def localize(report: Report, groups: list[list[str]]) -> str:
     elif inputs and not inputs_wrong:
         msg += f"; the input's gradient ({join_names(inputs)}) is right"
     return msg
+
+
+def _weights_only(groups: list[list[str]], wrong: set[str]) -> bool:
+    """True when two or more layers are wrong and in each of them only the weight (first of the group) is."""
+    hit = [g for g in groups if any(n in wrong for n in g)]
+    return len(hit) >= 2 and all(len(g) >= 2 and g[0] in wrong and not any(n in wrong for n in g[1:]) for g in hit)
 
 
 def _layer_label(groups: list[list[str]], i: int) -> str:

@@ -80,8 +80,30 @@ def _parts(src: Source) -> tuple[Any, ...]:
         src._dlai_initialized = (pn, params)  # type: ignore[attr-defined]
     fn, fwd = src.first(FORWARD_NAMES + _variants(src, FORWARD_NAMES[:4]), is_fn)
     bn, bwd = src.first(BACKWARD_NAMES + _variants(src, BACKWARD_NAMES[:4]), is_fn)
-    cn, cost = src.first(COST_NAMES, is_fn)
+    cn, cost = src.first(_cost_names(bn, bwd), is_fn)
     return pn, params, fn, fwd, bn, bwd, cn, cost
+
+
+#: argument names of an L2 strength: a backward pass that takes one adds the penalty's gradient
+_L2_ARGS = ("lambd", "lambda_", "lam", "lmbda", "reg", "l2", "l2_lambda", "reg_lambda", "weight_decay")
+
+
+def _cost_names(bn: str | None, bwd: Any) -> tuple[str, ...]:
+    """Cost names in the order to try them, the one that pairs with the backward pass first.
+
+    ``backward_propagation_with_regularization`` pairs with ``compute_cost_with_regularization``
+    (the same suffix); a backward pass that takes ``lambd`` pairs with a cost that has L2 in its
+    name. Checking a regularized backward pass against the plain cost would call a correct
+    gradient wrong and a gradient without its L2 term right.
+    """
+    if bn is None:
+        return COST_NAMES
+    stem = next((b for b in sorted(BACKWARD_NAMES, key=len, reverse=True) if bn.startswith(b)), bn)
+    suffix = bn[len(stem):]
+    paired: list[str] = [c + suffix for c in COST_NAMES if suffix and not c.endswith(suffix)]
+    if set(arg_names(bwd) or ()) & set(_L2_ARGS):
+        paired += [c for c in COST_NAMES if "regulari" in c] + [c + "_with_regularization" for c in COST_NAMES[:4]]
+    return tuple(dict.fromkeys(paired + list(COST_NAMES)))
 
 
 def _variants(src: Source, stems: tuple[str, ...]) -> tuple[str, ...]:
