@@ -526,3 +526,16 @@ def test_biases_regularized_in_the_gradient_only(layout):
         grads[b] = grads[b] + 0.3 * net.params[b]
     f = finding(run(net, X, y, grads), "regularization_wrong")
     assert f.params == ["b1", "b2"] and "weights only" in f.message
+
+
+@pytest.mark.parametrize("act,layout", [("relu", "rows"), ("sigmoid", "cols"), ("tanh", "rows")])
+def test_derivative_taken_from_another_layer_of_the_same_width(act, layout):
+    net = MLP([3, 5, 5, 1], activations=act, loss="bce", layout=layout, seed=4)
+    X, y = net.random_data(8)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    mk = next(k for k in mistakes(arch, net.params) if k.op == "deriv_other" and k.layers == (1,) and k.other == 2)
+    grads = user_grads(net, arch, X, y, mk)
+    report = run(net, X, y, grads)
+    assert report.wrong == ["W1", "b1"] and report.first_wrong == "b1"
+    f = finding(report, "activation_derivative_wrong_input")
+    assert f.params == ["W1", "b1"] and "from layer 2's" in f.message

@@ -95,10 +95,12 @@ _BUGS = [
         "activation_derivative_wrong_input",
         "activation derivative evaluated at the wrong quantity",
         "sigmoid'(z) = a (1 - a) needs the activation a = sigmoid(z); computing z (1 - z), or sigmoid'(a) on a value "
-        "that already went through the activation, gives the wrong number (tanh alike: 1 - a^2, not 1 - z^2).",
-        "recomputing backprop with the derivative taken at the other quantity (z instead of a, or a instead of z) "
-        "reproduces the analytic gradient",
-        "Pass the right quantity: dZ = dA * A * (1 - A) with A = sigmoid(Z), or dZ = dA * sigmoid(Z) * (1 - sigmoid(Z)).",
+        "that already went through the activation, gives the wrong number (tanh alike: 1 - a^2, not 1 - z^2). "
+        "Taking it from another layer's values (the relu mask of layer 2 reused in layer 1) is the same mistake.",
+        "recomputing backprop with the derivative taken at the other quantity (z instead of a, a instead of z, or "
+        "another layer's z or a) reproduces the analytic gradient",
+        "Pass the right quantity, of the same layer: dZ = dA * A * (1 - A) with A = sigmoid(Z), or "
+        "dZ = dA * sigmoid(Z) * (1 - sigmoid(Z)); a relu layer's mask is its own Z > 0.",
     ),
     Bug(
         "wrong_activation_derivative",

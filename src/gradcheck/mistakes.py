@@ -106,7 +106,7 @@ class Mistake:
     """
 
     kind: str
-    op: str  # "deriv", "upstream", "w_not_t", "w_other", "out"
+    op: str  # "deriv", "deriv_other", "upstream", "w_not_t", "w_other", "out", ...
     layers: tuple[int, ...]
     detail: str
     deriv: Deriv | None = None
@@ -153,6 +153,12 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
         if l < L:
             yield Mistake("missing_upstream_gradient", "upstream", (l,),
                           f"layer {l}: dz = f'(z) without the delta coming from layer {l + 1}")
+            # the derivative (a relu mask, a * (1 - a)) taken from another layer of the same width
+            for k in range(L, 0, -1):
+                if k != l and Ws[k - 1].shape[-1] == Ws[l - 1].shape[-1] and acts[l - 1] != "softmax":
+                    yield Mistake("activation_derivative_wrong_input", "deriv_other", (l,),
+                                  f"layer {l}: {base_activation(acts[l - 1])}' computed from layer {k}'s "
+                                  f"pre-activation and activation instead of layer {l}'s own", other=k)
     # dropout: the mask (or its scaling) left out of the backward pass
     dropped = tuple(sorted((l for l in arch.dropout if 1 <= l < L), reverse=True))
     for group in [(l,) for l in dropped] + ([dropped] if len(dropped) >= 2 else []):
@@ -228,6 +234,8 @@ def backward(
                 a = act(arch.activations[l - 1], z)  # before the mask
             if mk is not None and mk.op == "deriv" and l in mk.layers and mk.deriv is not None:
                 return mk.deriv(z, a)
+            if mk is not None and mk.op == "deriv_other" and l in mk.layers:
+                return dact(arch.activations[l - 1], zs[mk.other - 1], acts[mk.other])
             return dact(arch.activations[l - 1], z, a)
 
         a = acts[L]

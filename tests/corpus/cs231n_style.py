@@ -109,6 +109,8 @@ class ThreeLayerNet:
             dh1 = dh2 @ p["W2"].T
         if self.bug == "mask_flipped":
             dh1[h1 > 0] = 0
+        elif self.bug == "mask_of_layer_2":
+            dh1[h2 <= 0] = 0  # the second hidden layer's mask reused for the first
         else:
             dh1[h1 <= 0] = 0
         grads["W1"] = X.T @ dh1
@@ -150,4 +152,6 @@ CASES = [
     Case("cs231n: dW1 transposed", C, "transposed", "W1", make("dW1_transposed", N=1, reg=0.0)),
     Case("cs231n: W2 not transposed", C, "weights_not_transposed", "b1", make("W2_not_transposed", three=True)),
     Case("cs231n: relu mask flipped", C, "wrong_activation_derivative", "b1", make("mask_flipped", three=True, N=5)),
+    Case("cs231n: relu mask of the other layer", C, "activation_derivative_wrong_input", "b1",
+         make("mask_of_layer_2", three=True, N=6)),
 ]
