@@ -361,6 +361,75 @@ def test_layers_list_checked_as_a_stack():
     assert gradcheck.check(p).ok
 
 
+class _Relu:
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+class _SoftmaxLoss:
+    def __init__(self, bug):
+        self.bug = bug
+
+    def forward(self, scores, y):
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        self.p, self.y = e / e.sum(axis=1, keepdims=True), y
+        return float(-np.log(self.p[np.arange(len(y)), y]).mean())
+
+    def backward(self):
+        d = self.p.copy()
+        if self.bug != "no_minus_one":
+            d[np.arange(len(self.y)), self.y] -= 1
+        return d / len(self.y)
+
+
+class _Model:
+    """Dense - ReLU - Dense layers and a softmax loss layer: model.loss(x, y), then model.backward()."""
+
+    def __init__(self, bug=None):
+        rng = np.random.default_rng(5)
+        self.layers = [_Dense(), _Relu(), _Dense()]
+        self.layers[0].W, self.layers[0].b = rng.normal(size=(4, 5)), rng.normal(size=5) * 0.1
+        self.layers[2].W, self.layers[2].b = rng.normal(size=(5, 3)), np.zeros(3)
+        self.loss_layer = _SoftmaxLoss(bug)
+
+    def loss(self, x, y):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return self.loss_layer.forward(x, y)
+
+    def backward(self):
+        d = self.loss_layer.backward()
+        for layer in reversed(self.layers):
+            d = layer.backward(d)
+        return d
+
+
+def _model_data():
+    rng = np.random.default_rng(6)
+    return rng.normal(size=(9, 4)), rng.integers(0, 3, size=9)
+
+
+def test_layers_model_with_its_own_loss_layer_is_checked_through_it():
+    p = as_problem(_Model(), data=_model_data())
+    assert "with the model's own loss: _Model.loss(X, y), then backward()" in p.meta["recognized"]
+    assert list(p.params) == ["layers[0].W", "layers[0].b", "layers[2].W", "layers[2].b"]
+    assert gradcheck.check(p).ok
+    # a mistake in the loss layer's backward: invisible through sum(out * R), named through the loss
+    report = gradcheck.check(as_problem(_Model("no_minus_one"), data=_model_data()))
+    assert report.first_wrong == "layers[2].b"
+    f = next(f for f in report.findings if f.kind == "softmax_backward_wrong")
+    assert "layers[2].b" in f.params
+
+
+def test_layers_model_without_labels_keeps_the_stack_check():
+    p = as_problem(_Model(), data=_model_data()[0])
+    assert "through sum(out * R)" in p.meta["recognized"] and "input" in p.params
+
+
 # -- training steps -------------------------------------------------------------------------------
 
 

@@ -3,7 +3,9 @@
 A single layer is checked on its own, its INPUT gradient included: the input is checked
 like a parameter (named ``input``), through the scalar ``sum(forward(x) * R)`` for a fixed
 random ``R`` (so ``backward(R)`` must return ``d loss / d x``). An object with a ``layers``
-list of such layers is checked as one stack. Parameters are read from ``layer.params``
+list of such layers is checked as one stack; when that object has its own ``loss(x, y)`` and a
+``backward()`` taking nothing (a loss layer at the end) and labels are given, the stack is checked
+through that loss instead, loss layer included. Parameters are read from ``layer.params``
 with gradients in ``layer.grads``, or from attributes with a gradient beside them after
 ``backward`` (``W`` and ``dW``, ``weight`` and ``grad_weight``), or returned by it
 (``backward(dout) -> (dx, dW, db)``, in the order of the attributes). A ``backward(dout, lr)`` that
@@ -205,6 +207,9 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
         return out
 
     what = type(layers[0]).__name__ if single else f"{type(src.obj).__name__}.layers ({len(layers)} layers)"
+    own = None if single or not isinstance(data, tuple) or any(_takes_lr(s[1]) for s in specs) else _own_loss(src.obj)
+    if own is not None:
+        return _with_own_loss(src.obj, own, layers, specs, data, what)
     upd = " (backward updates the weights: gradient recovered with lr = 1)" if any(_takes_lr(s[1]) for s in specs) else ""
     upd += " (parameter gradients as returned by backward)" if any(s[4] is not None for s in specs) else ""
     pnames = ", ".join(s[0] for s in specs) or "none"
@@ -222,3 +227,62 @@ def _current(layer: Any, k: str, arr: np.ndarray) -> np.ndarray:
         return p[k]
     v = getattr(layer, k, arr)
     return v if isinstance(v, np.ndarray) else arr
+
+
+#: method names of a model's own loss, ``loss(x, y)`` -> scalar, followed by ``backward()``
+_LOSS_METHODS = ("loss", "compute_loss", "cost", "forward_loss")
+
+
+def _own_loss(model: Any) -> str | None:
+    """The name of ``model``'s own ``loss(x, y)`` when it also has a ``backward()`` taking nothing."""
+    back = getattr(model, "backward", None)
+    if not is_fn(back) or _required(back):
+        return None
+    for name in _LOSS_METHODS:
+        fn = getattr(model, name, None)
+        if is_fn(fn) and len(_required(fn)) == 2:
+            return name
+    return None
+
+
+def _required(fn: Any) -> list[str]:
+    import inspect
+
+    try:
+        ps = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in ps if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _with_own_loss(model: Any, loss_name: str, layers: list[Any], specs: list[Any], data: tuple, what: str) -> Problem:
+    """A layers model with its own loss layer: checked through ``model.loss(x, y)`` and ``model.backward()``,
+    so the loss layer's backward is checked too (``sum(out * R)`` would skip it)."""
+    X, y = data
+    loss_fn = getattr(model, loss_name)
+
+    def loss() -> Any:
+        return loss_fn(X, y)
+
+    def grads() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        with restored_state(layers, {s[0]: s[3] for s in specs}):
+            loss_fn(X, y)
+            model.backward()
+            for name, layer, k, arr, j in specs:
+                g = _grad_of(layer, k, arr.shape)
+                out[name] = None if g is None else np.array(g, dtype=float)
+        return out
+
+    try:
+        value = np.asarray(loss())
+    except Exception as exc:  # noqa: BLE001 - not a loss of (x, y) after all
+        raise AdapterError(f"{type(model).__name__}.{loss_name}(X, y) failed on the data: {exc}") from None
+    if value.size != 1 or any(s[4] is not None for s in specs):
+        raise AdapterError(f"{type(model).__name__}.{loss_name}(X, y) does not return one number")
+    pnames = ", ".join(s[0] for s in specs) or "none"
+    return Problem(
+        params={s[0]: s[3] for s in specs}, loss=loss, grads=grads, data=(X, y), name=what,
+        meta={"recognized": f"layer: {what} with the model's own loss: {type(model).__name__}.{loss_name}(X, y), "
+                            f"then backward(); parameters [{pnames}]"},
+    )
