@@ -283,10 +283,19 @@ def test_dlai_regularized_backward_is_checked_against_the_regularized_cost():
     assert report.findings[0].params == ["W1", "W2"]
 
 
-def test_dlai_plain_pair_stays_together():
+def test_dlai_plain_pair_stays_together_and_the_other_is_mentioned():
     p = as_problem(_dlai_l2(backward_has_l2=False, plain_backward_too=True))
     assert "compute_cost(AL, Y), backward_propagation() -> grads" in p.meta["recognized"]
+    assert "also defines backward_propagation_with_regularization()" in p.meta["recognized"]
     assert gradcheck.check(p).ok
+
+
+def test_dlai_the_backward_pass_pointed_at_is_checked():
+    ns = _dlai_l2(backward_has_l2=False, plain_backward_too=True)
+    p = as_problem(ns, prefer="backward_propagation_with_regularization")
+    assert "compute_cost_with_regularization(AL, Y), backward_propagation_with_regularization()" in p.meta["recognized"]
+    report = gradcheck.check(p)
+    assert "regularization_missing" in report.kinds() and report.findings[0].params == ["W1", "W2"]
 
 
 # -- layers ---------------------------------------------------------------------------------------

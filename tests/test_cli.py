@@ -606,3 +606,47 @@ def test_several_nets_suggests_a_target_as_typed(tmp_path, capsys, monkeypatch):
     assert main(["check", "two.py"]) == 2
     flat = " ".join(capsys.readouterr().err.split())
     assert "two.py defines several nets (first, second): name one, e.g. two.py:first" in flat
+
+
+DLAI_BOTH = """
+    import numpy as np
+
+    lambd = 0.5
+    rng = np.random.RandomState(3)
+    parameters = {"W1": rng.randn(4, 2), "b1": np.zeros((4, 1)), "W2": rng.randn(1, 4), "b2": np.zeros((1, 1))}
+    train_X = rng.randn(2, 7)
+    train_Y = (rng.rand(1, 7) > 0.5).astype(float)
+
+    def forward_propagation(X, parameters):
+        A1 = np.tanh(parameters["W1"] @ X + parameters["b1"])
+        A2 = 1 / (1 + np.exp(-(parameters["W2"] @ A1 + parameters["b2"])))
+        return A2, (X, A1, A2)
+
+    def compute_cost(A2, Y):
+        return float(-np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)))
+
+    def compute_cost_with_regularization(A2, Y, parameters, lambd):
+        m = Y.shape[1]
+        return compute_cost(A2, Y) + lambd / (2 * m) * (np.sum(parameters["W1"] ** 2) + np.sum(parameters["W2"] ** 2))
+
+    def backward_propagation(X, Y, cache):
+        X, A1, A2 = cache
+        m = X.shape[1]
+        dZ2 = A2 - Y
+        dZ1 = parameters["W2"].T @ dZ2 * (1 - A1 ** 2)
+        return {"dW1": dZ1 @ X.T / m, "db1": dZ1.sum(1, keepdims=True) / m,
+                "dW2": dZ2 @ A1.T / m, "db2": dZ2.sum(1, keepdims=True) / m}
+
+    def backward_propagation_with_regularization(X, Y, cache, lambd):
+        return backward_propagation(X, Y, cache)  # the L2 term is missing from dW1 and dW2
+"""
+
+
+def test_pointing_at_one_backward_pass_of_several_checks_that_one(tmp_path, capsys):
+    path = _write(tmp_path, DLAI_BOTH)
+    assert main(["check", path, "--no-color"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # the terminal wraps long lines
+    assert "also defines backward_propagation_with_regularization()" in out
+    assert main(["check", f"{path}:backward_propagation_with_regularization", "--no-color"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "compute_cost_with_regularization(AL, Y)" in out and "regularization_missing" in out

@@ -338,8 +338,11 @@ def load_problem(
     from .targets import load_target, materialize
 
     target = load_target(spec)
+    prefer = None
     if _takes_net_arguments(target.obj):
-        # net.py:loss_fn names one of the net's functions, not a factory: read the whole module
+        # net.py:loss_fn names one of the net's functions, not a factory: read the whole module,
+        # using that function where the module offers several (backward_propagation_with_dropout)
+        prefer = target.attr
         target = type(target)(obj=target.module, module=target.module, spec=spec, attr=None)
     obj = materialize(target.obj, seed=seed, batch_size=batch_size, label=target.label, context=target.module)
     if obj is None and target.obj is not None:
@@ -347,6 +350,8 @@ def load_problem(
             f"{target.label}() returned None: a factory returns the net (or (net, X, y), a gradcheck.Problem, or a "
             f"mapping with 'params', 'loss' and 'grads'); is its return statement missing?")
     kw: dict[str, Any] = {"convention": convention, "lr": lr, "seed": seed, "batch_size": batch_size}
+    if prefer is not None:
+        kw["prefer"] = prefer
     if loss is not None:
         kw["loss"] = loss
     if input_shape is not None:
@@ -374,7 +379,13 @@ def _takes_net_arguments(obj: Any) -> bool:
         return False
     required = [p.name for p in inspect.signature(obj).parameters.values()
                 if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    return bool(required) and all(role_of(n) in ("X", "y", "params", "cache", "output", "dout") for n in required)
+    roles = [role_of(n) for n in required]
+    # hyper-parameters beside the net's own arguments (backward(X, Y, cache, lambd)) are read from the module
+    return any(r in _NET_ROLES for r in roles) and all(r in _NET_ROLES or n in _HYPER for r, n in zip(roles, required))
+
+
+_NET_ROLES = ("X", "y", "params", "cache", "output", "dout")
+_HYPER = ("lambd", "lambda_", "lam", "reg", "l2", "keep_prob", "dropout", "p_keep")
 
 
 def _kind(obj: Any) -> str:

@@ -132,6 +132,8 @@ def as_problem(
         lr: the learning rate of a training step (``train-step`` convention).
         context: where else to look names up (the user's module).
         kw: ``batch_size`` cuts data found beside the net to its first examples (default 64);
+            ``prefer`` names the function to use where the net offers several (the deeplearning.ai
+            ``backward_propagation_with_regularization`` beside ``backward_propagation``);
             options for one adapter (``input_shape`` and ``seed`` for ``layer``, ``loss`` for
             ``train-step`` and ``nielsen``).
 
@@ -159,6 +161,7 @@ def as_problem(
     if conv in ("problem", "mapping"):
         raise AdapterError(f"convention {conv!r}: expected {_expected(conv)}; found {Source(obj).describe()}")
     src = Source(obj, context)
+    src.prefer = kw.pop("prefer", None)  # type: ignore[attr-defined] - a function the user pointed at
     matched = [a for a in _ADAPTERS if a.detect(src)]
     if conv is not None:
         chosen = next(a for a in _ADAPTERS if a.NAME == conv)

@@ -78,10 +78,46 @@ def _parts(src: Source) -> tuple[Any, ...]:
         cached = getattr(src, "_dlai_initialized", None)
         pn, params = cached if cached is not None else _initialized(src)
         src._dlai_initialized = (pn, params)  # type: ignore[attr-defined]
-    fn, fwd = src.first(FORWARD_NAMES + _variants(src, FORWARD_NAMES[:4]), is_fn)
-    bn, bwd = src.first(BACKWARD_NAMES + _variants(src, BACKWARD_NAMES[:4]), is_fn)
+    backward_names = BACKWARD_NAMES + _variants(src, BACKWARD_NAMES[:4])
+    prefer = getattr(src, "prefer", None)
+    if prefer is not None and prefer.startswith(BACKWARD_NAMES):  # the user pointed at this backward pass
+        backward_names = (prefer,) + backward_names
+    bn, bwd = src.first(backward_names, is_fn)
+    forward_names = FORWARD_NAMES + _variants(src, FORWARD_NAMES[:4])
+    suffix = _suffix(bn, BACKWARD_NAMES)
+    if suffix:  # backward_propagation_with_dropout goes with forward_propagation_with_dropout
+        forward_names = tuple(f + suffix for f in FORWARD_NAMES) + forward_names
+    fn, fwd = src.first(forward_names, is_fn)
     cn, cost = src.first(_cost_names(bn, bwd), is_fn)
     return pn, params, fn, fwd, bn, bwd, cn, cost
+
+
+def _suffix(name: str | None, stems: tuple[str, ...]) -> str:
+    """``_with_dropout`` of ``backward_propagation_with_dropout``: what follows the longest stem."""
+    if name is None:
+        return ""
+    stem = next((b for b in sorted(stems, key=len, reverse=True) if name.startswith(b)), name)
+    return name[len(stem):]
+
+
+def _file_of(src: Source) -> str:
+    """The user's file as they named it on the command line, else a stand-in."""
+    import os
+
+    for o in (src.obj, src.context):
+        path = getattr(o, "__gradcheck_path__", None) or (getattr(o, "__file__", None) if o is not None else None)
+        if isinstance(path, str) and path:
+            try:
+                return os.path.relpath(path)
+            except ValueError:  # another drive
+                return path
+    return "net.py"
+
+
+def _others(src: Source, bn: str | None) -> list[str]:
+    """Other backward passes of the module (its suffixed variants, or the plain one), to say they were left."""
+    names = [n for n in BACKWARD_NAMES[:4] + _variants(src, BACKWARD_NAMES[:4]) if n != bn]
+    return [n for n in dict.fromkeys(names) if is_fn(src.get(n))]
 
 
 #: argument names of an L2 strength: a backward pass that takes one adds the penalty's gradient
@@ -98,8 +134,7 @@ def _cost_names(bn: str | None, bwd: Any) -> tuple[str, ...]:
     """
     if bn is None:
         return COST_NAMES
-    stem = next((b for b in sorted(BACKWARD_NAMES, key=len, reverse=True) if bn.startswith(b)), bn)
-    suffix = bn[len(stem):]
+    suffix = _suffix(bn, BACKWARD_NAMES)
     paired: list[str] = [c + suffix for c in COST_NAMES if suffix and not c.endswith(suffix)]
     if set(arg_names(bwd) or ()) & set(_L2_ARGS):
         paired += [c for c in COST_NAMES if "regulari" in c] + [c + "_with_regularization" for c in COST_NAMES[:4]]
@@ -159,11 +194,14 @@ def build(src: Source, data: Any, **_: Any) -> Problem:
 
     hint: dict[str, Any] = {"layout": "cols"}
     hint.update(_dropout_hint(src, fwd, params, forward))
+    others = _others(src, bn)
+    left = (f" (also defines {', '.join(o + '()' for o in others)}; to check one of them instead, name it: "
+            f"{_file_of(src)}:{others[0]})") if others else ""
     return Problem(
         params=params, loss=loss, grads=grads, data=data, hint=hint,
         meta={"recognized": f"deeplearning.ai style: {pn} [{', '.join(params)}], "
                             + (f"{fn}() -> (cost, cache), " if returns_cost else f"{fn}() -> (AL, cache), {cn}(AL, Y), ")
-                            + f"{bn}() -> grads"},
+                            + f"{bn}() -> grads{left}"},
     )
 
 
