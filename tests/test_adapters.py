@@ -584,6 +584,12 @@ def test_wrong_forced_convention_and_unknown_convention():
         as_problem(_Cs231n(), convention="nielson")
 
 
+def test_a_forced_convention_that_does_not_fit_lists_what_the_object_has():
+    with pytest.raises(AdapterError, match=r"found a _Model object with methods backward\(\), loss\(x, y\)") as e:
+        as_problem(_Model(), data=_model_data(), convention="methods")
+    assert "attributes layers, loss_layer" in str(e.value)
+
+
 def test_adapter_error_is_a_type_error():
     with pytest.raises(TypeError):
         as_problem(3.0)

@@ -206,7 +206,7 @@ class Source:
             return f"module {o.__name__}"
         if isinstance(o, Mapping):
             return f"a {type(o).__name__} with keys {sorted(map(str, o))[:12]}"
-        return f"a {type(o).__name__} object"
+        return f"a {type(o).__name__} object{_members(o)}"
 
     def close_to(self, wanted: Sequence[str]) -> list[str]:
         """Names on the object that look like misspellings of ``wanted``."""
@@ -218,6 +218,28 @@ class Source:
                 if lower[m] not in found and lower[m] not in wanted:
                     found.append(lower[m])
         return found
+
+
+def _members(o: Any) -> str:
+    """`` with methods loss(x, y), backward() and attributes layers, W1``: what an object offers."""
+    methods, attrs = [], []
+    for name in dir(o):
+        if name.startswith("_"):
+            continue
+        try:
+            v = getattr(o, name)
+        except Exception:  # noqa: BLE001 - a property that raises is left out
+            continue
+        if inspect.ismethod(v):
+            methods.append(f"{name}{_sig(v)}")
+        elif not callable(v) and not isinstance(v, types.ModuleType):
+            attrs.append(name)
+    parts = []
+    if methods:
+        parts.append("methods " + ", ".join(methods[:10]) + (", ..." if len(methods) > 10 else ""))
+    if attrs:
+        parts.append("attributes " + ", ".join(attrs[:12]) + (", ..." if len(attrs) > 12 else ""))
+    return f" with {' and '.join(parts)}" if parts else ""
 
 
 def is_fn(v: Any) -> bool:
