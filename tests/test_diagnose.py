@@ -539,3 +539,13 @@ def test_derivative_taken_from_another_layer_of_the_same_width(act, layout):
     assert report.wrong == ["W1", "b1"] and report.first_wrong == "b1"
     f = finding(report, "activation_derivative_wrong_input")
     assert f.params == ["W1", "b1"] and "from layer 2's" in f.message
+
+
+def test_upstream_delta_dropped_together_with_its_one_over_m():
+    from tests.corpus.functions_style import regression
+
+    built = regression("forgot_upstream", hidden=(5,))()  # delta = 1 - h**2, the 2/m came with dpred
+    report = gradcheck.check(built["params"], built["loss"], built["grads"], data=built["data"])
+    assert report.first_wrong == "b1"
+    f = finding(report, "missing_upstream_gradient")
+    assert f.params == ["W1", "b1"]

@@ -153,6 +153,8 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
         if l < L:
             yield Mistake("missing_upstream_gradient", "upstream", (l,),
                           f"layer {l}: dz = f'(z) without the delta coming from layer {l + 1}")
+            yield Mistake("missing_upstream_gradient", "upstream_raw", (l,),
+                          f"layer {l}: dz = f'(z) without the delta coming from layer {l + 1} (nor its 1/m)")
             # the derivative (a relu mask, a * (1 - a)) taken from another layer of the same width
             for k in range(L, 0, -1):
                 if k != l and Ws[k - 1].shape[-1] == Ws[l - 1].shape[-1] and acts[l - 1] != "softmax":
@@ -291,10 +293,11 @@ def backward(
                 else:
                     da = da * drop
             d = deriv(l - 1)
-            if mk is not None and mk.op == "upstream" and (l - 1) in mk.layers:
+            if mk is not None and mk.op in ("upstream", "upstream_raw") and (l - 1) in mk.layers:
                 # the local derivative alone, under the batch convention of the rest of the pass
-                # (divided by m where the loss is a mean: Nielsen's update and dW = dZ @ A.T / m both do)
-                dz = d * np.ones_like(da) * (s / m)
+                # (divided by m where the loss is a mean: Nielsen's update and dW = dZ @ A.T / m both do),
+                # or with no factor at all when the 1/m came with the upstream delta that was dropped
+                dz = d * np.ones_like(da) * (s / m if mk.op == "upstream" else 1.0)
             else:
                 dz = da * d
     return grads
