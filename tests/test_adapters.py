@@ -502,6 +502,44 @@ def test_train_step_missing_mean_named():
     assert "missing_batch_mean" in report.kinds()
 
 
+class _ForwardReturnsEveryLayer:
+    """forward(X) -> (A1, A2): the output is the last; train() flips the sign of layer 1's delta."""
+
+    def __init__(self, bug=False):
+        rng = np.random.default_rng(3)
+        self.W1, self.b1 = rng.normal(size=(3, 2)), np.zeros((3, 1))
+        self.W2, self.b2 = rng.normal(size=(1, 3)), np.zeros((1, 1))
+        self.bug = bug
+
+    def forward(self, X):
+        A1 = np.tanh(self.W1 @ X + self.b1)
+        return A1, 1 / (1 + np.exp(-(self.W2 @ A1 + self.b2)))
+
+    def compute_cost(self, AL, Y):
+        return float(-np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL)))
+
+    def train(self, X, Y, epochs=1, learning_rate=0.1):
+        for _ in range(epochs):
+            A1, A2 = self.forward(X)
+            m = X.shape[1]
+            dZ2 = (A2 - Y) / m
+            dZ1 = (self.W2.T @ dZ2) * ((A1 ** 2 - 1) if self.bug else (1 - A1 ** 2))
+            self.W2 -= learning_rate * dZ2 @ A1.T
+            self.b2 -= learning_rate * dZ2.sum(1, keepdims=True)
+            self.W1 -= learning_rate * dZ1 @ X.T
+            self.b1 -= learning_rate * dZ1.sum(1, keepdims=True)
+
+
+def test_train_step_forward_returning_every_layer_is_costed_on_its_output():
+    p = from_train_step(_ForwardReturnsEveryLayer(), data=_cols_data())
+    assert "compute_cost of forward(X)[1]" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+    report = gradcheck.check(from_train_step(_ForwardReturnsEveryLayer(bug=True), data=_cols_data()))
+    assert report.wrong == ["W1", "b1"] and report.first_wrong == "b1"
+    f = next(f for f in report.findings if f.kind == "sign_flipped")
+    assert f.params == ["W1", "b1"] and "the sign flips on the way from layer 2 into layer 1" in f.fix
+
+
 def test_train_step_wrong_lr_shows_as_a_factor():
     report = gradcheck.check(from_train_step(_Seedish(), data=_cols_data(), lr=0.5))
     assert not report.ok

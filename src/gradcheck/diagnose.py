@@ -337,7 +337,8 @@ def _generic(
         names = forward_order([i[0] for i in items])
         c = float(np.median([i[1] for i in items]))
         res = max(i[2] for i in items)
-        f = factor_finding(c, names, batch, layer_of, None, confirmed=False, residual=None if off else res)
+        f = factor_finding(c, names, batch, layer_of, None, confirmed=False, residual=None if off else res,
+                           right={r.name for r in report.params if r.ok})
         odd = [n for n in names if n in off]
         if odd:
             k = sum(off[n][0] for n in odd)

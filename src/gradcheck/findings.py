@@ -35,7 +35,10 @@ def factor_finding(
     confirmed: bool,
     residual: float | None = None,
     versus: str = "numeric",
+    right: set[str] | frozenset[str] = frozenset(),
 ) -> Finding:
+    """A finding for ``analytic = c * numeric`` on ``names``; ``right``: the parameters that match,
+    so the fix can say the layers above are right when they all are."""
     kind = name_factor(c, batch=batch)
     where = "every element" + (f" of {join_names(names)}" if names else "")
     msg = f"analytic / {versus} = {c:.4g} on {where}"
@@ -58,6 +61,17 @@ def factor_finding(
     if how:
         msg += f"; the exact gradient times {c:.4g} reproduces yours on every parameter (the net: {how})"
     top = max((layer_of.get(n, 0) for n in names), default=0) or None
+    upper = [n for n, layer in layer_of.items() if top is not None and layer > top]
+    if top is not None and upper and all(n in right for n in upper):
+        # the layers above are right: the factor enters on the way into this layer, not at the output
+        above = top + 1
+        if kind == "sign_flipped":
+            fix = (f"The layers above layer {top} are right, so the output delta is not the cause: the sign flips "
+                   f"on the way from layer {above} into layer {top}. Check that step's signs: the activation's "
+                   f"derivative (a * (1 - a), not a * (a - 1); 1 - a**2, not a**2 - 1) and dA = W.T @ dZ.")
+        elif kind in ("missing_batch_mean", "extra_batch_mean", "constant_factor"):
+            fix = (f"{fix} The layers above layer {top} are right, so the factor enters on the way from layer "
+                   f"{above} into layer {top} or in layer {top}'s own dW and db.")
     return Finding(kind=kind, params=list(names), message=msg, fix=fix,
                    evidence={"factor": c, "batch_size": batch}, layer=top,
                    confidence="confirmed" if confirmed else "likely")

@@ -82,6 +82,34 @@ def _forward_fn(src: Source, X: Any) -> tuple[str | None, Any]:
     return None, None
 
 
+def output_index(out: tuple, y: Any) -> int:
+    """Which element of a forward pass's tuple is the net's output.
+
+    ``(AL, caches)``: the first. ``(A1, A2, A3)`` or ``(Z1, A1, Z2, A2)``: the last array whose
+    shape fits the targets (the same shape, or one row or column per example for integer labels).
+
+    >>> y = np.zeros((1, 4))
+    >>> output_index((np.ones((3, 4)), np.ones((1, 4))), y), output_index((np.ones((1, 4)), {"A1": 0}), y)
+    (1, 0)
+    """
+    arrays = [i for i, v in enumerate(out) if isinstance(v, np.ndarray)]
+    if not arrays:
+        return 0
+    ys = np.shape(y)
+    same = [i for i in arrays if out[i].shape == ys or (out[i].size == int(np.prod(ys)) and out[i].ndim and len(ys))]
+    if same:
+        return same[-1]
+    m = ys[0] if len(ys) == 1 else None  # integer labels: (m, k) or (k, m) scores
+    per_example = [i for i in arrays if m is not None and out[i].ndim == 2 and m in out[i].shape]
+    if per_example:
+        return per_example[-1]
+    return 0
+
+
+def _pick_output(out: Any, pick: list[int]) -> Any:
+    return out[pick[0]] if isinstance(out, tuple) else out
+
+
 def net_loss(
     src: Source, params: dict[str, np.ndarray], data: Any, loss_name: str | None = None,
     data_attrs: dict[str, str] | None = None,
@@ -108,7 +136,7 @@ def net_loss(
         cost_name = f"the {loss_name} loss (--loss)"
 
         def cost_of(out: Any) -> Any:
-            return std(np.asarray(out[0] if isinstance(out, tuple) else out, dtype=float), y, m)
+            return std(np.asarray(_pick_output(out, pick), dtype=float), y, m)
     else:
         cost_name, cost = _cost_fn(src)
         if cost is None:
@@ -119,10 +147,10 @@ def net_loss(
             )
 
         def cost_of(out: Any) -> Any:
-            if isinstance(out, tuple):
-                out = out[0]
+            out = _pick_output(out, pick)
             return call(cost, {"output": out, "y": y, "params": params}, order=("output", "y"), extra=src, what=cost_name)
 
+    pick = [0]  # which element of a forward pass that returns a tuple is the output
     fwd_name, fwd = _forward_fn(src, X)
     if fwd is not None:
         takes_x = "X" in {role_of(n) for n in (arg_names(fwd) or [])}
@@ -134,6 +162,12 @@ def net_loss(
                 return call(fwd, {"params": params}, order=(), extra=src, what=fwd_name)
 
         where = "(X)" if takes_x or not data_attrs else f"() on .{', .'.join(data_attrs)} set as the step sets them"
+        with restored_state(src.obj, params):
+            probe = run_forward()
+        if isinstance(probe, tuple):
+            pick[0] = output_index(probe, y)
+            if pick[0] != 0 or len(probe) > 2:
+                where += f"[{pick[0] if pick[0] >= 0 else len(probe) + pick[0]}] (of the {len(probe)} it returns)"
         return (lambda: cost_of(run_forward())), f"{cost_name} of {fwd_name}{where}"
     forward, desc = _composed_forward(src, params, X)
     return (lambda: cost_of(forward())), f"{cost_name} of forward(X), {desc}"
