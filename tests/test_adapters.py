@@ -1078,3 +1078,17 @@ def test_dlai_dropout_masks_from_cache_name_the_missing_mask():
 
 
 DLAI_DROPOUT_NET = '"""A 3-layer deeplearning.ai-style net with dropout on both hidden layers (fixed, seeded masks)."""\nimport numpy as np\n\nrng = np.random.default_rng(0)\nX = rng.standard_normal((3, 8))\nY = (rng.random((1, 8)) > 0.5).astype(float)\nkeep_prob = 0.7\nparameters = {"W1": rng.standard_normal((5, 3)) * 0.5, "b1": np.zeros((5, 1)),\n              "W2": rng.standard_normal((4, 5)) * 0.5, "b2": np.zeros((4, 1)),\n              "W3": rng.standard_normal((1, 4)) * 0.5, "b3": np.zeros((1, 1))}\n\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\n\ndef forward_propagation_with_dropout(X, parameters, keep_prob=0.7):\n    r = np.random.default_rng(1)  # a fixed mask: the same every call\n    Z1 = parameters["W1"] @ X + parameters["b1"]\n    A1 = np.maximum(Z1, 0)\n    D1 = (r.random(A1.shape) < keep_prob).astype(float)\n    A1 = A1 * D1 / keep_prob\n    Z2 = parameters["W2"] @ A1 + parameters["b2"]\n    A2 = np.maximum(Z2, 0)\n    D2 = (r.random(A2.shape) < keep_prob).astype(float)\n    A2 = A2 * D2 / keep_prob\n    Z3 = parameters["W3"] @ A2 + parameters["b3"]\n    A3 = sigmoid(Z3)\n    return A3, (Z1, D1, A1, Z2, D2, A2, Z3, A3)\n\n\ndef compute_cost(A3, Y):\n    m = Y.shape[1]\n    return float(-np.sum(Y * np.log(A3) + (1 - Y) * np.log(1 - A3)) / m)\n\n\ndef backward_propagation_with_dropout(X, Y, cache, keep_prob=0.7):\n    m = X.shape[1]\n    Z1, D1, A1, Z2, D2, A2, Z3, A3 = cache\n    dZ3 = A3 - Y\n    dW3 = dZ3 @ A2.T / m\n    db3 = np.sum(dZ3, axis=1, keepdims=True) / m\n    dA2 = parameters["W3"].T @ dZ3\n    dA2 = dA2 * D2 / keep_prob\n    dZ2 = dA2 * (Z2 > 0)\n    dW2 = dZ2 @ A1.T / m\n    db2 = np.sum(dZ2, axis=1, keepdims=True) / m\n    dA1 = parameters["W2"].T @ dZ2\n    dA1 = dA1 * D1 / keep_prob\n    dZ1 = dA1 * (Z1 > 0)\n    dW1 = dZ1 @ X.T / m\n    db1 = np.sum(dZ1, axis=1, keepdims=True) / m\n    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "dW3": dW3, "db3": db3}\n'
+
+
+@pytest.mark.parametrize("layer", [1, 2])
+def test_dlai_dropout_scaled_but_not_masked_is_named(layer):
+    import importlib
+
+    buggy = DLAI_DROPOUT_NET.replace(f"dA{layer} = dA{layer} * D{layer} / keep_prob", f"dA{layer} = dA{layer} / keep_prob")
+    assert buggy != DLAI_DROPOUT_NET
+    mod = type(importlib)("dlai_dropout_unmasked")
+    exec(compile(buggy, "dlai_dropout_unmasked", "exec"), mod.__dict__)
+    report = gradcheck.check(as_problem(mod, data=(mod.X, mod.Y)))
+    f = next(f for f in report.findings if f.kind == "dropout_backward_wrong")
+    assert f"W{layer}" in f.params and "not multiplied by the dropout mask" in f.message
+    assert report.first_wrong == f"b{layer}"

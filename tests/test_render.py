@@ -66,3 +66,20 @@ def test_repr_is_short():
     net = TwoLayerNet(3, 4, 6, mistake="bias_not_summed")
     r = repr(check(net.params, net.loss, net.grads, diagnose=False))
     assert r.startswith("<Report ok=False first_wrong='b1'") and len(r) < 200
+
+
+def test_headline_when_only_a_repeat_call_finding_fails_the_check():
+    import numpy as np
+
+    import gradcheck
+
+    w, buf = np.array([1.0, -2.0]), {"w": np.zeros(2)}
+
+    def grads():
+        buf["w"] += 2 * w
+        return buf
+
+    report = gradcheck.check({"w": w}, lambda: float(w @ w), grads)
+    assert not report.ok and report.wrong == []
+    assert report.headline == "✘ the gradients match the loss, but a problem was found: gradient_accumulates (see below)"
+    assert report_to_text(report, width=200).splitlines()[0] == report.headline

@@ -218,10 +218,9 @@ def _bias_fix(name: str, grad_shape: tuple[int, ...], shape: tuple[int, ...], fa
     if factor is None or not np.isfinite(factor):
         return None
     if abs(factor - 1) <= 1e-3:
-        return (f"Sum over the batch axis (one delta per example): summed, the values you return already match "
-                f"the numerical gradient, so they carry the 1/m: keep it exactly once, e.g. {target} = "
-                f"{total} / m when dZ itself has no 1/m (it was applied in this line), or {target} = {total} when "
-                f"dZ already includes it.")
+        return (f"Sum over the batch axis (one delta per example). Summed, your values already match the numerical "
+                f"gradient, so the 1/m is in them once: {target} = {total} if your dZ already includes the 1/m, "
+                f"{target} = {total} / m if the 1/m was only in the {target} line.")
     if batch and abs(factor - batch) <= 1e-3 * batch:
         return f"Sum over the batch axis (one delta per example) and average: {target} = {total} / m (m = {batch})."
     return f"Sum over the batch axis (one delta per example): {target} = {total}; summed, it is {factor:.4g} x the " \

@@ -171,6 +171,9 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
             yield Mistake("dropout_backward_wrong", "drop_unscaled", group,
                           f"layer {names}: the gradient was multiplied by the dropout mask but not divided by "
                           f"keep_prob = {arch.keep_prob:g}")
+            yield Mistake("dropout_backward_wrong", "drop_unmasked", group,
+                          f"layer {names}: the gradient was divided by keep_prob = {arch.keep_prob:g} but not "
+                          f"multiplied by the dropout mask")
     # the same derivative mistake at every layer with that activation
     for group in _layer_groups(acts, L, combined):
         for kind, fn, detail in derivative_mistakes(acts[group[0] - 1]):
@@ -290,6 +293,8 @@ def backward(
                     pass
                 elif mk is not None and mk.op == "drop_unscaled" and (l - 1) in mk.layers:
                     da = da * drop * arch.keep_prob
+                elif mk is not None and mk.op == "drop_unmasked" and (l - 1) in mk.layers:
+                    da = da / arch.keep_prob
                 else:
                     da = da * drop
             d = deriv(l - 1)

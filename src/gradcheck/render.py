@@ -110,12 +110,7 @@ def params_table(report: Report) -> Table:
 def render_report(report: Report) -> Group:
     """A rich renderable: summary line, table, localization, findings, notes."""
     parts: list[Any] = []
-    if report.ok:
-        count = _count(len(report.params), "parameter")
-        parts.append(Text(f"✔ all gradients match ({count}, rtol={report.rtol:g})", style="bold green"))
-    else:
-        wrong = ", ".join(report.wrong) or "none"
-        parts.append(Text(f"✘ gradients are wrong: {wrong}", style="bold red"))
+    parts.append(Text(report.headline, style="bold green" if report.ok else "bold red"))
     parts.append(params_table(report))
     if report.localization:
         parts.append(Text(report.localization, style="yellow"))

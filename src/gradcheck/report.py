@@ -162,6 +162,22 @@ class Report:
         return [p.name for p in self.params if not p.ok]
 
     @property
+    def headline(self) -> str:
+        """The verdict in one line, as the terminal and HTML views open with it.
+
+        >>> Report(params=[], method="central", mode="full", rtol=1e-5, atol=1e-8).headline
+        '✔ all gradients match (0 parameters, rtol=1e-05)'
+        """
+        if self.ok:
+            n = len(self.params)
+            return f"✔ all gradients match ({n:,} parameter{'' if n == 1 else 's'}, rtol={self.rtol:g})"
+        if self.wrong:
+            return f"✘ gradients are wrong: {', '.join(self.wrong)}"
+        # every gradient matches the loss once, yet something was found (grads() not repeatable)
+        kinds = ", ".join(dict.fromkeys(f.kind for f in self.findings))
+        return f"✘ the gradients match the loss, but a problem was found: {kinds} (see below)"
+
+    @property
     def first_wrong(self) -> str | None:
         """The wrong parameter nearest the loss: the first one backprop reaches.
 
