@@ -85,6 +85,8 @@ def test_missing_mean_shows_from_batch_size_two():
     assert any("passes for every net with batch size 1" in f and "fails from batch size 2" in f for f in result.facts)
     assert any("missing 1/m" in i for i in result.implications)
     assert set(result.report.wrong) == {f"{k}{i}" for i in range(1, len(result.smallest["widths"])) for k in "Wb"}
+    # the factory gives no data, yet the search knows the batch size it drew: the kind is named
+    assert "missing_batch_mean" in result.report.kinds()
 
 
 def test_unsummed_bias_shows_from_batch_size_two():

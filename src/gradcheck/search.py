@@ -516,7 +516,9 @@ def describe_config(config: Mapping[str, Any]) -> str:
 def _rejected_line(rejected: list[_Trial]) -> list[str]:
     if not rejected:
         return []
-    return [f"  {len(rejected)} configurations skipped: the factory raised for them (e.g. {rejected[0].error})"]
+    one = len(rejected) == 1
+    return [f"  {len(rejected)} configuration{'' if one else 's'} skipped: the factory raised for "
+            f"{'it' if one else 'them'} ({'' if one else 'e.g. '}{rejected[0].error})"]
 
 
 def _failing_text(

@@ -452,6 +452,10 @@ def call_factory(factory: Callable[..., Any], config: Mapping[str, Any]) -> Prob
     problem = as_problem(factory(**kwargs))
     problem.meta = dict(problem.meta or {})
     problem.meta["config"] = dict(config)
+    m = config.get("batch_size")
+    if problem.data is None and isinstance(m, (int, np.integer)) and (problem.hint is None or isinstance(problem.hint, dict)):
+        # the drawn batch size lets the diagnosis tell a missing 1/m from any other factor
+        problem.hint = {"batch_size": int(m), **(problem.hint or {})}
     return problem
 
 
