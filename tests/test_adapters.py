@@ -496,6 +496,15 @@ def test_train_step_recovers_the_gradient_and_restores_bits(rebind):
     assert net.steps == 0  # the step counter was put back too
 
 
+def test_train_step_that_backpropagates_through_updated_weights_is_checked_and_named():
+    p = from_train_step(_ForwardReturnsEveryLayer(bug="updated_first"), data=_cols_data())
+    assert any("uses weights it has already updated" in n for n in p.meta["notes"])
+    report = gradcheck.check(p)
+    assert report.wrong == ["W1", "b1"] and report.first_wrong == "b1"
+    f = next(f for f in report.findings if f.kind == "wrong_weights_in_backprop")
+    assert f.params == ["W1", "b1"] and "already updated" in f.message
+
+
 def test_train_step_missing_mean_named():
     report = gradcheck.check(from_train_step(_Seedish("no_mean"), data=_cols_data()))
     assert report.first_wrong == "b2"
@@ -523,8 +532,11 @@ class _ForwardReturnsEveryLayer:
             A1, A2 = self.forward(X)
             m = X.shape[1]
             dZ2 = (A2 - Y) / m
-            dZ1 = (self.W2.T @ dZ2) * ((A1 ** 2 - 1) if self.bug else (1 - A1 ** 2))
-            self.W2 -= learning_rate * dZ2 @ A1.T
+            if self.bug == "updated_first":  # W2 moves before the delta goes through it
+                self.W2 -= learning_rate * dZ2 @ A1.T
+            dZ1 = (self.W2.T @ dZ2) * ((A1 ** 2 - 1) if self.bug is True else (1 - A1 ** 2))
+            if self.bug != "updated_first":
+                self.W2 -= learning_rate * dZ2 @ A1.T
             self.b2 -= learning_rate * dZ2.sum(1, keepdims=True)
             self.W1 -= learning_rate * dZ1 @ X.T
             self.b1 -= learning_rate * dZ1.sum(1, keepdims=True)

@@ -76,7 +76,9 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
 
     When the recovered gradient changes with the learning rate (the step updates more than
     once per call: once per example, per mini-batch), the check runs on the first example
-    alone, where one call is one update; when even that is not linear, an AdapterError.
+    alone, where one call is one update; when even that is not linear, an AdapterError. When
+    only layers below the output change with it, the step backpropagates through weights it
+    has already updated: it is checked as it is, at its learning rate, with a note.
     """
     problem, linear = _build(src, data, lr=lr, loss=loss)
     if linear:
@@ -204,24 +206,46 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
             return loss_fn()
 
     linear = True
+    notes_after: list[str] = []
     if "lr" in roles or lr_attr is not None:  # a pure gradient step moves by lr * g: the same g at a much smaller lr
         try:
             g1 = grads()
             step_rate[0] = rate * 1e-3
             g2 = grads()
-            linear = all(np.allclose(g1[k], g2[k], rtol=1e-3, atol=1e-9 * _scale(g1[k]), equal_nan=True)
-                         for k in params if g1[k].shape == g2[k].shape)
+            moving = [k for k in params if g1[k].shape == g2[k].shape and not np.allclose(
+                g1[k], g2[k], rtol=1e-3, atol=1e-9 * _scale(g1[k]), equal_nan=True)]
+            linear = not moving
+            if moving and _lower_layers_only(moving, list(params)):
+                # the output layer's update is a plain lr * g, the layers below it are not: one update per
+                # call whose backward pass goes through weights it has already updated; check it at its lr
+                linear = True
+                notes_after.append(
+                    f"the update {step_name}() applies to {', '.join(moving)} changes with the learning rate while "
+                    f"the output layer's does not: its backward pass uses weights it has already updated in this "
+                    f"step (update the weights only after every gradient is computed); checked at lr = {rate:g}")
         except Exception:  # noqa: BLE001 - only a probe; the step's own errors show in the check
             pass
         finally:
             step_rate[0] = rate
             notes.clear()
+            notes.extend(notes_after)
 
     return Problem(
         params=params, loss=loss, grads=grads, data=data,
         meta={"notes": notes, "recognized": f"training step: gradient recovered from one {step_name}() (W -= lr * dW) with {lr_desc}; "
                             f"loss {loss_desc}; parameters [{', '.join(params)}], put back after each step"},
     ), linear
+
+
+def _lower_layers_only(moving: list[str], names: list[str]) -> bool:
+    """True when every parameter of the output layer is outside ``moving`` (layer numbers in the names)."""
+    from ..layers import layer_number
+
+    numbers = {n: layer_number(n) for n in names}
+    if any(v is None for v in numbers.values()):
+        return False
+    top = max(numbers.values())  # type: ignore[type-var]
+    return all(numbers[n] != top for n in moving) and len(moving) < len(names)
 
 
 class _Recorder(np.ndarray):
