@@ -549,3 +549,16 @@ def test_upstream_delta_dropped_together_with_its_one_over_m():
     assert report.first_wrong == "b1"
     f = finding(report, "missing_upstream_gradient")
     assert f.params == ["W1", "b1"]
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_weight_gradient_formed_with_the_layers_own_output(layout):
+    net = MLP([3, 4, 4, 1], activations="tanh", loss="bce", layout=layout, seed=6)
+    X, y = net.random_data(7)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    mk = next(k for k in mistakes(arch, net.params) if k.op == "dw_input" and k.layers == (2,) and k.other == 2)
+    grads = user_grads(net, arch, X, y, mk)
+    report = run(net, X, y, grads)
+    assert report.wrong == ["W2"]
+    f = finding(report, "weight_gradient_wrong_input")
+    assert f.params == ["W2"] and "layer 2's own output" in f.message

@@ -152,6 +152,16 @@ _BUGS = [
         "all gradients are computed.",
     ),
     Bug(
+        "weight_gradient_wrong_input",
+        "weight gradient formed with the wrong activations",
+        "dW is the delta times the layer's input (the previous layer's activations); here it was formed with "
+        "another array of the same shape: this layer's own output, or another layer's activations.",
+        "recomputing backprop with dW = (other activations)^T dZ at that layer reproduces the analytic gradient; "
+        "the deltas and biases are right",
+        "Use the layer's input: dW = dZ @ A_prev.T (examples as columns) or dW = A_prev.T @ dZ (examples as "
+        "rows), where A_prev is what went into the layer in the forward pass.",
+    ),
+    Bug(
         "regularization_missing",
         "L2 term missing from the gradient",
         "The loss includes an L2 penalty, but the gradient of the weights lacks its term.",

@@ -179,6 +179,14 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
         for kind, fn, detail in derivative_mistakes(acts[group[0] - 1]):
             names = ", ".join(str(g) for g in group)
             yield Mistake(kind, "deriv", group, f"layers {names}: {detail}", fn)
+    # a weight gradient formed with other activations of the input's shape (this layer's output, another layer's)
+    for l in range(L, 0, -1):
+        for k in range(L, -1, -1):
+            if k != l - 1 and Ws[l - 1].shape[0] == (Ws[k - 1].shape[-1] if k >= 1 else Ws[0].shape[0]):
+                src = "the net's input X" if k == 0 else (f"layer {k}'s own output" if k == l else f"layer {k}'s activations")
+                yield Mistake("weight_gradient_wrong_input", "dw_input", (l,),
+                              f"layer {l}: dW formed with {src} instead of the layer's input "
+                              f"({'X' if l == 1 else f'layer {l - 1} activations'})", other=k)
     # propagation through the wrong weights
     square = tuple(l for l in range(L, 1, -1) if Ws[l - 1].shape[0] == Ws[l - 1].shape[1])
     if len(square) >= 2:
@@ -269,7 +277,10 @@ def backward(
         grads: list[tuple[np.ndarray, np.ndarray | None]] = [None] * L  # type: ignore[list-item]
         for l in range(L, 0, -1):
             W = Ws[l - 1]
-            dW = acts[l - 1].T @ dz
+            if mk is not None and mk.op == "dw_input" and l in mk.layers:
+                dW = acts[mk.other].T @ dz
+            else:
+                dW = acts[l - 1].T @ dz
             if l2 and arch.l2:
                 dW = dW + arch.l2 * W
             grads[l - 1] = (dW, dz.sum(axis=0) if bs[l - 1] is not None else None)

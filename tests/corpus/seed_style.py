@@ -73,7 +73,10 @@ class NeuralNetwork:
                 layer2_delta = np.dot(self.layer3.weights.T, layer3_delta) * self.derivative_sigmoid(z2)
             else:
                 layer2_delta = np.dot(self.layer3.weights.T, layer3_delta) * self.derivative_sigmoid(a2)
-            Dw_layer2 = scale * np.dot(layer2_delta, a1.T)
+            if self.mistake == "dW2_with_a2":  # the layer's own output where its input a1 belongs (5x5: fits)
+                Dw_layer2 = scale * np.dot(layer2_delta, a2.T)
+            else:
+                Dw_layer2 = scale * np.dot(layer2_delta, a1.T)
             Db_layer2 = scale * np.sum(layer2_delta, axis=1, keepdims=True)
             if self.mistake == "update_early":
                 self.layer2.weights -= lr * Dw_layer2
@@ -128,4 +131,5 @@ CASES = [
     Case("seed: W2 not transposed", C, "weights_not_transposed", "b1", make("no_transpose", m=4)),
     Case("seed: weights updated before the delta", C, "wrong_weights_in_backprop", "b2", make("update_early")),
     Case("seed: cost derivative sign", C, "sign_flipped", "b3", make("sign", seed=2)),
+    Case("seed: dW2 formed with a2", C, "weight_gradient_wrong_input", "W2", make("dW2_with_a2")),
 ]
