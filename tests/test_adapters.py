@@ -1104,3 +1104,60 @@ def test_dlai_dropout_scaled_but_not_masked_is_named(layer):
     f = next(f for f in report.findings if f.kind == "dropout_backward_wrong")
     assert f"W{layer}" in f.params and "not multiplied by the dropout mask" in f.message
     assert report.first_wrong == f"b{layer}"
+
+
+class _MomentumNet:
+    """train() with momentum: the velocity dict persists between calls, beta an argument or an attribute."""
+
+    def __init__(self, as_attribute=False, bug=None, adam=False):
+        rng = np.random.default_rng(8)
+        self.W1, self.b1 = rng.normal(size=(3, 2)), np.zeros((3, 1))
+        self.W2, self.b2 = rng.normal(size=(1, 3)), np.zeros((1, 1))
+        self.v = {k: np.zeros_like(getattr(self, k)) for k in ("W1", "b1", "W2", "b2")}
+        if adam:
+            self.m = {k: np.zeros_like(getattr(self, k)) for k in ("W1", "b1", "W2", "b2")}
+        if as_attribute:
+            self.momentum = 0.9
+        self.as_attribute, self.bug, self.adam = as_attribute, bug, adam
+
+    def forward(self, X):
+        A1 = np.tanh(self.W1 @ X + self.b1)
+        return 1 / (1 + np.exp(-(self.W2 @ A1 + self.b2))), A1
+
+    def cost(self, X, Y):
+        A2, _ = self.forward(X)
+        return float(-np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)))
+
+    def train(self, X, Y, epochs=1, lr=0.1, beta=0.9):
+        beta = self.momentum if self.as_attribute else beta
+        for _ in range(epochs):
+            A2, A1 = self.forward(X)
+            m = 1 if self.bug == "no_mean" else X.shape[1]
+            dZ2 = (A2 - Y) / m
+            dZ1 = (self.W2.T @ dZ2) * (1 - A1 ** 2)
+            g = {"W2": dZ2 @ A1.T, "b2": dZ2.sum(1, keepdims=True), "W1": dZ1 @ X.T, "b1": dZ1.sum(1, keepdims=True)}
+            for k in g:
+                if self.adam:
+                    self.m[k] = 0.9 * self.m[k] + 0.1 * g[k]
+                    self.v[k] = 0.999 * self.v[k] + 0.001 * g[k] ** 2
+                    setattr(self, k, getattr(self, k) - lr * self.m[k] / (np.sqrt(self.v[k]) + 1e-8))
+                else:
+                    self.v[k] = beta * self.v[k] + (1 - beta) * g[k]
+                    setattr(self, k, getattr(self, k) - lr * self.v[k])
+
+
+@pytest.mark.parametrize("as_attribute", [False, True])
+def test_momentum_is_turned_off_for_the_step_and_its_state_is_no_parameter(as_attribute):
+    net = _MomentumNet(as_attribute)
+    p = from_train_step(net, data=_cols_data())
+    assert list(p.params) == ["W1", "b1", "W2", "b2"]
+    assert "momentum off for the step" in p.meta["recognized"]
+    assert gradcheck.check(p).ok  # without it, the first step applies (1 - beta) g: a false factor 0.1
+    assert all(not v.any() for v in net.v.values()) and (not as_attribute or net.momentum == 0.9)
+    report = gradcheck.check(from_train_step(_MomentumNet(as_attribute, bug="no_mean"), data=_cols_data()))
+    assert "missing_batch_mean" in report.kinds() and report.first_wrong == "b2"
+
+
+def test_an_adaptive_step_is_refused_with_the_reason():
+    with pytest.raises(AdapterError, match="adaptive step .*Adam, RMSprop"):
+        from_train_step(_MomentumNet(adam=True), data=_cols_data())

@@ -88,7 +88,8 @@ def bind(
     extra: Source | None = None,
     what: str = "",
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Fill ``fn``'s arguments by role (``values`` is role -> value) and return ``(args, kwargs)``.
+    """Fill ``fn``'s arguments by role (``values`` is role -> value, or ``"arg:NAME"`` -> value for
+    the argument ``NAME`` itself) and return ``(args, kwargs)``.
 
     Arguments whose names play no known role take their default, or a same-named attribute of
     ``extra`` (e.g. a module's ``lambd``), or -- when no argument name says anything -- the
@@ -115,8 +116,10 @@ def bind(
     kwargs: dict[str, Any] = {}
     skipped = False
     for p, role in zip(params, roles):
-        if role == "quiet" and p.default is not p.empty:
-            value: Any = False
+        if f"arg:{p.name}" in values:  # a value for this very argument (momentum = 0 for a step)
+            value: Any = values[f"arg:{p.name}"]
+        elif role == "quiet" and p.default is not p.empty:
+            value = False
         elif role is not None and role in values:
             value = values[role]
         elif extra is not None and p.name in extra and p.default is p.empty:

@@ -22,12 +22,20 @@ import numpy as np
 
 from ._access import Source, is_array_dict, is_float_array, is_numeric_array
 
-__all__ = ["CACHE_RE", "PARAM_RE", "discover", "scalar_weights"]
+__all__ = ["CACHE_RE", "PARAM_RE", "STATE_RE", "discover", "optimizer_state", "scalar_weights"]
 
 PARAM_RE = re.compile(
     r"^(w|b|u|v|weights?|bias(es)?|kernel|theta|gamma|beta|coef|intercept|wei)(_?[a-z]{0,3})?\d*$"
     r"|weight|bias|kernel|synap", re.I
 )
+
+
+#: Containers of optimizer state (momentum velocities, Adam moments, RMSprop caches): not parameters.
+STATE_RE = re.compile(
+    r"^(v|m|s|r|vel\w*|veloc\w*|momentum\w*|moments?\w*|cache\w*|rms\w*|adam\w*|sq\w*|first_?mom\w*|"
+    r"second_?mom\w*|opt\w*|state\w*|accum\w*|grads?|gradients|history\w*|prev\w*)$", re.I
+)
+_STATE_PREFIX_RE = re.compile(r"^(v|m|s|r|vel|velocity|momentum|cache|sq|rms|mom|prev)_?d?_?(?P<rest>\w+)$", re.I)
 
 
 CACHE_RE = re.compile(r"^(z\d*|a\d*|h\d*|x|y|y_?hat|out(put)?\d*|cache\w*|d_?(w|b|a|z)\d*|delta\w*|grads?(_\w*)?)$", re.I)
@@ -62,12 +70,47 @@ def discover(obj: Any) -> dict[str, np.ndarray]:
                 elif hasattr(e, "__dict__") and not callable(e):
                     out.update({f"{k}[{i}].{kk}": vv for kk, vv in _own_params(e).items()})
         elif isinstance(v, dict):
-            if all(is_float_array(a) for a in v.values()) and v:
+            if all(is_float_array(a) for a in v.values()) and v and not STATE_RE.match(k):
                 out.update({f"{k}[{kk!r}]": vv for kk, vv in v.items()})
         elif hasattr(v, "__dict__"):
             out.update({f"{k}.{kk}": vv for kk, vv in _own_params(v).items()})
     if not out:  # no name says "weight": every float array that is not a cache
         out = {k: v for k, v in items if is_float_array(v) and not k.startswith("_") and not CACHE_RE.match(k)}
+    return {k: v for k, v in out.items() if not _state_of_another(k, out)}
+
+
+def _state_of_another(name: str, found: dict[str, np.ndarray]) -> bool:
+    """``vW1``, ``v_dW1``, ``sdb2``: optimizer state named after another parameter found beside it."""
+    m = _STATE_PREFIX_RE.match(name)
+    if m is None:
+        return False
+    rest = m.group("rest")
+    return any(rest == other or rest.lower() == other.lower() for other in found if other != name)
+
+
+def optimizer_state(obj: Any) -> list[str]:
+    """Attributes of ``obj`` that hold optimizer state: a velocity or moment per parameter.
+
+    >>> class Net:
+    ...     def __init__(self):
+    ...         self.W1 = np.ones((2, 2)); self.vW1 = np.zeros((2, 2)); self.m = {"W1": np.zeros((2, 2))}
+    >>> optimizer_state(Net())
+    ['vW1', 'm']
+    """
+    try:
+        items = list(vars(obj).items())
+    except TypeError:
+        return []
+    names = [k for k, _ in items]
+    out = []
+    for k, v in items:
+        holds = is_float_array(v) or (isinstance(v, dict) and v and all(is_float_array(a) for a in v.values())) or (
+            isinstance(v, (list, tuple)) and v and all(is_float_array(a) for a in v))
+        if not holds:
+            continue
+        if (STATE_RE.match(k) and not PARAM_RE.fullmatch(k) or k in ("v", "m", "s")) or _state_of_another(
+                k, {n: None for n in names}):  # type: ignore[misc]
+            out.append(k)
     return out
 
 

@@ -167,6 +167,7 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
 
     notes: list[str] = []
     step_rate = [rate]
+    zeroed_args, zeroed_attrs, state_note = _optimizer(src, step, step_name)
 
     added: list[str] = []  # the notes of the last step (each step says its own)
 
@@ -182,7 +183,10 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
                 _set(src.obj, lr_attr, rate)
             for e in epoch_attrs:
                 _set(src.obj, e, 1)
+            for a in zeroed_attrs:
+                _set(src.obj, a, 0.0)
             values = {"X": X, "y": y, "params": params, "lr": rate, "epochs": 1, "batch_size": n_examples}
+            values.update({f"arg:{a}": 0.0 for a in zeroed_args})
             try:
                 call(step, values, order=("X", "y"), extra=src, what=step_name)
                 recorded: dict[str, list[np.ndarray]] = {}
@@ -233,8 +237,54 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
     return Problem(
         params=params, loss=loss, grads=grads, data=data,
         meta={"notes": notes, "recognized": f"training step: gradient recovered from one {step_name}() (W -= lr * dW) with {lr_desc}; "
-                            f"loss {loss_desc}; parameters [{', '.join(params)}], put back after each step"},
+                            f"loss {loss_desc}; parameters [{', '.join(params)}], put back after each step{state_note}"},
     ), linear
+
+
+#: names of a momentum coefficient, set to 0 for the step so that its update is lr * gradient
+MOMENTUM_NAMES = ("beta", "momentum", "mu", "beta1", "beta_1", "gamma", "mom", "momentum_rate")
+#: names that betray an adaptive step (Adam, RMSprop, Adagrad): its update is not lr * gradient
+ADAPTIVE_NAMES = ("beta2", "beta_2", "rho", "decay_rate", "epsilon", "eps", "adam", "rmsprop")
+_ADAPTIVE_STATE = ("s", "r", "sq", "cache", "rms", "second", "squared", "v_hat", "s_hat")
+
+
+def _optimizer(src: Source, step: Any, step_name: str) -> tuple[list[str], list[str], str]:
+    """Momentum coefficients to zero for the step (arguments, attributes) and a note, when the net keeps
+    optimizer state; an AdapterError when the step is adaptive (its update is not lr times a gradient)."""
+    from ._params import optimizer_state
+
+    if isinstance(src.obj, types.ModuleType):
+        return [], [], ""
+    state = optimizer_state(src.obj)
+    if not state:
+        return [], [], ""
+    args = [n for n in (arg_names(step) or []) if n.lower() in MOMENTUM_NAMES]
+    attrs = [n for n in MOMENTUM_NAMES if isinstance(getattr(src.obj, n, None), float)]
+    adaptive = [n for n in (arg_names(step) or []) if n.lower() in ADAPTIVE_NAMES]
+    adaptive += [n for n in ADAPTIVE_NAMES if _set_number(getattr(src.obj, n, None))]
+    adaptive += [n for n in state if n.lower().rstrip("_0123456789") in _ADAPTIVE_STATE or n.lower().startswith(("sd", "s_"))]
+    lowered = [n.lower() for n in state]
+    if any(n.startswith("m") for n in lowered) and any(n.startswith("v") for n in lowered):
+        adaptive.append("first and second moments")  # Adam's m and v
+    if adaptive:
+        raise AdapterError(
+            f"{step_name}() keeps optimizer state ({', '.join(state)}) and takes an adaptive step "
+            f"({', '.join(dict.fromkeys(adaptive))}: Adam, RMSprop or alike), so what it applies is not lr times the "
+            f"gradient and no gradient can be read off it. Point gradcheck at the function or method that computes "
+            f"the gradients (FILE.py:name, or a net with a backprop(X, y) method), or let {step_name}() take "
+            f"plain gradient steps while you check it")
+    if not args and not attrs:
+        return [], [], (f"; {step_name}() keeps optimizer state ({', '.join(state)}), restored after each step: "
+                        f"with momentum, its first step applies (1 - beta) times the gradient, which shows as a "
+                        f"constant factor below 1")
+    where = ", ".join([f"{a}=0 passed" for a in args] + [f".{a} = 0 set" for a in attrs])
+    return args, attrs, (f"; momentum off for the step ({where}; state {', '.join(state)} restored after each "
+                         f"step), so the step applies lr times the gradient")
+
+
+def _set_number(v: Any) -> bool:
+    """A number, or a flag that is on (``self.adam = True``); not ``False`` nor ``None``."""
+    return v is True or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
 def _lower_layers_only(moving: list[str], names: list[str]) -> bool:
