@@ -1161,3 +1161,61 @@ def test_momentum_is_turned_off_for_the_step_and_its_state_is_no_parameter(as_at
 def test_an_adaptive_step_is_refused_with_the_reason():
     with pytest.raises(AdapterError, match="adaptive step .*Adam, RMSprop"):
         from_train_step(_MomentumNet(adam=True), data=_cols_data())
+
+
+class _ShuffledBatches:
+    """train(X, y, epochs, batch_size) shuffles with its own generator; biases (1, n), examples as rows."""
+
+    def __init__(self, bug=None):
+        rng = np.random.default_rng(3)
+        self.W1, self.b1 = rng.normal(size=(2, 4)), np.zeros((1, 4))
+        self.W2, self.b2 = rng.normal(size=(4, 1)), np.zeros((1, 1))
+        self.learning_rate, self.bug = 0.5, bug
+        self.rng = np.random.default_rng(9)
+
+    def loss(self, X, y):
+        a1 = np.tanh(X @ self.W1 + self.b1)
+        a2 = 1 / (1 + np.exp(-(a1 @ self.W2 + self.b2)))
+        return float(-np.mean(y * np.log(a2) + (1 - y) * np.log(1 - a2)))
+
+    def train(self, X, y, epochs, batch_size):
+        for _ in range(epochs):
+            perm = self.rng.permutation(len(X))
+            for i in range(0, len(X), batch_size):
+                xb, yb = X[perm][i:i + batch_size], y[perm][i:i + batch_size]
+                a1 = np.tanh(xb @ self.W1 + self.b1)
+                a2 = 1 / (1 + np.exp(-(a1 @ self.W2 + self.b2)))
+                dz2 = (a2 - yb) / len(xb)
+                dz1 = (dz2 @ self.W2.T) * (1 - a1 ** 2)
+                db2 = dz2 if self.bug == "bias_not_summed" else dz2.sum(0, keepdims=True)
+                self.W2 = self.W2 - self.learning_rate * a1.T @ dz2
+                self.b2 = self.b2 - self.learning_rate * db2
+                self.W1 = self.W1 - self.learning_rate * xb.T @ dz1
+                self.b1 = self.b1 - self.learning_rate * dz1.sum(0, keepdims=True)
+
+
+def _rows_data():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(12, 2))
+    return X, (X[:, :1] * X[:, 1:] > 0).astype(float)
+
+
+def test_a_step_that_shuffles_draws_the_same_shuffle_every_time_it_is_run():
+    net = _ShuffledBatches()
+    state = net.rng.bit_generator.state
+    report = gradcheck.check(from_train_step(net, data=_rows_data()))
+    assert report.ok and not report.findings  # no "accumulation" from two different shuffles
+    assert net.rng.bit_generator.state == state
+    buggy = gradcheck.check(from_train_step(_ShuffledBatches("bias_not_summed"), data=_rows_data()))
+    assert buggy.first_wrong == "b2" and "bias_not_summed" in buggy.kinds()
+
+
+def test_rmsprop_state_is_refused_with_the_reason():
+    class _Rms(_MomentumNet):
+        def __init__(self):
+            super().__init__()
+            del self.v
+            self.cache, self.rho = {k: 0.0 for k in ("W1", "b1", "W2", "b2")}, 0.9
+
+    with pytest.raises(AdapterError, match=r"optimizer state \(cache\) of the kind an adaptive step uses"):
+        from_train_step(_Rms(), data=_cols_data())

@@ -285,3 +285,16 @@ def test_loss_and_grads_that_take_arguments_get_a_clear_error():
         check(params, lambda: 0.0, lambda params: {"w": np.ones(3)})
     # optional arguments are fine
     assert check(params, lambda scale=1.0: float(params["w"].sum()) * scale, {"w": np.ones(3)}).ok
+
+
+def test_grads_that_differ_only_by_round_off_between_calls_do_not_accumulate():
+    w = np.array([0.3, -1.2, 2.0])
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+
+    def grads():  # sums the examples in a new order each call: the last bits move
+        order = rng.permutation(len(X))
+        return {"w": sum(2 * X[i] * (X[i] @ w) for i in order) / len(X)}
+
+    report = check({"w": w}, lambda: float(np.mean((X @ w) ** 2)), grads)
+    assert report.ok and "gradient_accumulates" not in report.kinds()

@@ -91,6 +91,9 @@ def _state_of_another(name: str, found: dict[str, np.ndarray]) -> bool:
 def optimizer_state(obj: Any) -> list[str]:
     """Attributes of ``obj`` that hold optimizer state: a velocity or moment per parameter.
 
+    A dict or list under a state name (``v``, ``m``, ``vel``, ``cache``, ``velocity``), or an
+    array named after a parameter (``vW1``, ``s_db2``).
+
     >>> class Net:
     ...     def __init__(self):
     ...         self.W1 = np.ones((2, 2)); self.vW1 = np.zeros((2, 2)); self.m = {"W1": np.zeros((2, 2))}
@@ -101,15 +104,15 @@ def optimizer_state(obj: Any) -> list[str]:
         items = list(vars(obj).items())
     except TypeError:
         return []
-    names = [k for k, _ in items]
+    names = {k: None for k, _ in items}
     out = []
     for k, v in items:
-        holds = is_float_array(v) or (isinstance(v, dict) and v and all(is_float_array(a) for a in v.values())) or (
-            isinstance(v, (list, tuple)) and v and all(is_float_array(a) for a in v))
-        if not holds:
-            continue
-        if (STATE_RE.match(k) and not PARAM_RE.fullmatch(k) or k in ("v", "m", "s")) or _state_of_another(
-                k, {n: None for n in names}):  # type: ignore[misc]
+        if isinstance(v, (dict, list, tuple)) and v:
+            values = list(v.values()) if isinstance(v, dict) else list(v)
+            numbers = all(is_float_array(a) or (isinstance(a, (int, float)) and not isinstance(a, bool)) for a in values)
+            if numbers and STATE_RE.match(k):
+                out.append(k)
+        elif is_float_array(v) and _state_of_another(k, names):  # type: ignore[arg-type]
             out.append(k)
     return out
 

@@ -1,5 +1,7 @@
 """Putting a net back as it was after gradcheck ran one of its steps: attribute and item
-bindings, and the bits of every array (through :func:`gradcheck.problem.protected`).
+bindings, the bits of every array (through :func:`gradcheck.problem.protected`), and the state
+of the random generators it holds and of numpy's global one (a step that shuffles its batches
+then draws the same shuffle every time gradcheck runs it).
 
 Example:
     >>> import numpy as np
@@ -72,10 +74,22 @@ def restored_state(root: Any, arrays: Mapping[str, np.ndarray]) -> Iterator[None
         for v in vals:
             if isinstance(v, np.ndarray) and v.flags.writeable and v.size and not any(v is a for a in found.values()):
                 found[f"a{len(found)}"] = v
+    # random generators the net holds (a shuffle per step), and numpy's global one: the same draws every run
+    generators = [c for c in conts if isinstance(c, (np.random.Generator, np.random.RandomState))]
+    for c in conts:
+        try:
+            generators += [v for v in vars(c).values() if isinstance(v, (np.random.Generator, np.random.RandomState))]
+        except TypeError:
+            pass
+    draws = [(g, _rng_state(g)) for g in {id(g): g for g in generators}.values()]
+    global_state = np.random.get_state()
     with protected(found):
         try:
             yield
         finally:
+            np.random.set_state(global_state)
+            for g, state in draws:
+                _set_rng_state(g, state)
             for c, old in bindings:
                 if isinstance(c, dict):
                     c.clear()
@@ -87,3 +101,14 @@ def restored_state(root: Any, arrays: Mapping[str, np.ndarray]) -> Iterator[None
                     for k in [k for k in d if k not in old]:
                         del d[k]
                     d.update(old)
+
+
+def _rng_state(g: Any) -> Any:
+    return g.bit_generator.state if isinstance(g, np.random.Generator) else g.get_state()
+
+
+def _set_rng_state(g: Any, state: Any) -> None:
+    if isinstance(g, np.random.Generator):
+        g.bit_generator.state = state
+    else:
+        g.set_state(state)

@@ -268,11 +268,11 @@ def _optimizer(src: Source, step: Any, step_name: str) -> tuple[list[str], list[
         adaptive.append("first and second moments")  # Adam's m and v
     if adaptive:
         raise AdapterError(
-            f"{step_name}() keeps optimizer state ({', '.join(state)}) and takes an adaptive step "
-            f"({', '.join(dict.fromkeys(adaptive))}: Adam, RMSprop or alike), so what it applies is not lr times the "
-            f"gradient and no gradient can be read off it. Point gradcheck at the function or method that computes "
-            f"the gradients (FILE.py:name, or a net with a backprop(X, y) method), or let {step_name}() take "
-            f"plain gradient steps while you check it")
+            f"{step_name}() keeps optimizer state ({', '.join(state)}) of the kind an adaptive step uses "
+            f"({', '.join(dict.fromkeys(adaptive))}: Adam, RMSprop or alike). Such a step does not move the "
+            f"weights by lr times the gradient, so no gradient can be read off it. Put the gradient computation in "
+            f"a function or method of its own (e.g. grads(X, y) returning dW1, db1, ...) and point gradcheck at "
+            f"the net, or check a copy that takes plain steps (W -= lr * dW) and keeps no such state")
     if not args and not attrs:
         return [], [], (f"; {step_name}() keeps optimizer state ({', '.join(state)}), restored after each step: "
                         f"with momentum, its first step applies (1 - beta) times the gradient, which shows as a "
