@@ -1194,7 +1194,7 @@ class _ShuffledBatches:
                 self.b1 = self.b1 - self.learning_rate * dz1.sum(0, keepdims=True)
 
 
-def _rows_data():
+def _shuffle_data():
     rng = np.random.default_rng(4)
     X = rng.normal(size=(12, 2))
     return X, (X[:, :1] * X[:, 1:] > 0).astype(float)
@@ -1203,10 +1203,10 @@ def _rows_data():
 def test_a_step_that_shuffles_draws_the_same_shuffle_every_time_it_is_run():
     net = _ShuffledBatches()
     state = net.rng.bit_generator.state
-    report = gradcheck.check(from_train_step(net, data=_rows_data()))
+    report = gradcheck.check(from_train_step(net, data=_shuffle_data()))
     assert report.ok and not report.findings  # no "accumulation" from two different shuffles
     assert net.rng.bit_generator.state == state
-    buggy = gradcheck.check(from_train_step(_ShuffledBatches("bias_not_summed"), data=_rows_data()))
+    buggy = gradcheck.check(from_train_step(_ShuffledBatches("bias_not_summed"), data=_shuffle_data()))
     assert buggy.first_wrong == "b2" and "bias_not_summed" in buggy.kinds()
 
 
