@@ -562,3 +562,23 @@ def test_weight_gradient_formed_with_the_layers_own_output(layout):
     assert report.wrong == ["W2"]
     f = finding(report, "weight_gradient_wrong_input")
     assert f.params == ["W2"] and "layer 2's own output" in f.message
+
+
+def test_an_l2_term_on_the_biases_missing_from_the_gradient_is_named_without_the_architecture():
+    net = MLP([3, 4, 2], activations="tanh", loss="mse", layout="rows", seed=7)
+    X, y = net.random_data(6)
+    lam = 0.3
+    for b in ("b1", "b2"):
+        net.params[b][...] = np.random.default_rng(1).normal(size=net.params[b].shape)
+
+    def loss():  # L2 on every parameter, biases included: not a standard dense net's penalty
+        return net.loss(X, y) + lam / 2 * sum(float((p ** 2).sum()) for p in net.params.values())
+
+    def grads():  # the weights get their term, the biases do not
+        g = net.gradients(X, y)
+        return {k: v + lam * net.params[k] if k.startswith("W") else v for k, v in g.items()}
+
+    report = gradcheck.check(net.params, loss, grads, data=(X, y))
+    assert report.wrong == ["b1", "b2"] and report.first_wrong == "b2"
+    f = finding(report, "regularization_missing")
+    assert f.params == ["b1", "b2"] and f"{-lam:.4g} * the parameter" in f.message

@@ -163,7 +163,7 @@ def _diagnose(report: Report, problem: Any) -> None:
     unstable_names = {n for f in findings if f.kind == "numerically_unstable" for n in f.params}
     left = [n for n in wrong if n not in explained and n not in unstable_names]
     findings.extend(_generic(report, eff, left, shaped, batch, layer_of, arch, data is not None,
-                             layer_check=layer_input is not None))
+                             layer_check=layer_input is not None, params=params))
     findings = _without_accumulated_factor(report, findings)
     for f in findings:
         if f.kind == "constant_factor":
@@ -203,6 +203,43 @@ def _without_accumulated_factor(report: Report, findings: list[Finding]) -> list
             continue
         out.append(f)
     return out
+
+
+#: how closely ``analytic - numeric`` must equal ``c * param`` (relative) to call it a penalty term
+PENALTY_RTOL = 1e-3
+
+
+def _penalty_term(
+    report: Report, eff: Mapping[str, np.ndarray | None], names: list[str], params: Mapping[str, np.ndarray],
+    layer_of: dict[str, int],
+) -> Finding | None:
+    """``analytic - numeric = c * param`` with one ``c`` on every one of ``names``: an L2 term that the
+    gradient lacks (c < 0) or has without the loss (c > 0), whatever the architecture (biases too)."""
+    usable = [n for n in names if eff.get(n) is not None and report[n].numeric is not None and n in params
+              and np.shape(eff[n]) == np.shape(params[n])]
+    if not usable:
+        return None
+    e = np.concatenate([(np.asarray(eff[n], float) - np.asarray(report[n].numeric, float)).ravel() for n in usable])
+    p = np.concatenate([np.asarray(params[n], float).ravel() for n in usable])
+    if p.size < 3 or not np.all(np.isfinite(e)) or float(np.std(p)) <= 1e-6 * float(np.abs(p).max()):
+        return None  # equal values: any constant discrepancy would "fit" c * p
+    c = float(e @ p / (p @ p))
+    for n in usable:
+        en = (np.asarray(eff[n], float) - np.asarray(report[n].numeric, float)).ravel()
+        pn = np.asarray(params[n], float).ravel()
+        if not np.any(pn) or np.linalg.norm(en - c * pn) > PENALTY_RTOL * np.linalg.norm(en):
+            return None
+    label = join_names(forward_order(usable))
+    if c < 0:
+        kind = "regularization_missing"
+        msg = (f"analytic - numeric = {c:.4g} * the parameter, on every element of {label}: the loss penalizes "
+               f"{label} with an L2 term whose gradient {-c:.4g} * p is missing")
+    else:
+        kind = "regularization_wrong"
+        msg = (f"analytic - numeric = {c:.4g} * the parameter, on every element of {label}: the gradient has an L2 "
+               f"term {c:.4g} * p that the loss does not have (or has with another factor)")
+    return Finding(kind=kind, params=forward_order(usable), message=msg, fix=fix_for(kind),
+                   evidence={"term": c}, layer=max(layer_of.get(n, 0) for n in usable) or None, confidence="likely")
 
 
 def _bias_fix(name: str, grad_shape: tuple[int, ...], shape: tuple[int, ...], factor: Any,
@@ -276,6 +313,7 @@ def _generic(
     arch: Arch | None,
     has_data: bool,
     layer_check: bool = False,
+    params: Mapping[str, np.ndarray] | None = None,
 ) -> list[Finding]:
     by_kind: dict[tuple[str, float], list[tuple[str, float, float]]] = {}
     transposed: list[tuple[str, float]] = []
@@ -373,6 +411,11 @@ def _generic(
                 confidence="likely",
             )
         )
+    if unknown and params is not None:
+        penalty = _penalty_term(report, eff, unknown, params, layer_of)
+        if penalty is not None:
+            out.append(penalty)
+            unknown = [n for n in unknown if n not in penalty.params]
     if unknown:
         names = forward_order(unknown)
         why = ""
@@ -383,9 +426,9 @@ def _generic(
             why = (" Give the data (data=(X, y) in Python; the CLI finds X, y beside the net), and a hint for an "
                    "unusual net, so the mistake can be named by recomputation.")
         elif arch is None:
-            why = (" The net was not recognized as a standard dense net, so no mistake could be recomputed"
-                   " (a forward pass with dropout is one only with its masks: hint={'dropout': {1: D1}, "
-                   "'keep_prob': keep_prob} in Python).")
+            why = (" The net was not recognized as a standard dense net (sigmoid, tanh, relu, leaky relu, identity "
+                   "or softmax layers; an MSE or cross-entropy loss; L2 on the weights), so no mistake could be "
+                   "recomputed. With dropout, pass the masks: hint={'dropout': {1: D1}, 'keep_prob': keep_prob}.")
         else:
             why = f" No catalogued mistake reproduces it on {arch.describe()}."
         out.append(
