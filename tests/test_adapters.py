@@ -764,8 +764,8 @@ def test_argument_roles_through_prefixes_and_suffixes():
 
 @pytest.mark.parametrize(
     "module",
-    ["_access", "_data", "_losses", "_net_loss", "_params", "_state", "cs231n", "dlai", "functions", "layer", "methods", "nielsen",
-     "train_step"],
+    ["_access", "_data", "_losses", "_net_loss", "_optimizer", "_params", "_state", "cs231n", "dlai", "functions", "layer",
+     "methods", "nielsen", "train_step"],
 )
 def test_adapter_docstring_examples(module):
     import doctest

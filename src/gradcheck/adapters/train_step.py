@@ -38,6 +38,7 @@ from ..problem import Problem
 from ._access import ROLES, Source, arg_names, call, is_fn, role_of
 from ._data import find_data
 from ._net_loss import data_attrs, net_loss, no_new_entries, public_names
+from ._optimizer import momentum_off
 from ._params import discover
 from ._state import containers, restored_state
 
@@ -167,7 +168,7 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
 
     notes: list[str] = []
     step_rate = [rate]
-    zeroed_args, zeroed_attrs, state_note = _optimizer(src, step, step_name)
+    zeroed_args, zeroed_attrs, state_note = momentum_off(src, step, step_name)
 
     added: list[str] = []  # the notes of the last step (each step says its own)
 
@@ -239,52 +240,6 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
         meta={"notes": notes, "recognized": f"training step: gradient recovered from one {step_name}() (W -= lr * dW) with {lr_desc}; "
                             f"loss {loss_desc}; parameters [{', '.join(params)}], put back after each step{state_note}"},
     ), linear
-
-
-#: names of a momentum coefficient, set to 0 for the step so that its update is lr * gradient
-MOMENTUM_NAMES = ("beta", "momentum", "mu", "beta1", "beta_1", "gamma", "mom", "momentum_rate")
-#: names that betray an adaptive step (Adam, RMSprop, Adagrad): its update is not lr * gradient
-ADAPTIVE_NAMES = ("beta2", "beta_2", "rho", "decay_rate", "epsilon", "eps", "adam", "rmsprop")
-_ADAPTIVE_STATE = ("s", "r", "sq", "cache", "rms", "second", "squared", "v_hat", "s_hat")
-
-
-def _optimizer(src: Source, step: Any, step_name: str) -> tuple[list[str], list[str], str]:
-    """Momentum coefficients to zero for the step (arguments, attributes) and a note, when the net keeps
-    optimizer state; an AdapterError when the step is adaptive (its update is not lr times a gradient)."""
-    from ._params import optimizer_state
-
-    if isinstance(src.obj, types.ModuleType):
-        return [], [], ""
-    state = optimizer_state(src.obj)
-    if not state:
-        return [], [], ""
-    args = [n for n in (arg_names(step) or []) if n.lower() in MOMENTUM_NAMES]
-    attrs = [n for n in MOMENTUM_NAMES if isinstance(getattr(src.obj, n, None), float)]
-    adaptive = [n for n in (arg_names(step) or []) if n.lower() in ADAPTIVE_NAMES]
-    adaptive += [n for n in ADAPTIVE_NAMES if _set_number(getattr(src.obj, n, None))]
-    adaptive += [n for n in state if n.lower().rstrip("_0123456789") in _ADAPTIVE_STATE or n.lower().startswith(("sd", "s_"))]
-    lowered = [n.lower() for n in state]
-    if any(n.startswith("m") for n in lowered) and any(n.startswith("v") for n in lowered):
-        adaptive.append("first and second moments")  # Adam's m and v
-    if adaptive:
-        raise AdapterError(
-            f"{step_name}() keeps optimizer state ({', '.join(state)}) of the kind an adaptive step uses "
-            f"({', '.join(dict.fromkeys(adaptive))}: Adam, RMSprop or alike). Such a step does not move the "
-            f"weights by lr times the gradient, so no gradient can be read off it. Put the gradient computation in "
-            f"a function or method of its own (e.g. grads(X, y) returning dW1, db1, ...) and point gradcheck at "
-            f"the net, or check a copy that takes plain steps (W -= lr * dW) and keeps no such state")
-    if not args and not attrs:
-        return [], [], (f"; {step_name}() keeps optimizer state ({', '.join(state)}), restored after each step: "
-                        f"with momentum, its first step applies (1 - beta) times the gradient, which shows as a "
-                        f"constant factor below 1")
-    where = ", ".join([f"{a}=0 passed" for a in args] + [f".{a} = 0 set" for a in attrs])
-    return args, attrs, (f"; momentum off for the step ({where}; state {', '.join(state)} restored after each "
-                         f"step), so the step applies lr times the gradient")
-
-
-def _set_number(v: Any) -> bool:
-    """A number, or a flag that is on (``self.adam = True``); not ``False`` nor ``None``."""
-    return v is True or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
 def _lower_layers_only(moving: list[str], names: list[str]) -> bool:
