@@ -370,15 +370,13 @@ def load_problem(
 
 def _takes_net_arguments(obj: Any) -> bool:
     """A function of the net (``loss_fn(params, X, y)``, ``L_model_forward(X, parameters)``), not a factory."""
-    import inspect
     import types
 
-    from .adapters._access import role_of
+    from .adapters._access import required_args, role_of
 
     if not isinstance(obj, types.FunctionType):
         return False
-    required = [p.name for p in inspect.signature(obj).parameters.values()
-                if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    required = required_args(obj)
     roles = [role_of(n) for n in required]
     # hyper-parameters beside the net's own arguments (backward(X, Y, cache, lambd)) are read from the module
     return any(r in _NET_ROLES for r in roles) and all(r in _NET_ROLES or n in _HYPER for r, n in zip(roles, required))

@@ -54,10 +54,13 @@ def machine_eps(dtype: Any) -> float:
     return float(np.finfo(dtype).eps)
 
 
-def roundoff_floor(f_max: float, step: np.ndarray, dtype: Any, loss_eps: float | None = None) -> np.ndarray:
-    """Per-element absolute error a central difference can carry from rounding the loss."""
+def roundoff_floor(f_max: Any, step: np.ndarray, dtype: Any, loss_eps: Any = None) -> np.ndarray:
+    """Per-element absolute error a central difference can carry from rounding the loss.
+
+    ``f_max`` (the largest |loss| seen) and ``loss_eps`` may be scalars or per-element arrays.
+    """
     eps = machine_eps(np.dtype(dtype)) if loss_eps is None else loss_eps
-    return 8.0 * eps * max(f_max, 1e-300) / np.abs(step)
+    return 8.0 * eps * np.maximum(f_max, 1e-300) / np.abs(step)
 
 
 def relative_error(

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .compare import machine_eps
+from .compare import machine_eps, relative_error, roundoff_floor
 from .errors import LossError
 from .measure import Settings, compare_settled
 from .numeric import _CHUNK, EvalResult, _as_values, _check_finite, _flat_view, default_rel_step
@@ -192,23 +192,14 @@ def compare_all(s: Settings, run: FullPass, analytic: Mapping[str, np.ndarray]) 
         [analytic[n].reshape(-1) if ok else np.zeros(p.size) for n, p, ok in zip(names, ps, shaped)],
         dtype=np.float64,
     )
-    # |a - n| / max(|a|, |n|, floor / rtol) with the floor of gradcheck.compare.roundoff_floor per
-    # element, 8 eps |L|max / |step|, raised to atol: it is positive, so no division by zero
-    floor = np.empty(run.grad.size)
-    for p, lo, hi, top in zip(ps, starts.tolist(), run.ends.tolist(), run.f_max.tolist()):
-        floor[lo:hi] = 8.0 * machine_eps(p.dtype) * max(top, 1e-300)
-    floor /= np.abs(run.step)
+    # the measures of gradcheck.measure.compare, per element over all tensors at once
+    sizes = run.ends - starts
+    eps = np.repeat([machine_eps(p.dtype) for p in ps], sizes)
+    floor = roundoff_floor(np.repeat(run.f_max, sizes), run.step, None, loss_eps=eps)
     np.maximum(floor, s.atol, out=floor)
-    floor /= s.rtol
-    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite analytic value gives NaN: suspect
-        diff = np.subtract(a, run.grad)
-        np.abs(diff, out=diff)
-        np.abs(a, out=a)
-        np.maximum(floor, a, out=floor)
-        np.maximum(floor, np.abs(run.grad, out=a), out=floor)
-        diff /= floor
-    rel = diff
+    rel = relative_error(a, run.grad, rtol=s.rtol, atol=floor)
     suspect = ~(rel <= s.rtol)
+    suspect |= ~np.isfinite(a)  # relative_error gives 0 where the analytic value is NaN
     flagged = np.logical_or.reduceat(suspect, starts).tolist()
     worst = np.maximum.reduceat(rel, starts).tolist()
     no_kinks = np.zeros(run.grad.size, dtype=bool)

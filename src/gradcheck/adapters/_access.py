@@ -80,6 +80,19 @@ def arg_names(fn: Callable[..., Any]) -> list[str] | None:
     ]
 
 
+def required_args(fn: Callable[..., Any]) -> list[str]:
+    """Names of the arguments ``fn`` cannot be called without (no default; ``*args``, ``**kw`` aside).
+
+    >>> required_args(lambda x, y, lr=0.1, *rest: None)
+    ['x', 'y']
+    """
+    try:
+        ps = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in ps if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
 def bind(
     fn: Callable[..., Any],
     values: Mapping[str, Any],

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import AdapterError
 from ..problem import Problem
-from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, role_of
+from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, required_args, role_of
 from ._state import restored_state
 
 NAME = "layer"
@@ -236,23 +236,13 @@ _LOSS_METHODS = ("loss", "compute_loss", "cost", "forward_loss")
 def _own_loss(model: Any) -> str | None:
     """The name of ``model``'s own ``loss(x, y)`` when it also has a ``backward()`` taking nothing."""
     back = getattr(model, "backward", None)
-    if not is_fn(back) or _required(back):
+    if not is_fn(back) or required_args(back):
         return None
     for name in _LOSS_METHODS:
         fn = getattr(model, name, None)
-        if is_fn(fn) and len(_required(fn)) == 2:
+        if is_fn(fn) and len(required_args(fn)) == 2:
             return name
     return None
-
-
-def _required(fn: Any) -> list[str]:
-    import inspect
-
-    try:
-        ps = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return []
-    return [p.name for p in ps if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
 def _with_own_loss(model: Any, loss_name: str, layers: list[Any], specs: list[Any], data: tuple, what: str) -> Problem:
