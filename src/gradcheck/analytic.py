@@ -1,6 +1,7 @@
 """The user's analytic gradients, taken in: names matched to parameters, shapes, repeat calls.
 
-Gradients may be named like the parameters or ``dW1`` / ``grad_W1`` / ``W1_grad``; a sequence in
+Gradients may be named like the parameters or ``dW1`` / ``grad_W1`` / ``W1_grad`` (the vocabulary of
+:mod:`gradcheck.names`); a sequence in
 parameter order is accepted too. A gradient that an update ``p -= lr * g`` would apply element
 for element (a scalar for a (1, 1) bias) is taken in the parameter's shape; any other shape is
 left as it is, for the comparison to report.
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GradientSpecError
+from .names import match
 from .problem import Problem, same_bits
 from .report import Finding
 
@@ -65,14 +67,6 @@ def _plainly_no_arguments(fn: Any) -> bool:
     return code.co_argcount == len(fn.__defaults__ or ()) and code.co_kwonlyargcount == len(fn.__kwdefaults__ or {})
 
 
-_PREFIXES = ("d", "d_", "grad_", "grad", "g_", "dL_d", "dL_")
-_SUFFIXES = ("_grad", "_g", "grad")
-
-
-def _name_candidates(name: str) -> list[str]:
-    return [pre + name for pre in _PREFIXES] + [name + suf for suf in _SUFFIXES]
-
-
 def collect_gradients(problem: Problem, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     raw = problem.grads_now()
     if isinstance(raw, (list, tuple)):
@@ -87,14 +81,7 @@ def collect_gradients(problem: Problem, params: Mapping[str, np.ndarray]) -> dic
             f"got {type(raw).__name__}"
         )
     keys = list(raw.keys())
-    lookup: dict[str, Any] = {}
-    for name in params:
-        if name in raw:
-            lookup[name] = name
-            continue
-        found = [c for c in _name_candidates(name) if c in raw]
-        if len(found) == 1:
-            lookup[name] = found[0]
+    lookup: dict[str, Any] = match(list(params), keys)
     missing = [n for n in params if n not in lookup]
     extra = [k for k in keys if k not in set(lookup.values())]
     if missing:

@@ -289,24 +289,22 @@ def _all_int_weights(v: Any) -> bool:
 
 # -- gradient names --------------------------------------------------------------------
 
-_GRAD_FORMS = ("{}", "d{}", "d_{}", "grad_{}", "grad{}", "{}_grad", "g_{}", "dL_d{}", "delta_{}", "nabla_{}")
-
 
 def pick_grads(params: Mapping[str, Any], raw: Any) -> Any:
-    """``raw`` restricted to the parameters (``dW1`` read as ``W1``; ``dA1``, ``dZ1`` dropped).
+    """``raw`` restricted to the parameters (``dW1`` read as ``W1``; ``dA1``, ``dZ1`` dropped), by the
+    one vocabulary of :mod:`gradcheck.names`.
 
     When a parameter has no gradient at all, ``raw`` is returned as it is, so the check's own
     message lists what the user's code returned.
+
+    >>> pick_grads({"W1": 0}, {"dW1": 1, "dA0": 2})
+    {'W1': 1}
     """
+    from ..names import match
+
     if not isinstance(raw, Mapping):
         return raw
-    out: dict[str, Any] = {}
-    for name in params:
-        for form in _GRAD_FORMS:
-            key = form.format(name)
-            if key in raw:
-                out[name] = raw[key]
-                break
-        else:
-            return raw
-    return out
+    found = match(list(params), list(raw))
+    if len(found) < len(params):
+        return raw
+    return {name: raw[key] for name, key in found.items()}

@@ -36,7 +36,6 @@ from ._state import restored_state
 
 NAME = "layer"
 EXPECTED = "a layer with forward(x) and backward(dout) (parameters in .params / .grads, or W and dW attributes)"
-_GRAD_FORMS = ("d{}", "grad_{}", "{}_grad", "d_{}", "g{}", "grad{}", "delta_{}", "nabla_{}")
 
 
 def _is_layer(v: Any) -> bool:
@@ -59,13 +58,16 @@ def _takes_lr(layer: Any) -> bool:
 
 
 def _grad_of(layer: Any, name: str, shape: tuple[int, ...]) -> Any:
+    from ..names import gradient_keys, lookup
+
     grads = getattr(layer, "grads", None)
     if isinstance(grads, dict):
-        for form in ("{}",) + _GRAD_FORMS:
-            if form.format(name) in grads:
-                return grads[form.format(name)]
-    for form in _GRAD_FORMS:
-        g = getattr(layer, form.format(name), None)
+        try:
+            return lookup(grads, name)
+        except KeyError:
+            pass
+    for key in gradient_keys(name)[1:]:
+        g = getattr(layer, key, None)
         if isinstance(g, np.ndarray) and g.ndim > 0:
             return g
     return None

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import AdapterError
 from ..layers import forward_order
 from ..problem import Problem
-from ._access import _GRAD_FORMS, Source, arg_names, call, is_array_dict, is_fn, is_float_array, pick_grads, role_of
+from ._access import Source, arg_names, call, is_array_dict, is_fn, is_float_array, pick_grads, role_of
 from ._net_loss import net_loss
 from ._params import discover
 
@@ -126,8 +126,11 @@ def _module_params(src: Source, gname: str, gfn: Any, data: Any) -> tuple[str, d
                            f"a {type(raw).__name__}, not a dict keyed by their names: gradcheck cannot tell which "
                            f"gradient belongs to which array; {hint}")
     params: dict[str, np.ndarray] = {}
+    from ..names import match
+
+    named = match(list(arrays), list(raw))
     for k, v in arrays.items():
-        if any(form.format(k) in raw for form in _GRAD_FORMS):
+        if k in named:
             params[k] = v
     if not params:
         raise AdapterError(f"{gname}(x, y) returned gradients [{', '.join(map(str, raw))}] that name none of the "
