@@ -9,6 +9,7 @@ import pkgutil
 import pytest
 
 import gradcheck
+import gradcheck.diagnosis
 
 
 def test_all_is_sorted_and_complete():
@@ -28,9 +29,9 @@ def test_errors_have_builtin_bases():
 
 
 MODULES = sorted(
-    m.name
-    for m in pkgutil.iter_modules(gradcheck.__path__, "gradcheck.")
-    if m.name not in ("gradcheck.__main__", "gradcheck.pytest_plugin")
+    [m.name for m in pkgutil.iter_modules(gradcheck.__path__, "gradcheck.")
+     if m.name not in ("gradcheck.__main__", "gradcheck.pytest_plugin")]
+    + [m.name for m in pkgutil.walk_packages(gradcheck.diagnosis.__path__, "gradcheck.diagnosis.")]
 )
 
 

@@ -1,4 +1,4 @@
-"""gradcheck.diagnose: every catalogued mistake injected into gradcheck.nn nets is named, on the right parameters."""
+"""gradcheck.diagnosis: every catalogued mistake injected into gradcheck.nn nets is named, on the right parameters."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradcheck
-from gradcheck.diagnose import diagnose
-from gradcheck.infer import Arch, infer_arch, structure
-from gradcheck.mistakes import backward, mistakes
+from gradcheck.diagnosis import diagnose
+from gradcheck.diagnosis.model.infer import Arch, infer_arch, structure
+from gradcheck.diagnosis.mistakes import backward, mistakes
 from gradcheck.nn import MLP
 from gradcheck.problem import Problem
 
@@ -289,7 +289,7 @@ def test_weights_already_updated(layers):
     arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
     from dataclasses import replace
 
-    from gradcheck.mistakes import updated_weights
+    from gradcheck.diagnosis.mistakes import updated_weights
 
     mk = [k for k in updated_weights(arch, 3)][0 if layers == "one" else -1]
     grads = user_grads(net, arch, X, y, replace(mk, lr=0.5))

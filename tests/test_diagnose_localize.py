@@ -1,4 +1,4 @@
-"""gradcheck.localize: the sentence that says where the mistake sits."""
+"""gradcheck.diagnosis.localize: the sentence that says where the mistake sits."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck.localize import layer_groups, localize
+from gradcheck.diagnosis.localize import layer_groups, localize
 from gradcheck.nn import MLP
 
 

@@ -1,4 +1,4 @@
-"""gradcheck.diagnose on user-style nets whose mistakes earlier versions named wrongly or not at all."""
+"""gradcheck.diagnosis on user-style nets whose mistakes earlier versions named wrongly or not at all."""
 
 from __future__ import annotations
 

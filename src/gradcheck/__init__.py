@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .adapters import as_problem, from_train_step
     from .bugs import CATALOGUE, Bug
     from .check import check
-    from .diagnose import diagnose
+    from .diagnosis import diagnose
     from .nn import MLP
     from .problem import Problem, protected
     from .report import Finding, ParamResult, Report
@@ -59,7 +59,7 @@ _LAZY = {
     "from_train_step": ".adapters",
     "Bug": ".bugs",
     "CATALOGUE": ".bugs",
-    "diagnose": ".diagnose",
+    "diagnose": ".diagnosis",
     "plot_errors": ".plots",
     "plot_heatmap": ".plots",
 }

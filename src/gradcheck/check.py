@@ -81,7 +81,7 @@ def check(
         sample: elements per tensor in sampled mode (default 32).
         seed: seeds the random directions and samples, so a failure replays.
         data: the ``(X, y)`` the loss uses; lets the diagnosis confirm a batch-size factor.
-        hint: an architecture hint for the diagnosis (see :mod:`gradcheck.diagnose`).
+        hint: an architecture hint for the diagnosis (see :mod:`gradcheck.diagnosis`).
         diagnose: run the diagnosis (findings, localization). On by default.
         upcast: check float32 parameters in float64 (the loss must read params through this dict).
         progress: called as ``progress(done, total)`` with element counts while the check runs.
@@ -208,7 +208,7 @@ def check(
             notes=notes,
         )
         if diagnose:
-            from .diagnose import diagnose as run_diagnosis
+            from .diagnosis import diagnose as run_diagnosis
 
             run_diagnosis(report, problem)
     report.elapsed = time.perf_counter() - t_start

@@ -188,7 +188,7 @@ class MLP:
 
     @property
     def hint(self) -> dict[str, Any]:
-        """The architecture hint the diagnosis understands (see :mod:`gradcheck.diagnose`)."""
+        """The architecture hint the diagnosis understands (see :mod:`gradcheck.diagnosis`)."""
         return {"layout": self.layout, "activations": list(self.activations), "loss": self.loss_name, "l2": self.l2}
 
     def _rows_params(self) -> list[tuple[np.ndarray, np.ndarray]]:

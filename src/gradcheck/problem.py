@@ -47,7 +47,7 @@ class Problem:
         data: optional ``(X, y)`` the loss is computed on (lets the diagnosis confirm a
             batch-size factor and name the exact mistake of a standard MLP).
         hint: optional architecture hint, e.g. ``{"activations": ["sigmoid", "sigmoid"],
-            "loss": "bce", "layout": "cols"}`` (see :mod:`gradcheck.diagnose`).
+            "loss": "bce", "layout": "cols"}`` (see :mod:`gradcheck.diagnosis`).
         name: a label for reports.
     """
 

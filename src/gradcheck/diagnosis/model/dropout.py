@@ -6,7 +6,7 @@ not recompute its mistakes. Each example's term of the loss depends on its own i
 its own column of the mask alone, and the net's output is linear in that column: moving one
 example's input at a time and reading the loss gives the mask, example by example (Gauss-Newton
 on the loss differences), for every candidate net. The mask found is then checked like any
-hint, by :func:`gradcheck.infer.infer_arch` at several parameter points.
+hint, by :func:`gradcheck.diagnosis.model.infer.infer_arch` at several parameter points.
 
 The data array is moved in place (the loss must read it) and restored bit for bit.
 
@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .infer import Arch, _candidates, _layouts, _matrix_shape, act, infer_arch, structure
-from .problem import protected
+from ...problem import protected
 
 __all__ = ["infer_dropout_arch"]
 

@@ -1,6 +1,6 @@
 """Backward passes of a standard dense net with one catalogued mistake injected.
 
-:func:`backward` is the correct backward pass of an :class:`~gradcheck.infer.Arch` in
+:func:`backward` is the correct backward pass of an :class:`~gradcheck.diagnosis.model.infer.Arch` in
 rows form, with an optional :class:`Mistake`: a wrong activation derivative at some
 layers, a delta propagated with ``W`` instead of ``W.T`` or with another layer's
 weights, a local derivative not multiplied by the upstream delta, a wrong softmax
@@ -9,7 +9,7 @@ recompute the gradient under each and name the one that reproduces the user's nu
 
 Example:
     >>> from gradcheck.nn import MLP
-    >>> from gradcheck.infer import infer_arch
+    >>> from gradcheck.diagnosis.model.infer import infer_arch
     >>> net = MLP([2, 3, 1], activations="sigmoid", loss="bce", layout="cols")
     >>> X, y = net.random_data(4)
     >>> arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .infer import Arch, act, base_activation, dact, forward_rows, leaky_slope
-from .nn import softmax_backward
+from .model.infer import Arch, act, base_activation, dact, forward_rows, leaky_slope
+from ..nn import softmax_backward
 
 __all__ = ["Mistake", "backward", "mistakes", "updated_weights"]
 
@@ -345,7 +345,7 @@ def fix_for_mistake(mk: Mistake, arch: Arch) -> str | None:
     """A fix hint written for this mistake at its layers, in the net's own layout and names; None
     when the catalogue's general hint is as good.
 
-    >>> from gradcheck.infer import Arch
+    >>> from gradcheck.diagnosis.model.infer import Arch
     >>> arch = Arch(layers=[("W1", "b1"), ("W2", "b2")], layout="cols", activations=["tanh", "sigmoid"], loss="bce")
     >>> print(fix_for_mistake(Mistake("extra_activation_derivative", "deriv", (1,), ""), arch)[:36])
     Layer 1 multiplies by tanh'(Z) twice

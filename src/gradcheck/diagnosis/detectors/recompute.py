@@ -1,7 +1,7 @@
 """Naming a mistake by recomputation, on a standard dense net.
 
-Given the net's :class:`~gradcheck.infer.Arch`, the true gradient and the gradient under every
-catalogued mistake (:mod:`gradcheck.mistakes`) are recomputed; the mistake that reproduces the
+Given the net's :class:`~gradcheck.diagnosis.model.infer.Arch`, the true gradient and the gradient under every
+catalogued mistake (:mod:`gradcheck.diagnosis.mistakes`) are recomputed; the mistake that reproduces the
 user's analytic gradient of every parameter is named (confidence ``"confirmed"``). Also found
 this way: a constant factor on the whole gradient, an L2 term that is missing or wrong, weights
 already updated in the step (learning rate fitted), and -- when there are two mistakes -- the
@@ -15,16 +15,32 @@ from typing import Any
 
 import numpy as np
 
-from .bugs import fix_for
-from .findings import differs, factor_finding, join_names, nice_factor
-from .findings import mistake_finding as _general_finding
-from .infer import Arch, normalize_data
-from .layers import forward_order
-from .mistakes import Mistake, backward, fix_for_mistake, mistakes, updated_weights
-from .report import Finding, Report
-from .signatures import fit_ratio
+from ..catalogue import fix_for
+from ..findings import differs, factor_finding, join_names, nice_factor
+from ..findings import mistake_finding as _general_finding
+from ..model.infer import Arch, normalize_data
+from ...layers import forward_order
+from ..mistakes import Mistake, backward, fix_for_mistake, mistakes, updated_weights
+from ...report import Finding, Report
+from ..evidence import Evidence, Explanation
+from ..signatures import fit_ratio
 
-__all__ = ["name_by_recomputation"]
+__all__ = ["detect", "name_by_recomputation"]
+
+
+def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
+    """On a recognized dense net: the catalogued mistake whose recomputed gradient reproduces the user's."""
+    if ev.arch is None:
+        return Explanation()
+    try:
+        named = name_by_recomputation(ev.report, ev.problem, ev.arch, ev.grads, ev.batch, ev.layer_of)
+    except Exception as exc:  # noqa: BLE001 - odd nets or hints: the generic signatures still run
+        ev.arch = None
+        ev.report.notes.append(f"the net could not be matched to a standard dense net ({type(exc).__name__}: {exc})")
+        return Explanation()
+    if named is None:
+        return Explanation()
+    return Explanation(*named)
 
 
 def name_by_recomputation(

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from .findings import join_names
-from .infer import input_name, structure
-from .layers import layer_number
-from .report import Report
+from .model.infer import input_name, structure
+from ..layers import layer_number
+from ..report import Report
 
 __all__ = ["layer_groups", "localize"]
 

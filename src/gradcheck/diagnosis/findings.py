@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from .bugs import fix_for
-from .infer import Arch
-from .layers import forward_order
+from .catalogue import fix_for
+from .model.infer import Arch
+from ..layers import forward_order
 from .mistakes import Mistake
-from .report import Finding, Report
+from ..report import Finding, Report
 from .signatures import FIT_RTOL, fit_ratio, name_factor
 
-__all__ = ["differs", "factor_finding", "join_names", "mistake_finding", "nice_factor", "ordered", "round_factor",
+__all__ = ["bias_fix", "differs", "factor_finding", "factor_fix", "join_names", "mistake_finding", "nice_factor", "ordered", "round_factor",
            "shape_finding"]
 
 
@@ -159,3 +159,42 @@ def join_names(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def factor_fix(c: Any) -> str | None:
+    """The fix of a constant factor, by what that factor usually comes from."""
+    if c is None or not np.isfinite(c) or c == 0:
+        return None
+    a = abs(c)
+    if abs(a - 2) < 2e-3 or abs(a - 0.5) < 1e-3:
+        return None  # the catalogue's MSE convention hint is the one
+    sign = " and flip its sign" if c < 0 else ""
+    if 0 < a < 1:
+        where = (f"A factor below 1 such as {a:.4g} is often a scaling applied in the forward pass but not in the "
+                 f"backward one (dropout's 1/keep_prob, a learning rate or a 1/n left in the gradient).")
+    else:
+        where = (f"A factor such as {a:.4g} is often a count the loss averages over but the gradient does not "
+                 f"(examples, output units, time steps), or a scale in one pass only (1/keep_prob of dropout).")
+    return f"{where} Divide the gradient by {c:.4g}{sign}, or find the constant the loss and its gradient disagree on."
+
+
+def bias_fix(name: str, grad_shape: tuple[int, ...], shape: tuple[int, ...], factor: Any,
+              batch: int | None) -> str | None:
+    """The fix of a bias gradient kept per example, with the axis it has and the 1/m it needs or already has."""
+    if len(grad_shape) != 2:
+        return None
+    size = int(np.prod(shape)) if shape else 1
+    axis = 1 if grad_shape[0] == size and grad_shape[1] != size else 0
+    keep = ", keepdims=True" if len(shape) == 2 else ""
+    total = f"np.sum(dZ, axis={axis}{keep})"
+    target = f"d{name}" if name.isidentifier() else f"the gradient of {name}"
+    if factor is None or not np.isfinite(factor):
+        return None
+    if abs(factor - 1) <= 1e-3:
+        return (f"Sum over the batch axis (one delta per example). Summed, your values already match the numerical "
+                f"gradient, so the 1/m is in them once: {target} = {total} if your dZ already includes the 1/m, "
+                f"{target} = {total} / m if the 1/m was only in the {target} line.")
+    if batch and abs(factor - batch) <= 1e-3 * batch:
+        return f"Sum over the batch axis (one delta per example) and average: {target} = {total} / m (m = {batch})."
+    return f"Sum over the batch axis (one delta per example): {target} = {total}; summed, it is {factor:.4g} x the " \
+           f"numerical gradient, so that factor must go too."

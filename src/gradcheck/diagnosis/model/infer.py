@@ -5,7 +5,7 @@
 loss -- whose loss equals the user's loss at the current parameters and at a few
 nearby points; the data term's scale (mean or sum over the batch, ``0.5`` or not) and
 an L2 strength are fitted on the way. An architecture hint (a dict, see
-:mod:`gradcheck.diagnose`) narrows the search or replaces it.
+:mod:`gradcheck.diagnosis`) narrows the search or replaces it.
 
 Everything works in the "rows" form internally: ``X`` (m, n_in), ``W`` (n_in, n_out),
 ``b`` (n_out,); :class:`Arch` converts the user's arrays to it and back.
@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from .layers import forward_order, layer_number
-from .nn import ACTIVATIONS, LAYOUTS, LEAKY_SLOPE, activate, activation_derivative
-from .problem import protected
+from ...layers import forward_order, layer_number
+from ...nn import ACTIVATIONS, LAYOUTS, LEAKY_SLOPE, activate, activation_derivative
+from ...problem import protected
 
 __all__ = ["Arch", "batch_size", "infer_arch", "infer_layer_arch", "input_name", "normalize_data", "normalize_hint",
            "structure"]
