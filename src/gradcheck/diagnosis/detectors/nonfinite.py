@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 
+from ...names import lookup
 from ...report import Finding
 from ..catalogue import fix_for
 from ..evidence import Evidence, Explanation
@@ -44,7 +42,7 @@ def _drop_nan_repeat_finding(ev: Evidence) -> None:
     try:
         same = all(
             np.array_equal(np.asarray(report[n].analytic, dtype=np.float64),
-                           np.asarray(_lookup(again, n), dtype=np.float64), equal_nan=True)
+                           np.asarray(lookup(again, n), dtype=np.float64), equal_nan=True)
             for n in repeat[0].params
         )
     except Exception:  # noqa: BLE001 - cannot compare: keep the finding
@@ -53,10 +51,3 @@ def _drop_nan_repeat_finding(ev: Evidence) -> None:
         for f in repeat:
             report.findings.remove(f)
 
-
-def _lookup(grads: Any, name: str) -> Any:
-    if isinstance(grads, Mapping):
-        for key in (name, "d" + name, "d_" + name, "grad_" + name, name + "_grad"):
-            if key in grads:
-                return grads[key]
-    raise KeyError(name)
