@@ -3,7 +3,6 @@ parameter, every correct net passing, parameters restored; and the diagnosis sco
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import gradcheck

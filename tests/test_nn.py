@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 import gradcheck
 from gradcheck.nn import MLP, activate
 
-
 CASES = [
     ([2, 5, 5, 1], "sigmoid", "bce"),
     ([3, 4, 2], "tanh", "mse"),

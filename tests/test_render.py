@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from gradcheck import Finding, check
-from gradcheck.render import format_error, report_to_text
+from gradcheck.render import format_error, report_to_text, strip_trailing_spaces
 from tests.core_nets import TwoLayerNet
 
 
@@ -51,7 +51,8 @@ def test_report_is_a_rich_renderable_and_str():
     report = check(net.params, net.loss, net.grads, diagnose=False)
     buf = io.StringIO()
     Console(file=buf, width=100, color_system=None).print(report)
-    assert buf.getvalue() == str(report)
+    assert strip_trailing_spaces(buf.getvalue()) == str(report)
+    assert " \n" not in str(report)
 
 
 def test_format_error():

@@ -31,18 +31,28 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    __version__: str
     from .adapters import as_problem, from_train_step
+    from .assertions import assert_gradients_match
     from .bugs import CATALOGUE, Bug
     from .check import check
     from .diagnosis import diagnose
     from .nn import MLP
+    from .plots import plot_errors, plot_heatmap
     from .problem import Problem, protected
     from .report import Finding, ParamResult, Report
-    from .assertions import assert_gradients_match
-    from .plots import plot_errors, plot_heatmap
     from .search import SearchResult, search
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is the one place it is written)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gradcheck")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
 
 _LAZY = {
     "check": ".check",
@@ -100,6 +110,9 @@ class _Package(types.ModuleType):
     replaces the function when it is imported."""
 
     def __getattr__(self, name: str) -> Any:
+        if name == "__version__":  # read once, on first use: importlib.metadata is not free
+            self.__dict__[name] = _version()
+            return self.__dict__[name]
         if name in _LAZY:
             value = getattr(importlib.import_module(_LAZY[name], __name__), name)
             self.__dict__[name] = value

@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import sys
 import time
 import traceback
@@ -43,7 +44,11 @@ PROGRESS_AFTER = 1.0
 class _Parser(argparse.ArgumentParser):
     """argparse that exits 2 with a one-line message (argparse's own convention)."""
 
+    #: the message of the last usage error (``main`` puts it in the JSON error of ``--json``)
+    last_error: str | None = None
+
     def error(self, message: str) -> Any:  # type: ignore[override]
+        _Parser.last_error = message
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"gradcheck: error: {message}\n")
 
@@ -69,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print only JSON on stdout (with a schema_version)")
         p.add_argument("--no-color", action="store_true", help="no colours in the terminal output")
         p.add_argument("--debug", action="store_true", help="show the full traceback of an error, and what your code printed and warned")
+        p.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                       help="give up (exit 2) when loading the target and the check take longer than this")
 
     c = sub.add_parser(
         "check",
@@ -131,11 +138,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (2), or --help / --version (0)
+        code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        if code != EXIT_OK and "--json" in argv:
+            _print_json(_error_doc("usage", "UsageError", _Parser.last_error or "invalid arguments"))
+        return code
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    try:
+        return _run(args)
+    except BrokenPipeError:  # the reader went away (gradcheck ... | head): not an error worth a traceback
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_USAGE
+
+
+def _run(args: argparse.Namespace) -> int:
     from .targets import user_code_path
 
     handler: Callable[[argparse.Namespace], int] = {
@@ -145,11 +168,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("default")  # each distinct warning once
         args.warnings = caught
         try:
-            with user_code_path():  # the target's folder stays importable while its code runs
+            with user_code_path(), _deadline(args.timeout):  # the target's folder stays importable while its code runs
                 return handler(args)
         except KeyboardInterrupt:
-            print("gradcheck: interrupted (your arrays were put back)", file=sys.stderr)
-            return 130
+            message = "interrupted (your arrays were put back)"
+            print(f"gradcheck: {message}", file=sys.stderr)
+            if args.json:
+                _print_json(_error_doc("interrupt", "KeyboardInterrupt", message))
+            return EXIT_INTERRUPTED
+        except SystemExit as exc:  # user code called sys.exit(): the check did not run to its end
+            return _fail(args, exc)
         except Exception as exc:  # noqa: BLE001 - every error becomes one paragraph and exit 2
             return _fail(args, exc)
         finally:
@@ -158,13 +186,91 @@ def main(argv: Sequence[str] | None = None) -> int:
                     sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
 
 
+#: The exit code after Ctrl-C (128 + SIGINT, the shells' convention).
+EXIT_INTERRUPTED = 130
+#: After a --timeout has passed, the check gets this long to stop by itself (an exception raised
+#: between two bytecodes) before the process ends without it (user code stuck in C).
+HARD_TIMEOUT_GRACE = 5.0
+
+
+class CheckTimeout(GradcheckError, TimeoutError):
+    """``--timeout`` passed before loading the target and the check finished."""
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (``--timeout``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`CheckTimeout` in the main thread after ``seconds``; if user code does not return to
+    Python within :data:`HARD_TIMEOUT_GRACE` more, say so and end the process with exit code 2."""
+    import signal
+    import threading
+
+    if seconds is None:
+        yield
+        return
+    message = f"gave up after --timeout {seconds:g} s: loading the target and the check did not finish in time"
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise CheckTimeout(message)
+
+    def hard_stop() -> None:
+        sys.stderr.write(f"gradcheck: error: {message}; your code did not return to Python, so the process ends here\n")
+        sys.stderr.flush()
+        os._exit(EXIT_USAGE)
+
+    in_main = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    previous = signal.signal(signal.SIGALRM, on_alarm) if in_main else None
+    if in_main:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    watchdog = threading.Timer(seconds + (HARD_TIMEOUT_GRACE if in_main else 0.0), hard_stop)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.cancel()
+        if in_main:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    """One JSON document on stdout: with ``schema_version``, never NaN or Infinity (null, named in ``nonfinite``)."""
+    from .report import SCHEMA_VERSION, with_nonfinite
+
+    doc = with_nonfinite({"schema_version": SCHEMA_VERSION, **data})
+    sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def _error_doc(source: str, type_name: str, message: str) -> dict[str, Any]:
+    """The JSON of a failed command; ``source`` says whose it is: usage, user_code, gradcheck, interrupt, timeout."""
+    return {"ok": False, "error": {"source": source, "type": type_name, "message": message}}
+
+
 # -- output helpers ---------------------------------------------------------------------
 
 
 def _console(args: argparse.Namespace, *, stderr: bool = False) -> Any:
+    """A rich console for the command's output. Colour follows rich's reading of the environment
+    (NO_COLOR, FORCE_COLOR, TERM, a terminal or not) unless ``--no-color`` turns it off; lines never
+    end in spaces (rich pads table cells to their width)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, no_color=bool(getattr(args, "no_color", False)), highlight=False,
+    from .render import TrailingSpaceStripper
+
+    stream = TrailingSpaceStripper(lambda: sys.stderr if stderr else sys.stdout)
+    return Console(file=stream, no_color=True if getattr(args, "no_color", False) else None, highlight=False,
                    soft_wrap=False)
 
 
@@ -241,32 +347,84 @@ def _wrap(text: str) -> str:
 def _fail(args: argparse.Namespace, exc: BaseException) -> int:
     from .targets import describe_exception
 
-    if isinstance(exc, GradcheckError):
-        message = as_flags(str(exc))
+    if isinstance(exc, SystemExit):
+        source, message = "user_code", _exit_message(exc)
+    elif isinstance(exc, CheckTimeout):
+        source, message = "timeout", str(exc)
+    elif isinstance(exc, GradcheckError):
+        source, message = "usage", as_flags(str(exc))
+    elif _raised_in_user_code(exc):
+        source, message = "user_code", f"your code raised {describe_exception(exc)}"
     else:
-        message = f"your code raised {describe_exception(exc)}"
+        source = "gradcheck"
+        message = (f"gradcheck failed on its own, not because of your code: {type(exc).__name__}: {exc}; "
+                   f"please report it with the traceback --debug prints")
     warned = _warnings_note(args)
     if warned and not args.debug:
         message += f"; {warned}"
     if getattr(args, "debug", False):
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    elif not isinstance(exc, GradcheckError) or exc.__cause__ is not None:
+    elif source == "user_code" and not isinstance(exc, SystemExit) or isinstance(exc, GradcheckError) and exc.__cause__ is not None:
         message += " (run with --debug for the traceback)"
     print(_wrap(f"gradcheck: error: {message}"), file=sys.stderr)
     if getattr(args, "json", False):
-        from .report import SCHEMA_VERSION
-
-        print(json.dumps({"schema_version": SCHEMA_VERSION, "ok": False,
-                          "error": {"type": type(exc).__name__, "message": message}}, indent=2))
+        _print_json(_error_doc(source, type(exc).__name__, message))
     return EXIT_USAGE
+
+
+def _raised_in_user_code(exc: BaseException) -> bool:
+    """True when the traceback reaches the user's code below gradcheck's last frame; an exception raised in
+    gradcheck, or in a library gradcheck called (rich, numpy), is gradcheck's own, not the user's."""
+    import sysconfig
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    libraries = {os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "purelib", "platlib")}
+    frames = [os.path.abspath(fr.filename) for fr in traceback.extract_tb(exc.__traceback__)]
+    ours = [i for i, f in enumerate(frames) if f.startswith(here + os.sep) and os.sep + "examples" + os.sep not in f[len(here):]]
+    below = frames[ours[-1] + 1:] if ours else frames
+    return any(not f.startswith("<") and not any(f.startswith(lib) for lib in libraries) for f in below)
+
+
+def _exit_message(exc: SystemExit) -> str:
+    """``your code called sys.exit(0) at net.py line 3, in build (sys.exit(0)): ...``"""
+    from .targets import user_frame
+
+    fr = user_frame(exc.__traceback__)
+    where = ""
+    if fr is not None:
+        where = f" at {os.path.basename(fr.filename)} line {fr.lineno}" + (f", in {fr.name}" if fr.name != "<module>" else "")
+        where += f" ({fr.line.strip()})" if fr.line else ""
+    return (f"your code called sys.exit({exc.code!r}){where}, so the check did not run to its end; a factory, loss or "
+            f"gradient function must return, not exit")
 
 
 @contextlib.contextmanager
 def _user_output(args: argparse.Namespace) -> Iterator[io.StringIO]:
-    """Catch what the user's code prints, so stdout holds only gradcheck's output."""
+    """Catch what the user's code prints, so stdout holds only gradcheck's output: ``print`` (sys.stdout)
+    and writes to file descriptor 1 (``os.write(1, ...)``, C code, worker processes) alike. The text
+    caught is in the buffer yielded once the block ends (gradcheck prints nothing inside the block)."""
+    import tempfile
+
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        yield buf
+    try:
+        sys.stdout.flush()
+        saved_fd = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no file descriptor 1 (an embedding host): print only
+        with contextlib.redirect_stdout(buf):
+            yield buf
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 1)
+        try:
+            with contextlib.redirect_stdout(buf):
+                yield buf
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+            caught.seek(0)
+            buf.write(caught.read().decode("utf-8", "replace"))
 
 
 def _report_user_output(args: argparse.Namespace, buf: io.StringIO) -> str | None:
@@ -452,11 +610,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     _advice_as_flags(report)
     recognized = as_flags(problem.meta.get("recognized", ""))
     if args.json:
-        data = report.to_dict()
-        data["target"] = args.target
-        data["recognized"] = recognized
-        data["convention"] = problem.meta.get("convention")
-        print(json.dumps(data, indent=2))
+        _print_json({**report.to_dict(), "target": args.target, "recognized": recognized,
+                     "convention": problem.meta.get("convention")})
     else:
         from rich.text import Text
 
@@ -502,8 +657,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             console.print()
     as_expected = not results[0][3].ok and results[1][3].ok
     if args.json:
-        print(json.dumps({"steps": [{**r.to_dict(), "title": t, "target": s, "recognized": p.meta.get("recognized")}
-                                    for t, s, p, r in results], "as_expected": as_expected}, indent=2))
+        _print_json({"steps": [{**r.to_dict(), "title": t, "target": s, "recognized": p.meta.get("recognized")}
+                               for t, s, p, r in results], "as_expected": as_expected})
     else:
         import os
 
@@ -538,7 +693,7 @@ def _cmd_bugs(args: argparse.Namespace) -> int:
         raise TargetError(f"no mistake named {args.kind!r} in the catalogue{hint}")
     bugs = [CATALOGUE[args.kind]] if args.kind else list(CATALOGUE.values())
     if args.json:
-        print(json.dumps({"bugs": [asdict(b) for b in bugs]}, indent=2))
+        _print_json({"bugs": [asdict(b) for b in bugs]})
         return EXIT_OK
     console = _console(args)
     if args.kind:
@@ -574,7 +729,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     with _user_output(args):
         result = search(target.obj, max_examples=args.max_examples, seed=args.seed)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        _print_json(result.to_dict())
     else:
         _console(args).print(result)
     return EXIT_WRONG if getattr(result, "found", False) else EXIT_OK

@@ -14,7 +14,9 @@ Example:
 from __future__ import annotations
 
 import io
-from typing import Any
+import re
+from collections.abc import Callable
+from typing import IO, Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -23,7 +25,8 @@ from rich.text import Text
 
 from .report import ParamResult, Report
 
-__all__ = ["VERDICT_LABELS", "format_error", "render_report", "report_to_text", "row_cells", "shape_text"]
+__all__ = ["VERDICT_LABELS", "TrailingSpaceStripper", "format_error", "render_report", "report_to_text", "row_cells",
+           "shape_text", "strip_trailing_spaces"]
 
 _VERDICT_STYLE = {"ok": "green", "mismatch": "bold red", "wrong_shape": "bold red", "nonfinite": "bold red", "not_checked": "dim"}
 
@@ -80,11 +83,19 @@ def _verdict(p: ParamResult, first_wrong: str | None) -> Text:
     return Text(label, style=_VERDICT_STYLE.get(p.status, ""))
 
 
+#: A name longer than this is cut (with …) in a panel title, which must fit one line; the body has it whole.
+TITLE_NAME_CHARS = 32
+
+
+def _short_name(name: str, most: int = TITLE_NAME_CHARS) -> str:
+    return name if len(name) <= most else name[: most - 1] + "…"
+
+
 def _names(names: list[str], most: int = 3) -> str:
     """``W1, b1`` or, for a long list, ``W1, b1 and 4 more`` (a panel title must fit one line)."""
     if len(names) <= most:
-        return ", ".join(names)
-    return f"{', '.join(names[: most - 1])} and {len(names) - most + 1} more"
+        return ", ".join(_short_name(n) for n in names)
+    return f"{', '.join(_short_name(n) for n in names[: most - 1])} and {len(names) - most + 1} more"
 
 
 def _count(n: int, noun: str) -> str:
@@ -93,12 +104,13 @@ def _count(n: int, noun: str) -> str:
 
 def params_table(report: Report) -> Table:
     """The per-parameter table: name, shape, max relative error, elements checked, verdict."""
+    # every column but the name keeps its width; a name too long for the terminal folds onto more lines
     table = Table(title=None, show_edge=False, header_style="bold")
-    table.add_column("parameter", no_wrap=True)
-    table.add_column("shape")
+    table.add_column("parameter", overflow="fold")
+    table.add_column("shape", no_wrap=True)
     table.add_column("max rel. error", justify="right", no_wrap=True)
     table.add_column("checked", justify="right", no_wrap=True)
-    table.add_column("verdict")
+    table.add_column("verdict", no_wrap=True)
     first = report.first_wrong
     for p in report.params:
         shape, checked, _ = row_cells(p)
@@ -123,7 +135,9 @@ def render_report(report: Report) -> Group:
         if f.fix:
             body.append("\nfix: ", style="bold")
             body.append(f.fix)
-        title = f"[bold]{f.kind}[/bold]" + (f" · {_names(f.params)}" if f.params else "")
+        title = Text(f.kind, style="bold")  # Text, not markup: names such as W[/] are shown as written
+        if f.params:
+            title.append(f" · {_names(f.params)}")
         parts.append(Panel(body, title=title, title_align="left", border_style="red" if f.confidence == "confirmed" else "yellow"))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="dim"))
@@ -138,8 +152,62 @@ def render_report(report: Report) -> Group:
 
 
 def report_to_text(report: Report, width: int = 100, color: bool = False) -> str:
-    """The terminal view as a string (no colour by default)."""
+    """The terminal view as a string (no colour by default), no line ending in spaces."""
     buf = io.StringIO()
     console = Console(file=buf, width=width, color_system="standard" if color else None, force_terminal=color)
     console.print(render_report(report))
-    return buf.getvalue()
+    return strip_trailing_spaces(buf.getvalue())
+
+
+#: Spaces at the end of a line, before any colour codes that close it.
+_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+def strip_trailing_spaces(text: str) -> str:
+    """``text`` with no line ending in spaces (rich pads table cells; a closing colour code is kept).
+
+    >>> strip_trailing_spaces("a   \nb \x1b[0m\n")
+    'a\nb\x1b[0m\n'
+    """
+    return _TRAILING.sub(r"\1", text)
+
+
+class TrailingSpaceStripper:
+    """A text stream for a rich ``Console`` that writes whole lines, without trailing spaces, to
+    ``target()`` (looked up at each write, so ``contextlib.redirect_stdout`` applies); the terminal
+    queries (``isatty``, ``fileno``) are the target's.
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> stream = TrailingSpaceStripper(lambda: out)
+    >>> _ = stream.write("a  \nb"); _ = stream.write("  \n"); stream.flush()
+    >>> out.getvalue()
+    'a\nb\n'
+    """
+
+    def __init__(self, target: Callable[[], IO[str]]) -> None:
+        self._target = target
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        head, newline, rest = (self._pending + text).rpartition("\n")
+        if newline:
+            self._target().write(strip_trailing_spaces(head + newline))
+        self._pending = rest
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._target().write(self._pending)
+            self._pending = ""
+        self._target().flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(self._target(), "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return int(self._target().fileno())
+
+    @property
+    def encoding(self) -> str:
+        return str(getattr(self._target(), "encoding", None) or "utf-8")

@@ -20,23 +20,38 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from .layers import forward_order
 
-__all__ = ["Finding", "ParamResult", "Report", "SCHEMA_VERSION"]
+__all__ = ["Finding", "ParamResult", "Report", "SCHEMA_VERSION", "json_safe", "json_schema", "with_nonfinite"]
 
-#: Version of the JSON layout produced by :meth:`Report.to_dict`.
-SCHEMA_VERSION = 1
+#: Version of the JSON layout produced by :meth:`Report.to_dict` and the command's ``--json``
+#: (described by :func:`json_schema`); it changes when a field is removed or changes meaning.
+SCHEMA_VERSION = 2
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of every JSON document gradcheck writes, shipped in the package.
+
+    >>> schema = json_schema()
+    >>> schema["$defs"]["schema_version"]["const"] == SCHEMA_VERSION
+    True
+    """
+    from importlib.resources import files
+
+    text = files("gradcheck").joinpath("output.schema.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))
 
 #: ``ParamResult.status`` values.
 STATUSES = ("ok", "mismatch", "wrong_shape", "nonfinite", "not_checked")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def dtype_name(dtype: np.dtype) -> str:
     """``dtype.name``, cached: numpy computes it in Python on every access.
 
@@ -85,23 +100,23 @@ class ParamResult:
         return int(np.prod(self.shape, dtype=np.int64))
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able summary (no arrays)."""
-        return {
+        """Plain JSON-able summary (no arrays); a NaN or infinite number is null, named in ``"nonfinite"``."""
+        return with_nonfinite({
             "name": self.name,
             "shape": list(self.shape),
             "dtype": self.dtype,
             "ok": self.ok,
             "status": self.status,
-            "max_rel_error": _json_float(self.max_rel_error),
+            "max_rel_error": self.max_rel_error,
             "n_checked": self.n_checked,
             "n_mismatched": self.n_mismatched,
             "n_kinks": self.n_kinks,
             "worst_index": list(self.worst_index) if self.worst_index is not None else None,
-            "analytic_at_worst": _json_float(self.analytic_at_worst),
-            "numeric_at_worst": _json_float(self.numeric_at_worst),
+            "analytic_at_worst": self.analytic_at_worst,
+            "numeric_at_worst": self.numeric_at_worst,
             "grad_shape": list(self.grad_shape) if self.grad_shape is not None else None,
             "message": self.message,
-        }
+        })
 
 
 @dataclass
@@ -122,15 +137,16 @@ class Finding:
     confidence: str = "likely"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """Plain JSON-able data; a NaN or infinite number in the evidence is null, named in ``"nonfinite"``."""
+        return with_nonfinite({
             "kind": self.kind,
             "params": list(self.params),
             "message": self.message,
             "fix": self.fix,
             "layer": self.layer,
             "confidence": self.confidence,
-            "evidence": _jsonable(self.evidence),
-        }
+            "evidence": self.evidence,
+        })
 
 
 @dataclass(repr=False)
@@ -211,8 +227,10 @@ class Report:
 
     # -- views ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able data: verdict, per-parameter results, findings."""
-        return {
+        """Plain JSON-able data: verdict, per-parameter results, findings (layout: :data:`SCHEMA_VERSION`,
+        described by :func:`json_schema`). No NaN or infinity: such a number is null and the
+        object's ``"nonfinite"`` map names it (``{"loss_value": "nan"}``)."""
+        return with_nonfinite({
             "schema_version": SCHEMA_VERSION,
             "ok": self.ok,
             "first_wrong": self.first_wrong,
@@ -222,18 +240,19 @@ class Report:
             "rtol": self.rtol,
             "atol": self.atol,
             "seed": self.seed,
-            "loss_value": _json_float(self.loss_value),
+            "loss_value": self.loss_value,
             "n_loss_evals": self.n_loss_evals,
             "elapsed_s": round(self.elapsed, 6),
             "localization": self.localization,
             "notes": list(self.notes),
             "params": [p.to_dict() for p in self.params],
             "findings": [f.to_dict() for f in self.findings],
-        }
+        })
 
     def to_json(self, **kwargs: Any) -> str:
         """``json.dumps(self.to_dict())``; keyword arguments go to ``json.dumps``."""
         kwargs.setdefault("indent", 2)
+        kwargs.setdefault("allow_nan", False)
         return json.dumps(self.to_dict(), **kwargs)
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
@@ -262,30 +281,53 @@ class Report:
         return page
 
 
-def _json_float(x: Any) -> Any:
-    if x is None:
-        return None
-    x = float(x)
-    if np.isnan(x):
-        return None
-    if np.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return x
+#: How a number JSON cannot hold is named in an object's ``"nonfinite"`` map (its value is null).
+NONFINITE_NAMES = ("nan", "inf", "-inf")
 
 
-def _jsonable(obj: Any) -> Any:
+def json_safe(obj: Any, nonfinite: dict[str, str] | None = None, path: str = "") -> Any:
+    """``obj`` as plain JSON data that ``json.dumps(..., allow_nan=False)`` accepts.
+
+    NaN and infinities become ``None``; when ``nonfinite`` is given, it records which
+    (``{"path.to.value": "inf"}``) so the JSON says why a number is null. numpy scalars and
+    arrays become Python numbers and lists; tuples become lists; anything else its ``str``.
+
+    >>> found = {}
+    >>> json_safe({"a": [1.0, float("inf")], "b": np.float32(0.5)}, found)
+    {'a': [1.0, None], 'b': 0.5}
+    >>> found
+    {'a.1': 'inf'}
+    """
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): json_safe(v, nonfinite, f"{path}.{k}" if path else str(k)) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [json_safe(v, nonfinite, f"{path}.{i}" if path else str(i)) for i, v in enumerate(obj)]
     if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        return _json_float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
+        return json_safe(obj.tolist(), nonfinite, path)
+    if isinstance(obj, (bool, np.bool_)):
         return bool(obj)
-    if obj is None or isinstance(obj, (str, int, bool)):
+    if isinstance(obj, (np.integer, int)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        x = float(obj)
+        if np.isfinite(x):
+            return x
+        if nonfinite is not None:
+            nonfinite[path] = "nan" if x != x else ("inf" if x > 0 else "-inf")
+        return None
+    if obj is None or isinstance(obj, str):
         return obj
     return str(obj)
+
+
+def with_nonfinite(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` made JSON-safe, with a ``"nonfinite"`` map naming each number that became null.
+
+    >>> with_nonfinite({"loss_value": float("nan"), "n": 3})
+    {'loss_value': None, 'n': 3, 'nonfinite': {'loss_value': 'nan'}}
+    """
+    found: dict[str, str] = {}
+    out = json_safe(data, found)
+    if found:
+        out["nonfinite"] = found
+    return out
