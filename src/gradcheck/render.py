@@ -164,7 +164,7 @@ _TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
 
 
 def strip_trailing_spaces(text: str) -> str:
-    """``text`` with no line ending in spaces (rich pads table cells; a closing colour code is kept).
+    r"""``text`` with no line ending in spaces (rich pads table cells; a closing colour code is kept).
 
     >>> strip_trailing_spaces("a   \nb \x1b[0m\n")
     'a\nb\x1b[0m\n'
@@ -173,7 +173,7 @@ def strip_trailing_spaces(text: str) -> str:
 
 
 class TrailingSpaceStripper:
-    """A text stream for a rich ``Console`` that writes whole lines, without trailing spaces, to
+    r"""A text stream for a rich ``Console`` that writes whole lines, without trailing spaces, to
     ``target()`` (looked up at each write, so ``contextlib.redirect_stdout`` applies); the terminal
     queries (``isatty``, ``fileno``) are the target's.
 
