@@ -1,0 +1,229 @@
+"""Small per-net glue for test_truth.py: what each net's loss and gradients really are.
+
+Each function takes the loaded user module and returns a list of checks
+``(params, loss, grads)``: ``params`` maps the names the user reads in the file to the
+live arrays, ``loss()`` the net's own objective at their current contents, ``grads()``
+the gradients the net computes (for a training step, ``(old - new) / lr`` at the rate the
+step used, with every parameter put back). Nothing here imports gradcheck.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _strip_d(grads):
+    """{"dW1": ..., "dA1": ...} -> {"W1": ...}: the gradients of parameters only."""
+    return {k[1:]: v for k, v in grads.items() if k[:2] in ("dW", "db")}
+
+
+def _step_gradient(params, step, lr, restore=None):
+    """Run one training step, read (old - new) / lr, put every array back."""
+    saved = {k: v.copy() for k, v in params.items()}
+    step()
+    now = restore() if restore else params
+    grads = {k: (saved[k] - now[k]) / lr for k in params}
+    for k, v in params.items():
+        v[...] = saved[k]
+    return grads
+
+
+def dlai_dropout(mod):
+    params, X, Y, kp = mod.parameters, mod.X, mod.Y, mod.keep_prob
+
+    def loss():
+        return mod.compute_cost(mod.forward_propagation_with_dropout(X, params, kp)[0], Y)
+
+    def grads():
+        _, cache = mod.forward_propagation_with_dropout(X, params, kp)
+        return _strip_d(mod.backward_propagation_with_dropout(X, Y, cache, kp))
+
+    return [(params, loss, grads)]
+
+
+def dlai_l2(mod):
+    params, X, Y, lambd = mod.parameters, mod.X, mod.Y, mod.lambd
+
+    def loss():
+        return mod.compute_cost_with_regularization(mod.forward_propagation(X, params)[0], Y, params, lambd)
+
+    def grads():
+        _, cache = mod.forward_propagation(X, params)
+        return _strip_d(mod.backward_propagation_with_regularization(X, Y, cache, lambd))
+
+    return [(params, loss, grads)]
+
+
+def cs231n_reg(mod):
+    net = mod.net
+    return [(net.params, lambda: net.loss(mod.X, mod.y, reg=mod.reg)[0], lambda: net.loss(mod.X, mod.y, reg=mod.reg)[1])]
+
+
+def cs231n_fc(mod):
+    model = mod.model
+    return [(model.params, lambda: model.loss(mod.X, mod.y)[0], lambda: model.loss(mod.X, mod.y)[1])]
+
+
+def nielsen_l2(mod):
+    net, data, eta = mod.net, mod.training_data, 0.5
+    names = [f"weights[{i}]" for i in range(len(net.weights))] + [f"biases[{i}]" for i in range(len(net.biases))]
+    params = dict(zip(names, net.weights + net.biases))
+
+    def grads():
+        w, b = list(net.weights), list(net.biases)
+        net.update_mini_batch(list(data), eta, mod.lmbda, mod.n)
+        new = dict(zip(names, net.weights + net.biases))
+        net.weights, net.biases = w, b
+        return {k: (params[k] - new[k]) / eta for k in names}
+
+    return [(params, lambda: net.total_cost(data, mod.lmbda), grads)]
+
+
+def layer_objects_cols(mod):
+    net = mod.net
+    layers = {"layer1": net.layer1, "layer2": net.layer2, "layer3": net.layer3}
+    params = {f"{n}.{a}": getattr(l, a) for n, l in layers.items() for a in ("weights", "bias")}
+
+    def grads():
+        g = net.backward(mod.inputs, mod.labels)
+        return {f"layer{i}.{a}": g[f"d{k}{i}"] for i in (1, 2, 3) for a, k in (("weights", "W"), ("bias", "b"))}
+
+    return [(params, lambda: net.get_cost_value(net.forward(mod.inputs), mod.labels), grads)]
+
+
+def layer_objects_rows(mod):
+    model = mod.model
+    params = {f"layers[{i}].{a}": getattr(l, a) for i, l in enumerate(model.layers) for a in ("W", "b")}
+
+    def grads():
+        g = model.backward(mod.X, mod.y)
+        return {f"layers[{i}].{a}": g[f"d{a}{i + 1}"] for i in range(2) for a in ("W", "b")}
+
+    return [(params, lambda: model.loss(mod.X, mod.y), grads)]
+
+
+def backward_updates(mod):
+    net = mod.net
+    params = {"W1": net.W1, "b1": net.b1, "W2": net.W2, "b2": net.b2}
+    return [(params, lambda: net.loss(mod.X, mod.y),
+             lambda: _step_gradient(params, lambda: net.backward(mod.X, mod.y), net.learning_rate))]
+
+
+def layers_update_in_backward(mod):
+    net, lr = mod.net, 0.1
+    params = {f"layers[{i}].{a}": getattr(l, a) for i, l in enumerate(net.layers) if hasattr(l, "weights")
+              for a in ("weights", "bias")}
+    return [(params, lambda: net.loss(mod.x_train, mod.y_train),
+             lambda: _step_gradient(params, lambda: net.train_step(mod.x_train, mod.y_train, lr), lr))]
+
+
+def train_inverse_epoch(mod):
+    net = mod.net
+    params = {f"layer{i}.{a}": getattr(getattr(net, f"layer{i}"), a) for i in (1, 2, 3) for a in ("weights", "bias")}
+    # the first epoch of train() steps with lr = 1 / 1
+    return [(params, lambda: net.get_cost_value(net.forward(mod.inputs), mod.labels),
+             lambda: _step_gradient(params, lambda: net.train(mod.inputs, mod.labels, 1), 1.0))]
+
+
+def train_decay(mod):
+    model = mod.model
+    params = {"W1": model.W1, "b1": model.b1, "W2": model.W2, "b2": model.b2}
+    # the first epoch (epoch 0) of train() steps with lr = lr0
+    return [(params, lambda: model.loss(mod.X, mod.y),
+             lambda: _step_gradient(params, lambda: model.train(mod.X, mod.y, 1), model.lr0))]
+
+
+def stateful_tutorial(mod):
+    nn = mod.nn
+    params = {"weights1": nn.weights1, "weights2": nn.weights2}
+
+    def loss():
+        nn.feedforward()
+        return float(np.sum((nn.y - nn.output) ** 2))
+
+    def step():
+        nn.feedforward()
+        nn.backprop()
+
+    return [(params, loss, lambda: _step_gradient(params, step, 1.0))]
+
+
+def _per_example(mod, example_loss):
+    dnn = mod.dnn
+    params = {k: dnn.params[k] for k in ("W1", "b1", "W2", "b2")}
+    checks = []
+    for x, y in zip(mod.x_train[:3], mod.y_train[:3]):
+        checks.append((params, lambda x=x, y=y: example_loss(dnn.forward_pass(x), y),
+                       lambda x=x, y=y: dnn.backward_pass(y, dnn.forward_pass(x))))
+    return checks
+
+
+def per_example_ce(mod):
+    return _per_example(mod, lambda out, y: float(-np.sum(y * np.log(out))))
+
+
+def per_example_mse(mod):
+    return _per_example(mod, lambda out, y: float(np.mean((out - y) ** 2)))
+
+
+def char_rnn(mod):
+    names = ["Wxh", "Whh", "Why", "bh", "by"]
+    params = {n: getattr(mod, n) for n in names}
+
+    def run():
+        return mod.lossFun(mod.inputs, mod.targets, mod.hprev)
+
+    return [(params, lambda: run()[0], lambda: dict(zip(names, run()[1:6])))]
+
+
+def layer_library(mod):
+    model, X = mod.model, mod.X
+    R = np.random.default_rng(0).normal(size=model.forward(X).shape)
+    params = {f'layers[{i}].parameters["{k}"]': v for i, l in enumerate(model.layers) for k, v in l.parameters.items()}
+    params["input"] = X
+
+    def grads():
+        model.forward(X)
+        dX = model.backward(R)
+        g = {f'layers[{i}].parameters["{k}"]': v for i, l in enumerate(model.layers) for k, v in l.gradients.items()}
+        g["input"] = dX
+        return g
+
+    return [(params, lambda: float(np.sum(model.forward(X) * R)), grads)]
+
+
+def notebook(mod):
+    params, X, Y = mod.parameters, mod.X, mod.Y
+
+    def grads():
+        _, cache = mod.forward_propagation_n(X, Y, params)
+        return _strip_d(mod.backward_propagation_n(X, Y, cache))
+
+    return [(params, lambda: mod.forward_propagation_n(X, Y, params)[0], grads)]
+
+
+GLUE = {
+    "dlai_dropout": dlai_dropout,
+    "dlai_l2": dlai_l2,
+    "cs231n_reg": cs231n_reg,
+    "cs231n_fc": cs231n_fc,
+    "nielsen_l2": nielsen_l2,
+    "layer_objects_cols": layer_objects_cols,
+    "layer_objects_rows": layer_objects_rows,
+    "backward_updates": backward_updates,
+    "layers_update_in_backward": layers_update_in_backward,
+    "train_inverse_epoch": train_inverse_epoch,
+    "train_decay": train_decay,
+    "stateful_tutorial": stateful_tutorial,
+    "per_example_mse": per_example_mse,
+    "per_example": per_example_ce,
+    "char_rnn": char_rnn,
+    "layer_library": layer_library,
+    "notebook_gradcheck": notebook,
+}
+
+
+def glue_for(file: str):
+    """The glue of a net file: the longest GLUE key its name starts with."""
+    keys = [k for k in GLUE if file.startswith(k)]
+    return GLUE[max(keys, key=len)] if keys else None
