@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import textwrap
 
-import jsonschema
 import numpy as np
 import pytest
 
@@ -15,6 +14,8 @@ from gradcheck.cli import main
 from gradcheck.report import Finding, json_schema
 
 from .jsoncheck import parse_valid
+
+jsonschema = pytest.importorskip("jsonschema", reason="the test extra installs jsonschema: pip install -e '.[test]'")
 
 NET = """
     import numpy as np
