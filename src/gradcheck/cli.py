@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "updates once per example")
     c.add_argument("--upcast", action="store_true",
                    help="check float32/float16 parameters in float64 (the loss must read them through its params dict)")
+    c.add_argument("--set", action="append", default=None, metavar="NAME=VALUE", dest="set_values",
+                   help="a hyper-parameter of the net (reg, lambd, keep_prob, ...), used by every function of the net "
+                   "that takes it, default or not; repeat for several (--set reg=0.05 --set keep_prob=0.8)")
     c.add_argument("--input-shape", default=None, metavar="SHAPE", help="the full shape of a single layer's input x, examples first, e.g. 8,4 (8 examples of 4 features)")
     output_options(c)
 
@@ -489,6 +492,7 @@ def load_problem(
     batch_size: int | None = None,
     input_shape: tuple[int, ...] | None = None,
     loss: str | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Any:
     """The :class:`gradcheck.Problem` a ``gradcheck check`` TARGET stands for."""
     from .adapters import as_problem, recognize
@@ -514,6 +518,8 @@ def load_problem(
         kw["loss"] = loss
     if input_shape is not None:
         kw["input_shape"] = input_shape
+    if values:
+        kw["values"] = values
     if target.attr is None:
         obj = _pick_from_module(target.module, convention, recognize, seed=seed, batch_size=batch_size)
         if obj is not target.module:
@@ -580,8 +586,16 @@ def _pick_from_module(module: Any, convention: str | None, recognize: Any, *, se
     return module
 
 
+def _values_line(problem: Any) -> str:
+    """``; values: keep_prob = 0.86 (module variable), ...``: the hyper-parameters the check used."""
+    nv = problem.meta.get("values")
+    text = nv.describe(only_used=True) if nv is not None else ""
+    return f"; values: {text}" if text else ""
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from . import check
+    from .adapters._values import parse_set
 
     if args.batch_size is not None and args.batch_size < 1:
         raise TargetError(f"--batch-size must be a positive integer, got {args.batch_size}")
@@ -598,6 +612,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             problem = load_problem(
                 args.target, convention=args.convention, lr=args.lr, seed=args.seed, batch_size=args.batch_size,
                 input_shape=_parse_shape(args.input_shape), loss=args.loss,
+                values=parse_set(getattr(args, "set_values", None)),
             )
             report = check(problem, method=args.method, mode=mode, rtol=args.rtol, atol=args.atol, seed=args.seed,
                            sample=args.sample, progress=progress, upcast=args.upcast)
@@ -608,10 +623,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if note:
             report.notes.append(note)
     _advice_as_flags(report)
-    recognized = as_flags(problem.meta.get("recognized", ""))
+    recognized = as_flags(problem.meta.get("recognized", "")) + _values_line(problem)
     if args.json:
+        extra = {"values": problem.meta["values"].to_dict()} if problem.meta.get("values") is not None else {}
         _print_json({**report.to_dict(), "target": args.target, "recognized": recognized,
-                     "convention": problem.meta.get("convention")})
+                     "convention": problem.meta.get("convention"), **extra})
     else:
         from rich.text import Text
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = ["GRAD_PREFIXES", "GRAD_SUFFIXES", "SHORT_FORMS", "gradient_keys", "is_intermediate", "lookup", "match",
-           "param_of"]
+           "match_by_position", "param_of", "stem_of"]
 
 #: What people put before a parameter's name to name its gradient, most common first.
 GRAD_PREFIXES = ("d", "d_", "grad_", "grad", "g_", "g", "dL_d", "dL_", "dJ_d", "delta_", "nabla_", "dl_d")
@@ -121,3 +121,51 @@ def lookup(grads: Mapping[str, Any], param: str) -> Any:
         if key in grads:
             return grads[key]
     raise KeyError(param)
+
+
+_BIAS_RE = re.compile(r"^(b|bias|biases|beta|intercept|bh|by|bo|bi)(_?[a-z]{0,3})?\d*$", re.I)
+_KEY_PREFIX_RE = re.compile(r"^(" + "|".join(sorted((re.escape(p) for p in GRAD_PREFIXES), key=len, reverse=True))
+                            + r")(?=[A-Za-z])")
+_KEY_SUFFIX_RE = re.compile(r"(" + "|".join(sorted((re.escape(s) for s in GRAD_SUFFIXES), key=len, reverse=True))
+                            + r")$")
+
+
+def stem_of(key: str) -> str:
+    """The parameter name a gradient key is formed from: ``dW1`` -> ``W1``, ``b2_grad`` -> ``b2``.
+
+    >>> stem_of("dW1"), stem_of("grad_b2"), stem_of("W3_grad"), stem_of("nabla_w")
+    ('W1', 'b2', 'W3', 'w')
+    """
+    out = _KEY_SUFFIX_RE.sub("", key) if _KEY_SUFFIX_RE.search(key) and len(key) > 4 else key
+    return _KEY_PREFIX_RE.sub("", out, count=1) if out == key else out
+
+
+def _is_bias(name: str) -> bool:
+    last = re.split(r"[.\[\]'\"]+", name.strip(".[]'\""))
+    leaf = [p for p in last if p and not p.isdigit()]
+    return bool(_BIAS_RE.match(leaf[-1] if leaf else name))
+
+
+def match_by_position(params: Sequence[str], keys: Iterable[Any]) -> dict[str, str]:
+    """``param -> key`` pairing the weights with the weight gradients and the biases with the bias
+    gradients, each in forward order (layer numbers decide), when their counts agree; else ``{}``.
+    Shapes play no part: a gradient of the wrong shape is still that parameter's (and a finding).
+
+    >>> match_by_position(["layer1.weights", "layer1.bias", "layer2.weights", "layer2.bias"],
+    ...                   ["dW2", "db2", "dW1", "db1", "dA1"])
+    {'layer1.weights': 'dW1', 'layer1.bias': 'db1', 'layer2.weights': 'dW2', 'layer2.bias': 'db2'}
+    """
+    from .layers import forward_order
+
+    grads = forward_order([k for k in keys if isinstance(k, str) and not is_intermediate(k)])
+    ordered = forward_order(list(params))
+    pw = [p for p in ordered if not _is_bias(p)]
+    pb = [p for p in ordered if _is_bias(p)]
+    gw = [k for k in grads if not _is_bias(stem_of(k))]
+    gb = [k for k in grads if _is_bias(stem_of(k))]
+    if len(pw) != len(gw) or len(pb) != len(gb):
+        if len(ordered) == len(grads):  # no telling weights from biases: one gradient per parameter, in order
+            return dict(zip(ordered, grads))
+        return {}
+    out = dict(zip(pw, gw)) | dict(zip(pb, gb))
+    return {p: out[p] for p in params}

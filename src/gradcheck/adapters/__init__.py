@@ -43,6 +43,7 @@ from . import cs231n, dlai, functions, layer, methods, nielsen, train_step
 from ._access import Source, arg_names
 from ._data import find_data
 from ._params import scalar_weights
+from ._values import NetValues, net_functions
 
 __all__ = [
     "CONVENTIONS",
@@ -131,7 +132,9 @@ def as_problem(
             conventional names beside the net (``X, y``, ``inputs, labels``, ...) are used.
         lr: the learning rate of a training step (``train-step`` convention).
         context: where else to look names up (the user's module).
-        kw: ``batch_size`` cuts data found beside the net to its first examples (default 64);
+        kw: ``values`` gives hyper-parameters by name (``{"reg": 0.05}``; every function of the net that
+            takes the name gets it, see :mod:`gradcheck.adapters._values`);
+            ``batch_size`` cuts data found beside the net to its first examples (default 64);
             ``prefer`` names the function to use where the net offers several (the deeplearning.ai
             ``backward_propagation_with_regularization`` beside ``backward_propagation``);
             options for one adapter (``input_shape`` and ``seed`` for ``layer``, ``loss`` for
@@ -162,6 +165,8 @@ def as_problem(
         raise AdapterError(f"convention {conv!r}: expected {_expected(conv)}; found {Source(obj).describe()}")
     src = Source(obj, context)
     src.prefer = kw.pop("prefer", None)  # type: ignore[attr-defined] - a function the user pointed at
+    module = obj if isinstance(obj, types.ModuleType) else context
+    src.values = NetValues.collect(net_functions(obj, context), context=module, given=kw.pop("values", None))
     matched = [a for a in _ADAPTERS if a.detect(src)]
     if conv is not None:
         chosen = next(a for a in _ADAPTERS if a.NAME == conv)
@@ -179,11 +184,12 @@ def as_problem(
         if data is not None:
             where = f"; data from {names}"
     kw.pop("batch_size", None)
-    problem = chosen.build(src, data, lr=lr, **kw)
+    problem, chosen = _build_first(chosen, matched if conv is None else [chosen], src, data, lr=lr, **kw)
     others = [a.NAME for a in matched if a is not chosen]
     note = f" (also fits {', '.join(others)}: pass convention= / --convention to choose)" if others and conv is None else ""
     problem.meta["recognized"] = problem.meta.get("recognized", chosen.NAME) + where + note
     problem.meta["convention"] = chosen.NAME
+    problem.meta["values"] = src.values
     scalars = [n for n in scalar_weights(obj) if n not in problem.params]
     if scalars:
         problem.meta.setdefault("notes", []).append(
@@ -192,6 +198,21 @@ def as_problem(
     if problem.name is None:
         problem.name = problem.meta["recognized"]
     return problem
+
+
+def _build_first(chosen: Any, matched: list[Any], src: Source, data: Any, **kw: Any) -> tuple[Problem, Any]:
+    """Build with ``chosen``; when it finds the net is not its kind after all (a gradient method that
+    returns nothing), with the next convention that matched."""
+    from .methods import NotAGradientMethod
+
+    rest = [a for a in matched if a is not chosen]
+    for adapter in [chosen, *rest]:
+        try:
+            return adapter.build(src, data, **kw), adapter
+        except NotAGradientMethod:
+            if adapter is (rest[-1] if rest else chosen):
+                raise
+    raise AssertionError("unreachable")
 
 
 def _expected(conv: str) -> str:

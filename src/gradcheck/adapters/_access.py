@@ -128,24 +128,19 @@ def bind(
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
     skipped = False
+    net_values = net_values_of(extra)
     for p, role in zip(params, roles):
-        if f"arg:{p.name}" in values:  # a value for this very argument (momentum = 0 for a step)
-            value: Any = values[f"arg:{p.name}"]
-        elif role == "quiet" and p.default is not p.empty:
-            value = False
-        elif role is not None and role in values:
-            value = values[role]
-        elif extra is not None and p.name in extra and p.default is p.empty:
-            value = extra.get(p.name)
-        elif p.default is not p.empty:
+        found, value = _value_for(p, role, values, extra, net_values)
+        if not found and p.default is not p.empty:
             skipped = True
             continue
-        else:
+        if not found:
             label = what or getattr(fn, "__name__", "the function")
             raise AdapterError(
-                f"{label}{_sig(fn)}: gradcheck cannot tell what to pass as {p.name!r}. It fills arguments "
+                f"{label}{plain_signature(fn)}: gradcheck cannot tell what to pass as {p.name!r}. It fills arguments "
                 f"by name (X/inputs, y/labels, params/parameters, cache(s), AL/A2/Y_hat, lr, epochs); give "
-                f"{p.name!r} a default value or define a module-level variable {p.name!r}."
+                f"{p.name!r} a default value, define a module-level variable {p.name!r}, or pass "
+                f"--set {p.name}=VALUE."
             )
         if p.kind == p.KEYWORD_ONLY or (skipped and p.kind != p.POSITIONAL_ONLY):
             kwargs[p.name] = value
@@ -154,17 +149,61 @@ def bind(
     return tuple(args), kwargs
 
 
+def _value_for(p: inspect.Parameter, role: str | None, values: Mapping[str, Any], extra: Source | None,
+               net_values: Any) -> tuple[bool, Any]:
+    """``(found, value)`` for one argument: its own value, its role's, the net-wide value of its name
+    (:mod:`gradcheck.adapters._values`), or a module variable of its name when it has no default."""
+    if f"arg:{p.name}" in values:  # a value for this very argument (momentum = 0 for a step)
+        return True, values[f"arg:{p.name}"]
+    if role == "quiet" and p.default is not p.empty:
+        return True, False
+    if role is not None and role in values:
+        return True, values[role]
+    if net_values is not None and p.name in net_values:
+        return True, net_values.get(p.name)
+    if extra is not None and p.name in extra and p.default is p.empty:
+        return True, extra.get(p.name)
+    return False, None
+
+
+def net_values_of(extra: Any) -> Any:
+    """The net-wide hyper-parameter values a Source (or the Source it falls back to) carries."""
+    while extra is not None:
+        nv = getattr(extra, "values", None)
+        if nv is not None:
+            return nv
+        extra = getattr(extra, "context", None) if isinstance(extra, Source) else None
+    return None
+
+
 def call(fn: Callable[..., Any], values: Mapping[str, Any], **kw: Any) -> Any:
     """``fn(*args, **kwargs)`` with the arguments :func:`bind` finds."""
     args, kwargs = bind(fn, values, **kw)
     return fn(*args, **kwargs)
 
 
-def _sig(fn: Any) -> str:
+def plain_signature(fn: Any) -> str:
+    """``(X, y, reg=0.0)``: the argument names and short defaults, without type hints.
+
+    >>> def f(x: "np.ndarray", n: int = 3, *rest: float) -> float: ...
+    >>> plain_signature(f)
+    '(x, n=3, *rest)'
+    """
     try:
-        return str(inspect.signature(fn))
+        ps = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return "(...)"
+    parts = []
+    for p in ps:
+        prefix = "*" if p.kind == p.VAR_POSITIONAL else "**" if p.kind == p.VAR_KEYWORD else ""
+        default = "" if p.default is p.empty else "=" + _short(p.default)
+        parts.append(prefix + p.name + default)
+    return "(" + ", ".join(parts) + ")"
+
+
+def _short(v: Any) -> str:
+    text = repr(v) if isinstance(v, (int, float, str, bool, type(None))) else "..."
+    return text if len(text) <= 12 else "..."
 
 
 class Source:
@@ -173,6 +212,7 @@ class Source:
     def __init__(self, obj: Any, context: Any = None) -> None:
         self.obj = obj
         self.context = context
+        self.values: Any = None  # the net-wide hyper-parameter values (a _values.NetValues), once collected
 
     @staticmethod
     def _get(o: Any, name: str) -> Any:
@@ -247,7 +287,7 @@ def _members(o: Any) -> str:
         except Exception:  # noqa: BLE001 - a property that raises is left out
             continue
         if inspect.ismethod(v):
-            methods.append(f"{name}{_sig(v)}")
+            methods.append(f"{name}{plain_signature(v)}")
         elif not callable(v) and not isinstance(v, types.ModuleType):
             attrs.append(name)
     parts = []

@@ -35,6 +35,7 @@ from ..problem import Problem
 from ._access import Source, arg_names, call, is_array_dict, is_fn, is_float_array, pick_grads, role_of
 from ._net_loss import net_loss
 from ._params import discover
+from ._state import restored_state
 
 NAME = "methods"
 GRAD_NAMES = ("gradients", "gradient", "compute_gradients", "compute_gradient", "compute_grads", "get_gradients",
@@ -51,7 +52,7 @@ def _grad_method(src: Source) -> tuple[str | None, Any, bool]:
         if names is None:
             continue
         roles = {role_of(n) for n in names}
-        if roles & {"cache", "output", "dout", "lr"}:
+        if roles & {"cache", "output", "dout"}:
             continue
         if "X" in roles:
             return name, fn, False
@@ -140,7 +141,11 @@ def _module_params(src: Source, gname: str, gfn: Any, data: Any) -> tuple[str, d
     return "module-level arrays", params, notes
 
 
-def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Problem:
+class NotAGradientMethod(AdapterError):
+    """The gradient method returns nothing: the net is read another way (its updates, as a training step)."""
+
+
+def build(src: Source, data: Any, *, loss: str | None = None, lr: float | None = None, **_: Any) -> Problem:
     gname, gfn, needs_forward = _grad_method(src)
     if data is None:
         raise AdapterError(f"found {gname}(X, y) but no data: define X and y beside the net or pass them in")
@@ -151,14 +156,32 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
     X, y = data
     loss_fn, loss_desc = net_loss(src, params, data, loss)
     names = list(params)
+    rate = _rate(gfn, lr)
+    root = src.obj if not isinstance(src.obj, types.ModuleType) else params
 
-    def grads() -> Any:
+    def run() -> Any:
         if needs_forward:
             call(src.get("forward"), {"X": X}, order=("X",), extra=src, what="forward")
-        raw = call(gfn, {"X": X, "y": y, "params": params}, order=("X", "y"), extra=src, what=gname)
-        return _by_position(names, params, pick_grads(params, raw))
+        return call(gfn, {"X": X, "y": y, "params": params, "lr": rate}, order=("X", "y"), extra=src, what=gname)
+
+    with restored_state(root, params):
+        before = {k: v.copy() for k, v in params.items()}
+        first = run()
+        updates = [k for k in params if not np.array_equal(before[k], _current(src.obj, k, params[k]), equal_nan=True)]
+    if first is None:
+        raise NotAGradientMethod(f"{gname}() returns no gradients")
+
+    def grads() -> Any:
+        if not updates:
+            return _by_position(names, params, run())
+        with restored_state(root, params):  # a gradient method that also takes a step: put the weights back
+            return _by_position(names, params, run())
 
     desc = f"{gname}(y) after forward(X)" if needs_forward else f"{gname}(X, y)"
+    if updates:
+        desc += (f", which also updates the weights ({', '.join(updates)}: a training step"
+                 f"{f' with lr = {rate:g}' if rate is not None else ''}); the weights are put back after each call "
+                 f"and the gradients it returns are checked")
     return Problem(
         params=params, loss=loss_fn, grads=grads, data=data,
         meta={"recognized": f"net methods: {where} [{', '.join(params)}], loss {loss_desc}, gradients {desc}",
@@ -166,12 +189,43 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
     )
 
 
+def _rate(fn: Any, lr: float | None) -> float | None:
+    """The learning rate a gradient method that takes one is called with: ``--lr``, else its default, else 1."""
+    import inspect
+
+    try:
+        ps = [p for p in inspect.signature(fn).parameters.values() if role_of(p.name) == "lr"]
+    except (TypeError, ValueError):
+        return None
+    if not ps:
+        return None
+    if lr is not None:
+        return float(lr)
+    return float(ps[0].default) if isinstance(ps[0].default, (int, float)) else 1.0
+
+
+def _current(obj: Any, name: str, arr: np.ndarray) -> np.ndarray:
+    """The array now bound where parameter ``name`` was found (a step may rebind ``self.W = self.W - ...``)."""
+    if isinstance(obj, types.ModuleType):
+        v = vars(obj).get(name, arr)
+        return v if isinstance(v, np.ndarray) else arr
+    return discover(obj).get(name, arr)
+
+
 def _by_position(names: list[str], params: dict[str, np.ndarray], raw: Any) -> Any:
-    """Gradients named after the layers (``W1``) for parameters found as ``layers[0].weights``:
-    matched in forward order when the counts and shapes agree."""
-    if not isinstance(raw, dict) or set(names) <= set(raw) or len(raw) != len(names):
+    """Gradients named after the layers (``dW1``) for parameters found as ``layer1.weights``: matched
+    by name where the names say it, else weights to weight gradients and biases to bias gradients in
+    forward order (:func:`gradcheck.names.match_by_position`); never by shape, so a gradient of the
+    wrong shape stays its parameter's finding. A sequence is taken in the order of the parameters."""
+    from ..names import match, match_by_position
+
+    if isinstance(raw, (list, tuple)) and len(raw) == len(names):
+        return dict(zip(names, raw))
+    if not isinstance(raw, dict):
         return raw
-    keys = forward_order(list(raw))
-    if all(np.shape(raw[k]) == params[n].shape for k, n in zip(keys, names)):
-        return {n: raw[k] for k, n in zip(keys, names)}
-    return raw
+    found = match(names, list(raw))
+    if len(found) < len(names):
+        found = match_by_position(names, list(raw)) or found
+    if len(found) < len(names):
+        return raw
+    return {n: raw[k] for n, k in found.items()}

@@ -81,7 +81,8 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
         raise AdapterError("a Nielsen-style net needs data: a list of (x, y) examples, or arrays X, y")
     batch = examples(data, W[0].shape[1], W[-1].shape[0])
     feedforward = src.get("feedforward") or src.get("forward")
-    batch_cost_name, batch_cost = (None, None) if is_fn(feedforward) and loss is None else _batch_cost(src)
+    own_l2 = _l2_in_update(src)  # update_mini_batch(mini_batch, eta, lmbda, n): its cost must carry the L2 term
+    batch_cost_name, batch_cost = (None, None) if is_fn(feedforward) and loss is None and not own_l2 else _batch_cost(src)
     if not is_fn(feedforward) and batch_cost is None:
         raise AdapterError(
             "a Nielsen-style net needs feedforward(a), or a cost of a batch (cost(data), total_cost(data)), "
@@ -99,7 +100,7 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
     by_update = None
     if batch_grad is not None:  # the net's own mini-batch gradient, taken as it is, against the mean cost
         def own() -> tuple[list[np.ndarray], list[np.ndarray]]:
-            nb, nw = call(batch_grad, {"X": batch}, order=("X",), extra=_UpdateArgs(batch), what=batch_grad_name)
+            nb, nw = call(batch_grad, {"X": batch}, order=("X",), extra=_UpdateArgs(batch, src), what=batch_grad_name)
             return [np.asarray(d) for d in nb], [np.asarray(d) for d in nw]
         gradient, scale, grad_scale = own, 1.0 / n, 1.0
         how = f"{batch_grad_name}(mini_batch) over a mini-batch of {n}, as the net's own gradient, against the mean cost"
@@ -114,7 +115,7 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
 
     def loss() -> float:
         if batch_cost is not None:
-            mean = call(batch_cost, {"X": batch}, order=("X",), extra=_UpdateArgs(batch), what=batch_cost_name)
+            mean = call(batch_cost, {"X": batch}, order=("X",), extra=_UpdateArgs(batch, src), what=batch_cost_name)
             return float(mean) * scale * n
         return scale * sum(one_cost(np.asarray(feedforward(x)), y) for x, y in batch)
 
@@ -194,7 +195,7 @@ def _reduction(src: Source, params: dict[str, np.ndarray], batch: list, summed: 
     def step_change() -> dict[str, np.ndarray]:
         with restored_state(net, params):
             values = {"lr": 1.0, "epochs": 1}
-            call(update, values | {"X": batch}, order=(), extra=_UpdateArgs(batch), what="update_mini_batch")
+            call(update, values | {"X": batch}, order=(), extra=_UpdateArgs(batch, src), what="update_mini_batch")
             return {
                 **{f"weights[{i}]": params[f"weights[{i}]"] - w for i, w in enumerate(net.weights)},
                 **{f"biases[{i}]": params[f"biases[{i}]"] - b for i, b in enumerate(net.biases)},
@@ -220,12 +221,24 @@ def _reduction(src: Source, params: dict[str, np.ndarray], batch: list, summed: 
     return "averaged", step_change
 
 
+def _l2_in_update(src: Source) -> bool:
+    """True when ``update_mini_batch`` takes an L2 strength that the check runs at a nonzero value."""
+    from ._values import REG_NAMES
+
+    update = src.get("update_mini_batch")
+    names = [n for n in (arg_names(update) or []) if n.lower() in REG_NAMES] if is_fn(update) else []
+    values = getattr(src, "values", None)
+    return any(values is not None and values.values.get(n) for n in names)
+
+
 class _UpdateArgs(Source):
-    """Values for ``update_mini_batch(mini_batch, eta, lmbda=..., n=...)`` by argument name."""
+    """Values for ``update_mini_batch(mini_batch, eta, lmbda, n)`` by argument name: the mini-batch, its
+    size as ``n`` (so the weight decay ``lmbda / n`` is the one ``total_cost`` of the batch has), and the
+    net-wide values of the other names (``lmbda``: see :mod:`gradcheck.adapters._values`)."""
 
     BATCH_NAMES = ("mini_batch", "batch", "minibatch", "data", "training_data", "test_data", "examples", "dataset")
 
-    def __init__(self, batch: list) -> None:
+    def __init__(self, batch: list, net: Source | None = None) -> None:
         values: dict[str, Any] = {name: batch for name in self.BATCH_NAMES}
         values.update({"lmbda": 0.0, "lmbda_": 0.0, "lambda_": 0.0, "reg": 0.0, "n": len(batch), "convert": False})
-        super().__init__(values)
+        super().__init__(values, net)
