@@ -97,7 +97,12 @@ def test_missing_batch_mean_with_data_and_without():
     grads = {k: 8 * v for k, v in net.gradients(X, y).items()}
     f = finding(run(net, X, y, grads), "missing_batch_mean")
     assert f.params == ["W1", "b1", "W2", "b2"] and "8 examples" in f.message
-    without = run(net, X, y, grads, data=False)
+    found = run(net, X, y, grads, data=False)  # the loss's closure holds X, y: found and confirmed
+    assert found.data_source == "X (3, 8), y (1, 8) from loss's closure"
+    assert finding(found, "missing_batch_mean").params == ["W1", "b1", "W2", "b2"]
+    store = [X, y]  # data where no name says what it is: not found, so the factor is not confirmed
+    without = gradcheck.check(net.params, lambda: net.loss(store[0], store[1]), grads)
+    assert "none confirmed" in without.data_source
     f2 = finding(without, "constant_factor")
     assert "batch size" in f2.message and f2.evidence["factor"] == pytest.approx(8)
     assert "missing_batch_mean" not in without.kinds()

@@ -126,6 +126,8 @@ def report_to_html(report: Report, full_page: bool = False) -> str:
 def _fragment(report: Report) -> str:
     parts = ['<div class="gc-report">', f"<style>{CSS}</style>", _summary(report)]
     parts.append(_table(report))
+    if report.data_source:
+        parts.append(f'<div class="gc-note">data: {escape(report.data_source)}</div>')
     if report.localization:
         parts.append(f'<div class="gc-localization">{escape(report.localization)}</div>')
     parts.extend(_finding(f) for f in report.findings)

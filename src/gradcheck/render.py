@@ -124,6 +124,8 @@ def render_report(report: Report) -> Group:
     parts: list[Any] = []
     parts.append(Text(report.headline, style="bold green" if report.ok else "bold red"))
     parts.append(params_table(report))
+    if report.data_source:
+        parts.append(Text(f"data: {report.data_source}", style="dim"))
     if report.localization:
         parts.append(Text(report.localization, style="yellow"))
     for f in report.findings:

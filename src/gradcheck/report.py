@@ -165,6 +165,8 @@ class Report:
     elapsed: float = 0.0
     notes: list[str] = field(default_factory=list)
     localization: str = ""
+    #: where the data the diagnosis used came from when nobody passed it (see :mod:`gradcheck.diagnosis.discover`)
+    data_source: str = ""
 
     # -- verdict -------------------------------------------------------------
     @property
@@ -244,6 +246,7 @@ class Report:
             "n_loss_evals": self.n_loss_evals,
             "elapsed_s": round(self.elapsed, 6),
             "localization": self.localization,
+            "data_source": self.data_source,
             "notes": list(self.notes),
             "params": [p.to_dict() for p in self.params],
             "findings": [f.to_dict() for f in self.findings],

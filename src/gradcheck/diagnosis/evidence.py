@@ -26,6 +26,7 @@ import numpy as np
 
 from ..problem import protected
 from ..report import Finding, Report
+from .discover import with_found_data
 from .localize import layer_groups
 from .model.dropout import infer_dropout_arch
 from .model.infer import Arch, batch_size, infer_arch, infer_layer_arch, input_name, normalize_hint
@@ -70,7 +71,9 @@ class Evidence:
 
 
 def build_evidence(report: Report, problem: Any) -> Evidence:
-    """The evidence of one check; the architecture inference runs here, once."""
+    """The evidence of one check; the architecture inference runs here, once. Without data, the
+    data the loss reads are looked for (:mod:`.discover`; the report says where they came from)."""
+    problem = with_found_data(problem, report)
     params: Mapping[str, np.ndarray] = problem.params
     hint = normalize_hint(problem.hint) or None
     if problem.hint is not None and not isinstance(problem.hint, Mapping):
