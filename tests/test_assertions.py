@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import gradcheck
+
 from gradcheck import GradientMismatch, Problem
 from gradcheck.assertions import assert_gradients_match, mismatch_message
 from gradcheck.errors import AdapterError, GradientSpecError
@@ -64,8 +66,9 @@ def test_check_options_are_passed_on():
         assert_gradients_match(params, loss, grads, data=data, method="richardson")
     assert info.value.report.method == "richardson"
     assert "missing_batch_mean" in info.value.report.kinds()
-    # a loose enough tolerance lets a factor of m through: the option reached the check
-    assert assert_gradients_match(params, loss, grads, rtol=10.0, diagnose=False).ok
+    # a tolerance that would let a factor of m through is refused by the check: the option reached it
+    with pytest.raises(gradcheck.InvalidOptionError, match="rtol"):
+        assert_gradients_match(params, loss, grads, rtol=10.0, diagnose=False)
 
 
 def test_arrays_keep_their_bits_after_a_failure():

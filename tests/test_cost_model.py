@@ -141,7 +141,7 @@ def test_auto_mode_picks_full_for_small_nets_and_says_nothing():
 def test_auto_mode_picks_fast_for_large_nets_and_says_so(monkeypatch):
     import importlib
 
-    check_module = importlib.import_module("gradcheck.check")
+    check_module = importlib.import_module("gradcheck.modes")
     monkeypatch.setattr(check_module, "AUTO_FULL_MAX_PARAMS", 100)
     monkeypatch.setattr(check_module, "AUTO_FULL_MAX_SECONDS", 0.0)
     net, X, y = _net((20, 20, 2))

@@ -122,7 +122,7 @@ def test_indices_out_of_range_are_refused():
 
 
 def test_chunks_cover_every_element_and_report_progress(monkeypatch):
-    monkeypatch.setattr(numeric, "_CHUNK", 7)
+    monkeypatch.setattr(numeric, "CHUNK", 7)
     w = np.random.default_rng(5).normal(size=(5, 5))
     seen: list[int] = []
     res = numeric.central(w, lambda: float(np.sin(w).sum()), progress=seen.append)

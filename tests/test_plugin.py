@@ -33,6 +33,8 @@ def build(widths=(2, 3, 1), batch_size=4, seed=0):
     def grads():
         h, out = forward()
         d = out - y if MISTAKE == "missing_mean" else (out - y) / m
+        if MISTAKE == "five_percent_off":
+            d = 1.05 * d
         dh = (d @ W2.T) * (1 - h ** 2)
         db1 = dh if MISTAKE == "bias_not_summed" else dh.sum(axis=0, keepdims=True)
         return {{"W1": X.T @ dh, "b1": db1, "W2": h.T @ d, "b2": d.sum(axis=0, keepdims=True)}}
@@ -76,15 +78,15 @@ def test_a_correct_net_passes(pytester):
 
 
 def test_the_tolerance_option_changes_the_verdict(pytester):
-    write_suite(pytester, "missing_mean")
+    write_suite(pytester, "five_percent_off")
     pytester.runpytest().assert_outcomes(failed=1)
-    # analytic = 4 x numeric: relative error 0.75, let through by rtol=10
-    pytester.runpytest("--gradcheck-rtol=10").assert_outcomes(passed=1)
+    # analytic = 1.05 x numeric: relative error 0.048, let through by rtol=0.1
+    pytester.runpytest("--gradcheck-rtol=0.1").assert_outcomes(passed=1)
 
 
 def test_ini_settings_apply_and_the_command_line_wins(pytester):
-    write_suite(pytester, "missing_mean")
-    pytester.makeini("[pytest]\ngradcheck_rtol = 10\n")
+    write_suite(pytester, "five_percent_off")
+    pytester.makeini("[pytest]\ngradcheck_rtol = 0.1\n")
     pytester.runpytest().assert_outcomes(passed=1)
     pytester.runpytest("--gradcheck-rtol=1e-6").assert_outcomes(failed=1)
 
@@ -104,7 +106,7 @@ import pytest
 from usernet import build
 
 
-@pytest.mark.gradcheck(rtol=10)
+@pytest.mark.gradcheck(rtol=0.1)
 def test_loose(gradcheck):
     gradcheck(build())
 
@@ -112,7 +114,7 @@ def test_loose(gradcheck):
 def test_strict(gradcheck):
     gradcheck(build())
 """
-    write_suite(pytester, "missing_mean", tests)
+    write_suite(pytester, "five_percent_off", tests)
     result = pytester.runpytest("-rf")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["FAILED test_user.py::test_strict*"])

@@ -19,27 +19,21 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from . import numeric
 from .analytic import collect_gradients, repeat_call_findings, require_no_arguments
 from .compare import tolerances_for
-from .full import central_all, compare_all, fusable
 from .errors import InvalidParameterError, LossError, NondeterministicLossError, UnsupportedMethodError
-from .measure import DEFAULT_SAMPLE, Settings, compare_settled, evaluate
+from .measure import Settings
+from .modes import AUTO_FULL_MAX_PARAMS, AUTO_FULL_MAX_SECONDS, Full, Mode, choose_mode
+from .options import MODES, Options, check_rel_step, validate_options
 from .problem import Problem, protected, same_bits, validate_params
 from .report import Finding, ParamResult, Report
 
 __all__ = ["check", "MODES"]
-
-MODES = ("auto", "full", "sampled", "fast")
-
-#: "auto" picks a full check up to this many scalar parameters ...
-AUTO_FULL_MAX_PARAMS = 20_000
-#: ... or while a full check is estimated to take at most this many seconds.
-AUTO_FULL_MAX_SECONDS = 10.0
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -77,6 +71,7 @@ def check(
             ``"fast"`` (a random direction per tensor, then drill down into the failing ones) or
             ``"auto"`` (full for small nets, fast for large ones; the report says which).
         rtol, atol: tolerances; defaults depend on the dtype (see ``gradcheck.compare.TOLERANCES``).
+            ``rtol`` lies in (0, 0.1], ``atol`` is finite and >= 0.
         rel_step: the finite-difference step relative to ``max(|x|, 1)``; default from the dtype.
         sample: elements per tensor in sampled mode (default 32).
         seed: seeds the random directions and samples, so a failure replays.
@@ -94,125 +89,128 @@ def check(
 
     Raises:
         InvalidParameterError, GradientSpecError, LossError, NondeterministicLossError,
-        UnsupportedMethodError: on bad input, each naming what is wrong.
+        UnsupportedMethodError, InvalidOptionError: on bad input, each naming what is wrong.
     """
     t_start = time.perf_counter()
     problem = _as_problem(params, loss, grads, data, hint)
-    if method not in numeric.METHODS:
-        raise ValueError(f"method must be one of {numeric.METHODS}, got {method!r}")
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if sample is not None and (not isinstance(sample, (int, np.integer)) or sample < 1):
-        raise ValueError(f"sample must be a positive integer, got {sample!r}")
+    opts = validate_options(
+        method=method, mode=mode, rtol=rtol, atol=atol, rel_step=rel_step, sample=sample, seed=seed,
+        workers=workers, progress=progress, diagnose=diagnose, upcast=upcast,
+    )
     arrays = validate_params(problem.params)
-    mapping = problem.params
-    notes: list[str] = []
-
-    with protected(mapping) as saved:
-        if upcast:
-            arrays = _upcast(mapping, arrays, problem.loss, notes)
-        work = arrays
-        user_loss = problem.loss
-
-        t0 = time.perf_counter()
-        f0 = _scalar_loss(user_loss(), "at the starting parameters")
-        t_eval = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        f0_again = _scalar_loss(user_loss(), "at the starting parameters (second call)")
-        t_eval = min(t_eval, time.perf_counter() - t0)
-        analytic = collect_gradients(problem, work)
-        again = collect_gradients(problem, work) if callable(problem.grads) else None
-        if not upcast:
-            _check_untouched(problem, work, saved)
-        if f0_again != f0:
-            raise NondeterministicLossError(
-                f"loss() returned {f0!r} and then {f0_again!r} for the same parameters. A gradient check "
-                f"needs a deterministic loss: fix the random seed of dropout or of batch sampling inside "
-                f"the loss, and make sure loss() does not update any state (running averages, caches, "
-                f"the parameters themselves)."
-            )
-        findings: list[Finding] = [] if again is None else repeat_call_findings(analytic, again)
-
-        dtypes = [p.dtype for p in work.values()]
-        d_rtol, d_atol = tolerances_for(dtypes)
-        rtol = d_rtol if rtol is None else float(rtol)
-        atol = d_atol if atol is None else float(atol)
-        low = sorted({str(d) for d in dtypes if d.itemsize < 8})
-        if low:
-            notes.append(
-                f"parameters in {', '.join(low)}: tolerances loosened to rtol={rtol:g}, atol={atol:g}; "
-                f"pass upcast=True to check in float64"
-            )
-            warnings.warn(notes[-1], stacklevel=2)
-
-        total = sum(p.size for p in work.values())
-        mode_used = _resolve_mode(mode, total, t_eval, notes)
-        if method == "complex" and mode_used == "fast":
-            mode_used = "sampled"
-        rng = None if mode_used == "full" else np.random.default_rng(seed)  # a full check draws nothing
-        results: list[ParamResult] = []
-        n_evals = 2  # the two calls at the starting point
-        done = [0]
-        total_work = total if mode_used == "full" else sum(min(p.size, sample or DEFAULT_SAMPLE) for p in work.values())
-
-        def tick(k: float) -> None:
-            if progress is not None:
-                done[0] += int(k)
-                progress(min(done[0], total_work), total_work)
-
-        pool = None
-        if workers is not None and workers > 1 and mode_used in ("full", "sampled") and method != "complex":
-            from .parallel import WorkerPool
-
-            pool = WorkerPool(work, user_loss, workers=workers)
-            notes.append(f"loss evaluations spread over {workers} forked worker processes")
-        settings = Settings(user_loss, f0, method, rtol, atol, rel_step, mapping, pool)
-        with pool if pool is not None else contextlib.nullcontext():
-            if mode_used == "full" and method == "central" and pool is None and fusable(work):
-                # every element in one loop, every tensor in one comparison pass (gradcheck.full):
-                # the same numbers as tensor by tensor, without a fixed cost per tensor
-                run = central_all(settings, work, tick if progress else None)
-                for res, extra in compare_all(settings, run, analytic):
-                    n_evals += 2 * res.n_checked + extra
-                    results.append(res)
-            else:
-                for name, p in work.items():
-                    g = analytic[name]
-                    if mode_used == "fast":
-                        from .fast import fast_check_one
-
-                        res, used = fast_check_one(settings, name, p, g, sample, rng, tick)
-                    else:
-                        if mode_used == "sampled":
-                            k = min(p.size, sample or DEFAULT_SAMPLE)
-                            idx = np.sort(rng.choice(p.size, size=k, replace=False)) if k < p.size else None
-                        else:
-                            idx = None
-                        ev = evaluate(settings, name, p, idx, tick if progress else None)
-                        res, extra = compare_settled(settings, name, p, g, ev)
-                        used = ev.n_evals + extra
-                    n_evals += used
-                    results.append(res)
-
-        _check_loss_sees_params(results, notes)
-        report = Report(
-            params=results,
-            findings=findings,
-            method=method,
-            mode=mode_used,
-            rtol=rtol,
-            atol=atol,
-            seed=seed,
-            loss_value=f0,
-            n_loss_evals=n_evals,
-            notes=notes,
-        )
-        if diagnose:
+    check_rel_step(opts.rel_step, opts.method, [p.dtype for p in arrays.values()])
+    with protected(problem.params) as saved:
+        report = _measure(problem, arrays, saved, opts)
+        if opts.diagnose:
             from .diagnosis import diagnose as run_diagnosis
 
             run_diagnosis(report, problem)
     report.elapsed = time.perf_counter() - t_start
     return report
+
+
+def _measure(problem: Problem, arrays: dict[str, np.ndarray], saved: Mapping[str, np.ndarray], opts: Options) -> Report:
+    """Everything between validation and diagnosis: the start point, the mode's run, the report."""
+    notes: list[str] = []
+    work = _upcast(problem.params, arrays, problem.loss, notes) if opts.upcast else arrays
+    start = _start(problem, work, saved, check_writes=not opts.upcast)
+    rtol, atol = _tolerances(work, opts, notes)
+    total = sum(p.size for p in work.values())
+    strategy = choose_mode(
+        opts.mode, opts.method, total=total, t_eval=start.t_eval, sample=opts.sample, seed=opts.seed, notes=notes
+    )
+    tick = _progress(opts.progress, strategy.elements(work))
+    pool = _pool(opts, strategy, work, problem.loss, notes)
+    settings = Settings(problem.loss, start.f0, opts.method, rtol, atol, opts.rel_step, problem.params, pool)
+    with pool if pool is not None else contextlib.nullcontext():
+        measured = strategy.run(settings, work, start.analytic, tick)
+    results = [res for res, _ in measured]
+    _check_loss_sees_params(results, notes)
+    return Report(
+        params=results,
+        findings=start.findings,
+        method=opts.method,
+        mode=strategy.name,
+        rtol=rtol,
+        atol=atol,
+        seed=opts.seed,
+        loss_value=start.f0,
+        n_loss_evals=start.n_evals + sum(n for _, n in measured),
+        notes=notes,
+    )
+
+
+@dataclass
+class Start:
+    """The loss and the analytic gradients at the starting point, and what their repeat calls showed."""
+
+    f0: float
+    t_eval: float
+    analytic: dict[str, np.ndarray]
+    findings: list[Finding]
+    n_evals: int = 2  # loss() is called twice at the start
+
+
+def _start(problem: Problem, work: Mapping[str, np.ndarray], saved: Mapping[str, np.ndarray], *, check_writes: bool) -> Start:
+    """Call loss() and grads() twice each at the start; refuse a loss that differs or writes."""
+    t0 = time.perf_counter()
+    f0 = _scalar_loss(problem.loss(), "at the starting parameters")
+    t_eval = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    f0_again = _scalar_loss(problem.loss(), "at the starting parameters (second call)")
+    t_eval = min(t_eval, time.perf_counter() - t0)
+    analytic = collect_gradients(problem, work)
+    again = collect_gradients(problem, work) if callable(problem.grads) else None
+    if check_writes:
+        _check_untouched(problem, work, saved)
+    if f0_again != f0:
+        raise NondeterministicLossError(
+            f"loss() returned {f0!r} and then {f0_again!r} for the same parameters. A gradient check "
+            f"needs a deterministic loss: fix the random seed of dropout or of batch sampling inside "
+            f"the loss, and make sure loss() does not update any state (running averages, caches, "
+            f"the parameters themselves)."
+        )
+    findings: list[Finding] = [] if again is None else repeat_call_findings(analytic, again)
+    return Start(f0, t_eval, analytic, findings)
+
+
+def _tolerances(work: Mapping[str, np.ndarray], opts: Options, notes: list[str]) -> tuple[float, float]:
+    """The user's rtol and atol, or the dtype defaults; a warning when low precision loosened them."""
+    dtypes = [p.dtype for p in work.values()]
+    d_rtol, d_atol = tolerances_for(dtypes)
+    rtol = d_rtol if opts.rtol is None else opts.rtol
+    atol = d_atol if opts.atol is None else opts.atol
+    low = sorted({str(d) for d in dtypes if d.itemsize < 8})
+    if low:
+        notes.append(
+            f"parameters in {', '.join(low)}: tolerances loosened to rtol={rtol:g}, atol={atol:g}; "
+            f"pass upcast=True to check in float64"
+        )
+        warnings.warn(notes[-1], stacklevel=5)
+    return rtol, atol
+
+
+def _progress(progress: ProgressCallback | None, total_work: int) -> Callable[[float], None] | None:
+    """A tick(k) that adds k elements done and reports ``progress(done, total)``; None without a callback."""
+    if progress is None:
+        return None
+    done = [0]
+
+    def tick(k: float) -> None:
+        done[0] += int(k)
+        progress(min(done[0], total_work), total_work)
+
+    return tick
+
+
+def _pool(opts: Options, strategy: Mode, work: Mapping[str, np.ndarray], loss: Callable[[], Any], notes: list[str]) -> Any:
+    """A pool of forked workers when asked for and the mode and method can use one; else None."""
+    if opts.workers is None or opts.workers < 2 or not strategy.parallel or opts.method == "complex":
+        return None
+    from .parallel import WorkerPool
+
+    notes.append(f"loss evaluations spread over {opts.workers} forked worker processes")
+    return WorkerPool(work, loss, workers=opts.workers)
 
 
 # -- input handling ------------------------------------------------------------
@@ -314,20 +312,6 @@ def _upcast(mapping: Any, arrays: dict[str, np.ndarray], loss: Callable[[], Any]
         mapping[n] = out[n]
     notes.append(f"float32 parameters {low} were checked as float64 copies (upcast=True)")
     return out
-
-
-def _resolve_mode(mode: str, total: int, t_eval: float, notes: list[str]) -> str:
-    if mode != "auto":
-        return mode
-    estimate = 2 * total * max(t_eval, 1e-7)
-    if total <= AUTO_FULL_MAX_PARAMS or estimate <= AUTO_FULL_MAX_SECONDS:
-        return "full"
-    notes.append(
-        f"{total:,} parameters: a full check would take about {estimate:.0f} s, so a fast check was run "
-        f"(a random direction per tensor; a tensor that disagrees is checked element by element: in full when "
-        f"small, else by a sample and a bisection of the direction); pass mode='full' to force it"
-    )
-    return "fast"
 
 
 def _check_loss_sees_params(results: list[ParamResult], notes: list[str]) -> None:

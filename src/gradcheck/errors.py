@@ -12,7 +12,12 @@ keeps working::
     │                                                     loss() differs between two calls at one point
     ├── UnsupportedMethodError(GradcheckError, TypeError) e.g. complex step on a loss that drops the imaginary part
     ├── TargetError(GradcheckError, ValueError)           a bad ``module:attr`` spec or a broken user file
-    └── AdapterError(GradcheckError, TypeError)           an object no adapter recognizes
+    ├── AdapterError(GradcheckError, TypeError)           an object no adapter recognizes
+    ├── InvalidOptionError(GradcheckError, ValueError)    an option out of range: rtol=0, atol=nan, sample=-1, ...
+    │   └── OptionTypeError(InvalidOptionError, TypeError) an option of the wrong type: rtol="1e-5", seed=1.5, ...
+    ├── RestoreError(GradcheckError, RuntimeError)        a parameter could not be put back (user code made it
+    │                                                     read-only or reshaped it); names each one
+    └── WorkerError(GradcheckError, RuntimeError)         a worker process died or its error could not be sent back
 
 :class:`GradientMismatch` (an ``AssertionError``) is raised by
 :func:`gradcheck.assert_gradients_match` and carries the report.
@@ -35,11 +40,15 @@ __all__ = [
     "GradcheckError",
     "GradientMismatch",
     "GradientSpecError",
+    "InvalidOptionError",
     "InvalidParameterError",
     "LossError",
     "NondeterministicLossError",
+    "OptionTypeError",
+    "RestoreError",
     "TargetError",
     "UnsupportedMethodError",
+    "WorkerError",
 ]
 
 
@@ -84,6 +93,30 @@ class TargetError(GradcheckError, ValueError):
 
 class AdapterError(GradcheckError, TypeError):
     """No adapter recognizes the object handed to gradcheck."""
+
+
+class InvalidOptionError(GradcheckError, ValueError):
+    """An option of :func:`gradcheck.check` holds a value it cannot take (NaN, 0, negative, unknown name)."""
+
+
+class OptionTypeError(InvalidOptionError, TypeError):
+    """An option of :func:`gradcheck.check` has the wrong type (a string for a number, a float for a count)."""
+
+
+class RestoreError(GradcheckError, RuntimeError):
+    """Some parameters could not be put back after a check; ``names`` lists them.
+
+    Raised after every array that could be restored was restored, chained to the exception
+    (if any) that ended the check.
+    """
+
+    def __init__(self, message: str, names: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.names = list(names or [])
+
+
+class WorkerError(GradcheckError, RuntimeError):
+    """A worker process of a parallel check died, or raised an error that could not be sent back."""
 
 
 class GradientMismatch(AssertionError):

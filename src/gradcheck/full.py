@@ -33,7 +33,7 @@ import numpy as np
 from .compare import machine_eps, relative_error, roundoff_floor
 from .errors import LossError
 from .measure import Settings, compare_settled
-from .numeric import _CHUNK, EvalResult, _as_values, _check_finite, _flat_view, default_rel_step
+from .numeric import CHUNK, EvalResult, default_rel_step, flat_view, loss_values, perturb_each, require_finite
 from .report import ParamResult, dtype_name
 
 __all__ = ["FUSABLE_DTYPES", "FullPass", "central_all", "compare_all", "fusable"]
@@ -113,19 +113,11 @@ def central_all(
     flushed = 0
     loss = s.loss
     for p, a, b in zip(ps, starts.tolist(), ends.tolist()):
-        flat = _flat_view(p)
-        for lo in range(a, b, _CHUNK):
-            hi = min(b, lo + _CHUNK)
-            put = pending.append
-            for i, up, down, back in zip(
-                range(lo - a, hi - a), xp[lo:hi].tolist(), xm[lo:hi].tolist(), x[lo:hi].tolist()
-            ):
-                flat[i] = up
-                put(loss())
-                flat[i] = down
-                put(loss())
-                flat[i] = back
-            if len(pending) >= 2 * _CHUNK or hi == n:
+        flat = flat_view(p)
+        for lo in range(a, b, CHUNK):
+            hi = min(b, lo + CHUNK)
+            perturb_each(flat, loss, range(lo - a, hi - a), xp[lo:hi].tolist(), xm[lo:hi].tolist(), x[lo:hi].tolist(), pending)
+            if len(pending) >= 2 * CHUNK or hi == n:
                 _flush(pending, flushed, fp, fm, names, ps, starts)
                 if tick is not None:
                     tick(hi - flushed)
@@ -153,11 +145,11 @@ def _flush(
     """Validate the loss values of elements ``at`` onwards and store them; errors name the element."""
     k = len(pending) // 2
     try:
-        vals = _as_values(pending, "", "")
+        vals = loss_values(pending, "", "")
     except LossError:
         bad = next(j for j, v in enumerate(pending) if np.size(v) != 1 or not _is_real(v))
         t = int(np.searchsorted(starts, at + bad // 2, side="right")) - 1
-        _as_values([pending[bad]], names[t], "perturbing")  # raises, naming the parameter
+        loss_values([pending[bad]], names[t], "perturbing")  # raises, naming the parameter
         raise  # pragma: no cover - the line above always raises
     if not np.isfinite(vals.sum()):  # cheap screen; the element test only when it trips
         for t, name in enumerate(names):
@@ -166,8 +158,8 @@ def _flush(
             if a >= b:
                 continue
             local = np.arange(a - int(starts[t]), b - int(starts[t]))
-            _check_finite(vals[2 * (a - at) : 2 * (b - at) : 2], local, ps[t].shape, name, "+")
-            _check_finite(vals[2 * (a - at) + 1 : 2 * (b - at) : 2], local, ps[t].shape, name, "-")
+            require_finite(vals[2 * (a - at) : 2 * (b - at) : 2], local, ps[t].shape, name, "+")
+            require_finite(vals[2 * (a - at) + 1 : 2 * (b - at) : 2], local, ps[t].shape, name, "-")
     fp[at : at + k] = vals[0::2]
     fm[at : at + k] = vals[1::2]
 

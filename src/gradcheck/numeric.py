@@ -27,7 +27,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 import functools
 import math
 from dataclasses import dataclass
@@ -38,14 +38,21 @@ import numpy as np
 from .errors import LossError, UnsupportedMethodError
 
 __all__ = [
+    "CHUNK",
     "METHODS",
     "EvalResult",
+    "PairRunner",
     "central",
     "complex_step",
     "default_rel_step",
     "DirectionalResult",
     "directional",
     "directional_derivative",
+    "flat_view",
+    "loss_values",
+    "pairs_serial",
+    "perturb_each",
+    "require_finite",
     "richardson",
 ]
 
@@ -58,7 +65,7 @@ Progress = Callable[[int], None] | None
 
 #: elements per chunk of the hot loop: bounds the Python floats alive at once (memory)
 #: and sets how often ``progress`` is called.
-_CHUNK = 256
+CHUNK = 256
 
 
 @functools.lru_cache(maxsize=None)
@@ -103,14 +110,14 @@ class EvalResult:
     n_evals: int
 
 
-def _flat_view(p: np.ndarray) -> Any:
+def flat_view(p: np.ndarray) -> Any:
     """A 1-d writeable handle on ``p`` that indexes its elements in C order."""
     if p.flags.c_contiguous:
         return p.reshape(-1)
     return p.flat  # a flatiter writes through for any layout
 
 
-def _as_values(raw: list[Any], name: str, what: str) -> np.ndarray:
+def loss_values(raw: list[Any], name: str, what: str) -> np.ndarray:
     """Turn the raw loss results of a loop into a float64 vector, or say what is wrong."""
     try:
         vals = np.asarray(raw, dtype=np.float64)
@@ -130,7 +137,7 @@ def _as_values(raw: list[Any], name: str, what: str) -> np.ndarray:
     return vals
 
 
-def _check_finite(vals: np.ndarray, indices: np.ndarray, shape: tuple[int, ...], name: str, sign: str) -> None:
+def require_finite(vals: np.ndarray, indices: np.ndarray, shape: tuple[int, ...], name: str, sign: str) -> None:
     bad = ~np.isfinite(vals)
     if bad.any():
         k = int(np.argmax(bad))
@@ -164,10 +171,54 @@ def _values(p: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
     """A copy of the elements of ``p`` at the flat ``idx`` (all when None), in p's dtype, C order."""
     if idx is None:
         return p.ravel(order="C").copy() if not p.flags.c_contiguous else p.reshape(-1).copy()
-    return np.array(_flat_view(p)[idx], dtype=p.dtype)
+    return np.array(flat_view(p)[idx], dtype=p.dtype)
 
 
-def _pair(
+def perturb_each(
+    flat: Any,
+    loss: Callable[[], Any],
+    positions: Iterable[int],
+    up: Iterable[float],
+    down: Iterable[float],
+    back: Iterable[float],
+    out: list[Any],
+) -> list[Any]:
+    """The element loop every finite-difference pass runs: L(x + h) and L(x - h), one element at a time.
+
+    For each position ``i`` of the 1-d writeable ``flat`` (see :func:`flat_view`), writes ``up``,
+    calls ``loss()``, writes ``down``, calls ``loss()``, writes ``back``: three stores and two calls,
+    nothing else. The raw loss values are appended to ``out`` as ``[L+, L-, L+, L-, ...]`` (validated
+    afterwards, vectorised, by :func:`loss_values`); an exception leaves the element it was on put back.
+
+    Example:
+        >>> w = np.array([1.0, 2.0])
+        >>> perturb_each(w, lambda: float(w @ w), [1], [2.5], [1.5], [2.0], [])
+        [7.25, 3.25]
+        >>> w
+        array([1., 2.])
+    """
+    put = out.append
+    i = back_i = None
+    try:
+        for i, u, d, back_i in zip(positions, up, down, back):
+            flat[i] = u
+            put(loss())
+            flat[i] = d
+            put(loss())
+            flat[i] = back_i
+    except BaseException:
+        if i is not None:
+            flat[i] = back_i
+        raise
+    return out
+
+
+#: the element loop of :func:`central` and :func:`richardson`: ``runner(p, loss, idx, x, h, name,
+#: progress) -> (fp, fm, up, down)``; serial by default, forked workers in :mod:`gradcheck.parallel`
+PairRunner = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+
+
+def pairs_serial(
     p: np.ndarray,
     loss: Callable[[], Any],
     idx: np.ndarray,
@@ -180,32 +231,27 @@ def _pair(
 
     Returns fp, fm and the steps up and down as realised in p's dtype (float64). The inner
     loop does three stores and two calls per element and nothing else. Loss values are
-    collected per chunk of :data:`_CHUNK` elements and validated once per chunk,
+    collected per chunk of :data:`CHUNK` elements and validated once per chunk,
     vectorised, so the Python objects alive at once stay bounded.
     """
-    flat = _flat_view(p)
+    flat = flat_view(p)
     xp = (x + h).astype(p.dtype, copy=False)
     xm = np.subtract(x, h, out=h if h.dtype == np.float64 else None)  # h is the caller's scratch array
     xm = xm.astype(p.dtype, copy=False)
     n = idx.size
     fp = np.empty(n)
     fm = np.empty(n)
-    for start in range(0, n, _CHUNK):
-        stop = min(n, start + _CHUNK)
+    for start in range(0, n, CHUNK):
+        stop = min(n, start + CHUNK)
         out: list[Any] = []
-        put = out.append
-        for i, up, down, back in zip(
-            idx[start:stop].tolist(), xp[start:stop].tolist(), xm[start:stop].tolist(), x[start:stop].tolist()
-        ):
-            flat[i] = up
-            put(loss())
-            flat[i] = down
-            put(loss())
-            flat[i] = back
-        vals = _as_values(out, name, "perturbing")
+        perturb_each(
+            flat, loss, idx[start:stop].tolist(), xp[start:stop].tolist(), xm[start:stop].tolist(),
+            x[start:stop].tolist(), out,
+        )
+        vals = loss_values(out, name, "perturbing")
         if not math.isfinite(vals.sum()):  # cheap screen; the element test only when it trips
-            _check_finite(vals[0::2], idx[start:stop], p.shape, name, "+")
-            _check_finite(vals[1::2], idx[start:stop], p.shape, name, "-")
+            require_finite(vals[0::2], idx[start:stop], p.shape, name, "+")
+            require_finite(vals[1::2], idx[start:stop], p.shape, name, "-")
         fp[start:stop] = vals[0::2]
         fm[start:stop] = vals[1::2]
         if progress is not None:
@@ -247,24 +293,23 @@ def central(
     rel_step: float | None = None,
     name: str = "param",
     progress: Progress = None,
+    runner: PairRunner = pairs_serial,
 ) -> EvalResult:
     """Central differences at the given flat ``indices`` of ``p`` (all by default). 2 evals/element.
+
+    ``runner`` runs the element loop (:func:`pairs_serial` here; forked workers in
+    :mod:`gradcheck.parallel`); the numbers do not depend on it.
 
     Example:
         >>> w = np.array([0.5, -1.0])
         >>> central(w, lambda: float(np.sin(w).sum())).grad.round(6).tolist()
         [0.877583, 0.540302]
     """
-    return _central(_pair, p, loss, f0=f0, indices=indices, rel_step=rel_step, name=name, progress=progress)
-
-
-def _central(pair: Any, p: np.ndarray, loss: Callable[[], Any], *, f0: Any, indices: Any, rel_step: Any, name: str, progress: Progress) -> EvalResult:
-    """:func:`central` with the element loop ``pair`` (serial here, forked workers in :mod:`gradcheck.parallel`)."""
     idx = _indices(p, indices)
     sub = None if indices is None else idx
     rel = default_rel_step(p.dtype) if rel_step is None else float(rel_step)
     x, h = _scaled_steps(p, sub, rel)
-    fp, fm, up, down = pair(p, loss, idx, x, h, name, progress)  # pair may reuse h's memory
+    fp, fm, up, down = runner(p, loss, idx, x, h, name, progress)  # the runner may reuse h's memory
     del h, x
     step = up + down
     d = fp - fm
@@ -283,27 +328,25 @@ def richardson(
     rel_step: float | None = None,
     name: str = "param",
     progress: Progress = None,
+    runner: PairRunner = pairs_serial,
 ) -> EvalResult:
     """Central differences at h and h/2 extrapolated: (4 D(h/2) - D(h)) / 3. 4 evals/element.
+
+    ``runner`` runs the element loop, as in :func:`central`.
 
     Example:
         >>> w = np.array([0.5])
         >>> bool(abs(richardson(w, lambda: float(np.exp(w).sum())).grad[0] - np.exp(0.5)) < 1e-11)
         True
     """
-    return _richardson(_pair, p, loss, f0=f0, indices=indices, rel_step=rel_step, name=name, progress=progress)
-
-
-def _richardson(pair: Any, p: np.ndarray, loss: Callable[[], Any], *, f0: Any, indices: Any, rel_step: Any, name: str, progress: Progress) -> EvalResult:
-    """:func:`richardson` with the element loop ``pair``."""
     idx = _indices(p, indices)
     sub = None if indices is None else idx
     rel = default_rel_step(p.dtype, "richardson") if rel_step is None else float(rel_step)
     x, h = _scaled_steps(p, sub, rel)
     half = None if progress is None else (lambda k: progress(k / 2))  # type: ignore[operator]
     h2 = h / 2
-    fp1, fm1, up1, down1 = pair(p, loss, idx, x, h, name, half)  # pair may reuse h's memory
-    fp2, fm2, up2, down2 = pair(p, loss, idx, x, h2, name, half)
+    fp1, fm1, up1, down1 = runner(p, loss, idx, x, h, name, half)  # the runner may reuse h's memory
+    fp2, fm2, up2, down2 = runner(p, loss, idx, x, h2, name, half)
     del h, h2, x
     d1 = fp1 - fm1
     d1 /= up1 + down1
@@ -366,8 +409,8 @@ def complex_step(
                 f"complex array in params; the loss either reads the parameter from somewhere else than "
                 f"params[{name!r}] or drops the imaginary part (float(), np.real, abs). Use method='central'."
             )
-        for start in range(0, idx.size, _CHUNK):
-            stop = min(idx.size, start + _CHUNK)
+        for start in range(0, idx.size, CHUNK):
+            stop = min(idx.size, start + CHUNK)
             out: list[Any] = []
             put = out.append
             for i, back in zip(idx[start:stop].tolist(), cflat[idx[start:stop]].tolist()):
@@ -383,7 +426,7 @@ def complex_step(
     finally:
         params[name] = p
     if not np.all(np.isfinite(vals)):
-        _check_finite(np.where(np.isfinite(vals), 0.0, np.nan), idx, p.shape, name, "+i")
+        require_finite(np.where(np.isfinite(vals), 0.0, np.nan), idx, p.shape, name, "+i")
     grad = _scatter(p.shape, indices if indices is None else idx, vals.imag / h)
     f_max = float(np.abs(vals.real).max(initial=0.0))
     return EvalResult(grad, idx, None, None, np.full(idx.size, h), f_max, idx.size + 1)
@@ -447,7 +490,7 @@ def directional_derivative(
         direction = np.asarray(direction, dtype=np.float64).reshape(p.shape)
     else:
         idx = _indices(p, indices)
-        flat = _flat_view(p)
+        flat = flat_view(p)
         x = np.array(flat[idx], dtype=p.dtype)
         target = x
 
@@ -470,7 +513,7 @@ def directional_derivative(
         fm = loss()
     finally:
         put(x)
-    vals = _as_values([fp, fm], name, "moving")
+    vals = loss_values([fp, fm], name, "moving")
     if not np.all(np.isfinite(vals)):
         raise LossError(
             f"loss() returned {vals} when parameter {name!r} was moved along a random direction by ±{h:.3g}"

@@ -61,19 +61,11 @@ def _run_chunk(name: str, idx: np.ndarray, xp: np.ndarray, xm: np.ndarray, x: np
     """In a worker: L(x+h), L(x-h) for each element of the chunk, on this process's copy."""
     p = _STATE["params"][name]
     loss = _STATE["loss"]
-    flat = numeric._flat_view(p)
-    out: list[Any] = []
-    put = out.append
+    flat = numeric.flat_view(p)
     try:
-        for i, up, down, back in zip(idx.tolist(), xp.tolist(), xm.tolist(), x.tolist()):
-            flat[i] = up
-            put(loss())
-            flat[i] = down
-            put(loss())
-            flat[i] = back
+        return numeric.perturb_each(flat, loss, idx.tolist(), xp.tolist(), xm.tolist(), x.tolist(), [])
     finally:
         flat[idx] = x
-    return out
 
 
 class WorkerPool:
@@ -128,7 +120,7 @@ class WorkerPool:
 
     # -- the element loop, spread over the workers -----------------------------------
 
-    def _pair(
+    def _pairs(
         self,
         p: np.ndarray,
         loss: Callable[[], Any],
@@ -149,10 +141,10 @@ class WorkerPool:
         fp = np.empty(n)
         fm = np.empty(n)
         for (a, b), raw in zip(bounds, self._pool.starmap(_run_chunk, tasks, chunksize=1)):
-            vals = numeric._as_values(raw, name, "perturbing")
+            vals = numeric.loss_values(raw, name, "perturbing")
             if not np.isfinite(vals).all():
-                numeric._check_finite(vals[0::2], idx[a:b], p.shape, name, "+")
-                numeric._check_finite(vals[1::2], idx[a:b], p.shape, name, "-")
+                numeric.require_finite(vals[0::2], idx[a:b], p.shape, name, "+")
+                numeric.require_finite(vals[1::2], idx[a:b], p.shape, name, "-")
             fp[a:b] = vals[0::2]
             fm[a:b] = vals[1::2]
             if progress is not None:
@@ -171,8 +163,9 @@ class WorkerPool:
         progress: numeric.Progress = None,
     ) -> numeric.EvalResult:
         """:func:`gradcheck.numeric.central` of parameter ``name``, its elements spread over the workers."""
-        return numeric._central(
-            self._pair, self.params[name], self.loss, f0=f0, indices=indices, rel_step=rel_step, name=name, progress=progress
+        return numeric.central(
+            self.params[name], self.loss, f0=f0, indices=indices, rel_step=rel_step, name=name, progress=progress,
+            runner=self._pairs,
         )
 
     def richardson(
@@ -185,6 +178,7 @@ class WorkerPool:
         progress: numeric.Progress = None,
     ) -> numeric.EvalResult:
         """:func:`gradcheck.numeric.richardson` of parameter ``name``, spread over the workers."""
-        return numeric._richardson(
-            self._pair, self.params[name], self.loss, f0=f0, indices=indices, rel_step=rel_step, name=name, progress=progress
+        return numeric.richardson(
+            self.params[name], self.loss, f0=f0, indices=indices, rel_step=rel_step, name=name, progress=progress,
+            runner=self._pairs,
         )

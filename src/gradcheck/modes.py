@@ -1,0 +1,156 @@
+"""The modes of a check as strategy objects, chosen once by :func:`choose_mode`.
+
+A mode decides which elements of each tensor are measured, and how:
+
+- :class:`Full`: every element (all tensors in one loop through :mod:`gradcheck.full` when it can);
+- :class:`Sampled`: ``sample`` random elements per tensor;
+- :class:`Fast`: one random direction per tensor, element evidence only where it disagrees
+  (:mod:`gradcheck.fast`).
+
+Each has ``run(settings, arrays, analytic, tick) -> [(ParamResult, loss evaluations), ...]`` and
+``elements(arrays)``, the work the ``tick`` callback counts towards. :func:`gradcheck.check`
+chooses a mode once and calls it; nothing downstream tests a mode's name.
+
+Example:
+    >>> import numpy as np
+    >>> from gradcheck.measure import Settings
+    >>> w = np.array([1.0, 2.0])
+    >>> mode = choose_mode("auto", "central", total=2, t_eval=1e-6, sample=None, seed=0, notes=[])
+    >>> mode.name, [(r.status, n) for r, n in mode.run(Settings(lambda: float(w @ w), 5.0), {"w": w}, {"w": 2 * w})]
+    ('full', [('ok', 4)])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .fast import fast_check_one
+from .full import central_all, compare_all, fusable
+from .measure import DEFAULT_SAMPLE, Settings, compare_settled, evaluate
+from .report import ParamResult
+
+__all__ = ["AUTO_FULL_MAX_PARAMS", "AUTO_FULL_MAX_SECONDS", "Fast", "Full", "Mode", "Sampled", "choose_mode"]
+
+#: "auto" picks a full check up to this many scalar parameters ...
+AUTO_FULL_MAX_PARAMS = 20_000
+#: ... or while a full check is estimated to take at most this many seconds.
+AUTO_FULL_MAX_SECONDS = 10.0
+
+Tick = Callable[[float], None]
+Results = list[tuple[ParamResult, int]]
+
+
+class Mode(Protocol):
+    """What :func:`gradcheck.check` asks of a mode."""
+
+    name: str
+    #: True when the element loop may be spread over worker processes
+    parallel: bool
+
+    def elements(self, arrays: Mapping[str, np.ndarray]) -> int:
+        """The element count ``tick`` reports progress against."""
+
+    def run(self, s: Settings, arrays: Mapping[str, np.ndarray], analytic: Mapping[str, np.ndarray], tick: Tick | None = None) -> Results:
+        """Measure and compare every tensor: (result, loss evaluations spent) per tensor, in order."""
+
+
+def measure_one(s: Settings, name: str, p: np.ndarray, g: np.ndarray, idx: np.ndarray | None, tick: Tick | None) -> tuple[ParamResult, int]:
+    """Evaluate the elements ``idx`` of ``p`` (all when None) and compare them with ``g``."""
+    ev = evaluate(s, name, p, idx, tick)
+    res, extra = compare_settled(s, name, p, g, ev)
+    return res, ev.n_evals + extra
+
+
+@dataclass
+class Full:
+    """Every element of every tensor."""
+
+    name: str = "full"
+    parallel: bool = True
+
+    def elements(self, arrays: Mapping[str, np.ndarray]) -> int:
+        return sum(p.size for p in arrays.values())
+
+    def run(self, s: Settings, arrays: Mapping[str, np.ndarray], analytic: Mapping[str, np.ndarray], tick: Tick | None = None) -> Results:
+        if s.method == "central" and s.pool is None and fusable(arrays):
+            # every element in one loop, every tensor in one comparison pass (gradcheck.full):
+            # the same numbers as tensor by tensor, without a fixed cost per tensor
+            run = central_all(s, arrays, tick)
+            return [(res, 2 * res.n_checked + extra) for res, extra in compare_all(s, run, analytic)]
+        return [measure_one(s, n, p, analytic[n], None, tick) for n, p in arrays.items()]
+
+
+@dataclass
+class Sampled:
+    """``sample`` random elements of each tensor (all of a smaller tensor), drawn from ``rng``."""
+
+    sample: int | None
+    rng: np.random.Generator
+    name: str = "sampled"
+    parallel: bool = True
+
+    def elements(self, arrays: Mapping[str, np.ndarray]) -> int:
+        return sum(min(p.size, self.sample or DEFAULT_SAMPLE) for p in arrays.values())
+
+    def run(self, s: Settings, arrays: Mapping[str, np.ndarray], analytic: Mapping[str, np.ndarray], tick: Tick | None = None) -> Results:
+        out = []
+        for n, p in arrays.items():
+            k = min(p.size, self.sample or DEFAULT_SAMPLE)
+            idx = np.sort(self.rng.choice(p.size, size=k, replace=False)) if k < p.size else None
+            out.append(measure_one(s, n, p, analytic[n], idx, tick))
+        return out
+
+
+@dataclass
+class Fast:
+    """A random direction per tensor; element evidence (full, sampled, bisected) where it disagrees."""
+
+    sample: int | None
+    rng: np.random.Generator
+    name: str = "fast"
+    parallel: bool = False
+
+    def elements(self, arrays: Mapping[str, np.ndarray]) -> int:
+        return sum(min(p.size, self.sample or DEFAULT_SAMPLE) for p in arrays.values())
+
+    def run(self, s: Settings, arrays: Mapping[str, np.ndarray], analytic: Mapping[str, np.ndarray], tick: Tick | None = None) -> Results:
+        count = tick or _ignore
+        return [fast_check_one(s, n, p, analytic[n], self.sample, self.rng, count) for n, p in arrays.items()]
+
+
+def _ignore(k: float) -> None:
+    """A tick that counts nothing."""
+
+
+def choose_mode(
+    mode: str, method: str, *, total: int, t_eval: float, sample: int | None, seed: int, notes: list[str]
+) -> Full | Sampled | Fast:
+    """The strategy for ``mode`` ("auto" resolved by size and the time of one loss evaluation).
+
+    Complex step has no directional form: a fast check with it samples instead. A note says
+    what "auto" chose and why.
+    """
+    if mode == "auto":
+        mode = _auto(total, t_eval, notes)
+    if method == "complex" and mode == "fast":
+        mode = "sampled"
+    if mode == "full":
+        return Full()  # a full check draws nothing
+    rng = np.random.default_rng(seed)
+    return Sampled(sample, rng) if mode == "sampled" else Fast(sample, rng)
+
+
+def _auto(total: int, t_eval: float, notes: list[str]) -> str:
+    estimate = 2 * total * max(t_eval, 1e-7)
+    if total <= AUTO_FULL_MAX_PARAMS or estimate <= AUTO_FULL_MAX_SECONDS:
+        return "full"
+    notes.append(
+        f"{total:,} parameters: a full check would take about {estimate:.0f} s, so a fast check was run "
+        f"(a random direction per tensor; a tensor that disagrees is checked element by element: in full when "
+        f"small, else by a sample and a bisection of the direction); pass mode='full' to force it"
+    )
+    return "fast"
