@@ -105,8 +105,9 @@ def test_findings_localization_and_notes_are_rendered_and_escaped():
     parsed = _parse(html)
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'data-kind="missing_batch_mean"' in html and "<code>b&lt;1&gt;</code>" in html
-    assert "<b>fix:</b> divide by m &amp; retry" in html
-    assert "<dt>ratio</dt><dd>5</dd>" in html and "<dt>&lt;key&gt;</dt><dd>[1.5, 2.5]</dd>" in html
+    assert '<span class="gc-label">fix:</span> divide by m &amp; retry' in html
+    assert "<details><summary>evidence (3)</summary>" in html
+    assert "<tr><th>ratio</th><td>5</td></tr>" in html and "<tr><th>&lt;key&gt;</th><td>1.5, 2.5</td></tr>" in html
     assert "confirmed, layer 1" in html
     assert "the error starts at &quot;b2&quot; &lt;i&gt;" in html
     assert "note: a &lt;b&gt;note&lt;/b&gt;" in html
@@ -142,7 +143,7 @@ def test_repr_html_is_the_fragment_with_dark_theme_rules():
     assert '[data-jp-theme-light="false"] .gc-report' in fragment
     # colours come from scoped variables; text inherits the notebook's colour
     css = fragment.split("<style>", 1)[1].split("</style>", 1)[0]
-    assert all(sel.strip().startswith((".gc-report", "[data-jp-theme-light", "body.vscode")) for sel in re.findall(r"}\s*([^{}]+){", "}" + css))
+    assert all(sel.strip().startswith((".gc-report", "[data-jp-theme-light", "body.vscode", "@media")) for sel in re.findall(r"}\s*([^{}]+){", "}" + css))
 
 
 def test_every_class_used_is_styled():
@@ -166,3 +167,30 @@ def test_fast_check_says_what_was_compared():
     _parse(html)
     assert html.count('<td class="gc-num">direction</td>') == 4
     assert "fast check" in html
+
+
+def test_page_title_line_names_the_net_or_its_parameters(tmp_path, capsys):
+    from gradcheck.cli import main
+
+    report = _report("sigmoid_at_z")
+    untitled = report.to_html()
+    names = [p.name for p in report.params]
+    assert f'<div class="gc-title">gradcheck of {len(names)} parameters ({", ".join(names[:4])}' in untitled
+    assert '<div class="gc-title">gradcheck net.py:build</div>' in report.to_html(title="net.py:build")
+    assert 'class="gc-title"' not in report._repr_html_()  # a notebook cell shows its own code above
+    page = tmp_path / "out.html"
+    target = "gradcheck.examples.seed_net:build"
+    assert main(["check", target, "--html", str(page), "--json"]) == 1
+    html = page.read_text(encoding="utf-8")
+    assert f'<div class="gc-title">gradcheck {target}</div>' in html and f"<title>gradcheck {target}: gradients are wrong" in html
+    assert main(["check", target, "--html", str(tmp_path / "no" / "such" / "dir.html")]) == 2
+    assert "--html" in capsys.readouterr().err
+
+
+def test_evidence_is_folded_with_readable_labels():
+    report = _report("sigmoid_at_z")
+    report.findings = [Finding("unknown", ["W1"], "m", evidence={"architecture_given": False, "layers": [1], "batch_size": 4})]
+    html = report_to_html(report)
+    assert "<details><summary>evidence (3)</summary>" in html
+    assert "<tr><th>architecture given (hint=)</th><td>no</td></tr>" in html
+    assert "<tr><th>layers</th><td>1</td></tr><tr><th>batch size</th><td>4</td></tr>" in html

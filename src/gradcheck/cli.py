@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a hyper-parameter of the net (reg, lambd, keep_prob, ...), used by every function of the net "
                    "that takes it, default or not; repeat for several (--set reg=0.05 --set keep_prob=0.8)")
     c.add_argument("--input-shape", default=None, metavar="SHAPE", help="the full shape of a single layer's input x, examples first, e.g. 8,4 (8 examples of 4 features)")
+    c.add_argument("--html", default=None, metavar="PATH", help="also write the report as a self-contained HTML page to PATH")
     output_options(c)
 
     d = sub.add_parser(
@@ -624,6 +625,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
             report.notes.append(note)
     _advice_as_flags(report)
     recognized = as_flags(problem.meta.get("recognized", "")) + _values_line(problem)
+    if args.html:
+        try:
+            report.to_html(args.html, title=args.target)
+        except OSError as exc:
+            raise TargetError(f"--html {args.html}: cannot write the page ({exc.strerror or exc})") from None
     if args.json:
         extra = {"values": problem.meta["values"].to_dict()} if problem.meta.get("values") is not None else {}
         _print_json({**report.to_dict(), "target": args.target, "recognized": recognized,

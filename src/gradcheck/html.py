@@ -34,7 +34,7 @@ import numpy as np
 from .render import format_error, row_cells, shape_text
 from .report import Finding, ParamResult, Report
 
-__all__ = ["report_to_html", "CSS"]
+__all__ = ["CSS", "evidence_label", "evidence_text", "report_to_html"]
 
 #: The log10 range of the error bars in the table: 1e-16 .. 1e2.
 _BAR_LO, _BAR_HI = -16.0, 2.0
@@ -50,7 +50,7 @@ CSS = """
   --gc-tint: rgba(127, 127, 127, 0.10); --gc-line: rgba(127, 127, 127, 0.35);
   --gc-bad-tint: rgba(207, 34, 46, 0.08); --gc-warn-tint: rgba(154, 103, 0, 0.08);
   color: inherit; font-family: var(--jp-ui-font-family, system-ui, -apple-system, "Segoe UI", sans-serif);
-  font-size: 13px; line-height: 1.45; max-width: 62em;
+  font-size: 13px; line-height: 1.45; max-width: 62em; overflow-wrap: break-word;
 }
 [data-jp-theme-light="false"] .gc-report, body.vscode-dark .gc-report, body.vscode-high-contrast .gc-report,
 .gc-report.gc-dark {
@@ -87,6 +87,24 @@ CSS = """
 .gc-report .gc-finding dd { margin: 0; font-family: var(--jp-code-font-family, monospace); }
 .gc-report code { font-family: var(--jp-code-font-family, monospace); background: var(--gc-tint); padding: 0 0.2em; border-radius: 3px; color: inherit; }
 .gc-report .gc-note, .gc-report .gc-footer { opacity: 0.7; margin: 0.2em 0; }
+.gc-report .gc-title { font-size: 15px; font-weight: 600; margin: 0 0 0.3em 0; overflow-wrap: anywhere; }
+.gc-report .gc-nowrap { white-space: nowrap; display: inline-block; }
+.gc-report .gc-finding .gc-head { overflow-wrap: anywhere; }
+.gc-report .gc-finding .gc-label { font-weight: 600; }
+.gc-report .gc-finding details { margin-top: 0.3em; }
+.gc-report .gc-finding summary { cursor: pointer; opacity: 0.8; }
+.gc-report table.gc-evidence { border-collapse: collapse; margin: 0.2em 0 0.2em 0.5em; }
+.gc-report table.gc-evidence th, .gc-report table.gc-evidence td {
+  text-align: left; vertical-align: top; padding: 0.1em 0.8em 0.1em 0; border: 0; background: transparent; color: inherit;
+}
+.gc-report table.gc-evidence th { font-weight: normal; opacity: 0.75; white-space: nowrap; }
+.gc-report table.gc-evidence td { overflow-wrap: anywhere; }
+.gc-report table.gc-params td:first-child { overflow-wrap: anywhere; min-width: 4em; }
+.gc-report .gc-scroll { max-width: 100%; overflow-x: auto; }
+@media (max-width: 640px) {
+  .gc-report table.gc-params .gc-barcol { display: none; }
+  .gc-report table.gc-params th, .gc-report table.gc-params td { padding: 0.25em 0.4em; }
+}
 """
 
 _PAGE_CSS = """
@@ -100,8 +118,11 @@ body { margin: 2em; background: #ffffff; color: #1f2328; }
 }
 """
 
-def report_to_html(report: Report, full_page: bool = False) -> str:
+def report_to_html(report: Report, full_page: bool = False, title: str | None = None) -> str:
     """The report as HTML: a ``<div>`` fragment (for Jupyter) or, with ``full_page``, a whole page.
+
+    ``title`` names what was checked (``net.py:build``); the page opens with it. Without one, the
+    page's title line names the parameters.
 
     Example:
         >>> import numpy as np, gradcheck
@@ -111,10 +132,11 @@ def report_to_html(report: Report, full_page: bool = False) -> str:
         >>> "w&lt;1&gt;" in html and "w<1>" not in html
         True
     """
-    body = _fragment(report)
+    body = _fragment(report, _subject(report, title) if full_page or title else None)
     if not full_page:
         return body
-    title = "gradcheck: all gradients match" if report.ok else "gradcheck: gradients are wrong"
+    verdict = "all gradients match" if report.ok else "gradients are wrong"
+    title = f"gradcheck {_subject(report, title)}: {verdict}"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -123,8 +145,24 @@ def report_to_html(report: Report, full_page: bool = False) -> str:
     )
 
 
-def _fragment(report: Report) -> str:
-    parts = ['<div class="gc-report">', f"<style>{CSS}</style>", _summary(report)]
+#: A title line names at most this many parameters of a net checked without a title.
+_TITLE_PARAMS = 4
+
+
+def _subject(report: Report, title: str | None) -> str:
+    """What the report is about: the title given, else its parameters (``W1, b1, W2 and 3 more``)."""
+    if title:
+        return title
+    names = [p.name for p in report.params]
+    shown = ", ".join(names[:_TITLE_PARAMS]) + (f" and {len(names) - _TITLE_PARAMS} more" if len(names) > _TITLE_PARAMS else "")
+    return f"of {len(names)} parameter{'' if len(names) == 1 else 's'} ({shown})"
+
+
+def _fragment(report: Report, subject: str | None = None) -> str:
+    parts = ['<div class="gc-report">', f"<style>{CSS}</style>"]
+    if subject is not None:
+        parts.append(f'<div class="gc-title">gradcheck {escape(subject)}</div>')
+    parts.append(_summary(report))
     parts.append(_table(report))
     if report.data_source:
         parts.append(f'<div class="gc-note">data: {escape(report.data_source)}</div>')
@@ -174,9 +212,10 @@ def _bar(p: ParamResult, rtol: float) -> str:
 def _table(report: Report) -> str:
     first = report.first_wrong
     rows = [
-        '<table class="gc-params">',
-        "<thead><tr><th>parameter</th><th>shape</th><th>max rel. error</th><th>"
-        f'error (log, <span title="tolerance">┆</span> = rtol {escape(f"{report.rtol:g}")})</th>'
+        '<div class="gc-scroll"><table class="gc-params">',
+        '<thead><tr><th>parameter</th><th>shape</th><th>max rel. error</th><th class="gc-barcol">'
+        f'error (log scale, <span class="gc-nowrap"><span title="tolerance">┆</span> = rtol '
+        f'{escape(f"{report.rtol:g}")})</span></th>'
         "<th>checked</th><th>verdict</th></tr></thead>",
         "<tbody>",
     ]
@@ -190,15 +229,16 @@ def _table(report: Report) -> str:
         title = f' title="{escape(p.message)}"' if p.message else ""
         rows.append(
             f"<tr{row_cls}{title}><td><code>{escape(p.name)}</code></td><td>{escape(shape)}</td>"
-            f'<td class="gc-num">{escape(format_error(p.max_rel_error))}</td><td>{_bar(p, report.rtol)}</td>'
+            f'<td class="gc-num">{escape(format_error(p.max_rel_error))}</td><td class="gc-barcol">{_bar(p, report.rtol)}</td>'
             f'<td class="gc-num">{escape(checked)}</td>'
             f"<td>{verdict}{marker}</td></tr>"
         )
-    rows.append("</tbody></table>")
+    rows.append("</tbody></table></div>")
     return "\n".join(rows)
 
 
 def _finding(f: Finding) -> str:
+    """Kind and parameters, the message, the fix, then the evidence folded away in a small table."""
     cls = "gc-finding gc-confirmed" if f.confidence == "confirmed" else "gc-finding"
     head = f'<strong class="gc-kind">{escape(f.kind)}</strong>'
     if f.params:
@@ -208,22 +248,50 @@ def _finding(f: Finding) -> str:
         extra.append(f"layer {escape(str(f.layer))}")
     if extra:
         head += f' <span class="gc-muted">({", ".join(extra)})</span>'
-    parts = [f'<div class="{cls}" data-kind="{escape(f.kind)}">', f"<div>{head}</div>", f"<div>{escape(f.message)}</div>"]
-    if f.evidence:
-        items = "".join(
-            f"<dt>{escape(str(k))}</dt><dd>{escape(_short(v))}</dd>" for k, v in f.evidence.items()
-        )
-        parts.append(f"<dl>{items}</dl>")
+    parts = [f'<div class="{cls}" data-kind="{escape(f.kind)}">', f'<div class="gc-head">{head}</div>',
+             f"<div>{escape(f.message)}</div>"]
     if f.fix:
-        parts.append(f'<div class="gc-fix"><b>fix:</b> {escape(f.fix)}</div>')
+        parts.append(f'<div class="gc-fix"><span class="gc-label">fix:</span> {escape(f.fix)}</div>')
+    if f.evidence:
+        rows = "".join(f"<tr><th>{escape(evidence_label(k))}</th><td>{escape(evidence_text(v))}</td></tr>"
+                       for k, v in f.evidence.items())
+        parts.append(f'<details><summary>evidence ({len(f.evidence)})</summary><table class="gc-evidence">{rows}</table></details>')
     parts.append("</div>")
     return "".join(parts)
 
 
-def _short(value: Any, limit: int = 120) -> str:
-    """A compact text of one evidence value: floats to 4 significant digits, long things cut."""
+#: Evidence keys whose words alone do not read well.
+_EVIDENCE_LABELS = {
+    "architecture_given": "architecture given (hint=)",
+    "l2": "L2 strength",
+    "elements_off": "elements off",
+    "partial": "only some elements fit",
+}
+
+
+def evidence_label(key: Any) -> str:
+    """A readable label for an evidence key: ``batch_size`` -> ``batch size``.
+
+    >>> evidence_label("batch_size"), evidence_label("architecture_given")
+    ('batch size', 'architecture given (hint=)')
+    """
+    key = str(key)
+    return _EVIDENCE_LABELS.get(key, key.replace("_", " "))
+
+
+#: Longest evidence text shown; the JSON has the whole value.
+_EVIDENCE_CHARS = 400
+
+
+def evidence_text(value: Any, limit: int = _EVIDENCE_CHARS) -> str:
+    """A compact, readable text of one evidence value: yes/no, floats to 4 significant digits, lists
+    joined, arrays summarized; cut only past ``limit`` characters.
+
+    >>> evidence_text(False), evidence_text([1]), evidence_text(0.123456), evidence_text((2, 3))
+    ('no', '1', '0.1235', '2, 3')
+    """
     if isinstance(value, (bool, np.bool_)):
-        text = str(bool(value))
+        text = "yes" if value else "no"
     elif isinstance(value, (float, np.floating)):
         text = f"{float(value):.4g}"
     elif isinstance(value, np.ndarray):
@@ -231,11 +299,11 @@ def _short(value: Any, limit: int = 120) -> str:
         text = " ".join(text.split())
         text = f"{text} (shape {shape_text(value.shape)})" if value.size > 12 else text
     elif isinstance(value, (list, tuple)):
-        inner = ", ".join(_short(v, limit) for v in list(value)[:12])
-        more = ", …" if len(value) > 12 else ""
-        text = ("[" + inner + more + "]") if isinstance(value, list) else ("(" + inner + more + ")")
+        text = ", ".join(evidence_text(v, limit) for v in list(value)[:12]) + (", …" if len(value) > 12 else "")
     elif isinstance(value, dict):
-        text = "{" + ", ".join(f"{k}: {_short(v, limit)}" for k, v in value.items()) + "}"
+        text = "; ".join(f"{evidence_label(k)}: {evidence_text(v, limit)}" for k, v in value.items())
+    elif value is None:
+        text = "-"
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

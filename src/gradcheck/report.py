@@ -273,11 +273,12 @@ class Report:
 
         return report_to_html(self, full_page=False)
 
-    def to_html(self, path: Any = None) -> str:
-        """A self-contained HTML page of the report; written to ``path`` when given."""
+    def to_html(self, path: Any = None, title: str | None = None) -> str:
+        """A self-contained HTML page of the report; written to ``path`` when given. ``title`` names what was
+        checked (``net.py:build``); without one the page's title line names the parameters."""
         from .html import report_to_html
 
-        page = report_to_html(self, full_page=True)
+        page = report_to_html(self, full_page=True, title=title)
         if path is not None:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(page)
