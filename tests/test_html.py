@@ -180,7 +180,7 @@ def test_page_title_line_names_the_net_or_its_parameters(tmp_path, capsys):
     assert 'class="gc-title"' not in report._repr_html_()  # a notebook cell shows its own code above
     page = tmp_path / "out.html"
     target = "gradcheck.examples.seed_net:build"
-    assert main(["check", target, "--html", str(page), "--json"]) == 1
+    assert main(["check", target, "--html", str(page)]) == 1
     html = page.read_text(encoding="utf-8")
     assert f'<div class="gc-title">gradcheck {target}</div>' in html and f"<title>gradcheck {target}: gradients are wrong" in html
     assert main(["check", target, "--html", str(tmp_path / "no" / "such" / "dir.html")]) == 2
