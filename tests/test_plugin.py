@@ -166,7 +166,7 @@ def test_search(gradcheck):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*✘ smallest failing net: widths *, batch size 2, seed *",
+            "*✘ smallest failing net: build(widths=*, batch_size=2, seed=*)",
             "*search seed 0*",
             "*passes for every net with batch size 1*fails from batch size 2",
             "*bias gradient is not summed over the batch*",

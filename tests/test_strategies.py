@@ -151,9 +151,10 @@ def test_parameter_sets_validate_eagerly(kwargs):
 def test_factory_keywords_reads_the_signature():
     assert gst.factory_keywords(lambda widths, batch_size, seed: None) == ("widths", "batch_size", "seed")
     assert gst.factory_keywords(lambda seed=0: None) == ("seed",)
-    assert gst.factory_keywords(lambda widths, inputs: None) == ("widths", "X")
+    assert gst.factory_keywords(lambda widths, inputs: None) == ("widths", "inputs")
     assert gst.factory_keywords(lambda **kw: None) == ("widths", "batch_size", "seed")
     assert gst.factory_keywords(lambda: None) == ()
+    assert gst.factory_keywords(lambda m, lr=0.1, act="relu", flag=True: None) == ("m", "lr", "flag")
 
 
 def test_a_factory_that_takes_nothing_to_vary_is_rejected():
@@ -163,9 +164,9 @@ def test_a_factory_that_takes_nothing_to_vary_is_rejected():
         gst.problems(42)
 
 
-def test_a_factory_taking_inputs_needs_widths():
-    with pytest.raises(InvalidArgument, match="widths"):
-        gst.configs(lambda X, seed: None)
+@given(gst.configs(lambda X, seed, n_in=2: None))
+def test_a_factory_taking_inputs_without_widths_gets_as_many_features_as_its_size_keyword(cfg):
+    assert cfg["X"].shape[1] == cfg["n_in"] and 1 <= cfg["n_in"] <= 4
 
 
 @given(gst.configs(lambda seed, batch_size: None, batch_sizes=3))
@@ -175,8 +176,8 @@ def test_configs_draw_only_what_the_factory_accepts(cfg):
 
 @given(gst.configs(lambda widths, batch_size, x: None, widths=[2, 4], layout="cols", inputs={"allow_negative": False}))
 def test_configs_draw_inputs_that_fit_widths_and_batch(cfg):
-    assert cfg["X"].shape == (2, cfg["batch_size"])
-    assert (cfg["X"] >= 0).all()
+    assert cfg["x"].shape == (2, cfg["batch_size"])
+    assert (cfg["x"] >= 0).all()
 
 
 @given(gst.problems(_quadratic, widths=gst.layer_widths(max_width=3)))

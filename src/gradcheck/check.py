@@ -60,8 +60,9 @@ def check(
     """Compare each parameter's analytic gradient with a numerical one.
 
     Args:
-        params: name -> float ndarray in forward order (input layer first), or a :class:`Problem`.
-            The arrays are perturbed in place and always restored bit for bit.
+        params: name -> float ndarray in forward order (input layer first), a :class:`Problem`, or
+            the mapping ``{"params", "loss", "grads"[, "data"]}`` a factory returns (then leave out
+            ``loss`` and ``grads``). The arrays are perturbed in place and always restored bit for bit.
         loss: zero-argument callable returning the scalar loss at the current ``params``.
         grads: name -> analytic gradient, or a zero-argument callable returning that mapping.
             Names may also be ``dW1`` / ``grad_W1`` / ``W1_grad`` for a parameter ``W1``.
@@ -217,6 +218,10 @@ def _pool(opts: Options, strategy: Mode, work: Mapping[str, np.ndarray], loss: C
 
 
 def _as_problem(params: Any, loss: Any, grads: Any, data: Any, hint: Any) -> Problem:
+    if loss is None and grads is None and _is_problem_mapping(params):
+        # what a factory returns: {"params", "loss", "grads"[, "data", "hint", "name"]}
+        params = Problem(params=params["params"], loss=params["loss"], grads=params["grads"],
+                         data=params.get("data"), hint=params.get("hint"), name=params.get("name"))
     if isinstance(params, Problem):
         problem = params
         if data is not None:
@@ -234,6 +239,12 @@ def _as_problem(params: Any, loss: Any, grads: Any, data: Any, hint: Any) -> Pro
         if callable(fn):
             require_no_arguments(what, fn)
     return Problem(params=params, loss=loss, grads=grads, data=data, hint=hint)
+
+
+def _is_problem_mapping(obj: Any) -> bool:
+    """A mapping with ``params`` (a mapping), a callable ``loss`` and ``grads``, not a dict of arrays."""
+    return (isinstance(obj, Mapping) and {"params", "loss", "grads"} <= set(obj)
+            and isinstance(obj["params"], Mapping) and callable(obj["loss"]))
 
 
 def _scalar_loss(value: Any, where: str) -> float:

@@ -206,9 +206,10 @@ class GradcheckFixture:
     def __call__(self, target: Any, loss: Any = None, grads: Any = None, **options: Any) -> Any:
         __tracebackhide__ = True
         if loss is None and grads is None and _is_factory(target):
-            from gradcheck.strategies import factory_keywords
+            from gradcheck.vary import plan_factory
 
-            if factory_keywords(target):
+            plan = plan_factory(target, options.get("strategies"))
+            if plan.keywords or plan.required:
                 return self.search(target, **options)
             target = target()
         from gradcheck.assertions import assert_gradients_match
@@ -237,7 +238,7 @@ class GradcheckFixture:
         opts.update(options)
         result = search(factory, **opts)
         if result.found:
-            raise GradientMismatch(str(result), result.report)
+            raise GradientMismatch(str(result), result.named_report or result.report)
         return result
 
     def _check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,9 +24,8 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,10 +34,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
-from .problem import Problem
 
 __all__ = [
-    "FACTORY_KEYWORDS",
+    "BATCH_NAMES",
     "HYPOTHESIS_PROFILE",
     "batch_sizes",
     "call_factory",
@@ -46,19 +44,18 @@ __all__ = [
     "factory_keywords",
     "gradient_settings",
     "input_batches",
+    "keyword_strategy",
     "layer_widths",
     "parameter_sets",
     "problems",
     "register_hypothesis_profile",
     "seeds",
+    "with_strategies",
 ]
 
 #: The hypothesis settings profile for gradient tests, registered when this module is imported.
 HYPOTHESIS_PROFILE = "gradcheck"
 
-#: The keywords a problem factory may accept; each one it accepts is varied.
-FACTORY_KEYWORDS = ("widths", "batch_size", "seed", "X")
-_INPUT_ALIASES = ("X", "x", "inputs")
 LAYOUTS = ("rows", "cols")
 
 
@@ -318,175 +315,6 @@ def parameter_sets(
     return build()
 
 
-# -- whole problems from a user factory ------------------------------------------------
-
-
-def factory_keywords(factory: Callable[..., Any]) -> tuple[str, ...]:
-    """Which of ``widths``, ``batch_size``, ``seed`` and ``X`` (or ``x`` / ``inputs``) ``factory`` accepts.
-
-    A factory with ``**kwargs`` accepts widths, batch_size and seed.
-
-    >>> factory_keywords(lambda widths, seed=0: None)
-    ('widths', 'seed')
-    """
-    if not callable(factory):
-        raise InvalidArgument(f"factory={factory!r} is not callable")
-    try:
-        sig = inspect.signature(factory)
-    except (TypeError, ValueError):
-        raise InvalidArgument(f"cannot read the signature of factory {factory!r}") from None
-    names = set()
-    var_kw = False
-    for p in sig.parameters.values():
-        if p.kind is p.VAR_KEYWORD:
-            var_kw = True
-        elif p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-            names.add(p.name)
-    found = []
-    for kw in FACTORY_KEYWORDS:
-        aliases = _INPUT_ALIASES if kw == "X" else (kw,)
-        if any(a in names for a in aliases) or (var_kw and kw != "X"):
-            found.append(kw)
-    return tuple(found)
-
-
-def _input_keyword(factory: Callable[..., Any]) -> str:
-    params = inspect.signature(factory).parameters
-    return next(a for a in _INPUT_ALIASES if a in params)
-
-
-def configs(
-    factory: Callable[..., Any],
-    *,
-    widths: Any = None,
-    batch_sizes: Any = None,
-    seeds: Any = None,
-    inputs: Any = None,
-    layout: str = "rows",
-) -> st.SearchStrategy[dict[str, Any]]:
-    """The keyword arguments to call ``factory`` with: one dict per example.
-
-    Only the keywords the factory accepts are drawn (see :func:`factory_keywords`).
-    Each of ``widths``, ``batch_sizes``, ``seeds`` may be a strategy or a fixed value;
-    ``inputs`` a strategy taking no arguments is not possible since X depends on the
-    widths and batch size, so pass ``inputs`` as a dict of :func:`input_batches` options
-    (e.g. ``{"allow_negative": False}``). The dict always names the input ``"X"``.
-
-    >>> cfg = configs(lambda widths, batch_size: None, widths=[2, 1], batch_sizes=3).example()
-    >>> cfg
-    {'widths': [2, 1], 'batch_size': 3}
-    """
-    layout = _check_layout(layout)
-    accepted = factory_keywords(factory)
-    if not accepted:
-        raise InvalidArgument(
-            f"factory {getattr(factory, '__name__', factory)!r} accepts none of {', '.join(FACTORY_KEYWORDS)}: "
-            f"there is nothing to vary. Give it e.g. def build(widths, batch_size, seed): ..."
-        )
-
-    def fixed_widths(v: Any) -> list[int]:
-        v = list(v)
-        if len(v) < 2:
-            raise InvalidArgument(f"widths={v!r} must list at least two layer sizes")
-        return [_check_int("widths[i]", w, minimum=1) for w in v]
-
-    w_st = layer_widths() if widths is None else _as_strategy("widths", widths, fixed_widths)
-    m_st = (
-        globals()["batch_sizes"]()
-        if batch_sizes is None
-        else _as_strategy("batch_sizes", batch_sizes, lambda v: _check_int("batch_sizes", v, minimum=1))
-    )
-    s_st = (
-        globals()["seeds"]()
-        if seeds is None
-        else _as_strategy("seeds", seeds, lambda v: _check_int("seeds", v, minimum=0))
-    )
-    if inputs is None:
-        input_opts: dict[str, Any] = {}
-    elif isinstance(inputs, Mapping):
-        input_opts = dict(inputs)
-        bad = set(input_opts) & {"n_features", "batch_size", "layout"}
-        if bad:
-            raise InvalidArgument(f"inputs options {sorted(bad)} are set by the search itself")
-    else:
-        raise InvalidArgument(f"inputs={inputs!r} must be a dict of input_batches options")
-    if "X" in accepted:
-        if "widths" not in accepted:
-            raise InvalidArgument("a factory that accepts X must also accept widths (X needs widths[0] columns)")
-        input_batches(n_features=1, batch_size=1, layout=layout, **input_opts)  # validate eagerly
-
-    @st.composite
-    def build(draw: Any) -> dict[str, Any]:
-        cfg: dict[str, Any] = {}
-        if "widths" in accepted:
-            cfg["widths"] = list(draw(w_st))
-        if "batch_size" in accepted or "X" in accepted:
-            m = draw(m_st)
-            if "batch_size" in accepted:
-                cfg["batch_size"] = m
-        if "seed" in accepted:
-            cfg["seed"] = draw(s_st)
-        if "X" in accepted:
-            cfg["X"] = draw(input_batches(n_features=cfg["widths"][0], batch_size=m, layout=layout, **input_opts))
-        return cfg
-
-    return build()
-
-
-def call_factory(factory: Callable[..., Any], config: Mapping[str, Any]) -> Problem:
-    """Call ``factory`` with ``config`` (renaming ``X`` to the factory's own input keyword) and
-    normalise what it returns to a :class:`Problem`; ``problem.meta["config"]`` holds the config.
-
-    >>> import numpy as np
-    >>> def build(widths):
-    ...     w = np.ones(widths[0])
-    ...     return {"params": {"w": w}, "loss": lambda: float(w @ w), "grads": lambda: {"w": 2 * w}}
-    >>> call_factory(build, {"widths": [3, 1]}).params["w"].shape
-    (3,)
-    """
-    kwargs = dict(config)
-    if "X" in kwargs:
-        kwargs[_input_keyword(factory)] = kwargs.pop("X")
-    from .adapters import as_problem
-
-    problem = as_problem(factory(**kwargs))
-    problem.meta = dict(problem.meta or {})
-    problem.meta["config"] = dict(config)
-    m = config.get("batch_size")
-    if problem.data is None and isinstance(m, (int, np.integer)) and (problem.hint is None or isinstance(problem.hint, dict)):
-        # the drawn batch size lets the diagnosis tell a missing 1/m from any other factor
-        problem.hint = {"batch_size": int(m), **(problem.hint or {})}
-    return problem
-
-
-def problems(
-    factory: Callable[..., Any],
-    *,
-    widths: Any = None,
-    batch_sizes: Any = None,
-    seeds: Any = None,
-    inputs: Any = None,
-    layout: str = "rows",
-) -> st.SearchStrategy[Problem]:
-    """Problems built by ``factory`` over varied widths, batch sizes, seeds and inputs.
-
-    ``factory`` may accept any subset of ``widths``, ``batch_size``, ``seed`` and ``X``; it
-    returns a :class:`gradcheck.Problem` or a mapping ``{"params", "loss", "grads"}``. The
-    drawn keywords are in ``problem.meta["config"]``. Options as in :func:`configs`.
-
-    >>> import numpy as np
-    >>> def build(widths, seed=0):
-    ...     w = np.random.default_rng(seed).normal(size=widths[0])
-    ...     return {"params": {"w": w}, "loss": lambda: float(w @ w), "grads": lambda: {"w": 2 * w}}
-    >>> p = problems(build, widths=[3, 1]).example()
-    >>> p.params["w"].shape, sorted(p.meta["config"])
-    ((3,), ['seed', 'widths'])
-    """
-    return configs(
-        factory, widths=widths, batch_sizes=batch_sizes, seeds=seeds, inputs=inputs, layout=layout
-    ).map(lambda cfg: call_factory(factory, cfg))
-
-
 # -- hypothesis settings for gradient tests ---------------------------------------------------------
 
 _NO_EXPLAIN = tuple(p for p in Phase if p is not Phase.explain)
@@ -530,3 +358,6 @@ def register_hypothesis_profile() -> None:
 
 
 register_hypothesis_profile()
+
+from .factories import call_factory, configs, factory_keywords, keyword_strategy, problems, with_strategies  # noqa: E402
+from .vary import BATCH_NAMES  # noqa: E402

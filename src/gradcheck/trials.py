@@ -1,0 +1,164 @@
+"""One net of a search: build it from a configuration, check it, remember what was built.
+
+A :class:`Trial` keeps the configuration, the verdict and the shapes the factory actually
+built (parameters and data), so that what a search says about widths and batch sizes comes
+from the nets checked, not from the values requested. :class:`Runner` caches trials by
+configuration and logs the ones the search judged.
+
+Example:
+    >>> import numpy as np
+    >>> from gradcheck.vary import plan_factory
+    >>> def build(n_hidden=1):
+    ...     w = np.ones((2, n_hidden))
+    ...     return {"params": {"W": w}, "loss": lambda: float((w ** 2).sum()), "grads": lambda: {"W": 2 * w}}
+    >>> t = Runner(plan_factory(build), {}).run({"n_hidden": 3})
+    >>> t.ok, t.shapes
+    (True, {'W': (2, 3)})
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .check import check
+from .errors import AdapterError, LossError
+from .report import Report
+from .vary import FactoryPlan
+
+__all__ = ["BIAS_NAME", "Runner", "Trial", "config_key"]
+
+#: A parameter named like this is a bias (b1, b_out, fc1.bias), not a weight matrix, even when 2-D.
+BIAS_NAME = re.compile(r"(^b\d*$|^b_|bias|^beta)", re.IGNORECASE)
+
+
+@dataclass
+class Trial:
+    """A configuration and what came of it; ``rejected`` when the factory raised or the loss at
+    the starting point was not finite (no net to judge), ``error`` when the check raised."""
+
+    config: dict[str, Any]
+    ok: bool
+    report: Report | None = None
+    error: str | None = None
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    data_shapes: tuple[tuple[int, ...], ...] = ()
+    rejected: bool = False
+    batch_size: int | None = None
+    negative_inputs: int | None = None
+
+    @property
+    def weight_shapes(self) -> list[tuple[int, ...]]:
+        """The shapes of the weight matrices built: the 2-D parameters not named as a bias."""
+        return [s for n, s in self.shapes.items() if len(s) == 2 and not BIAS_NAME.search(n)]
+
+    @property
+    def all_square(self) -> bool | None:
+        ws = self.weight_shapes
+        return all(a == b for a, b in ws) if ws else None
+
+    @property
+    def all_width_one(self) -> bool:
+        ws = self.weight_shapes
+        return bool(ws) and all(s == (1, 1) for s in ws)
+
+    def naming(self) -> frozenset[str]:
+        """The kinds of mistake the check named here."""
+        return frozenset(self.report.kinds()) if self.report is not None else frozenset()
+
+
+def config_key(config: Mapping[str, Any]) -> tuple:
+    """A hashable key of a configuration (arrays by shape and bytes)."""
+    out = []
+    for k in sorted(config):
+        v = config[k]
+        if isinstance(v, np.ndarray):
+            v = (v.shape, v.tobytes())
+        elif isinstance(v, list):
+            v = tuple(v)
+        out.append((k, v))
+    return tuple(out)
+
+
+def _data_shapes(data: Any) -> tuple[tuple[int, ...], ...]:
+    if isinstance(data, (tuple, list)):
+        return tuple(tuple(np.shape(d)) for d in data if hasattr(d, "shape"))
+    return ()
+
+
+def _negative_inputs(data: Any) -> int | None:
+    """How many inputs of the data the factory returned are negative (None without data)."""
+    X = data[0] if isinstance(data, (tuple, list)) and data else None
+    if not isinstance(X, np.ndarray) or X.dtype.kind != "f":
+        return None
+    return int((X < 0).sum())
+
+
+class Runner:
+    """Builds and checks the nets of one search; ``log`` holds the judged trials in order."""
+
+    def __init__(self, plan: FactoryPlan, options: dict[str, Any], layout: str = "rows") -> None:
+        self.plan = plan
+        self.options = options
+        self.layout = layout
+        self.cache: dict[tuple, Trial] = {}
+        self.log: list[Trial] = []
+        self.rejected: list[Trial] = []
+
+    def batch_size(self, config: Mapping[str, Any]) -> int | None:
+        from .factories import batch_of
+
+        return batch_of(self.plan, config, self.layout)
+
+    def run(self, config: Mapping[str, Any], *, diagnose: bool = False, log: bool = True) -> Trial:
+        """The trial of ``config`` (cached); ``diagnose`` also names the mistakes."""
+        key = (config_key(config), diagnose)
+        if key in self.cache:
+            return self.cache[key]
+        from .factories import call_factory
+
+        config = dict(config)
+        m = self.batch_size(config)
+        try:
+            problem = call_factory(self.plan.factory, config)
+        except AdapterError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the factory cannot build this net: skip it
+            return self._reject(key, Trial(config, False, error=f"{type(exc).__name__}: {exc}", rejected=True,
+                                           batch_size=m))
+        shapes = {n: tuple(np.shape(p)) for n, p in problem.params.items()}
+        trial = Trial(config, False, shapes=shapes, data_shapes=_data_shapes(problem.data), batch_size=m,
+                      negative_inputs=_negative_inputs(problem.data))
+        try:
+            trial.report = check(problem, diagnose=diagnose, **self.options)
+            trial.ok = trial.report.ok
+        except LossError as exc:  # a loss that is not finite here: no net to judge at this configuration
+            trial.error, trial.rejected = f"{type(exc).__name__}: {exc}", True
+            return self._reject(key, trial)
+        except Exception as exc:  # noqa: BLE001 - a crash in the user's loss or grads is a failure to report
+            trial.error = f"{type(exc).__name__}: {exc}"
+        self.cache[key] = trial
+        if log:
+            self.log.append(trial)
+        return trial
+
+    def _reject(self, key: tuple, trial: Trial) -> Trial:
+        self.cache[key] = trial
+        self.rejected.append(trial)
+        return trial
+
+    def fails(self, config: Mapping[str, Any]) -> bool:
+        """The property for hypothesis: True when the gradients of this net are wrong."""
+        from hypothesis import assume
+
+        trial = self.run(config)
+        assume(not trial.rejected)
+        return not trial.ok
+
+    def judged(self) -> list[Trial]:
+        """The logged trials whose check ran to its end."""
+        return [t for t in self.log if t.error is None]
