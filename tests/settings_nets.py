@@ -205,3 +205,25 @@ SETTINGS_NETS = {
     "flag": (flag_net, "use_bias"),
     "sign": (sign_net, "x_low"),
 }
+
+
+def scaled_net(mistake=None):
+    """Not a dense net: loss mean(cos(X @ (w * D / keep_prob))), which no architecture explains, so
+    only the ratio analytic / numeric names the mistake; the mistake forgets the 1/keep_prob."""
+
+    def build(batch_size=3, keep_prob=1.0, seed=0):
+        rng = np.random.default_rng(seed)
+        X, w = rng.normal(size=(batch_size, 3)), rng.normal(size=3)
+        D = np.array([1.0, 0.0, 1.0]) if keep_prob < 1 else np.ones(3)
+
+        def loss():
+            return float(np.cos(X @ (w * D / keep_prob)).mean())
+
+        def grads():
+            z = X @ (w * D / keep_prob)
+            g = X.T @ (-np.sin(z)) / X.shape[0] * D
+            return {"w": g if mistake else g / keep_prob}
+
+        return {"params": {"w": w}, "loss": loss, "grads": grads}
+
+    return build

@@ -20,7 +20,7 @@ from gradcheck import strategies as gst
 from gradcheck.search import search
 from gradcheck.vary import plan_factory
 
-from .settings_nets import SETTINGS_NETS, _net, dropout_net, outputs_net, penalty_net, sign_net
+from .settings_nets import SETTINGS_NETS, _net, dropout_net, outputs_net, penalty_net, scaled_net, sign_net
 
 
 @pytest.mark.parametrize("name", sorted(SETTINGS_NETS))
@@ -52,15 +52,22 @@ def test_a_penalty_left_out_of_the_gradient_is_named_as_such():
 
 def test_keep_prob_one_half_at_batch_size_two_is_not_named_a_batch_mean():
     # shrinking lands on keep_prob = 0.5 = 1/m: the factor 1/2 reads as an extra 1/m there
-    result = search(dropout_net("bug"), seed=0, batch_sizes=st.integers(2, 6))
+    result = search(scaled_net("bug"), seed=0, batch_sizes=st.integers(2, 6))
     assert result.smallest["batch_size"] == 2 and result.smallest["keep_prob"] == 0.5
-    assert "extra_batch_mean" in result.report.kinds()  # what the check alone says at the smallest net
+    assert result.report.kinds() == ["extra_batch_mean"]  # what the check alone says at the smallest net
     assert not result.confirmed and result.kinds == ["constant_factor"]
     assert result.named_at != result.smallest and result.named_at["keep_prob"] != 0.5
-    assert "constant_factor" in result.named_report.kinds()
+    assert result.named_report.kinds() == ["constant_factor"]
     text = result.explanation
     assert "keep_prob=0.5 = 1/batch_size" in text and "smallest configuration whose naming is unambiguous" in text
     assert "analytic / numeric equals keep_prob" in text
+
+
+def test_the_dropout_net_is_named_where_no_value_coincides():
+    result = search(dropout_net("bug"), seed=0, batch_sizes=st.integers(2, 6))
+    assert result.found and result.smallest["keep_prob"] != 1.0
+    assert result.kinds and "extra_batch_mean" not in result.kinds
+    assert sorted(result.named_report.kinds()) == result.kinds
 
 
 def test_a_mean_over_two_outputs_is_not_named_after_a_batch_of_two():
