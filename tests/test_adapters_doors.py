@@ -76,3 +76,14 @@ def test_set_needs_name_equals_value(capsys, item):
     code = main(["check", os.path.join(NETS, "cs231n_reg_default_zero.py"), "--set", item])
     assert code == 2
     assert "expected NAME=VALUE" in capsys.readouterr().err
+
+
+def test_every_bundled_example_has_json_values(capsys):
+    """Shared defaults (seed=0 in several functions) are values too; the JSON stays valid."""
+    root = os.path.dirname(NETS)
+    examples = os.path.join(os.path.dirname(root), "examples")
+    for name in sorted(os.listdir(examples)):
+        if name.endswith(".py"):
+            code = main(["check", os.path.join(examples, name), "--json"])
+            out = json.loads(capsys.readouterr().out)
+            assert code in (0, 1), (name, out)

@@ -43,6 +43,11 @@ ROLES: dict[str, tuple[str, ...]] = {
     "quiet": ("print_cost", "verbose", "print_loss", "debug", "plot", "show", "log"),
 }
 _OUTPUT_RE = re.compile(r"^a\d+$")
+#: The gradient a layer's backward pass receives, however it is named: ``dLdy``, ``dL_dout``,
+#: ``output_error``, ``error``, ``grad_output``, ``upstream_grad``, ``accum_grad``.
+_DOUT_RE = re.compile(r"^(dl_?d\w+|d_?l_?d_?\w+|(output_|out_|upstream_|top_|accum_)?(error|err|delta)"
+                      r"|(output_|out_|upstream_|top_|accum_)(grads?|gradient)"
+                      r"|grad_?(out|output|y|top|upstream)\w*|d_?(y|out|output|top)\w*)$", re.I)
 
 
 _PREFIX_RE = re.compile(r"^(training_|train_|num_|n_|number_of_|max_|total_|input_)")
@@ -61,6 +66,8 @@ def role_of(arg: str) -> str | None:
             return role
     if _OUTPUT_RE.match(low) and low != "a0":
         return "output"
+    if _DOUT_RE.match(low):
+        return "dout"
     stripped = _SUFFIX_RE.sub("", _PREFIX_RE.sub("", low))
     if stripped != low:
         if low.startswith(("training_", "train_")) and stripped in ("outputs", "output", "answers"):

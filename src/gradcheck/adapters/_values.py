@@ -34,6 +34,8 @@ import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from ..errors import AdapterError
 
 __all__ = ["KEEP_NAMES", "KEEP_PROBE", "REG_NAMES", "REG_PROBE", "NetValues", "net_functions", "parse_set"]
@@ -166,7 +168,25 @@ class NetValues:
         return ", ".join(f"{n} = {self.values[n]!r} ({self.origins[n]})" for n in names)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        return {n: {"value": self.values[n], "from": self.origins[n]} for n in self.values}
+        """The values worth saying (given, read from the module, chosen by gradcheck, or a default another
+        function lacks), JSON-ready.
+
+        >>> NetValues({"reg": np.float64(0.5), "seed": 0}, {"reg": "--set"}).to_dict()
+        {'reg': {'value': 0.5, 'from': '--set'}}
+        """
+        return {n: {"value": _plain(self.values[n]), "from": o} for n, o in self.origins.items() if n in self.values}
+
+
+def _plain(v: Any) -> Any:
+    """A JSON-ready copy of a setting: numpy numbers as Python numbers, anything odd as its repr."""
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, numbers.Integral):
+        return int(v)
+    if isinstance(v, numbers.Real):
+        f = float(v)
+        return f if f == f and abs(f) != float("inf") else repr(v)
+    return repr(v)
 
 
 def parse_set(items: Iterable[str] | None) -> dict[str, Any]:

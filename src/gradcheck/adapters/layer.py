@@ -25,7 +25,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -45,12 +45,23 @@ def _is_layer(v: Any) -> bool:
 def detect(src: Source) -> str | None:
     layers = src.get("layers")
     if isinstance(layers, (list, tuple)) and layers and all(_is_layer(v) for v in layers):
+        if any(_takes_lr(v) for v in layers) and _steps_itself(src):
+            return None  # layers that update themselves under the net's own training step: a training step
         return "a layers list with forward/backward"
     if _is_layer(src.obj):
         names = arg_names(src.obj.backward) or []
         if names and role_of(names[0]) in ("dout", None):
             return "forward(x) and backward(dout)"
     return None
+
+
+def _steps_itself(src: Source) -> bool:
+    """The net has its own training step and its own loss: read as one (its layers update in backward)."""
+    from . import train_step
+    from ._net_loss import LOSS_XY_NAMES
+
+    has_loss = any(is_fn(src.get(n)) and len(required_args(src.get(n))) == 2 for n in LOSS_XY_NAMES)
+    return has_loss and train_step.detect(src) is not None
 
 
 def _takes_lr(layer: Any) -> bool:
@@ -60,12 +71,13 @@ def _takes_lr(layer: Any) -> bool:
 def _grad_of(layer: Any, name: str, shape: tuple[int, ...]) -> Any:
     from ..names import gradient_keys, lookup
 
-    grads = getattr(layer, "grads", None)
-    if isinstance(grads, dict):
-        try:
-            return lookup(grads, name)
-        except KeyError:
-            pass
+    for holder in GRAD_DICTS:
+        grads = getattr(layer, holder, None)
+        if isinstance(grads, dict):
+            try:
+                return lookup(grads, name)
+            except KeyError:
+                pass
     for key in gradient_keys(name)[1:]:
         g = getattr(layer, key, None)
         if isinstance(g, np.ndarray) and g.ndim > 0:
@@ -75,7 +87,7 @@ def _grad_of(layer: Any, name: str, shape: tuple[int, ...]) -> Any:
 
 def _guess_input(layer: Any, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    weights = [v for v in _candidates(layer).values() if v.ndim == 2]
+    weights = [v for v, _ in _candidates(layer).values() if v.ndim == 2]
     shapes = []
     if weights:
         r, c = weights[0].shape
@@ -111,110 +123,143 @@ def _shape_message(layer: Any, shape: tuple[int, ...], exc: BaseException, seed:
     return text + f"; an input of shape {fit} fits: --input-shape {','.join(map(str, fit))}"
 
 
-def _candidates(layer: Any) -> dict[str, np.ndarray]:
-    p = getattr(layer, "params", None)
-    if is_array_dict(p):
-        return dict(p)
+#: Dicts a layer keeps its parameters in, and the dicts its gradients are put in beside them.
+PARAM_DICTS = ("params", "parameters", "weights_dict")
+GRAD_DICTS = ("grads", "gradients", "grad", "d_params", "dparams")
+
+
+class _Spec(NamedTuple):
+    """One parameter of one layer: its name in the report, the layer, its key there, the array, where its
+    gradient is read (``index`` into what backward returns, else beside it), and the dict holding it."""
+
+    name: str
+    layer: Any
+    key: str
+    arr: np.ndarray
+    index: int | None
+    holder: str | None
+
+
+def _candidates(layer: Any) -> dict[str, tuple[np.ndarray, str | None]]:
+    """``key -> (array, dict name or None)``: a layer's float arrays, from its params dict when it has one."""
+    for holder in PARAM_DICTS:
+        p = getattr(layer, holder, None)
+        if is_array_dict(p):
+            return {k: (v, holder) for k, v in p.items()}
     try:
         d = vars(layer)
     except TypeError:
         return {}
-    return {k: v for k, v in d.items() if is_float_array(v) and not k.startswith("_")}
+    return {k: (v, None) for k, v in d.items() if is_float_array(v) and not k.startswith("_")}
+
+
+def _input_of(layers: list[Any], src: Source, data: Any, input_shape: Any, seed: int) -> np.ndarray:
+    """The input the stack is checked at: the data, a given shape, or a shape the first layer accepts."""
+    if data is None:
+        _, data = src.first(("x", "X", "inputs", "input", "x_batch", "X_batch"), lambda v: isinstance(v, np.ndarray))
+    if data is not None:
+        x0 = np.asarray(data[0] if isinstance(data, tuple) else data)
+        return np.array(x0, dtype=x0.dtype if np.issubdtype(x0.dtype, np.floating) else np.float64)
+    if input_shape is not None:
+        return np.random.default_rng(seed).standard_normal(tuple(input_shape))
+    return _guess_input(layers[0], seed)
+
+
+class _Stack:
+    """Forward and backward through a list of layers, keeping what each backward returned beside dx."""
+
+    def __init__(self, layers: list[Any], x: np.ndarray, step: float) -> None:
+        self.layers, self.x, self.step = layers, x, step
+        self.returned: dict[int, tuple] = {}  # layer index -> what backward returned besides the input gradient
+
+    def forward(self) -> np.ndarray:
+        a = self.x
+        for layer in self.layers:
+            a = call(layer.forward, {"X": a}, order=("X",), what=f"{type(layer).__name__}.forward")
+        return np.asarray(a)
+
+    def backward(self, dout: np.ndarray) -> Any:
+        d: Any = dout
+        self.returned.clear()
+        for i in reversed(range(len(self.layers))):
+            layer = self.layers[i]
+            d = call(layer.backward, {"dout": d, "lr": self.step}, order=("dout", "lr"),
+                     what=f"{type(layer).__name__}.backward")
+            if isinstance(d, tuple):  # backward(dout) -> (dx, dW, db)
+                self.returned[i] = tuple(d[1:])
+                d = d[0]
+        return d
+
+
+def _probe(stack: _Stack, cands: list[dict[str, tuple[np.ndarray, str | None]]], R: np.ndarray,
+           single: bool) -> list[_Spec]:
+    """One forward and backward pass: which arrays have a gradient beside them (or returned, or move when
+    backward updates); an array the forward pass rebinds is a cache (``self.x = x``), not a parameter."""
+    layers = stack.layers
+    specs: list[_Spec] = []
+    every = {k: v for c in cands for k, (v, _) in c.items()} if single else {}
+    with restored_state(layers, every):
+        before = [{k: v.copy() for k, (v, _) in c.items()} for c in cands]
+        stack.forward()
+        cached = [{k for k, (arr, h) in c.items() if _current(layer, k, arr, h) is not arr}
+                  for c, layer in zip(cands, layers)]
+        stack.backward(R)
+        for i, layer in enumerate(layers):
+            prefix = "" if single else f"layers[{i}]."
+            own = [(k, arr, h) for k, (arr, h) in cands[i].items() if k not in cached[i]]
+            extras = stack.returned.get(i, ())
+            if extras and len(extras) == len(own):  # backward(dout) -> (dx, dW, db): in the order of the attributes
+                specs.extend(_Spec(_label(prefix, k, h), layer, k, arr, j, h) for j, (k, arr, h) in enumerate(own))
+                continue
+            for k, arr, h in own:
+                moved = _takes_lr(layer) and not np.array_equal(before[i][k], _current(layer, k, arr, h))
+                if moved or _grad_of(layer, k, arr.shape) is not None:
+                    specs.append(_Spec(_label(prefix, k, h), layer, k, arr, None, h))
+    return specs
+
+
+def _label(prefix: str, key: str, holder: str | None) -> str:
+    """``layers[0].W``, or ``layers[0].parameters['W']`` for a parameter held in the layer's ``parameters`` dict."""
+    return prefix + (f"{holder}[{key!r}]" if holder not in (None, "params") else key)
 
 
 def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any = None, seed: int = 0, **_: Any) -> Problem:
     single = _is_layer(src.obj) and not isinstance(src.get("layers"), (list, tuple))
     layers = [src.obj] if single else list(src.get("layers"))
-    rng = np.random.default_rng(seed)
-    if data is None:
-        _, data = src.first(("x", "X", "inputs", "input", "x_batch", "X_batch"), lambda v: isinstance(v, np.ndarray))
-    if data is not None:
-        x0 = np.asarray(data[0] if isinstance(data, tuple) else data)
-        x = np.array(x0, dtype=x0.dtype if np.issubdtype(x0.dtype, np.floating) else np.float64)
-    elif input_shape is not None:
-        x = rng.standard_normal(tuple(input_shape))
-    else:
-        x = _guess_input(layers[0], seed)
-    step = 1.0 if lr is None else float(lr)
-
-    def forward_all() -> np.ndarray:
-        a = x
-        for layer in layers:
-            a = call(layer.forward, {"X": a}, order=("X",), what=f"{type(layer).__name__}.forward")
-        return np.asarray(a)
-
-    returned: dict[int, tuple] = {}  # layer index -> what backward returned besides the input gradient
-
-    def backward_all(dout: np.ndarray) -> Any:
-        d: Any = dout
-        for i in reversed(range(len(layers))):
-            layer = layers[i]
-            d = call(layer.backward, {"dout": d, "lr": step}, order=("dout", "lr"), what=f"{type(layer).__name__}.backward")
-            if isinstance(d, tuple):  # backward(dout) -> (dx, dW, db)
-                returned[i] = tuple(d[1:])
-                d = d[0]
-        return d
-
+    x = _input_of(layers, src, data, input_shape, seed)
+    stack = _Stack(layers, x, 1.0 if lr is None else float(lr))
     # before any forward pass of ours: what the forward pass stores (self.x = x) is not there yet
-    cands = [{k: v for k, v in _candidates(layer).items() if v is not x} for layer in layers]
+    cands = [{k: (v, h) for k, (v, h) in _candidates(layer).items() if v is not x} for layer in layers]
     with restored_state(layers, {}):
         try:
-            R = rng.standard_normal(forward_all().shape)
+            R = np.random.default_rng(seed).standard_normal(stack.forward().shape)
         except Exception as exc:  # noqa: BLE001 - a wrong --input-shape is the likely cause
             if input_shape is None or data is not None:
                 raise
             raise AdapterError(_shape_message(layers[0], tuple(input_shape), exc, seed)) from exc
-    # one probe pass tells which arrays have a gradient beside them (or move, when backward updates)
-    specs: list[tuple[str, Any, str, np.ndarray, int | None]] = []
-    with restored_state(layers, {k: v for c in cands for k, v in c.items()} if len(layers) == 1 else {}):
-        before = [{k: v.copy() for k, v in c.items()} for c in cands]
-        forward_all()
-        # an array the forward pass rebinds is a cache (self.x = x), not a parameter
-        cached = [{k for k, arr in c.items() if _current(layer, k, arr) is not arr} for c, layer in zip(cands, layers)]
-        backward_all(R)
-        for i, layer in enumerate(layers):
-            prefix = "" if single else f"layers[{i}]."
-            own = [(k, arr) for k, arr in cands[i].items() if k not in cached[i]]
-            extras = returned.get(i, ())
-            if extras and len(extras) == len(own) and all(np.shape(g) == a.shape for g, (_, a) in zip(extras, own)):
-                specs.extend((prefix + k, layer, k, arr, j) for j, (k, arr) in enumerate(own))
-                continue
-            for k, arr in own:
-                moved = _takes_lr(layer) and not np.array_equal(before[i][k], _current(layer, k, arr))
-                if moved or _grad_of(layer, k, arr.shape) is not None:
-                    specs.append((prefix + k, layer, k, arr, None))
-    params: dict[str, np.ndarray] = {"input": x}
-    for name, _, _, arr, _ in specs:
-        params[name] = arr
-
-    def loss() -> float:
-        return float(np.sum(forward_all() * R))
-
-    def grads() -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        updating = [s for s in specs if _takes_lr(s[1])]
-        with restored_state(layers, {s[0]: s[3] for s in specs}):
-            saved = {s[0]: s[3].copy() for s in updating}
-            forward_all()
-            returned.clear()
-            out["input"] = backward_all(R.copy())
-            for name, layer, k, arr, j in specs:
-                if j is not None:
-                    out[name] = np.array(returned[layers.index(layer)][j], dtype=float)
-                elif _takes_lr(layer):
-                    out[name] = (saved[name] - _current(layer, k, arr)) / step
-                else:
-                    g = _grad_of(layer, k, arr.shape)
-                    out[name] = None if g is None else np.array(g, dtype=float)
-        return out
-
+    specs = _probe(stack, cands, R, single)
+    updating = any(_takes_lr(s.layer) for s in specs)
     what = type(layers[0]).__name__ if single else f"{type(src.obj).__name__}.layers ({len(layers)} layers)"
-    own = None if single or not isinstance(data, tuple) or any(_takes_lr(s[1]) for s in specs) else _own_loss(src.obj)
+    own = None if single or not isinstance(data, tuple) or updating else _own_loss(src.obj)
     if own is not None:
         return _with_own_loss(src.obj, own, layers, specs, data, what)
-    upd = " (backward updates the weights: gradient recovered with lr = 1)" if any(_takes_lr(s[1]) for s in specs) else ""
-    upd += " (parameter gradients as returned by backward)" if any(s[4] is not None for s in specs) else ""
-    pnames = ", ".join(s[0] for s in specs) or "none"
+    params: dict[str, np.ndarray] = {"input": x, **{s.name: s.arr for s in specs}}
+
+    def loss() -> float:
+        return float(np.sum(stack.forward() * R))
+
+    def grads() -> dict[str, Any]:
+        with restored_state(layers, {s.name: s.arr for s in specs}):
+            saved = {s.name: s.arr.copy() for s in specs if _takes_lr(s.layer)}
+            stack.forward()
+            out: dict[str, Any] = {"input": stack.backward(R.copy())}
+            for s in specs:
+                out[s.name] = _gradient(stack, s, saved)
+        return out
+
+    upd = " (backward updates the weights: gradient recovered with lr = 1)" if updating else ""
+    upd += " (parameter gradients as returned by backward)" if any(s.index is not None for s in specs) else ""
+    pnames = ", ".join(s.name for s in specs) or "none"
     return Problem(
         params=params, loss=loss, grads=grads, data=None, name=what,
         hint={"batch_size": int(x.shape[0])} if x.ndim >= 2 else None,
@@ -223,11 +268,21 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
     )
 
 
-def _current(layer: Any, k: str, arr: np.ndarray) -> np.ndarray:
-    p = getattr(layer, "params", None)
+def _gradient(stack: _Stack, s: _Spec, saved: dict[str, np.ndarray]) -> Any:
+    """The gradient of one parameter after a backward pass: returned, recovered from the update, or beside it."""
+    if s.index is not None:
+        return np.array(stack.returned[stack.layers.index(s.layer)][s.index], dtype=float)
+    if s.name in saved:
+        return (saved[s.name] - _current(s.layer, s.key, s.arr, s.holder)) / stack.step
+    g = _grad_of(s.layer, s.key, s.arr.shape)
+    return None if g is None else np.array(g, dtype=float)
+
+
+def _current(layer: Any, k: str, arr: np.ndarray, holder: str | None = None) -> np.ndarray:
+    p = getattr(layer, holder, None) if holder else None
     if isinstance(p, dict) and k in p:
         return p[k]
-    v = getattr(layer, k, arr)
+    v = getattr(layer, k, arr) if holder is None else arr
     return v if isinstance(v, np.ndarray) else arr
 
 
@@ -258,23 +313,23 @@ def _with_own_loss(model: Any, loss_name: str, layers: list[Any], specs: list[An
 
     def grads() -> dict[str, Any]:
         out: dict[str, Any] = {}
-        with restored_state(layers, {s[0]: s[3] for s in specs}):
+        with restored_state(layers, {s.name: s.arr for s in specs}):
             loss_fn(X, y)
             model.backward()
-            for name, layer, k, arr, j in specs:
-                g = _grad_of(layer, k, arr.shape)
-                out[name] = None if g is None else np.array(g, dtype=float)
+            for s in specs:
+                g = _grad_of(s.layer, s.key, s.arr.shape)
+                out[s.name] = None if g is None else np.array(g, dtype=float)
         return out
 
     try:
         value = np.asarray(loss())
     except Exception as exc:  # noqa: BLE001 - not a loss of (x, y) after all
         raise AdapterError(f"{type(model).__name__}.{loss_name}(X, y) failed on the data: {exc}") from None
-    if value.size != 1 or any(s[4] is not None for s in specs):
+    if value.size != 1 or any(s.index is not None for s in specs):
         raise AdapterError(f"{type(model).__name__}.{loss_name}(X, y) does not return one number")
-    pnames = ", ".join(s[0] for s in specs) or "none"
+    pnames = ", ".join(s.name for s in specs) or "none"
     return Problem(
-        params={s[0]: s[3] for s in specs}, loss=loss, grads=grads, data=(X, y), name=what,
+        params={s.name: s.arr for s in specs}, loss=loss, grads=grads, data=(X, y), name=what,
         meta={"recognized": f"layer: {what} with the model's own loss: {type(model).__name__}.{loss_name}(X, y), "
                             f"then backward(); parameters [{pnames}]"},
     )

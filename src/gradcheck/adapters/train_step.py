@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import AdapterError
 from ..problem import Problem
-from ._access import ROLES, Source, arg_names, call, is_fn, role_of
+from ._access import ROLES, Source, arg_names, call, is_fn, required_args, role_of
 from ._data import find_data
 from ._net_loss import data_attrs, net_loss, no_new_entries, public_names
 from ._optimizer import momentum_off
@@ -50,19 +50,53 @@ EXPECTED = ("a net with a training step (train(X, y, ...) doing W -= lr * dW), i
             "and a loss: loss(X, y), or forward(X) with a cost of the output")
 
 
+#: Gradient methods that, taking no argument, update the weights of a net that holds its own data
+#: (``feedforward()`` then ``backprop()`` doing ``self.weights1 += d_weights1``).
+STATEFUL_STEP_NAMES = ("backprop", "backpropagation", "back_propagation", "backward", "backward_pass",
+                       "backward_propagation", "update", "update_weights")
+#: A pure gradient step moves by lr * g: the recovered g at LINEAR_PROBE times the learning rate must
+#: agree with the one at the learning rate (to LINEAR_RTOL) for one call to be one update.
+LINEAR_PROBE = 1e-3
+LINEAR_RTOL = 1e-3
+
+
 def _step(src: Source) -> tuple[str | None, Any]:
-    for name in STEP_NAMES:
+    """``(name, callable)`` of the net's training step: the method another convention handed over
+    (``src.step_name``), a method named like a step, or ``forward(); backprop()`` on a net that holds
+    its data."""
+    override = getattr(src, "step_name", None)
+    names = ((override,) if override else ()) + STEP_NAMES
+    for name in names:
         fn = src.get(name)
         if not is_fn(fn):
             continue
-        names = arg_names(fn)
-        if names is None:
+        arg = arg_names(fn)
+        if arg is None:
             continue
-        roles = [role_of(n) for n in names]
+        roles = [role_of(n) for n in arg]
         if "cache" in roles or "output" in roles or "dout" in roles:
             continue
         return name, fn
-    return None, None
+    return _stateful_step(src)
+
+
+def _stateful_step(src: Source) -> tuple[str | None, Any]:
+    """``forward(); backprop()`` for a net that holds its data: both take no argument."""
+    from ._net_loss import FORWARD_NAMES
+
+    if isinstance(src.obj, types.ModuleType):
+        return None, None
+    fname, fwd = src.first(FORWARD_NAMES, lambda v: is_fn(v) and not required_args(v))
+    bname, back = src.first(STATEFUL_STEP_NAMES, lambda v: is_fn(v) and not required_args(v))
+    if fwd is None or back is None:
+        return None, None
+
+    def step() -> None:
+        fwd()
+        back()
+
+    step.__name__ = f"{fname}(); {bname}"
+    return step.__name__, step
 
 
 def detect(src: Source) -> str | None:
@@ -128,6 +162,107 @@ def _first_example(X: Any, y: Any) -> tuple[Any, Any] | None:
     return None
 
 
+def _learning_rate(src: Source, step_name: str, roles: set[str | None], lr: float | None) -> tuple[float, str | None, str]:
+    """``(rate, attribute or None, description)``: the rate the step is run at and where it is set."""
+    lr_attr = next((n for n in ROLES["lr"] if isinstance(src.get(n), (int, float)) and not isinstance(src.get(n), bool)),
+                   None)
+    if "lr" in roles:
+        rate = 1.0 if lr is None else float(lr)
+        return rate, None, f"lr = {rate:g} passed to {step_name}()"
+    if lr_attr is not None and lr is None:
+        return float(src.get(lr_attr)), lr_attr, f"lr = {float(src.get(lr_attr)):g} read from .{lr_attr}"
+    if lr is not None:
+        return float(lr), lr_attr, f"lr = {float(lr):g} as given" + (f" (set as .{lr_attr} for the step)" if lr_attr else "")
+    return 1.0, None, (f"lr = 1 assumed ({step_name}() takes no learning rate; e.g. lr = 1/epoch is 1 at the first "
+                       f"epoch, and a step that folds the rate into its update has rate 1; {_rate_line(src, step_name)})")
+
+
+def _rate_line(src: Source, step_name: str) -> str:
+    """Where a step sets a learning rate of its own, for the advice: ``train() line 31: lr = 0.5 / epoch``."""
+    import inspect
+    import re
+
+    fn = src.get(step_name.split("(")[0]) if "(" not in step_name or ";" not in step_name else None
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (TypeError, OSError):
+        return "pass --lr if it differs"
+    pattern = re.compile(r"^\s*(self\.)?(" + "|".join(ROLES["lr"]) + r")\s*=", re.I)
+    for i, line in enumerate(lines):
+        if pattern.match(line):
+            return (f"{step_name}() sets its own rate at line {start + i}: {line.strip()}; pass --lr with the value it "
+                    f"has at the first epoch, or make it an argument of {step_name}()")
+    return "pass --lr if it differs"
+
+
+class _Run:
+    """One call of the training step, with the parameters read before and after and put back."""
+
+    def __init__(self, src: Source, step: Any, step_name: str, params: dict[str, np.ndarray], data: Any,
+                 rate: float, lr_attr: str | None, roles: set[str | None]) -> None:
+        from ._losses import examples_in
+
+        self.src, self.step, self.step_name, self.params = src, step, step_name, params
+        self.X, self.y = data
+        self.rate, self.lr_attr, self.roles = rate, lr_attr, roles
+        self.root = src.obj if not isinstance(src.obj, types.ModuleType) else params
+        self.epoch_attrs = [n for n in ROLES["epochs"] if isinstance(src.get(n), int) and not isinstance(src.get(n), bool)]
+        self.zeroed_args, self.zeroed_attrs, self.state_note = momentum_off(src, step, step_name)
+        self.n_examples = examples_in(self.X, self.y)
+        self.notes: list[str] = []
+        self.used_rate: float | None = None  # the rate the step set for itself (read off .lr after the call)
+
+    def _prepare(self, rate: float) -> dict[str, Any]:
+        if self.lr_attr is not None and "lr" not in self.roles:
+            _set(self.src.obj, self.lr_attr, rate)
+        for e in self.epoch_attrs:
+            _set(self.src.obj, e, 1)
+        for a in self.zeroed_attrs:
+            _set(self.src.obj, a, 0.0)
+        values = {"X": self.X, "y": self.y, "params": self.params, "lr": rate, "epochs": 1,
+                  "batch_size": self.n_examples}
+        values.update({f"arg:{a}": 0.0 for a in self.zeroed_args})
+        return values
+
+    def gradient(self, rate: float) -> dict[str, np.ndarray]:
+        """``(old - new) / lr`` over one call at ``rate`` (or at the rate the step sets for itself)."""
+        self.notes.clear()
+        with restored_state(self.root, self.params):
+            old = {k: v.copy() for k, v in self.params.items()}
+            values = self._prepare(rate)
+            recorded = self._call(values, old)
+            used = self._rate_used(rate)
+            after = _reread(self.src.obj, self.params, self.notes)
+            out = {k: (old[k] - after[k]) / used for k in self.params}
+            for k, ops in recorded.items():
+                out[k] = -sum(ops) / used
+                self.notes.append(f"{self.step_name}() could not apply its update to {k} {self.params[k].shape} in "
+                                  f"place: the update has shape {out[k].shape}; that shape was compared")
+            return out
+
+    def _call(self, values: dict[str, Any], old: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
+        try:
+            call(self.step, values, order=("X", "y"), extra=self.src, what=self.step_name)
+            return {}
+        except ValueError as exc:
+            if "non-broadcastable output operand" not in str(exc):
+                raise
+        for k, v in self.params.items():  # the failed step may have moved some parameters already
+            np.copyto(v, old[k])
+        return _step_recording_updates(self.root, self.params,
+                                       lambda: call(self.step, values, order=("X", "y"), extra=self.src))
+
+    def _rate_used(self, rate: float) -> float:
+        """The rate the step applied: the one set, unless the step set ``.lr`` itself (``self.lr = 1 / epoch``)."""
+        if self.lr_attr is None or "lr" in self.roles:
+            return rate
+        now = self.src.get(self.lr_attr)
+        if isinstance(now, (int, float)) and not isinstance(now, bool) and now != rate and now != 0:
+            self.used_rate = float(now)
+            return float(now)
+        return rate
+
+
 def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tuple[Problem, bool]:
     """The Problem, and whether the recovered gradient is the same at a much smaller learning rate."""
     step_name, step = _step(src)
@@ -136,110 +271,63 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
     params = discover(src.obj)
     if not params:
         raise AdapterError(f"found {step_name}() but no weight arrays on {src.describe()}")
-    if data is None:
-        data, _ = find_data(src)
+    data = data if data is not None else find_data(src)[0]
     if data is None:
         raise AdapterError(f"found {step_name}() but no data: define X and y beside the net or pass them in")
     X, y = data
     attrs = data_attrs(src.obj, step, {"X": X, "y": y, "params": params, "lr": 1.0, "epochs": 1}, src)
     loss_fn, loss_desc = net_loss(src, params, data, loss, attrs)
     roles = {role_of(n) for n in (arg_names(step) or [])}
-    root = src.obj if not isinstance(src.obj, types.ModuleType) else params
-    lr_attr = next((n for n in ROLES["lr"] if isinstance(src.get(n), (int, float)) and not isinstance(src.get(n), bool)), None)
-    epoch_attrs = [n for n in ROLES["epochs"] if isinstance(src.get(n), int) and not isinstance(src.get(n), bool)]
-    if "lr" in roles:
-        rate = 1.0 if lr is None else float(lr)
-        lr_desc = f"lr = {rate:g} passed to {step_name}()"
-    elif lr_attr is not None and lr is None:
-        rate = float(src.get(lr_attr))
-        lr_desc = f"lr = {rate:g} read from .{lr_attr}"
-    elif lr is not None:
-        rate = float(lr)
-        lr_desc = f"lr = {rate:g} as given" + (f" (set as .{lr_attr} for the step)" if lr_attr else "")
-    else:
-        rate = 1.0
-        lr_desc = (f"lr = 1 assumed ({step_name}() takes no learning rate; e.g. lr = 1/epoch is 1 at the first "
-                   f"epoch; pass --lr if it differs)")
-    from ._losses import examples_in
-
-    n_examples = examples_in(X, y)
+    rate, lr_attr, lr_desc = _learning_rate(src, step_name, roles, lr)
     if rate == 0:
         raise AdapterError("the learning rate is 0: a step that does not move cannot show a gradient")
-
+    run = _Run(src, step, step_name, params, data, rate, lr_attr, roles)
     notes: list[str] = []
-    step_rate = [rate]
-    zeroed_args, zeroed_attrs, state_note = momentum_off(src, step, step_name)
-
-    added: list[str] = []  # the notes of the last step (each step says its own)
+    linear = True
+    if "lr" in roles or lr_attr is not None:
+        linear, probe_notes = _linear(run, rate)
+        notes.extend(probe_notes)
+    if run.used_rate is not None:
+        lr_desc = (f"lr = {run.used_rate:g} read from .{lr_attr} after the call ({step_name}() sets its own "
+                   f"learning rate)")
+    step_notes = run.notes
 
     def grads() -> dict[str, np.ndarray]:
-        for n in added:
-            if n in notes:
-                notes.remove(n)
-        added.clear()
-        rate = step_rate[0]
-        with restored_state(root, params):
-            old = {k: v.copy() for k, v in params.items()}
-            if lr_attr is not None and "lr" not in roles:
-                _set(src.obj, lr_attr, rate)
-            for e in epoch_attrs:
-                _set(src.obj, e, 1)
-            for a in zeroed_attrs:
-                _set(src.obj, a, 0.0)
-            values = {"X": X, "y": y, "params": params, "lr": rate, "epochs": 1, "batch_size": n_examples}
-            values.update({f"arg:{a}": 0.0 for a in zeroed_args})
-            try:
-                call(step, values, order=("X", "y"), extra=src, what=step_name)
-                recorded: dict[str, list[np.ndarray]] = {}
-            except ValueError as exc:
-                if "non-broadcastable output operand" not in str(exc):
-                    raise
-                for k, v in params.items():  # the failed step may have moved some parameters already
-                    np.copyto(v, old[k])
-                recorded = _step_recording_updates(root, params, lambda: call(step, values, order=("X", "y"), extra=src))
-            after = _reread(src.obj, params, added)
-            out = {k: (old[k] - after[k]) / rate for k in params}
-            for k, ops in recorded.items():
-                out[k] = -sum(ops) / rate
-                added.append(f"{step_name}() could not apply its update to {k} {params[k].shape} in place: the update "
-                             f"has shape {out[k].shape}; that shape was compared")
-            notes.extend(added)
-            return out
+        out = run.gradient(rate)
+        notes[:] = [n for n in notes if n not in step_notes] + list(step_notes)
+        return out
 
-    def loss() -> Any:
+    def loss_now() -> Any:
         with no_new_entries(src.obj):
             return loss_fn()
 
-    linear = True
-    notes_after: list[str] = []
-    if "lr" in roles or lr_attr is not None:  # a pure gradient step moves by lr * g: the same g at a much smaller lr
-        try:
-            g1 = grads()
-            step_rate[0] = rate * 1e-3
-            g2 = grads()
-            moving = [k for k in params if g1[k].shape == g2[k].shape and not np.allclose(
-                g1[k], g2[k], rtol=1e-3, atol=1e-9 * _scale(g1[k]), equal_nan=True)]
-            linear = not moving
-            if moving and _lower_layers_only(moving, list(params)):
-                # the output layer's update is a plain lr * g, the layers below it are not: one update per
-                # call whose backward pass goes through weights it has already updated; check it at its lr
-                linear = True
-                notes_after.append(
-                    f"the update {step_name}() applies to {', '.join(moving)} changes with the learning rate while "
-                    f"the output layer's does not: its backward pass uses weights it has already updated in this "
-                    f"step (update the weights only after every gradient is computed); checked at lr = {rate:g}")
-        except Exception:  # noqa: BLE001 - only a probe; the step's own errors show in the check
-            pass
-        finally:
-            step_rate[0] = rate
-            notes.clear()
-            notes.extend(notes_after)
-
     return Problem(
-        params=params, loss=loss, grads=grads, data=data,
-        meta={"notes": notes, "recognized": f"training step: gradient recovered from one {step_name}() (W -= lr * dW) with {lr_desc}; "
-                            f"loss {loss_desc}; parameters [{', '.join(params)}], put back after each step{state_note}"},
+        params=params, loss=loss_now, grads=grads, data=data,
+        meta={"notes": notes, "recognized": f"training step: gradient recovered from one {step_name}() (W -= lr * dW) "
+                                            f"with {lr_desc}; loss {loss_desc}; parameters [{', '.join(params)}], put "
+                                            f"back after each step{run.state_note}"},
     ), linear
+
+
+def _linear(run: _Run, rate: float) -> tuple[bool, list[str]]:
+    """Whether one call is one update: the gradient recovered at a much smaller rate is the same. When only the
+    layers below the output move, the step propagates through weights it has already updated: checked as it is."""
+    try:
+        g1 = run.gradient(rate)
+        if run.used_rate is not None:
+            return True, []  # the step sets its own rate: there is no other rate to compare with
+        g2 = run.gradient(rate * LINEAR_PROBE)
+    except Exception:  # noqa: BLE001 - only a probe; the step's own errors show in the check
+        return True, []
+    params = run.params
+    moving = [k for k in params if g1[k].shape == g2[k].shape and not np.allclose(
+        g1[k], g2[k], rtol=LINEAR_RTOL, atol=1e-9 * _scale(g1[k]), equal_nan=True)]
+    if moving and _lower_layers_only(moving, list(params)):
+        return True, [
+            f"the update {run.step_name}() applies to {', '.join(moving)} changes with the learning rate while "
+            f"the output layer's does not: its backward pass uses weights it has already updated in this "
+            f"step (update the weights only after every gradient is computed); checked at lr = {rate:g}"]
+    return not moving, []
 
 
 def _lower_layers_only(moving: list[str], names: list[str]) -> bool:
