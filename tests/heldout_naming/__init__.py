@@ -11,7 +11,7 @@ The truth of each case (which parameters are wrong, which mistake it is) is chec
 ``test_truth.py`` with its own finite differences, independently of gradcheck.
 
     >>> from tests.heldout_naming import all_cases
-    >>> len(all_cases()) >= 35
+    >>> len(all_cases()) >= 36
     True
 """
 
@@ -83,10 +83,13 @@ def case(style: str, home: str, x_shape: tuple[int, ...], y_shape: tuple[int, ..
 def all_cases() -> list[Case]:
     """Every case, in the order the style modules define them."""
     from . import (  # noqa: F401  (importing registers the cases)
+        blocks_style,
         closures_style,
+        globals_style,
         layers_style,
         partial_style,
         per_example_style,
+        rnn_style,
         tutorial_style,
     )
 

@@ -3,12 +3,13 @@ with no ``data=``.
 
     python tests/heldout_naming/measure.py          # one row per case, then the summary
     python tests/heldout_naming/measure.py --json   # the same as JSON
+    python tests/heldout_naming/measure.py --with-data   # for comparison: also pass data=(X, y)
 
 Per buggy case: flagged (the report is not ok), localized (the wrong parameters are exactly the
 true ones), named (each true mistake has a finding of its kind, or an accepted alias, on at least
 one of its parameters). Per correct case: a false alarm is a report that is not ok or has findings.
-The data line is the report's line saying where it found the data; it is right when it names the
-place the loss reads X and y from and both their shapes.
+The data line is the report's ``data: ... from ...`` line saying where it found the data; it is
+right when it names the place the loss reads X and y from and both their shapes.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import gradcheck  # noqa: E402
 from tests.heldout_naming import Case, all_cases  # noqa: E402
 
-HOME_WORDS = {"closure": "closure", "self": "self", "globals": "global", "partial": "partial"}
-DATA_LINE = re.compile(r"\bdata\b[^\n]*\bfrom\b[^\n]*", re.IGNORECASE)
+HOME_WORDS = {"closure": ("closure",), "self": ("self", "attribute"), "globals": ("global",), "partial": ("partial",)}
+DATA_LINE = re.compile(r"\bdata:\s[^\n]*\bfrom\b[^\n]*", re.IGNORECASE)  # "data: X (8, 3), y (8, 1) from ..."
 
 
 def data_line(report: gradcheck.Report) -> str:
@@ -40,7 +41,7 @@ def data_line(report: gradcheck.Report) -> str:
 
 def data_line_right(line: str, c: Case) -> bool:
     shapes = (str(c.x_shape), str(c.y_shape))
-    return HOME_WORDS[c.data_home] in line and all(s in line for s in shapes)
+    return any(w in line for w in HOME_WORDS[c.data_home]) and all(s in line for s in shapes)
 
 
 def named(report: gradcheck.Report, c: Case) -> bool:
@@ -49,14 +50,15 @@ def named(report: gradcheck.Report, c: Case) -> bool:
     )
 
 
-def score(c: Case) -> dict[str, Any]:
+def score(c: Case, with_data: bool = False) -> dict[str, Any]:
     user = c.make()
+    extra = {"data": (user["X"], user["y"])} if with_data else {}
     row: dict[str, Any] = {
         "case": c.name, "style": c.style, "truth": [m.kind for m in c.mistakes] or ["correct"],
         "new_kind": any(m.new_kind for m in c.mistakes), "true_wrong": sorted(c.wrong),
     }
     try:
-        report = gradcheck.check(user["params"], user["loss"], user["grads"])
+        report = gradcheck.check(user["params"], user["loss"], user["grads"], **extra)
     except Exception as e:  # a crash is scored as nothing found, and shown
         return {**row, "error": f"{type(e).__name__}: {e}", "flagged": False, "wrong": [], "kinds": [],
                 "localized": False, "named": False, "false_alarm": c.correct, "data_line": "", "data_right": False}
@@ -107,8 +109,9 @@ def _row_text(r: dict[str, Any]) -> str:
     return text
 
 
-def _summary_text(s: dict[str, Any]) -> str:
-    lines = [f"{s['cases']} cases in {s['styles']} styles, check(params, loss, grads) without data="]
+def _summary_text(s: dict[str, Any], with_data: bool) -> str:
+    call = "with data=(X, y)" if with_data else "without data="
+    lines = [f"{s['cases']} cases in {s['styles']} styles, check(params, loss, grads) {call}"]
     for key in ("flagged_right", "localized_right", "named_right", "named_right_catalogue_kinds",
                 "named_right_new_kinds", "false_alarms", "data_line_shown", "data_line_right"):
         v = s[key]
@@ -120,8 +123,9 @@ def _summary_text(s: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print rows and summary as JSON")
+    parser.add_argument("--with-data", action="store_true", help="also pass data=(X, y), for comparison")
     args = parser.parse_args(argv)
-    rows = [score(c) for c in all_cases()]
+    rows = [score(c, args.with_data) for c in all_cases()]
     s = summary(rows)
     if args.json:
         print(json.dumps({"rows": rows, "summary": s}, indent=1))
@@ -129,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'case':<48} {'style':<14} {'truth (* = proposed new kind)':<52} {'got':<7} {'localized':<10} first kind")
         print("\n".join(_row_text(r) for r in rows))
         print()
-        print(_summary_text(s))
+        print(_summary_text(s, args.with_data))
     return 0
 
 
