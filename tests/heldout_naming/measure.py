@@ -8,8 +8,9 @@ with no ``data=``.
 Per buggy case: flagged (the report is not ok), localized (the wrong parameters are exactly the
 true ones), named (each true mistake has a finding of its kind, or an accepted alias, on at least
 one of its parameters). Per correct case: a false alarm is a report that is not ok or has findings.
-The data line is the report's ``data: ... from ...`` line saying where it found the data; it is
-right when it names the place the loss reads X and y from and both their shapes.
+The data line (scored on buggy cases, where the diagnosis runs) is the report's ``data: ... from
+...`` line saying where it found the data; it is right when it names the place the loss reads X and
+y from and both their shapes.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ DATA_LINE = re.compile(r"\bdata:\s[^\n]*\bfrom\b[^\n]*", re.IGNORECASE)  # "data
 
 def data_line(report: gradcheck.Report) -> str:
     """The report's line about where the data came from, or '' when it has none."""
-    for text in [*report.notes, *str(report).splitlines()]:
+    for text in [getattr(report, "data_source", ""), *report.notes, *str(report).splitlines()]:
         found = DATA_LINE.search(text)
         if found:
             return found.group(0).strip()
@@ -88,8 +89,8 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "named_right_catalogue_kinds": frac(sum(r["named"] for r in buggy if not r["new_kind"]), len(buggy) - len(new)),
         "named_right_new_kinds": frac(sum(r["named"] for r in new), len(new)),
         "false_alarms": frac(sum(r["false_alarm"] for r in correct), len(correct)),
-        "data_line_shown": frac(sum(bool(r["data_line"]) for r in rows), len(rows)),
-        "data_line_right": frac(sum(r["data_right"] for r in rows), len(rows)),
+        "data_line_shown": frac(sum(bool(r["data_line"]) for r in buggy), len(buggy)),
+        "data_line_right": frac(sum(r["data_right"] for r in buggy), len(buggy)),
         "errors": sum(bool(r["error"]) for r in rows),
     }
 
