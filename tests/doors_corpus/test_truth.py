@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.doors_corpus.TRUTH import CASES
 from tests.doors_corpus.glue import glue_for
 from tests.doors_corpus.loader import NETS, load
+from tests.doors_corpus.TRUTH import CASES
 
 #: Step of the central differences: the nets are float64 and smooth away from relu kinks.
 EPS = 1e-6
