@@ -9,8 +9,12 @@ from hypothesis import strategies as st
 
 import gradcheck
 from gradcheck.diagnosis import diagnose
-from gradcheck.diagnosis.model.infer import Arch, infer_arch, structure
+from gradcheck.diagnosis.model.arch import Arch
+from gradcheck.diagnosis.model.infer import infer_arch
+from gradcheck.layers import structure
 from gradcheck.diagnosis.mistakes import backward, mistakes
+from gradcheck.diagnosis.mistakes.derivative import OtherLayerDerivative
+from gradcheck.diagnosis.mistakes.weight_input import WeightGradientInput
 from gradcheck.nn import MLP
 from gradcheck.problem import Problem
 
@@ -296,7 +300,7 @@ def test_weights_already_updated(layers):
 
     from gradcheck.diagnosis.mistakes import updated_weights
 
-    mk = [k for k in updated_weights(arch, 3)][0 if layers == "one" else -1]
+    mk = [k for k in updated_weights(arch)][0 if layers == "one" else -1]
     grads = user_grads(net, arch, X, y, replace(mk, lr=0.5))
     report = run(net, X, y, grads)
     f = finding(report, "wrong_weights_in_backprop")
@@ -538,7 +542,7 @@ def test_derivative_taken_from_another_layer_of_the_same_width(act, layout):
     net = MLP([3, 5, 5, 1], activations=act, loss="bce", layout=layout, seed=4)
     X, y = net.random_data(8)
     arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
-    mk = next(k for k in mistakes(arch, net.params) if k.op == "deriv_other" and k.layers == (1,) and k.other == 2)
+    mk = next(k for k in mistakes(arch, net.params) if isinstance(k, OtherLayerDerivative) and k.layers == (1,) and k.other == 2)
     grads = user_grads(net, arch, X, y, mk)
     report = run(net, X, y, grads)
     assert report.wrong == ["W1", "b1"] and report.first_wrong == "b1"
@@ -561,7 +565,7 @@ def test_weight_gradient_formed_with_the_layers_own_output(layout):
     net = MLP([3, 4, 4, 1], activations="tanh", loss="bce", layout=layout, seed=6)
     X, y = net.random_data(7)
     arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
-    mk = next(k for k in mistakes(arch, net.params) if k.op == "dw_input" and k.layers == (2,) and k.other == 2)
+    mk = next(k for k in mistakes(arch, net.params) if isinstance(k, WeightGradientInput) and k.layers == (2,) and k.other == 2)
     grads = user_grads(net, arch, X, y, mk)
     report = run(net, X, y, grads)
     assert report.wrong == ["W2"]

@@ -38,6 +38,18 @@ from typing import Any
 
 import numpy as np
 
+from .diagnosis.model.dense import (
+    ACTIVATIONS,
+    LAYOUTS,
+    LEAKY_SLOPE,
+    LOSSES,
+    DenseNet,
+    activate,
+    activation_derivative,
+    backward,
+    forward,
+)
+from .diagnosis.model.dense import loss as net_loss
 from .problem import Problem
 
 __all__ = [
@@ -50,69 +62,7 @@ __all__ = [
     "activation_derivative",
 ]
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
-LOSSES = ("bce", "mse", "softmax_ce")
-LAYOUTS = ("rows", "cols")
-#: The slope of ``leaky_relu`` for negative inputs.
-LEAKY_SLOPE = 0.01
-
 _DEFAULT_OUTPUT = {"bce": "sigmoid", "softmax_ce": "softmax", "mse": "identity"}
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    # exp of a non-positive number only: no overflow warning for large |z|
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def activate(name: str, z: np.ndarray) -> np.ndarray:
-    """The activation ``name`` applied to pre-activations ``z`` (rows: softmax over the last axis).
-
-    >>> activate("relu", np.array([-1.0, 2.0]))
-    array([0., 2.])
-    """
-    if name == "sigmoid":
-        return _sigmoid(z)
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    if name == "leaky_relu":
-        return np.where(z > 0, z, LEAKY_SLOPE * z)
-    if name == "identity":
-        return z
-    if name == "softmax":
-        return _softmax(z, axis=-1)
-    raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
-
-
-def activation_derivative(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Elementwise derivative of the activation at ``z`` (``a`` is its output); not for softmax.
-
-    >>> activation_derivative("sigmoid", np.zeros(1), np.full(1, 0.5))
-    array([0.25])
-    """
-    if name == "sigmoid":
-        return a * (1.0 - a)
-    if name == "tanh":
-        return 1.0 - a * a
-    if name == "relu":
-        return (z > 0).astype(z.dtype)
-    if name == "leaky_relu":
-        return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
-    if name == "identity":
-        return np.ones_like(z)
-    raise ValueError(f"activation_derivative: no elementwise derivative for {name!r}")
-
-
-def softmax_backward(s: np.ndarray, da: np.ndarray) -> np.ndarray:
-    """Vector-Jacobian product of the row-wise softmax ``s`` with the upstream ``da`` (rows layout)."""
-    return s * (da - (da * s).sum(axis=-1, keepdims=True))
 
 
 class MLP:
@@ -236,15 +186,13 @@ class MLP:
         return X, y
 
     # -- forward -------------------------------------------------------------
+    def _net(self) -> DenseNet:
+        """This net in the rows form of :mod:`gradcheck.diagnosis.model.dense`, on the very arrays of ``params``."""
+        Ws, bs = zip(*self._rows_params())
+        return DenseNet(Ws=list(Ws), bs=list(bs), activations=list(self.activations), loss=self.loss_name, l2=self.l2)
+
     def _forward_rows(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        a = X
-        zs, acts = [], [X]
-        for (W, b), name in zip(self._rows_params(), self.activations):
-            z = a @ W + b
-            a = activate(name, z)
-            zs.append(z)
-            acts.append(a)
-        return zs, acts
+        return forward(self._net(), X)
 
     def forward(self, X: Any) -> np.ndarray:
         """The output activations, in this net's layout."""
@@ -260,56 +208,19 @@ class MLP:
             return out.argmax(axis=0 if self.layout == "cols" else 1)
         return out
 
-    def _data_loss(self, zs: list[np.ndarray], acts: list[np.ndarray], Y: np.ndarray) -> float:
-        m = Y.shape[0]
-        z, a = zs[-1], acts[-1]
-        if self.loss_name == "bce":
-            # -[y log s(z) + (1-y) log(1-s(z))] = max(z, 0) - z y + log(1 + exp(-|z|))
-            per = np.maximum(z, 0) - z * Y + np.log1p(np.exp(-np.abs(z)))
-            return float(per.sum() / m)
-        if self.loss_name == "softmax_ce":
-            shifted = z - z.max(axis=1, keepdims=True)
-            logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-            return float(-(Y * logp).sum() / m)
-        return float(0.5 * ((a - Y) ** 2).sum() / m)
-
     def loss(self, X: Any, y: Any) -> float:
         """The batch-averaged loss (plus the L2 penalty)."""
         Xr = self._rows_X(X)
-        zs, acts = self._forward_rows(Xr)
-        value = self._data_loss(zs, acts, self._rows_y(y, Xr.shape[0]))
-        if self.l2:
-            value += 0.5 * self.l2 * sum(float((W.astype(np.float64) ** 2).sum()) for W, _ in self._rows_params())
-        return float(value)
+        return net_loss(self._net(), Xr, self._rows_y(y, Xr.shape[0]))
 
     # -- backward ------------------------------------------------------------
     def gradients(self, X: Any, y: Any) -> dict[str, np.ndarray]:
         """The exact gradient of :meth:`loss`, by the names of ``params`` and in their shapes."""
         Xr = self._rows_X(X)
-        m = Xr.shape[0]
-        Y = self._rows_y(y, m)
-        zs, acts = self._forward_rows(Xr)
-        layers = self._rows_params()
-        L = self.n_layers
-        out_act = self.activations[-1]
-        a = acts[-1]
-        if (self.loss_name, out_act) in (("bce", "sigmoid"), ("softmax_ce", "softmax")):
-            dz = (a - Y) / m
-        else:  # mse
-            da = (a - Y) / m
-            dz = softmax_backward(a, da) if out_act == "softmax" else da * activation_derivative(out_act, zs[-1], a)
         grads: dict[str, np.ndarray] = {}
-        for i in range(L, 0, -1):
-            W, _ = layers[i - 1]
-            dW = acts[i - 1].T @ dz
-            if self.l2:
-                dW = dW + self.l2 * W
-            db = dz.sum(axis=0)
-            if i > 1:
-                da = dz @ W.T
-                dz = da * activation_derivative(self.activations[i - 2], zs[i - 2], acts[i - 1])
+        for i, (dW, db) in enumerate(backward(self._net(), Xr, self._rows_y(y, Xr.shape[0])), start=1):
             if self.layout == "cols":
-                dW, db = dW.T, db.reshape(-1, 1)
+                dW, db = dW.T, db.reshape(-1, 1)  # type: ignore[union-attr]
             grads[f"W{i}"] = np.ascontiguousarray(dW, dtype=self.dtype)
             grads[f"b{i}"] = np.ascontiguousarray(db, dtype=self.dtype)
         return {name: grads[name] for name in self.params}

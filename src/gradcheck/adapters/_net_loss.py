@@ -174,7 +174,7 @@ def net_loss(
 
 
 def _composed_forward(src: Source, params: dict[str, np.ndarray], X: Any) -> tuple[Callable[[], Any], str]:
-    from ..diagnosis.model.infer import structure
+    from ..layers import structure
 
     acts = [a for a in ACTIVATIONS if is_fn(src.get(a))]
     layers = structure(params)

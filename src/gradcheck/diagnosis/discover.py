@@ -44,7 +44,9 @@ from typing import Any
 
 import numpy as np
 
+from ..layers import input_name
 from ..problem import protected
+from .model.infer import infer_arch
 
 __all__ = ["DATA_PAIRS", "DataSource", "candidate_pairs", "discover_data", "reachable", "with_found_data"]
 
@@ -329,8 +331,6 @@ def _usable(data: Any, params: Mapping[str, np.ndarray]) -> bool:
 
 
 def _reproduces(params: Mapping[str, np.ndarray], loss: Callable[[], Any], data: Any, seed: int) -> bool:
-    from .model.infer import infer_arch
-
     try:
         return infer_arch(params, loss, data, seed=seed) is not None
     except Exception:  # noqa: BLE001 - data of a form the inference cannot read
@@ -427,8 +427,6 @@ def with_found_data(problem: Any, report: Any) -> Any:
 
     The user's Problem is not changed (a copy carries the data). Never raises.
     """
-    from .model.infer import input_name
-
     if problem.data is not None or not report.wrong or input_name(problem.params) is not None:
         return problem
     try:

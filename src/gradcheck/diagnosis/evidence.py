@@ -24,12 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from ..layers import input_name, layer_groups
 from ..problem import protected
 from ..report import Finding, Report
 from .discover import with_found_data
-from .localize import layer_groups
 from .model.dropout import infer_dropout_arch
-from .model.infer import Arch, batch_size, infer_arch, infer_layer_arch, input_name, normalize_hint
+from .model.arch import Arch
+from .model.data import batch_size
+from .model.hint import normalize_hint
+from .model.infer import infer_arch
+from .model.layer_check import infer_layer_arch
 from .signatures import shape_relation
 
 __all__ = ["Evidence", "Explanation", "build_evidence"]
@@ -81,7 +85,7 @@ def build_evidence(report: Report, problem: Any) -> Evidence:
             f"the architecture hint was ignored: it must be a dict such as {{'activations': ['relu', 'sigmoid'], "
             f"'loss': 'bce', 'layout': 'cols'}}, got {type(problem.hint).__name__}"
         )
-    groups = layer_groups(report, params, hint)
+    groups = layer_groups([p.name for p in report.params], params, hint)
     ev = Evidence(
         report=report, problem=problem, params=params, data=problem.data, hint=hint, layers=groups,
         layer_of={n: i + 1 for i, g in enumerate(groups) for n in g},

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .catalogue import fix_for
-from .model.infer import Arch
+from .model.arch import Arch
 from ..layers import forward_order
 from .mistakes import Mistake
 from ..report import Finding, Report

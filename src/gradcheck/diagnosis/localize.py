@@ -12,60 +12,17 @@ Example:
     >>> g = net.gradients(X, y)
     >>> g["W2"] = -g["W2"]
     >>> report = gradcheck.check(net.params, lambda: net.loss(X, y), g, diagnose=False)
-    >>> localize(report, layer_groups(report, net.params, None))[:22]
+    >>> from gradcheck.layers import layer_groups
+    >>> localize(report, layer_groups([p.name for p in report.params], net.params))[:22]
     'only W2 is wrong; the '
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import numpy as np
-
 from .findings import join_names
-from .model.infer import input_name, structure
-from ..layers import layer_number
 from ..report import Report
 
-__all__ = ["layer_groups", "localize"]
-
-
-def layer_groups(report: Report, params: Mapping[str, np.ndarray], hint: Mapping[str, Any] | None) -> list[list[str]]:
-    """Parameters grouped into layers, forward order; the input of a layer check (a parameter named
-    ``input``, ``x`` or ``X``) is the layers' input, in no group."""
-    given = input_name(params)
-    names = [p.name for p in report.params if p.name != given]
-    params = {n: p for n, p in params.items() if n != given}
-    layers = None
-    if hint and hint.get("layers"):
-        layers = [tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in hint["layers"]]
-    if layers is None:
-        try:
-            layers = structure(params)
-        except Exception:  # noqa: BLE001 - odd shapes: fall back to names
-            layers = None
-    if layers:
-        groups = [[n for n in layer if n is not None and n in names] for layer in layers]
-        seen = {n for g in groups for n in g}
-        if seen == set(names):
-            return [g for g in groups if g]
-    numbers = [layer_number(n) for n in names]
-    if any(x is not None for x in numbers):
-        # a parameter without a number (gamma, beta between W1 and W2) goes with the next numbered
-        # layer in forward order; one after the last numbered layer with that layer
-        filled: list[int] = []
-        for i, x in enumerate(numbers):
-            if x is None:
-                x = next((y for y in numbers[i + 1 :] if y is not None), None)
-                if x is None:
-                    x = next(y for y in reversed(numbers[:i]) if y is not None)
-            filled.append(x)
-        by: dict[int, list[str]] = {}
-        for x, n in zip(filled, names):
-            by.setdefault(x, []).append(n)
-        return [by[k] for k in sorted(by)]
-    return [[n] for n in names]
+__all__ = ["localize"]
 
 
 def localize(report: Report, groups: list[list[str]]) -> str:

@@ -18,9 +18,10 @@ import numpy as np
 from ..catalogue import fix_for
 from ..findings import differs, factor_finding, join_names, nice_factor
 from ..findings import mistake_finding as _general_finding
-from ..model.infer import Arch, normalize_data
+from ..model.arch import Arch
+from ..model.data import normalize_data
 from ...layers import forward_order
-from ..mistakes import Mistake, backward, fix_for_mistake, mistakes, updated_weights
+from ..mistakes import Mistake, backward, mistakes, updated_weights
 from ...report import Finding, Report
 from ..evidence import Evidence, Explanation
 from ..signatures import fit_ratio
@@ -201,7 +202,7 @@ def _mistake_and_factors(report, arch, params, Xr, Y, ref, user, keys, tol, laye
 def mistake_finding(mk: Mistake, affected: list[str], layer_of: dict[str, int], how: str, arch: Arch) -> Finding:
     """The finding of a recomputed mistake, its fix written for the mistake's layers."""
     f = _general_finding(mk, affected, layer_of, how, arch)
-    f.fix = fix_for_mistake(mk, arch) or f.fix
+    f.fix = mk.fix(arch) or f.fix
     return f
 
 
@@ -287,7 +288,7 @@ def _updated_weights(arch, params, Xr, Y, ref, user, keys, tol, as_dict):
     """A mistake "weights already updated" with the learning rate fitted, or None."""
     L = len(arch.layers)
     top_lr = None
-    for mk in updated_weights(arch, L):
+    for mk in updated_weights(arch):
         if len(mk.layers) == 1:
             l = mk.layers[0]
             one = as_dict(backward(arch, params, Xr, Y, replace(mk, lr=1.0)))

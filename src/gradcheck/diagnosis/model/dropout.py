@@ -33,8 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from .infer import Arch, _candidates, _layouts, _matrix_shape, act, infer_arch, structure
+from ...layers import structure
 from ...problem import protected
+from .arch import Arch, layouts, matrix_shape
+from .dense import activate, example_losses
+from .infer import candidates, infer_arch
 
 __all__ = ["infer_dropout_arch"]
 
@@ -44,13 +47,7 @@ MAX_EVALS = 3000
 
 def _term(loss: str, out: str, z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per-probe loss term of one example: ``z`` (P, k) pre-activations of the output, ``y`` (k,)."""
-    if loss == "bce":
-        return (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
-    if loss == "softmax_ce":
-        sh = z - z.max(axis=1, keepdims=True)
-        return -(y * (sh - np.log(np.exp(sh).sum(axis=1, keepdims=True)))).sum(axis=1)
-    a = act(out, z)
-    return 0.5 * ((a - y) ** 2).sum(axis=1)
+    return example_losses(loss, z, activate(out, z), y)
 
 
 def _solve(loss: str, out: str, H: np.ndarray, W2: np.ndarray, b2: np.ndarray, y: np.ndarray,
@@ -120,15 +117,15 @@ def infer_dropout_arch(
     layers = structure(params)
     if not layers or len(layers) != 2:
         return None
-    layouts = _layouts(layers, params, X)
-    if not layouts:
+    options = layouts(layers, params, X)
+    if not options:
         return None
-    layout, examples = layouts[0]
+    layout, examples = options[0]
     cols = examples == "cols"
     m = X.shape[1] if cols else X.shape[0]
     n_in = X.shape[0] if cols else X.shape[1]
-    k = int(_matrix_shape(np.shape(params[layers[-1][0]]), layout)[1 if layout == "rows" else 0])
-    n1 = int(_matrix_shape(np.shape(params[layers[0][0]]), layout)[1 if layout == "rows" else 0])
+    k = int(matrix_shape(np.shape(params[layers[-1][0]]), layout)[1 if layout == "rows" else 0])
+    n1 = int(matrix_shape(np.shape(params[layers[0][0]]), layout)[1 if layout == "rows" else 0])
     P = 3 * n1 + 6
     if m * P > MAX_EVALS:
         return None
@@ -159,7 +156,7 @@ def infer_dropout_arch(
         return None  # the loss does not read this array
     if (finite.sum(axis=1) < n1 + 2).any():
         return None  # too many probes where the loss overflows
-    for cand in _candidates(layers, {}, [(layout, examples)], k):
+    for cand in candidates(layers, {}, [(layout, examples)], k):
         try:
             Ws, bs = cand.weights(params), cand.biases(params)
             Y = cand.y_rows(y, m, k)
@@ -179,7 +176,7 @@ def infer_dropout_arch(
                     break
                 pts = np.vstack([Xr[e][None, :], Xr[e] + U[e][ok_j]])
                 with np.errstate(all="ignore"):
-                    H = act(cand.activations[0], pts @ Ws[0] + b1)
+                    H = activate(cand.activations[0], pts @ Ws[0] + b1)
                     v = _solve(cand.loss, cand.activations[1], H, Ws[1], b2, Y[e], D[e][ok_j] * m / scale)
                 if v is None:
                     ok = False

@@ -1,0 +1,109 @@
+"""Mistakes in carrying a delta down: ``W`` instead of ``W.T``, another layer's weights, weights
+already updated in this step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.arch import Arch
+from ..model.dense import Pass
+from .base import Mistake
+
+__all__ = ["NotTransposed", "OtherWeights", "UpdatedWeights", "candidates", "updated_weights"]
+
+
+@dataclass(frozen=True)
+class _Propagation(Mistake):
+    """A mistake in the step from layer ``l`` into ``l - 1``: the first parameters it reaches are layer ``l - 1``'s."""
+
+    @property
+    def layer(self) -> int:
+        return self.layers[0] - 1
+
+
+@dataclass(frozen=True)
+class NotTransposed(_Propagation):
+    """The delta carried with ``W`` instead of ``W.T`` at ``layers`` (layer 1: the input's gradient)."""
+
+    def propagate(self, p: Pass, l: int, dz: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        return dz @ p.net.Ws[l - 1] if l in self.layers else super().propagate(p, l, dz, dW)
+
+    def input_gradient(self, p: Pass, dz: np.ndarray) -> np.ndarray:
+        return dz @ p.net.Ws[0] if 1 in self.layers else super().input_gradient(p, dz)
+
+    def fix(self, arch: Arch) -> str | None:
+        cols = arch.layout == "cols"
+        if self.layers == (1,) and arch.input is not None:
+            w = arch.layers[0][0]
+            return f"Pass the input's gradient through the transpose: dx = dout @ {w}.T (not dout @ {w})."
+        if len(self.layers) > 1:
+            names = ", ".join(arch.layers[l - 1][0] for l in self.layers)
+            return (f"Carry every delta back through the transpose of the weights it came through ({names}): "
+                    + ("dA_prev = W.T @ dZ, not W @ dZ." if cols else "dA_prev = dZ @ W.T, not dZ @ W."))
+        l = self.layers[0]
+        w = arch.layers[l - 1][0]
+        good = f"{w}.T @ dZ{l}" if cols else f"dZ{l} @ {w}.T"
+        bad = f"{w} @ dZ{l}" if cols else f"dZ{l} @ {w}"
+        return f"Carry the delta of layer {l} into layer {l - 1} through the transpose: dA{l - 1} = {good}, not {bad}."
+
+
+@dataclass(frozen=True)
+class OtherWeights(_Propagation):
+    """The delta of ``layers`` carried through layer ``other``'s weights."""
+
+    other: int = 0
+
+    def propagate(self, p: Pass, l: int, dz: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        return dz @ p.net.Ws[self.other - 1].T if l in self.layers else super().propagate(p, l, dz, dW)
+
+
+@dataclass(frozen=True)
+class UpdatedWeights(_Propagation):
+    """The delta carried through ``W - lr * dW`` (weights already updated in this step)."""
+
+    lr: float = 0.0
+
+    def propagate(self, p: Pass, l: int, dz: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        return dz @ (p.net.Ws[l - 1] - self.lr * dW).T if l in self.layers else super().propagate(p, l, dz, dW)
+
+
+def candidates(arch: Arch, Ws: list[np.ndarray]) -> Iterator[Mistake]:
+    """W for W.T at every square layer together, at the input; then per layer (top first): W for W.T,
+    another layer's weights of the same shape."""
+    L = len(arch.layers)
+    square = tuple(l for l in range(L, 1, -1) if Ws[l - 1].shape[0] == Ws[l - 1].shape[1])
+    if len(square) >= 2:
+        yield NotTransposed("weights_not_transposed", square,
+                            "the deltas were carried back with W instead of its transpose at every square layer "
+                            f"({', '.join(arch.layers[l - 1][0] for l in square)})")
+    if arch.input is not None and Ws[0].shape[0] == Ws[0].shape[1]:
+        yield NotTransposed("weights_not_transposed", (1,), "the input's gradient was computed with W1 instead of its transpose")
+    for l in range(L, 1, -1):
+        W = Ws[l - 1]
+        if W.shape[0] == W.shape[1]:
+            yield NotTransposed("weights_not_transposed", (l,),
+                                f"the delta of layer {l} was carried into layer {l - 1} with {arch.layers[l - 1][0]} "
+                                f"instead of its transpose")
+        for k in range(1, L + 1):
+            if k != l and Ws[k - 1].shape == W.shape:
+                yield OtherWeights("wrong_weights_in_backprop", (l,),
+                                   f"the delta of layer {l} was carried into layer {l - 1} with layer {k}'s weights "
+                                   f"instead of layer {l}'s", other=k)
+
+
+def updated_weights(arch: Arch) -> Iterator[UpdatedWeights]:
+    """Deltas carried back through weights already updated in this step (``lr`` still to be fitted).
+
+    One layer at a time (top first), then every layer updated as soon as its gradient is known.
+    """
+    L = len(arch.layers)
+    for l in range(L, 1, -1):
+        yield UpdatedWeights("wrong_weights_in_backprop", (l,),
+                             f"the delta of layer {l} was carried into layer {l - 1} through W{l} already updated "
+                             f"(W{l} - lr * dW{l}) in this step")
+    if L >= 3:
+        yield UpdatedWeights("wrong_weights_in_backprop", tuple(range(L, 1, -1)),
+                             "every layer's weights were updated (W -= lr * dW) before the delta was carried through them")

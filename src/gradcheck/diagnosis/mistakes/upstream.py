@@ -1,0 +1,45 @@
+"""Mistake: a hidden layer's local derivative used alone, without the delta coming from above."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.arch import Arch
+from ..model.dense import Pass
+from .base import Mistake
+from .text import delta_from_above, derivative_text
+
+__all__ = ["MissingUpstream", "at_layer"]
+
+
+@dataclass(frozen=True)
+class MissingUpstream(Mistake):
+    """``dz = f'(z)`` at ``layers``: with the batch convention of the rest of the pass (``averaged``),
+    or with no factor at all when the 1/m came with the upstream delta that was dropped."""
+
+    averaged: bool = True
+
+    def local(self, p: Pass, l: int, da: np.ndarray) -> np.ndarray:
+        d = self.derivative(p, l)
+        if l not in self.layers:
+            return da * d
+        # divided by m where the loss is a mean: Nielsen's update and dW = dZ @ A.T / m both do
+        return d * np.ones_like(da) * (p.net.scale / p.m if self.averaged else 1.0)
+
+    def fix(self, arch: Arch) -> str | None:
+        first = self.layers[0]
+        deriv = derivative_text(arch.activations[first - 1])
+        return (f"Layer {first}: multiply the local derivative by the delta coming from layer {first + 1}: "
+                f"dZ{first} = ({delta_from_above(arch, first)}) * {deriv}, not dZ{first} = {deriv}.")
+
+
+def at_layer(arch: Arch, l: int) -> Iterator[Mistake]:
+    if l < len(arch.layers):
+        yield MissingUpstream("missing_upstream_gradient", (l,),
+                              f"layer {l}: dz = f'(z) without the delta coming from layer {l + 1}")
+        yield MissingUpstream("missing_upstream_gradient", (l,),
+                              f"layer {l}: dz = f'(z) without the delta coming from layer {l + 1} (nor its 1/m)",
+                              averaged=False)

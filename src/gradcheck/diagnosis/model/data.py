@@ -1,0 +1,104 @@
+"""The data a user passes (``data=(X, y)`` and its variants) read as arrays, and the batch size.
+
+Example:
+    >>> import numpy as np
+    >>> X, y = normalize_data((np.ones((4, 2)), [0, 1, 0, 1]))
+    >>> X.shape, y.shape
+    ((4, 2), (4,))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ...layers import structure
+
+__all__ = ["batch_size", "normalize_data"]
+
+
+def _stack(parts: Any) -> np.ndarray:
+    arrays = [np.asarray(p, dtype=np.float64) for p in parts]
+    if all(a.ndim == 2 and a.shape[1] == 1 for a in arrays):
+        return np.hstack(arrays)  # column vectors, one per example
+    return np.stack([a.reshape(-1) for a in arrays])
+
+
+def normalize_data(data: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(X, y)`` as arrays, from ``(X, y)``, a list of ``(x, y)`` pairs (one per example, as in
+    Nielsen's code) or ``(list of x, list of y)``; None when the data cannot be read.
+
+    >>> xs = [np.ones((3, 1)), np.zeros((3, 1))]
+    >>> X, y = normalize_data(list(zip(xs, [np.ones((2, 1))] * 2)))
+    >>> X.shape, y.shape
+    ((3, 2), (2, 2))
+    """
+    if data is None:
+        return None
+    if ragged_pairs(data):
+        # two examples as [[x1, y1], [x2, y2]] (plain lists, x and y of different lengths)
+        data = ([d[0] for d in data], [d[1] for d in data])
+    try:
+        if isinstance(data, (list, tuple)) and len(data) != 2 and all(isinstance(d, (list, tuple)) and len(d) == 2 for d in data):
+            data = ([d[0] for d in data], [d[1] for d in data])
+        elif isinstance(data, list) and len(data) == 2 and all(isinstance(d, tuple) and len(d) == 2 for d in data):
+            data = ([d[0] for d in data], [d[1] for d in data])
+        X, y = data[0], data[1]
+        if isinstance(X, (list, tuple)) and X and isinstance(X[0], np.ndarray) and X[0].ndim >= 1:
+            X = _stack(X)
+        if isinstance(y, (list, tuple)) and y and isinstance(y[0], np.ndarray) and y[0].ndim >= 1:
+            y = _stack(y)
+        X = np.asarray(X)
+        if X.ndim == 3 and X.shape[-1] == 1:
+            X = np.hstack(list(X))
+        y = np.asarray(y)
+        if y.ndim == 3 and y.shape[-1] == 1:
+            y = np.hstack(list(y))
+        if not np.issubdtype(X.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
+            return None
+        return X, y
+    except Exception:  # noqa: BLE001 - data of an unknown form
+        return None
+
+
+def ragged_pairs(data: Any) -> bool:
+    """``data`` is two ``(x, y)`` pairs rather than ``(X, y)``: each half is a pair whose parts differ in length."""
+    if not (isinstance(data, (list, tuple)) and len(data) == 2):
+        return False
+    try:
+        halves = [d for d in data if isinstance(d, (list, tuple)) and len(d) == 2]
+        if len(halves) != 2:
+            return False
+        sizes = [(np.size(h[0]), np.size(h[1])) for h in halves]
+        return sizes[0] == sizes[1] and sizes[0][0] != sizes[0][1] and sizes[0][0] > 1
+    except Exception:  # noqa: BLE001 - not array-like
+        return False
+
+
+def batch_size(data: Any, params: Mapping[str, np.ndarray], hint: Any = None) -> int | None:
+    """The number of examples in ``data = (X, y)``, or from ``hint["batch_size"]``; None if unknown."""
+    if isinstance(hint, Mapping) and isinstance(hint.get("batch_size"), (int, np.integer)):
+        return int(hint["batch_size"])
+    data = normalize_data(data)
+    if data is None:
+        return None
+    X, y = data
+    if X.ndim == 1:
+        return 1
+    if X.ndim != 2:
+        return None
+    layers = structure(params)
+    if layers and layers[0] is not None:
+        in_dims = set(np.shape(params[layers[0][0]]))
+        r, c = X.shape
+        if r in in_dims and c not in in_dims:
+            return c
+        if c in in_dims and r not in in_dims:
+            return r
+        if r == c:
+            return r
+    if y is not None and y.ndim == 1:
+        return int(y.shape[0])
+    return None
