@@ -502,7 +502,7 @@ def load_problem(
 
     target = load_target(spec)
     prefer = None
-    if _takes_net_arguments(target.obj):
+    if _takes_net_arguments(target.obj, target.module):
         # net.py:loss_fn names one of the net's functions, not a factory: read the whole module,
         # using that function where the module offers several (backward_propagation_with_dropout)
         prefer = target.attr
@@ -533,8 +533,9 @@ def load_problem(
         raise
 
 
-def _takes_net_arguments(obj: Any) -> bool:
-    """A function of the net (``loss_fn(params, X, y)``, ``L_model_forward(X, parameters)``), not a factory."""
+def _takes_net_arguments(obj: Any, module: Any = None) -> bool:
+    """A function of the net (``loss_fn(params, X, y)``, ``L_model_forward(X, parameters)``,
+    ``lossFun(inputs, targets, hprev)`` with ``hprev`` beside it), not a factory."""
     import types
 
     from .adapters._access import required_args, role_of
@@ -544,7 +545,9 @@ def _takes_net_arguments(obj: Any) -> bool:
     required = required_args(obj)
     roles = [role_of(n) for n in required]
     # hyper-parameters beside the net's own arguments (backward(X, Y, cache, lambd)) are read from the module
-    return any(r in _NET_ROLES for r in roles) and all(r in _NET_ROLES or n in _HYPER for r, n in zip(roles, required))
+    beside = vars(module) if module is not None else {}
+    return any(r in _NET_ROLES for r in roles) and all(
+        r in _NET_ROLES or n in _HYPER or n in beside for r, n in zip(roles, required))
 
 
 _NET_ROLES = ("X", "y", "params", "cache", "output", "dout")

@@ -7,12 +7,14 @@ Conventions (``convention=`` / ``gradcheck check --convention``):
 ``mapping``     ``{"params": ..., "loss": ..., "grads": ...}`` with zero-argument ``loss`` / ``grads``
 ``cs231n``      an object with a ``params`` dict and ``loss(X, y) -> (loss, grads)``
 ``nielsen``     ``weights`` / ``biases`` lists and a per-example ``backprop(x, y) -> (nabla_b, nabla_w)``
+``per-example`` a ``params`` dict, ``forward_pass(x)`` on one example, ``backward_pass(y, output) -> grads``
 ``dlai``        a ``parameters`` dict, ``forward(X, parameters) -> (AL, caches)``, ``compute_cost(AL, Y)``,
                 ``backward(AL, Y, caches) -> grads`` (``dW1``, ``db1``)
 ``functions``   a ``params`` dict, ``loss_fn(params, X, y)`` and ``grad_fn(params, X, y)``
 ``layer``       a layer with ``forward(x)`` / ``backward(dout)`` (input gradient checked too), or a
                 ``layers`` list of them
 ``methods``     a net object with a loss method and a gradient method (``cost(X, y)``, ``backprop(X, y)``)
+``module-loss`` module-level weights and ``lossFun(inputs, targets, hprev) -> (loss, dWxh, ..., h)``
 ``train-step``  a net whose gradient lives only in its training step (``W -= lr * dW``)
 ==============  ==================================================================================
 
@@ -39,7 +41,7 @@ import numpy as np
 
 from ..errors import AdapterError
 from ..problem import Problem
-from . import cs231n, dlai, functions, layer, methods, nielsen, train_step
+from . import cs231n, dlai, functions, layer, methods, module_loss, nielsen, per_example, train_step
 from ._access import Source, arg_names
 from ._data import find_data
 from ._params import scalar_weights
@@ -59,7 +61,7 @@ __all__ = [
 ]
 
 #: Detection order: the first convention whose detector matches wins (the others are mentioned).
-_ADAPTERS = (cs231n, nielsen, dlai, functions, layer, methods, train_step)
+_ADAPTERS = (cs231n, nielsen, per_example, dlai, functions, layer, methods, module_loss, train_step)
 #: Every convention name ``convention=`` accepts.
 CONVENTIONS = ("problem", "mapping") + tuple(a.NAME for a in _ADAPTERS)
 _ALIASES = {
@@ -201,18 +203,19 @@ def as_problem(
 
 
 def _build_first(chosen: Any, matched: list[Any], src: Source, data: Any, **kw: Any) -> tuple[Problem, Any]:
-    """Build with ``chosen``; when it finds the net is not its kind after all (a gradient method that
-    returns nothing), with the next convention that matched."""
+    """Build with ``chosen``; when its gradient method returns nothing but moves the weights
+    (``backward()`` doing ``W -= lr * dW``), read that method as the net's training step."""
     from .methods import NotAGradientMethod
 
-    rest = [a for a in matched if a is not chosen]
-    for adapter in [chosen, *rest]:
-        try:
-            return adapter.build(src, data, **kw), adapter
-        except NotAGradientMethod:
-            if adapter is (rest[-1] if rest else chosen):
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return chosen.build(src, data, **kw), chosen
+    except NotAGradientMethod as exc:
+        src.step_name = exc.method  # type: ignore[attr-defined]
+        if train_step.detect(src) is None:
+            raise
+        problem = train_step.build(src, data, **kw)
+        problem.meta["recognized"] += f" ({exc.method}() returns no gradients: read as a training step)"
+        return problem, train_step
 
 
 def _expected(conv: str) -> str:

@@ -157,13 +157,20 @@ def net_loss(
 
         def run_forward() -> Any:
             if takes_x or not data_attrs:
-                return call(fwd, {"X": X, "params": params}, order=("X",), extra=src, what=fwd_name)
-            with _attributes(src.obj, {k: (X if r == "X" else y) for k, r in data_attrs.items()}):
-                return call(fwd, {"params": params}, order=(), extra=src, what=fwd_name)
+                out = call(fwd, {"X": X, "params": params}, order=("X",), extra=src, what=fwd_name)
+            else:
+                with _attributes(src.obj, {k: (X if r == "X" else y) for k, r in data_attrs.items()}):
+                    out = call(fwd, {"params": params}, order=(), extra=src, what=fwd_name)
+            return out if out is not None or stored[0] is None else getattr(src.obj, stored[0])
 
+        stored: list[str | None] = [None]  # the attribute a forward pass that returns nothing stores its output in
         where = "(X)" if takes_x or not data_attrs else f"() on .{', .'.join(data_attrs)} set as the step sets them"
         with restored_state(src.obj, params):
             probe = run_forward()
+            if probe is None:
+                stored[0] = stored_output(src.obj, y)
+                probe = run_forward()
+                where += f", its output read from .{stored[0]}" if stored[0] else ""
         if isinstance(probe, tuple):
             pick[0] = output_index(probe, y)
             if pick[0] != 0 or len(probe) > 2:
@@ -171,6 +178,25 @@ def net_loss(
         return (lambda: cost_of(run_forward())), f"{cost_name} of {fwd_name}{where}"
     forward, desc = _composed_forward(src, params, X)
     return (lambda: cost_of(forward())), f"{cost_name} of forward(X), {desc}"
+
+
+def stored_output(obj: Any, y: Any) -> str | None:
+    """The attribute a forward pass that returns nothing left its output in (``self.output``): an
+    output-like name holding an array of the targets' size, else the last such array.
+
+    >>> class Net: pass
+    >>> net = Net(); net.layer1 = np.ones((4, 3)); net.output = np.ones((4, 1))
+    >>> stored_output(net, np.zeros((4, 1)))
+    'output'
+    """
+    try:
+        items = list(vars(obj).items())
+    except TypeError:
+        return None
+    size = int(np.size(y))
+    fits = [k for k, v in items if isinstance(v, np.ndarray) and v.size == size and not k.startswith("_")]
+    named = [k for k in fits if role_of(k) == "output" or k.lower() in ("output", "out", "prediction", "pred")]
+    return (named or fits or [None])[-1]
 
 
 def _composed_forward(src: Source, params: dict[str, np.ndarray], X: Any) -> tuple[Callable[[], Any], str]:

@@ -78,11 +78,7 @@ def _parts(src: Source) -> tuple[Any, ...]:
         cached = getattr(src, "_dlai_initialized", None)
         pn, params = cached if cached is not None else _initialized(src)
         src._dlai_initialized = (pn, params)  # type: ignore[attr-defined]
-    backward_names = BACKWARD_NAMES + _variants(src, BACKWARD_NAMES[:4])
-    prefer = getattr(src, "prefer", None)
-    if prefer is not None and prefer.startswith(BACKWARD_NAMES):  # the user pointed at this backward pass
-        backward_names = (prefer,) + backward_names
-    bn, bwd = src.first(backward_names, is_fn)
+    bn, bwd = _backward(src)
     forward_names = FORWARD_NAMES + _variants(src, FORWARD_NAMES[:4])
     suffix = _suffix(bn, BACKWARD_NAMES)
     if suffix:  # backward_propagation_with_dropout goes with forward_propagation_with_dropout
@@ -90,6 +86,22 @@ def _parts(src: Source) -> tuple[Any, ...]:
     fn, fwd = src.first(forward_names, is_fn)
     cn, cost = src.first(_cost_names(bn, bwd), is_fn)
     return pn, params, fn, fwd, bn, bwd, cn, cost
+
+
+def _backward(src: Source) -> tuple[str | None, Any]:
+    """The backward pass to check: the one the user pointed at (or the one paired with the forward pass
+    pointed at), else the first complete one (taking the caches, or the output and the labels), so that
+    a notebook's toy ``backward_propagation(x, theta)`` does not hide its ``backward_propagation_n``."""
+    names = BACKWARD_NAMES + _variants(src, BACKWARD_NAMES[:4])
+    prefer = getattr(src, "prefer", None)
+    if prefer is not None and prefer.startswith(BACKWARD_NAMES):  # the user pointed at this backward pass
+        names = (prefer,) + names
+    elif prefer is not None and prefer.startswith(FORWARD_NAMES):  # ... or at its forward pass
+        suffix = _suffix(prefer, FORWARD_NAMES)
+        names = tuple(b + suffix for b in BACKWARD_NAMES) + names
+    found = [(n, src.get(n)) for n in dict.fromkeys(names) if is_fn(src.get(n))]
+    complete = [(n, f) for n, f in found if "cache" in _roles(f) or {"output", "y"} <= _roles(f)]
+    return (complete or found or [(None, None)])[0]
 
 
 def _suffix(name: str | None, stems: tuple[str, ...]) -> str:

@@ -144,6 +144,10 @@ def _module_params(src: Source, gname: str, gfn: Any, data: Any) -> tuple[str, d
 class NotAGradientMethod(AdapterError):
     """The gradient method returns nothing: the net is read another way (its updates, as a training step)."""
 
+    def __init__(self, message: str, method: str) -> None:
+        super().__init__(message)
+        self.method = method
+
 
 def build(src: Source, data: Any, *, loss: str | None = None, lr: float | None = None, **_: Any) -> Problem:
     gname, gfn, needs_forward = _grad_method(src)
@@ -169,7 +173,7 @@ def build(src: Source, data: Any, *, loss: str | None = None, lr: float | None =
         first = run()
         updates = [k for k in params if not np.array_equal(before[k], _current(src.obj, k, params[k]), equal_nan=True)]
     if first is None:
-        raise NotAGradientMethod(f"{gname}() returns no gradients")
+        raise NotAGradientMethod(f"{gname}() returns no gradients", gname)
 
     def grads() -> Any:
         if not updates:

@@ -111,7 +111,8 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
         how = f"backprop(x, y) {reduction} over the mini-batch of {n}"
         how += "" if "assumed" in reduction else " as update_mini_batch does"
     if by_update is not None:
-        how = "the change update_mini_batch makes with eta = 1 (it matches neither the sum nor the mean of backprop)"
+        how = ("the change update_mini_batch makes with eta = 1 (" + ("backprop with its L2 weight decay" if own_l2 else
+               "it matches neither the sum nor the mean of backprop") + ")")
 
     def loss() -> float:
         if batch_cost is not None:
