@@ -40,7 +40,7 @@ def test_correct_big_net_passes_with_two_evaluations_per_tensor(big):
     assert sum(p.size for p in net.params.values()) > 100_000
     r = _check(net, X, y, lambda: net.gradients(X, y))
     assert r.ok and r.mode == "fast"
-    assert r.n_loss_evals == 2 + 2 * len(net.params)
+    assert r.n_loss_evals == 3 + 2 * len(net.params)
 
 
 def test_dense_mistake_in_a_small_tensor_is_localized_by_a_full_drill_down(big):
@@ -53,7 +53,7 @@ def test_dense_mistake_in_a_small_tensor_is_localized_by_a_full_drill_down(big):
     assert [p.name for p in r.params if not p.ok] == ["b2"]
     assert r.first_wrong == "b2"
     assert r["b2"].n_checked == net.params["b2"].size
-    assert r.n_loss_evals == 2 + 2 * len(net.params) + 2 * net.params["b2"].size
+    assert r.n_loss_evals == 3 + 2 * len(net.params) + 2 * net.params["b2"].size
 
 
 def test_dense_mistake_in_a_big_tensor_is_found_by_the_sample(big):
@@ -65,7 +65,7 @@ def test_dense_mistake_in_a_big_tensor_is_found_by_the_sample(big):
     r = _check(net, X, y, _grads_with(net, X, y, edit), sample=16)
     assert [p.name for p in r.params if not p.ok] == ["W1"]
     assert r["W1"].n_checked == 16 and r["W1"].n_mismatched > 0
-    assert r.n_loss_evals == 2 + 2 * len(net.params) + 2 * 16
+    assert r.n_loss_evals == 3 + 2 * len(net.params) + 2 * 16
 
 
 @pytest.mark.parametrize("flat_index", [0, 12_345, 89_999])
@@ -119,7 +119,7 @@ def test_count_does_not_grow_with_parameters():
         X, y = net.random_data(4)
         r = _check(net, X, y, lambda: net.gradients(X, y))
         counts.append(r.n_loss_evals)
-    assert counts[0] == counts[1] == 2 + 2 * 6
+    assert counts[0] == counts[1] == 3 + 2 * 6
 
 
 class KinkNet:

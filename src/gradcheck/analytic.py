@@ -98,6 +98,7 @@ def collect_gradients(problem: Problem, params: Mapping[str, np.ndarray]) -> dic
         g = raw[key]
         if g is None:
             raise GradientSpecError(f"the analytic gradient of {name!r} is None (was it ever computed?)")
+        g = _real_values(name, g)
         try:
             arr = np.array(g, dtype=np.float64)
         except (TypeError, ValueError):
@@ -106,6 +107,29 @@ def collect_gradients(problem: Problem, params: Mapping[str, np.ndarray]) -> dic
             ) from None
         out[name] = _harmless_reshape(arr, params[name].shape)
     return out
+
+
+def _real_values(name: str, g: Any) -> Any:
+    """``g`` itself, or its real part when every imaginary part is 0; complex values are an error.
+
+    >>> _real_values("w", np.array([1 + 0j])).dtype
+    dtype('float64')
+    """
+    try:
+        is_complex = np.iscomplexobj(g)
+    except (TypeError, ValueError):  # ragged or odd objects: the conversion below says what is wrong
+        return g
+    if not is_complex:
+        return g
+    imag = np.imag(g)
+    if np.any(imag != 0):
+        k = int(np.argmax(np.abs(imag).reshape(-1) != 0))
+        raise GradientSpecError(
+            f"the analytic gradient of {name!r} holds complex values (element {k} has imaginary part "
+            f"{imag.reshape(-1)[k]:g}): a real loss has a real gradient; look for a complex intermediate "
+            f"(np.sqrt or ** of a negative number, an FFT) in your backward pass"
+        )
+    return np.real(g)
 
 
 def _harmless_reshape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -28,10 +28,12 @@ from .analytic import collect_gradients, repeat_call_findings, require_no_argume
 from .compare import tolerances_for
 from .errors import InvalidParameterError, LossError, NondeterministicLossError, UnsupportedMethodError
 from .measure import Settings
-from .modes import AUTO_FULL_MAX_PARAMS, AUTO_FULL_MAX_SECONDS, Full, Mode, choose_mode
+from .numeric import EVALS_PER_ELEMENT
+from .modes import Mode, choose_mode
 from .options import MODES, Options, check_rel_step, validate_options
-from .problem import Problem, protected, same_bits, validate_params
+from .problem import Problem, exclusive, protected, same_bits, validate_params
 from .report import Finding, ParamResult, Report
+from .watch import Watch
 
 __all__ = ["check", "MODES"]
 
@@ -100,7 +102,8 @@ def check(
     )
     arrays = validate_params(problem.params)
     check_rel_step(opts.rel_step, opts.method, [p.dtype for p in arrays.values()])
-    with protected(problem.params) as saved:
+    # a check of the same arrays in another thread waits (exclusive); the arrays keep their bits (protected)
+    with exclusive(arrays), protected(problem.params) as saved:
         report = _measure(problem, arrays, saved, opts)
         if opts.diagnose:
             from .diagnosis import diagnose as run_diagnosis
@@ -120,11 +123,19 @@ def _measure(problem: Problem, arrays: dict[str, np.ndarray], saved: Mapping[str
     strategy = choose_mode(
         opts.mode, opts.method, total=total, t_eval=start.t_eval, sample=opts.sample, seed=opts.seed, notes=notes
     )
-    tick = _progress(opts.progress, strategy.elements(work))
+    reference = saved if not opts.upcast else {n: p.copy() for n, p in work.items()}
+    watch = Watch(
+        problem.loss, start.f0, work, reference, _progress(opts.progress, strategy.elements(work)),
+        per_element=EVALS_PER_ELEMENT[opts.method], probing=opts.method != "complex",
+    )
     pool = _pool(opts, strategy, work, problem.loss, notes)
-    settings = Settings(problem.loss, start.f0, opts.method, rtol, atol, opts.rel_step, problem.params, pool)
+    settings = Settings(
+        problem.loss, start.f0, opts.method, rtol, atol, opts.rel_step, problem.params, pool,
+        user_atol=opts.atol is not None, t_eval=start.t_eval,
+    )
     with pool if pool is not None else contextlib.nullcontext():
-        measured = strategy.run(settings, work, start.analytic, tick)
+        measured = strategy.run(settings, work, start.analytic, watch.tick)
+    watch.finish()  # the loss still gives its first value, and no parameter was written to
     results = [res for res, _ in measured]
     _check_loss_sees_params(results, notes)
     return Report(
@@ -136,7 +147,7 @@ def _measure(problem: Problem, arrays: dict[str, np.ndarray], saved: Mapping[str
         atol=atol,
         seed=opts.seed,
         loss_value=start.f0,
-        n_loss_evals=start.n_evals + sum(n for _, n in measured),
+        n_loss_evals=start.n_evals + watch.n_probes + getattr(pool, "n_probes", 0) + sum(n for _, n in measured),
         notes=notes,
     )
 

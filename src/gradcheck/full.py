@@ -32,7 +32,7 @@ import numpy as np
 
 from .compare import machine_eps, relative_error, roundoff_floor
 from .errors import LossError
-from .measure import Settings, compare_settled
+from .measure import Settings, compare_settled, require_resolved
 from .numeric import CHUNK, EvalResult, default_rel_step, flat_view, loss_values, perturb_each, require_finite
 from .report import ParamResult, dtype_name
 
@@ -192,6 +192,7 @@ def compare_all(s: Settings, run: FullPass, analytic: Mapping[str, np.ndarray]) 
     rel = relative_error(a, run.grad, rtol=s.rtol, atol=floor)
     suspect = ~(rel <= s.rtol)
     suspect |= ~np.isfinite(a)  # relative_error gives 0 where the analytic value is NaN
+    suspect |= ~np.isfinite(run.grad)  # ... or the numerical one (an overflowing difference)
     flagged = np.logical_or.reduceat(suspect, starts).tolist()
     worst = np.maximum.reduceat(rel, starts).tolist()
     no_kinks = np.zeros(run.grad.size, dtype=bool)
@@ -201,6 +202,8 @@ def compare_all(s: Settings, run: FullPass, analytic: Mapping[str, np.ndarray]) 
         if flagged[t] or not shaped[t]:
             out.append(compare_settled(s, name, p, g, run.result(t)))
             continue
+        if s.user_options:
+            require_resolved(s, name, a[lo:hi], floor[lo:hi])
         res = ParamResult(
             name=name,
             shape=p.shape,

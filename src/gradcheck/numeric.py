@@ -45,6 +45,7 @@ __all__ = [
     "central",
     "complex_step",
     "default_rel_step",
+    "exact_items",
     "DirectionalResult",
     "directional",
     "directional_derivative",
@@ -213,6 +214,16 @@ def perturb_each(
     return out
 
 
+def exact_items(values: np.ndarray) -> list[Any]:
+    """The elements of a 1-d array as objects that write back exactly: Python floats up to float64
+    (fast, and exact for float16/32/64), numpy scalars beyond (a Python float would round a longdouble).
+
+    >>> type(exact_items(np.ones(1, dtype=np.float32))[0]).__name__
+    'float'
+    """
+    return values.tolist() if values.dtype.itemsize <= 8 else list(values)
+
+
 #: the element loop of :func:`central` and :func:`richardson`: ``runner(p, loss, idx, x, h, name,
 #: progress) -> (fp, fm, up, down)``; serial by default, forked workers in :mod:`gradcheck.parallel`
 PairRunner = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
@@ -245,8 +256,8 @@ def pairs_serial(
         stop = min(n, start + CHUNK)
         out: list[Any] = []
         perturb_each(
-            flat, loss, idx[start:stop].tolist(), xp[start:stop].tolist(), xm[start:stop].tolist(),
-            x[start:stop].tolist(), out,
+            flat, loss, idx[start:stop].tolist(), exact_items(xp[start:stop]), exact_items(xm[start:stop]),
+            exact_items(x[start:stop]), out,
         )
         vals = loss_values(out, name, "perturbing")
         if not math.isfinite(vals.sum()):  # cheap screen; the element test only when it trips

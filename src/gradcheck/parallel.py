@@ -26,20 +26,27 @@ Example:
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
 import os
+import pickle
+import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
 
 from . import numeric
-from .errors import UnsupportedMethodError
+from .errors import NondeterministicLossError, UnsupportedMethodError, WorkerError
 
 __all__ = ["WorkerPool", "fork_available"]
 
-#: the state a forked worker inherits: the parameter arrays by name and the loss
+#: the state a forked worker inherits: the parameter arrays by name, the loss, its value at the
+#: start, and the shared table where each worker writes the task it is running
 _STATE: dict[str, Any] = {}
+_FORKING = threading.Lock()
 
 
 def fork_available() -> bool:
@@ -47,7 +54,10 @@ def fork_available() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-def _init_worker() -> None:
+def _init_worker(counter: Any) -> None:
+    with counter.get_lock():  # this worker's row in the table of running tasks
+        _STATE["slot"] = counter.value
+        counter.value += 1
     # one BLAS thread per worker: the workers already take the cores
     try:
         import threadpoolctl
@@ -55,24 +65,80 @@ def _init_worker() -> None:
         threadpoolctl.threadpool_limits(1)
     except ImportError:  # pragma: no cover - optional
         pass
+    # the loss at the start, as this process computes it (its own BLAS threads, its own rounding)
+    _STATE["f_start"] = _as_float(_STATE["loss"]())
 
 
-def _run_chunk(name: str, idx: np.ndarray, xp: np.ndarray, xm: np.ndarray, x: np.ndarray) -> list[Any]:
-    """In a worker: L(x+h), L(x-h) for each element of the chunk, on this process's copy."""
+def _ready() -> int:
+    return os.getpid()
+
+
+def _run_chunk(task: int, name: str, idx: np.ndarray, xp: np.ndarray, xm: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """In a worker: L(x+h), L(x-h) for each element of the chunk, on this process's copy, then L at the start again."""
+    running = _STATE["running"]
+    running[_STATE["slot"]] = task + 1
     p = _STATE["params"][name]
     loss = _STATE["loss"]
     flat = numeric.flat_view(p)
     try:
-        return numeric.perturb_each(flat, loss, idx.tolist(), xp.tolist(), xm.tolist(), x.tolist(), [])
-    finally:
+        raw = numeric.perturb_each(
+            flat, loss, idx.tolist(), numeric.exact_items(xp), numeric.exact_items(xm), numeric.exact_items(x), []
+        )
+        vals = numeric.loss_values(raw, name, "perturbing")
+        _same_as_at_start(_as_float(loss()), name, idx)  # every element is back: the loss must give its first value
+    except BaseException as exc:  # noqa: BLE001 - sent back to the parent in a form it can receive
         flat[idx] = x
+        raise _sendable(exc, name, idx) from None
+    finally:
+        running[_STATE["slot"]] = 0
+    return vals
+
+
+def _same_as_at_start(again: float, name: str, idx: np.ndarray) -> None:
+    first = _STATE["f_start"]
+    if again == first and math.copysign(1.0, again) == math.copysign(1.0, first):
+        return
+    raise NondeterministicLossError(
+        f"in a worker process, loss() returned {again!r} at the starting parameters after evaluating parameter "
+        f"{name!r} elements {int(idx.min())}..{int(idx.max())}, where it first returned {first!r}: the loss changes "
+        f"as it is called (a hidden call counter, a cache that fills, a running average), so the finite "
+        f"differences measure that change, not the gradient"
+    )
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(np.asarray(value).reshape(()))
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _sendable(exc: BaseException, name: str, idx: np.ndarray) -> BaseException:
+    """``exc`` when it survives pickling and is an ordinary exception; otherwise a WorkerError saying what it was."""
+    where = f"while evaluating parameter {name!r} elements {int(idx.min())}..{int(idx.max())} in a worker process"
+    if isinstance(exc, SystemExit):
+        return WorkerError(f"loss() called sys.exit({exc.code!r}) {where}")
+    if isinstance(exc, Exception):
+        try:
+            pickle.loads(pickle.dumps(exc))
+            return exc
+        except Exception as why:  # noqa: BLE001 - any failure to round-trip
+            return WorkerError(
+                f"loss() raised {type(exc).__name__}: {exc} {where}; the exception could not be sent back to the "
+                f"main process as it is ({type(why).__name__}: {why}). Run without workers= to see it in full."
+            )
+    return WorkerError(f"loss() was interrupted by {type(exc).__name__} {where}")
 
 
 class WorkerPool:
     """Forked workers that evaluate finite differences of ``loss`` over ``params``.
 
     Use as a context manager. The workers are forked on entry and see the parameters as they
-    are then; the parent must not change them while the pool is open.
+    are then; the parent must not change them while the pool is open. Built on
+    :class:`concurrent.futures.ProcessPoolExecutor`: a worker that dies (``os._exit``, a signal,
+    a crash in native code) breaks the pool at once, and the error names the elements it held.
+    Each worker evaluates the loss at the starting point when it starts and again after each
+    chunk; a value that differs, bit for bit, is a :class:`NondeterministicLossError`.
 
     Args:
         params: name -> parameter array, the arrays ``loss`` reads.
@@ -98,24 +164,33 @@ class WorkerPool:
         self.loss = loss
         self.workers = n
         self.chunk = chunk
-        self._pool: Any = None
+        #: loss evaluations the workers made at the starting point (one as each starts, one per chunk)
+        self.n_probes = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._tasks: dict[int, tuple[str, int, int]] = {}
 
     def __enter__(self) -> WorkerPool:
-        _STATE["params"] = self.params
-        _STATE["loss"] = self.loss
+        ctx = mp.get_context("fork")
+        self._running = ctx.RawArray("q", self.workers)
+        counter = ctx.Value("i", 0)
+        _FORKING.acquire()  # _STATE is the one channel to the children: one pool forks at a time
+        _STATE.update(params=self.params, loss=self.loss, running=self._running)
         try:
-            self._pool = mp.get_context("fork").Pool(self.workers, initializer=_init_worker)
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init_worker, initargs=(counter,))
+            self._pool.submit(_ready).result()  # with fork, every worker is started by the first task
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         finally:
-            _STATE.clear()  # the children hold their copies; the parent keeps no reference
+            for key in ("params", "loss"):
+                _STATE.pop(key, None)  # the children hold their copies; the parent keeps no reference
+            _FORKING.release()
+        self.n_probes += self.workers
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._pool is not None:
-            if exc[0] is None:
-                self._pool.close()
-            else:
-                self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     # -- the element loop, spread over the workers -----------------------------------
@@ -137,21 +212,46 @@ class WorkerPool:
         n = idx.size
         size = self.chunk or max(16, -(-n // (4 * self.workers)))
         bounds = [(s, min(n, s + size)) for s in range(0, n, size)]
-        tasks = [(name, idx[a:b], xp[a:b], xm[a:b], x[a:b]) for a, b in bounds]
+        first = len(self._tasks)
+        futures: list[Future[Any]] = []
+        for k, (a, b) in enumerate(bounds):
+            self._tasks[first + k] = (name, int(idx[a]), int(idx[b - 1]))
+            futures.append(self._pool.submit(_run_chunk, first + k, name, idx[a:b], xp[a:b], xm[a:b], x[a:b]))
         fp = np.empty(n)
         fm = np.empty(n)
-        for (a, b), raw in zip(bounds, self._pool.starmap(_run_chunk, tasks, chunksize=1)):
-            vals = numeric.loss_values(raw, name, "perturbing")
-            if not np.isfinite(vals).all():
-                numeric.require_finite(vals[0::2], idx[a:b], p.shape, name, "+")
-                numeric.require_finite(vals[1::2], idx[a:b], p.shape, name, "-")
-            fp[a:b] = vals[0::2]
-            fm[a:b] = vals[1::2]
-            if progress is not None:
-                progress(b - a)
+        try:
+            for (a, b), fut in zip(bounds, futures):
+                vals = fut.result()
+                self._received(vals, idx[a:b], p.shape, name)
+                fp[a:b] = vals[0::2]
+                fm[a:b] = vals[1::2]
+                if progress is not None:
+                    progress(b - a)
+        except BrokenProcessPool as exc:
+            raise WorkerError(self._dead(name)) from exc
+        finally:
+            for fut in futures:
+                fut.cancel()
         up = np.subtract(xp, x, dtype=np.float64)
         down = np.subtract(x, xm, dtype=np.float64)
         return fp, fm, up, down
+
+    def _received(self, vals: np.ndarray, idx: np.ndarray, shape: tuple[int, ...], name: str) -> None:
+        """Check one chunk's values (finite), counting the probe its worker made."""
+        self.n_probes += 1
+        if not np.isfinite(vals).all():
+            numeric.require_finite(vals[0::2], idx, shape, name, "+")
+            numeric.require_finite(vals[1::2], idx, shape, name, "-")
+
+    def _dead(self, name: str) -> str:
+        """What a broken pool was doing: the elements the workers held when one died."""
+        held = [self._tasks[t - 1] for t in list(self._running) if t and (t - 1) in self._tasks]
+        spans = ", ".join(f"parameter {n!r} elements {a}..{b}" for n, a, b in held) or f"parameter {name!r}"
+        which = "one of the workers evaluating " if len(held) > 1 else "the worker evaluating "
+        return (
+            f"a worker process died while the loss was evaluated ({which}{spans}): user code ended the process "
+            f"(os._exit, a signal, a crash in native code). Run without workers= to see where."
+        )
 
     def central(
         self,

@@ -8,7 +8,13 @@ uses to name a mistake exactly.
 
 :func:`protected` is the guarantee gradcheck gives about user arrays: whatever
 happens inside it (an exception in the user's code, Ctrl-C), every parameter
-holds exactly its old bits afterwards.
+holds exactly its old bits afterwards. An array the user's code made read-only
+is restored all the same; one it reshaped or re-typed gets its bits back where
+the memory allows, and a :class:`RestoreError` names it. Ctrl-C is held back
+while the arrays are put back (on the main thread, where a handler can be set).
+
+:func:`exclusive` serializes checks that share memory: a second check of the
+same arrays, from another thread, waits until the first has put them back.
 
 Example:
     >>> import numpy as np
@@ -23,15 +29,24 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 
-from .errors import InvalidParameterError
+from .errors import InvalidParameterError, RestoreError
 
-__all__ = ["Problem", "protected", "same_bits", "validate_params"]
+try:
+    from numpy.lib.array_utils import byte_bounds
+except ImportError:  # pragma: no cover - numpy < 2
+    from numpy import byte_bounds  # type: ignore[attr-defined,no-redef]
+
+__all__ = ["Problem", "exclusive", "memory_spans", "protected", "same_bits", "sigint_deferred", "validate_params"]
 
 GradsLike = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 
@@ -93,6 +108,11 @@ def validate_params(params: Any) -> dict[str, np.ndarray]:
                 f"parameter {name!r} is a {type(p).__name__}, not a numpy array: gradcheck perturbs "
                 f"parameters in place, so it needs the very array your loss reads"
             )
+        if isinstance(p, np.matrix):
+            raise InvalidParameterError(
+                f"parameter {name!r} is an np.matrix: its * is a matrix product and it stays 2-d when indexed, "
+                f"so element-wise perturbation and gradients do not apply; use np.asarray({name}) in your net"
+            )
         if p.dtype.kind != "f":  # np.floating, without issubdtype's cost
             hint = ""
             if np.issubdtype(p.dtype, np.integer) or p.dtype == bool:
@@ -112,7 +132,45 @@ def validate_params(params: Any) -> dict[str, np.ndarray]:
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(p))[0])
             raise InvalidParameterError(f"parameter {name!r} holds a non-finite value at index {bad}: {p[bad]}")
         out[name] = p
+    _refuse_shared_memory(out)
     return out
+
+
+def memory_spans(arrays: Mapping[str, np.ndarray]) -> list[tuple[int, int, str]]:
+    """``(first byte, end byte, name)`` of each array's memory, sorted by address.
+
+    >>> a = np.zeros(4)
+    >>> [(hi - lo, n) for lo, hi, n in memory_spans({"a": a, "half": a[:2]})]
+    [(16, 'half'), (32, 'a')]
+    """
+    spans = []
+    for name, p in arrays.items():
+        lo, hi = byte_bounds(p)
+        spans.append((lo, hi, name))
+    spans.sort()
+    return spans
+
+
+def _refuse_shared_memory(arrays: Mapping[str, np.ndarray]) -> None:
+    """Two parameters that share elements (one array under two names, overlapping views): an error naming both.
+
+    Perturbing one would move the other, so each finite difference would measure both at once.
+    Views that interleave without sharing an element (``W[::2]`` and ``W[1::2]``) are fine.
+    """
+    if len(arrays) < 2:
+        return
+    active: list[tuple[int, str]] = []  # (end byte, name) of the spans that may still overlap
+    for lo, hi, name in memory_spans(arrays):
+        active = [(end, other) for end, other in active if end > lo]
+        for _, other in active:
+            if np.shares_memory(arrays[other], arrays[name]):
+                same = arrays[other] is arrays[name]
+                what = "are the same array" if same else "share memory (overlapping views of one buffer)"
+                raise InvalidParameterError(
+                    f"parameters {other!r} and {name!r} {what}: perturbing one moves the other, so no "
+                    f"finite difference could tell their gradients apart; pass each parameter once, as its own array"
+                )
+        active.append((hi, name))
 
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -123,6 +181,8 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     """
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
+    if a.dtype.kind == "f" and a.dtype.itemsize > 8:  # longdouble: padding bytes that copies do not keep
+        return bool(np.array_equal(a, b, equal_nan=True) and np.array_equal(np.signbit(a), np.signbit(b)))
     if a.size <= 4096:  # a byte string compare beats an elementwise one on small arrays
         return a.tobytes() == b.tobytes()
     as_int = np.dtype(f"u{a.dtype.itemsize}") if a.dtype.itemsize in (1, 2, 4, 8) else None
@@ -131,22 +191,165 @@ def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return bool((a.view(as_int) == b.view(as_int)).all())
 
 
-@contextlib.contextmanager
-def protected(params: Mapping[str, np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
+class protected:  # noqa: N801 - used as a function: ``with protected(params) as saved``
     """Restore every array in ``params`` bit for bit on exit, whatever happens inside.
 
     Also restores the mapping itself when a method substituted an entry (complex step,
-    float64 upcast). Ctrl-C during the block still restores before the interrupt propagates.
+    float64 upcast). Ctrl-C during the block still restores before the interrupt propagates,
+    and Ctrl-C during the restore waits until it is done (:func:`sigint_deferred`). An array
+    that cannot be restored (user code reshaped it, or made it read-only and not writeable
+    again) does not stop the others: all that can be are restored, then one
+    :class:`RestoreError` names the rest, chained to the exception that ended the block.
     Yields the saved copies (name -> array), which the caller must not modify.
     """
-    arrays = dict(params)
-    saved = {name: p.copy() for name, p in arrays.items()}
-    try:
-        yield saved
-    finally:
-        if isinstance(params, dict):
-            for name, p in arrays.items():
-                if params.get(name) is not p:
-                    params[name] = p
+
+    def __init__(self, params: Mapping[str, np.ndarray]) -> None:
+        self.params = params
+
+    def __enter__(self) -> dict[str, np.ndarray]:
+        self.arrays = dict(self.params)
+        self.saved = {name: p.copy() for name, p in self.arrays.items()}
+        return self.saved
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+        with sigint_deferred(reraise=not interrupted):
+            failed = restore(self.params, self.arrays, self.saved)
+        if failed:
+            lines = "; ".join(f"{name!r}: {why}" for name, why in failed)
+            raise RestoreError(
+                f"gradcheck could not put back {len(failed)} parameter(s) after the check, because code run "
+                f"during it changed them: {lines}. Every other parameter holds its old bits.",
+                [name for name, _ in failed],
+            ) from exc
+
+
+def restore(
+    params: Mapping[str, np.ndarray], arrays: Mapping[str, np.ndarray], saved: Mapping[str, np.ndarray]
+) -> list[tuple[str, str]]:
+    """Put ``saved`` back into ``arrays`` (and the arrays back into ``params``); return what could not be.
+
+    Every array is attempted, whatever happens to the others. Returns ``(name, reason)`` pairs.
+    """
+    if isinstance(params, dict):
         for name, p in arrays.items():
-            np.copyto(p, saved[name], casting="no")
+            if params.get(name) is not p:
+                params[name] = p
+    failed = []
+    for name, p in arrays.items():
+        try:
+            _restore_one(p, saved[name])
+        except Exception as exc:  # noqa: BLE001 - each array is attempted; the reasons are reported together
+            failed.append((name, str(exc)))
+    return failed
+
+
+def _restore_one(p: np.ndarray, old: np.ndarray) -> None:
+    """Copy ``old`` into ``p``; through a temporarily writeable flag, or a same-size view, when needed."""
+    if p.shape != old.shape or p.dtype != old.dtype:
+        changed = f"its shape changed from {old.shape} to {p.shape}" if p.shape != old.shape else (
+            f"its dtype changed from {old.dtype} to {p.dtype}"
+        )
+        if p.nbytes == old.nbytes and p.flags.c_contiguous and p.flags.writeable:
+            np.copyto(p.reshape(-1).view(np.uint8), old.reshape(-1).view(np.uint8))
+            raise ValueError(f"{changed}; its bytes were put back, its new shape and dtype were left as set")
+        raise ValueError(f"{changed}; its old values could not be written back")
+    if p.flags.writeable:
+        np.copyto(p, old, casting="no")
+        return
+    try:
+        p.flags.writeable = True
+    except ValueError:
+        raise ValueError("it was made read-only and cannot be made writeable again") from None
+    try:
+        np.copyto(p, old, casting="no")
+    finally:
+        p.flags.writeable = False
+
+
+@contextlib.contextmanager
+def sigint_deferred(*, reraise: bool = True) -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back for the duration of the block; deliver it after, if ``reraise``.
+
+    Only the main thread can set a signal handler; elsewhere this does nothing (a signal is
+    delivered to the main thread anyway).
+
+    >>> with sigint_deferred():
+    ...     pass
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    except (ValueError, OSError):  # pragma: no cover - not the main interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pending and reraise:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous != signal.SIG_IGN:
+                raise KeyboardInterrupt
+
+
+# -- checks that share memory wait for each other --------------------------------------------
+
+_LOCK = threading.Condition()
+#: the memory spans of the checks running now, with the thread that runs each
+_IN_USE: list[tuple[list[tuple[int, int, str]], int]] = []
+
+
+def _clear_in_child() -> None:
+    global _LOCK
+    _LOCK = threading.Condition()
+    _IN_USE.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_clear_in_child)  # a forked worker starts with no check running
+
+
+def _overlap(a: list[tuple[int, int, str]], b: list[tuple[int, int, str]]) -> bool:
+    """True when two sorted lists of byte spans overlap anywhere (one sweep over both)."""
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if a[i][0] < b[j][1] and b[j][0] < a[i][1]:
+            return True
+        if a[i][1] <= b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return False
+
+
+@contextlib.contextmanager
+def exclusive(arrays: Mapping[str, np.ndarray]) -> Iterator[None]:
+    """Wait until no check in another thread holds memory these arrays use; hold it until the block ends.
+
+    Two threads checking the same net at once would each see the other's perturbations and
+    restore the other's perturbed values: serialized, each measures and restores on its own.
+    Checks of disjoint arrays run at once; a check nested in the same thread goes through.
+
+    >>> w = np.zeros(3)
+    >>> with exclusive({"w": w}):
+    ...     pass
+    """
+    mine = (memory_spans(arrays), threading.get_ident())
+    with _LOCK:
+        while any(owner != mine[1] and _overlap(spans, mine[0]) for spans, owner in _IN_USE):
+            _LOCK.wait()
+        _IN_USE.append(mine)
+    try:
+        yield
+    finally:
+        with _LOCK:
+            for k, entry in enumerate(_IN_USE):
+                if entry is mine:
+                    del _IN_USE[k]
+                    break
+            _LOCK.notify_all()
