@@ -64,6 +64,8 @@ def step_decays_without_lr(weight_decay=0.0, lr=0.1, batch_size=4, seed=0):
     """A tanh - sigmoid net (rows) whose loss carries 0.5 * weight_decay * |W|^2; its SGD step
     shrinks the weights by (1 - weight_decay) instead of (1 - lr * weight_decay). grads() is the
     change of one step over the learning rate, (old - new) / lr."""
+    if lr <= 0:
+        raise ValueError(f"lr={lr}: the gradient is read as (old - new) / lr, which needs lr > 0")
     X, y, p = _two_layer(batch_size, seed)
     weights = ("W1", "W2")
 
