@@ -25,7 +25,8 @@ import numpy as np
 from ..model.arch import Arch
 from ..model.dense import CORRECT
 from ..model.dense import backward as net_backward
-from . import derivative, dropout, propagation, softmax, upstream, weight_input
+from . import (derivative, dropout, overwritten_input, propagation, softmax, softmax_axis, through_gradient, upstream,
+               weight_input)
 from .base import Mistake
 from .propagation import updated_weights
 
@@ -39,12 +40,15 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
     for l in range(len(arch.layers), 0, -1):
         yield from derivative.at_layer(arch, l)      # another function's derivative, at the wrong quantity, ...
         yield from softmax.at_layer(arch, l)         # the softmax output's delta
+        yield from softmax_axis.at_layer(arch, l)    # the softmax backward along the examples axis
         yield from upstream.at_layer(arch, l)        # the local derivative without the delta from above
         yield from derivative.other_layer(arch, Ws, l)  # the derivative taken from another layer
     yield from dropout.candidates(arch)              # the mask or its scaling left out
     yield from derivative.groups(arch)               # one derivative mistake at every layer of an activation
     yield from weight_input.candidates(arch, Ws)     # dW formed with the wrong activations
+    yield from overwritten_input.candidates(arch)    # dW formed with a cache its derivative overwrote
     yield from propagation.candidates(arch, Ws)      # W for W.T, another layer's weights
+    yield from through_gradient.candidates(arch)     # the delta carried down through dW instead of W
 
 
 def backward(
