@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck.report import Finding
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)

@@ -11,7 +11,9 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+import gradcheck  # noqa: E402
 from gradcheck import check  # noqa: E402
+from gradcheck.layers import forward_order  # noqa: E402
 from gradcheck.plots import plot_errors, plot_heatmap  # noqa: E402
 from tests.core_nets import TwoLayerNet  # noqa: E402
 
@@ -156,3 +158,63 @@ def test_tensor_that_passed_a_fast_check_has_no_elements_to_show():
         plot_heatmap(report, "W1")
     ax = plot_errors(report)
     assert len(ax.patches) == 4 and ax.get_title() == "all gradients match"
+
+
+def _dotted_report(names):
+    rng = np.random.default_rng(0)
+    params = {n: rng.normal(size=(3, 3)) for n in names}
+    wrong = names[len(names) // 2]
+    return gradcheck.check(params, lambda: float(sum((W ** 2).sum() for W in params.values())),
+                           lambda: {n: (4 if n == wrong else 2) * W for n, W in params.items()}, diagnose=False)
+
+
+@pytest.mark.parametrize("names", [
+    [f"layer{i}.{k}" for i in (1, 2, 3) for k in ("weight", "bias")],
+    [f"{p}.{k}" for p in ("encoder.block0.attention", "encoder.block0.mlp", "decoder.head", "output_projection")
+     for k in ("weight", "bias")],
+    [f"W{i}" for i in range(30)],
+])
+def test_error_plot_labels_never_overlap_and_fit_the_figure(names):
+    ax = plot_errors(_dotted_report(names))
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = ax.get_xticklabels()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    assert len(boxes) == len(names)
+    angle = texts[0].get_rotation()
+    if angle == 0:  # side by side: the boxes are apart
+        for a, b in zip(boxes, boxes[1:]):
+            assert not a.overlaps(b), (a, b)
+    else:  # turned: parallel lines of text, as far apart (across the text) as one line is high
+        centres = ax.transData.transform([(i, 0) for i in range(len(names))])[:, 0]
+        line = texts[0].get_fontsize() * fig.dpi / 72
+        assert np.diff(centres).min() * np.sin(np.radians(angle)) >= line
+    page = fig.bbox
+    assert all(box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1 and box.y0 >= page.y0 - 1 for box in boxes)
+    assert "".join(t.get_text() for t in ax.get_xticklabels()).replace("\n", "") == "".join(
+        forward_order(names)[::-1])  # every name whole, in backprop order
+    plt.close(fig)
+
+
+def test_wrapped_labels_break_after_dots():
+    from gradcheck.plots import wrap_label
+
+    assert wrap_label("layer3.bias") == "layer3.bias"
+    assert wrap_label("layer3.weight") == "layer3.\nweight"
+    assert wrap_label("no_dots_in_this_long_name") == "no_dots_in_this_long_name"
+
+
+def test_a_constant_heatmap_shows_the_constant_not_a_range():
+    report = _report("missing_mean", m=5)
+    ax = plot_heatmap(report, "W1", values="ratio")
+    cbar = ax.figure.axes[1]
+    assert [t.get_text() for t in cbar.get_yticklabels()] == ["5"]
+    assert "= 5 everywhere" in ax.get_title()
+    fig = ax.figure
+    fig.canvas.draw()
+    title = ax.title.get_window_extent(fig.canvas.get_renderer())
+    assert title.x0 >= fig.bbox.x0 - 1 and title.x1 <= fig.bbox.x1 + 1  # the title is not cut off
+    plt.close(fig)
+    ax = plot_heatmap(_report("transposed", n_in=4, n_hidden=4), "W1")
+    assert len(ax.figure.axes[1].get_yticklabels()) > 1  # a real range keeps its scale

@@ -42,6 +42,14 @@ _OK, _BAD, _GRAY = "#2da44e", "#cf222e", "#8c959f"
 _FLOOR = 1e-17
 #: Elements whose numerical gradient is smaller than this are left out of a ratio.
 _RATIO_EPS = 1e-12
+#: A tick label longer than this many characters is wrapped after its dots (``layer3.`` / ``bias``).
+_LABEL_LINE = 12
+#: Width of one character of a tick label at matplotlib's default 10 pt font, in inches (measured: ~0.07).
+_CHAR_IN = 0.075
+#: The error plot grows with its labels up to this width (inches); past it, labels are turned 45 degrees.
+_MAX_WIDTH_IN = 14.0
+#: Values whose spread is below this fraction of their size are one value (a constant factor), not a range.
+_FLAT = 1e-6
 
 
 def _pyplot() -> Any:
@@ -94,7 +102,16 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
     if order == "backprop":
         names = names[::-1]
     results = [report[n] for n in names]
-    ax = _axes(ax, (max(4.0, 0.55 * len(results) + 2.0), 3.4))
+    labels = [wrap_label(n) for n in names]
+    per_bar = max(0.55, _CHAR_IN * max((len(line) for lab in labels for line in lab.split("\n")), default=1) + 0.2)
+    rotate = len(results) * per_bar + 2.0 > _MAX_WIDTH_IN
+    if rotate:
+        labels = list(names)
+    lines = max(lab.count("\n") + 1 for lab in labels) if labels else 1
+    longest = max((len(n) for n in names), default=1)
+    width = min(_MAX_WIDTH_IN, max(4.0, len(results) * (0.35 if rotate else per_bar) + 2.0))
+    height = 3.4 + (0.7 * _CHAR_IN * longest if rotate else 0.17 * (lines - 1))
+    ax = _axes(ax, (width, height))
 
     finite = [p.max_rel_error for p in results if math.isfinite(p.max_rel_error) and p.max_rel_error > 0]
     top = max(finite + [report.rtol or 1e-6, 1.0]) * 30.0
@@ -124,7 +141,10 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
     ax.set_yscale("log")
     ax.set_ylim(bottom, top)
     ax.set_xticks(x)
-    ax.set_xticklabels(names)
+    if rotate:  # too many to sit side by side even wrapped: turned, anchored at their bar
+        ax.set_xticklabels(labels, rotation=45, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticklabels(labels)
     if report.rtol > 0:
         ax.axhline(report.rtol, color="0.35", linestyle="--", linewidth=1.2, label=f"tolerance rtol = {report.rtol:g}")
         ax.annotate(f"rtol\n{report.rtol:g}", xy=(1.0, report.rtol), xycoords=("axes fraction", "data"),
@@ -146,6 +166,28 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
         title = "all gradients match" if report.ok else f"first wrong in backprop order: {first}"
     ax.set_title(title)
     return ax
+
+
+def wrap_label(name: str, width: int = _LABEL_LINE) -> str:
+    """A tick label on lines of about ``width`` characters, broken after dots (``layer3.`` / ``bias``).
+
+    >>> wrap_label("W1"), wrap_label("output_projection.weight")
+    ('W1', 'output_projection.\nweight')
+    >>> wrap_label("encoder.layers.0.attn.bias")
+    'encoder.\nlayers.0.attn.\nbias'
+    """
+    if len(name) <= width or "." not in name:
+        return name
+    lines, line = [], ""
+    for part in name.split("."):
+        piece = part if not line else f"{line}.{part}"
+        if line and len(piece) > width:
+            lines.append(line + ".")
+            line = part
+        else:
+            line = piece
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def plot_heatmap(report: Report, name: str, *, values: str = "diff", ax: Any = None, annotate: bool | None = None) -> Any:
@@ -188,19 +230,22 @@ def plot_heatmap(report: Report, name: str, *, values: str = "diff", ax: Any = N
 
     cmap = mpl.colormaps["viridis"].with_extremes(bad="0.85")
     kwargs: dict[str, Any] = {}
-    if masked.count():
+    constant = _constant(masked)
+    if constant is not None:
+        # one flat value (a constant factor): centre it instead of magnifying round-off
+        pad = abs(constant) * 0.1 or 1.0
+        kwargs.update(vmin=constant - pad, vmax=constant + pad)
+    elif masked.count():
         finite = masked.compressed()
-        v = float(np.median(finite))
-        if float(np.ptp(finite)) <= 1e-6 * max(abs(v), 1e-300):
-            # one flat value (a constant factor): centre it instead of magnifying round-off
-            pad = abs(v) * 0.1 or 1.0
-            kwargs.update(vmin=v - pad, vmax=v + pad)
-        elif values == "ratio" and finite.size >= 8:
+        if values == "ratio" and finite.size >= 8:
             # a few huge ratios (numeric near 0) would wash the picture out: clip the colours, not the data
             kwargs.update(vmin=float(np.percentile(finite, 2)), vmax=float(np.percentile(finite, 98)))
     image = plt_ax.imshow(masked, cmap=cmap, aspect="auto", interpolation="nearest", **kwargs)
     cbar = plt_ax.figure.colorbar(image, ax=plt_ax)
     cbar.set_label(label)
+    if constant is not None:  # a range around one value says nothing: the bar shows the value alone
+        cbar.set_ticks([constant], labels=[f"{constant:.4g}"])
+        cbar.ax.minorticks_off()
     rows, cols = grid.shape
     if annotate is None:
         annotate = grid.size <= 64
@@ -217,8 +262,20 @@ def plot_heatmap(report: Report, name: str, *, values: str = "diff", ax: Any = N
     shape_text = "(" + ", ".join(str(s) for s in p.shape) + ("," if len(p.shape) == 1 else "") + ")"
     plt_ax.set_xlabel("column" if len(p.shape) >= 2 else "element")
     plt_ax.set_ylabel("row" if len(p.shape) >= 2 else "")
-    plt_ax.set_title(f"{name} {shape_text}: {_title_of(p, values, masked)}")
+    title = f"{name} {shape_text}: {_title_of(p, values, masked)}"
+    if len(title) > 6 * plt_ax.figure.get_figwidth():  # about the characters a title line holds per inch
+        title = f"{name} {shape_text}\n{_title_of(p, values, masked)}"
+    plt_ax.set_title(title, fontsize="medium")
     return plt_ax
+
+
+def _constant(masked: Any) -> float | None:
+    """The one value of the evaluated elements when they are all the same (within round-off), else None."""
+    if not masked.count():
+        return None
+    finite = masked.compressed()
+    v = float(np.median(finite))
+    return v if float(np.ptp(finite)) <= _FLAT * max(abs(v), 1e-300) else None
 
 
 def _as_grid(a: np.ndarray) -> np.ndarray:
@@ -256,12 +313,12 @@ def _heatmap_values(p: ParamResult, values: str) -> tuple[np.ndarray, str]:
 
 
 def _title_of(p: ParamResult, values: str, masked: Any) -> str:
+    constant = _constant(masked)
+    names = {"ratio": "analytic / numeric", "diff": "|analytic - numeric|", "rel_error": "relative error"}
+    if constant is not None and masked.count() > 1:
+        return f"{names[values]} = {constant:.4g} everywhere"
     if values == "ratio" and masked.count():
-        med = float(np.ma.median(masked))
-        spread = float(np.ma.ptp(masked))
-        if spread <= 1e-6 * max(abs(med), 1.0):
-            return f"analytic / numeric = {med:.4g} everywhere"
-        return f"analytic / numeric, median {med:.3g}"
+        return f"analytic / numeric, median {float(np.ma.median(masked)):.3g}"
     if values == "diff":
         return "|analytic - numeric|"
     return "relative error per element"
