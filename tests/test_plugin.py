@@ -140,6 +140,21 @@ def test_the_header_states_the_settings_and_the_seed(pytester):
     assert seed.isdigit()
 
 
+def test_the_header_only_where_a_test_uses_the_fixture_or_the_marker(pytester):
+    pytester.makepyfile(test_plain="def test_other():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert not [ln for ln in result.stdout.lines if ln.startswith("gradcheck ")]  # installed, never used: silent
+    pytester.makepyfile(test_marked="import pytest\n\n@pytest.mark.gradcheck(rtol=1e-3)\ndef test_marked():\n    pass\n")
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(["collected 2 items", "gradcheck *: method=central*"])
+    result = pytester.runpytest("test_plain.py")
+    assert not [ln for ln in result.stdout.lines if ln.startswith("gradcheck ")]
+    write_suite(pytester, None)
+    result = pytester.runpytest("test_user.py", "-q")  # -q leaves headers out, this one too
+    assert not [ln for ln in result.stdout.lines if ln.startswith("gradcheck ")]
+
+
 def test_the_plugin_shows_in_trace_config(pytester):
     write_suite(pytester, None)
     result = pytester.runpytest("--trace-config")

@@ -169,12 +169,12 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
 
 
 def wrap_label(name: str, width: int = _LABEL_LINE) -> str:
-    """A tick label on lines of about ``width`` characters, broken after dots (``layer3.`` / ``bias``).
+    r"""A tick label on lines of about ``width`` characters, broken after dots (``layer3.`` / ``bias``).
 
     >>> wrap_label("W1"), wrap_label("output_projection.weight")
     ('W1', 'output_projection.\nweight')
     >>> wrap_label("encoder.layers.0.attn.bias")
-    'encoder.\nlayers.0.attn.\nbias'
+    'encoder.\nlayers.0.\nattn.bias'
     """
     if len(name) <= width or "." not in name:
         return name

@@ -30,7 +30,7 @@ import functools
 import random
 import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -172,10 +172,18 @@ def _safe_getoption(config: pytest.Config, name: str) -> Any:
         return None
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_collectionfinish(config: pytest.Config, items: Sequence[pytest.Item]) -> list[str]:
+    """The settings line, under "collected N items", only in a session where a test uses the
+    ``gradcheck`` fixture or marker: a project that merely has gradcheck installed sees nothing."""
+    if config.option.verbose < 0 or config.option.no_header or not any(_uses_gradcheck(i) for i in items):
+        return []
     from gradcheck import __version__
 
-    return f"gradcheck {__version__}: {config.stash[_SETTINGS_KEY].header()}"
+    return [f"gradcheck {__version__}: {config.stash[_SETTINGS_KEY].header()}"]
+
+
+def _uses_gradcheck(item: pytest.Item) -> bool:
+    return "gradcheck" in getattr(item, "fixturenames", ()) or item.get_closest_marker("gradcheck") is not None
 
 
 # -- the fixture ------------------------------------------------------------------------------
