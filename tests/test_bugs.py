@@ -43,3 +43,29 @@ def test_unknown_kind():
 
 def test_error_kinds_are_catalogued():
     assert NondeterministicLossError.kind in CATALOGUE
+
+
+def test_bugs_finds_mistakes_by_the_words_of_their_text(capsys):
+    from gradcheck.bugsearch import find_bugs
+    from gradcheck.cli import main
+
+    from .jsoncheck import parse_valid
+
+    sigmoid = [b.kind for b in find_bugs("sigmoid")]
+    assert sigmoid[0] == "activation_derivative_wrong_input" and "sign_flipped" not in sigmoid
+    assert {"wrong_activation_derivative", "extra_activation_derivative"} <= set(sigmoid)
+    assert [b.kind for b in find_bugs("batch size")][:2] == ["missing_batch_mean", "extra_batch_mean"]
+    assert [b.kind for b in find_bugs("transpose")][:2] == ["transposed", "weights_not_transposed"]
+    assert find_bugs("dropout")[0].kind == "dropout_backward_wrong"
+    assert find_bugs("xyzzy plugh") == []
+    assert main(["bugs", "sigmoid", "--no-color"]) == 0
+    out = capsys.readouterr().out
+    assert "mistakes that mention 'sigmoid'" in out and "activation_derivative_wrong_input" in out
+    assert "sign_flipped" not in out
+    assert main(["bugs", "batch", "size", "--json"]) == 0
+    doc = parse_valid(capsys.readouterr().out)
+    assert doc["query"] == "batch size" and doc["bugs"][0]["kind"] == "missing_batch_mean"
+    assert main(["bugs", "sign_flipped", "--no-color"]) == 0  # an id still shows that one in full
+    assert capsys.readouterr().out.startswith("sign_flipped: ")
+    assert main(["bugs", "xyzzy"]) == 2
+    assert "no mistake named 'xyzzy' or mentioning 'xyzzy'" in capsys.readouterr().err

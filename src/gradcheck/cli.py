@@ -123,8 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     output_options(d)
 
-    b = sub.add_parser("bugs", help="list the catalogue of known mistakes", description="List the known backprop mistakes gradcheck names, or show one.")
-    b.add_argument("kind", nargs="?", default=None, help="show one mistake in full")
+    b = sub.add_parser("bugs", help="list the catalogue of known mistakes, or find them by words",
+                       description="List the known backprop mistakes gradcheck names, show one (gradcheck bugs KIND), "
+                       "or find them by words (gradcheck bugs sigmoid, gradcheck bugs batch size).")
+    b.add_argument("kind", nargs="*", default=None, metavar="KIND_OR_WORDS", help="a mistake's id to show in full, or words to look for")
     output_options(b)
 
     s = sub.add_parser(
@@ -705,36 +707,52 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_bugs(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from rich.table import Table
     from rich.text import Text
 
     from .bugs import CATALOGUE
+    from .bugsearch import find_bugs
 
-    if args.kind is not None and args.kind not in CATALOGUE:
-        import difflib
+    query = " ".join(args.kind or [])
+    if not query or query in CATALOGUE:
+        bugs = [CATALOGUE[query]] if query else list(CATALOGUE.values())
+    else:
+        # an id (one token with underscores) is looked up as an id; anything else by its words
+        looks_like_id = "_" in query and " " not in query
+        bugs = [] if looks_like_id else find_bugs(query)
+        if not bugs:
+            import difflib
 
-        close = difflib.get_close_matches(args.kind, list(CATALOGUE), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else "; `gradcheck bugs` lists them"
-        raise TargetError(f"no mistake named {args.kind!r} in the catalogue{hint}")
-    bugs = [CATALOGUE[args.kind]] if args.kind else list(CATALOGUE.values())
+            close = difflib.get_close_matches(query, list(CATALOGUE), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; `gradcheck bugs` lists them"
+            what = f"named {query!r}" if looks_like_id else f"named {query!r} or mentioning {' '.join(query.split())!r}"
+            raise TargetError(f"no mistake {what} in the catalogue{hint}")
     if args.json:
-        _print_json({"bugs": [asdict(b) for b in bugs]})
+        _print_json({"bugs": [asdict(b) for b in bugs], **({"query": query} if query else {})})
         return EXIT_OK
     console = _console(args)
-    if args.kind:
+    if query in CATALOGUE:
         b = bugs[0]
         console.print(Text(f"{b.kind}: {b.title}", style="bold"))
         for label, text in (("what", b.explanation), ("how it shows", b.signature), ("fix", b.fix)):
             console.print(Text.assemble((f"{label}: ", "bold"), text))
         return EXIT_OK
+    if query:
+        console.print(Text(f"mistakes that mention {query!r}:", style="bold"))
+    _bugs_table(console, bugs)
+    console.print(Text("gradcheck bugs KIND shows one in full (explanation, signature, fix); gradcheck bugs WORDS "
+                       "finds mistakes by words.", style="dim"))
+    return EXIT_OK
+
+
+def _bugs_table(console: Any, bugs: Sequence[Any]) -> None:
+    from rich.table import Table
+
     table = Table(show_edge=False, header_style="bold")
     table.add_column("kind")
     table.add_column("mistake")
     for b in bugs:
         table.add_row(b.kind, b.title)
     console.print(table)
-    console.print(Text("gradcheck bugs KIND shows one in full (explanation, signature, fix).", style="dim"))
-    return EXIT_OK
 
 
 # -- search -----------------------------------------------------------------------------
