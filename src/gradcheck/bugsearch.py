@@ -9,7 +9,7 @@ Example:
     >>> found = [b.kind for b in find_bugs("sigmoid")]
     >>> found[0], "sign_flipped" in found
     ('activation_derivative_wrong_input', False)
-    >>> find_bugs("no such words at all")
+    >>> find_bugs("xyzzy plugh")
     []
 """
 

@@ -29,7 +29,7 @@ from .compare import tolerances_for
 from .errors import InvalidParameterError, LossError, NondeterministicLossError, UnsupportedMethodError
 from .measure import Settings
 from .numeric import EVALS_PER_ELEMENT
-from .modes import Mode, choose_mode
+from .modes import Mode, choose_mode, estimate_full
 from .options import MODES, Options, check_rel_step, validate_options
 from .problem import Problem, exclusive, protected, same_bits, validate_params
 from .report import Finding, ParamResult, Report
@@ -120,8 +120,10 @@ def _measure(problem: Problem, arrays: dict[str, np.ndarray], saved: Mapping[str
     start = _start(problem, work, saved, check_writes=not opts.upcast)
     rtol, atol = _tolerances(work, opts, notes)
     total = sum(p.size for p in work.values())
+    estimate = estimate_full(problem.loss, total, start.t_eval) if opts.mode == "auto" else None
     strategy = choose_mode(
-        opts.mode, opts.method, total=total, t_eval=start.t_eval, sample=opts.sample, seed=opts.seed, notes=notes
+        opts.mode, opts.method, total=total, t_eval=start.t_eval, sample=opts.sample, seed=opts.seed, notes=notes,
+        estimate=estimate,
     )
     reference = saved if not opts.upcast else {n: p.copy() for n, p in work.items()}
     watch = Watch(
@@ -147,7 +149,8 @@ def _measure(problem: Problem, arrays: dict[str, np.ndarray], saved: Mapping[str
         atol=atol,
         seed=opts.seed,
         loss_value=start.f0,
-        n_loss_evals=start.n_evals + watch.n_probes + getattr(pool, "n_probes", 0) + sum(n for _, n in measured),
+        n_loss_evals=start.n_evals + (estimate.n_evals if estimate else 0) + watch.n_probes + getattr(pool, "n_probes", 0)
+        + sum(n for _, n in measured),
         notes=notes,
     )
 

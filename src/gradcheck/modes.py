@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,12 +34,59 @@ from .full import central_all, compare_all, fusable
 from .measure import DEFAULT_SAMPLE, Settings, compare_settled, evaluate
 from .report import ParamResult
 
-__all__ = ["AUTO_FULL_MAX_PARAMS", "AUTO_FULL_MAX_SECONDS", "Fast", "Full", "Mode", "Sampled", "choose_mode"]
+__all__ = ["AUTO_FULL_MAX_PARAMS", "AUTO_FULL_MAX_SECONDS", "Estimate", "Fast", "Full", "Mode", "Sampled", "choose_mode",
+           "estimate_full"]
 
 #: "auto" picks a full check up to this many scalar parameters ...
 AUTO_FULL_MAX_PARAMS = 20_000
 #: ... or while a full check is estimated to take at most this many seconds.
 AUTO_FULL_MAX_SECONDS = 10.0
+#: Loss evaluations timed (after the two at the start, which pay for first-call costs: allocation, caches)
+#: to estimate a full check ...
+TIMING_EVALS = 5
+#: ... stopping early once they took this many seconds (at least one is always timed).
+TIMING_BUDGET = 1.0
+#: The estimate of a full check is stated only when the timed evaluations agree within this factor:
+#: then it is within this factor of the truth as long as evaluations keep that pace.
+ESTIMATE_SPREAD = 2.0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """How long a full check would take: ``seconds`` (2 evaluations per parameter at the median time
+    of ``n_evals`` timed ones), and whether those agreed within :data:`ESTIMATE_SPREAD` (``steady``)."""
+
+    seconds: float
+    steady: bool
+    n_evals: int = 0
+    fastest: float = 0.0
+    slowest: float = 0.0
+
+
+def estimate_full(
+    loss: Callable[[], object], total: int, t_eval: float, clock: Callable[[], float] = time.perf_counter
+) -> Estimate:
+    """Time a few more loss evaluations when auto mode might pick the fast check, and estimate a full one.
+
+    Nets that a full check clearly suits (few parameters, or an estimate from the start's evaluations
+    well below :data:`AUTO_FULL_MAX_SECONDS`) cost nothing: no evaluation is added.
+
+    >>> est = estimate_full(lambda: 0.0, total=10, t_eval=1e-6)
+    >>> est.n_evals, est.steady, round(est.seconds, 9)
+    (0, True, 2e-05)
+    """
+    first = 2 * total * max(t_eval, 1e-7)
+    if total <= AUTO_FULL_MAX_PARAMS or first * ESTIMATE_SPREAD <= AUTO_FULL_MAX_SECONDS:
+        return Estimate(first, True, 0, t_eval, t_eval)
+    times: list[float] = []
+    while len(times) < TIMING_EVALS and (not times or sum(times) < TIMING_BUDGET):
+        t0 = clock()
+        loss()
+        times.append(clock() - t0)
+    median = float(np.median(times))
+    fastest, slowest = min(times), max(times)
+    return Estimate(2 * total * max(median, 1e-7), slowest <= ESTIMATE_SPREAD * max(fastest, 1e-9), len(times),
+                    fastest, slowest)
 
 Tick = Callable[[float], None]
 Results = list[tuple[ParamResult, int]]
@@ -127,15 +175,17 @@ def _ignore(k: float) -> None:
 
 
 def choose_mode(
-    mode: str, method: str, *, total: int, t_eval: float, sample: int | None, seed: int, notes: list[str]
+    mode: str, method: str, *, total: int, t_eval: float, sample: int | None, seed: int, notes: list[str],
+    estimate: Estimate | None = None,
 ) -> Full | Sampled | Fast:
-    """The strategy for ``mode`` ("auto" resolved by size and the time of one loss evaluation).
+    """The strategy for ``mode`` ("auto" resolved by size and the time of a full check: ``estimate``, or
+    2 evaluations per parameter at ``t_eval`` each).
 
     Complex step has no directional form: a fast check with it samples instead. A note says
     what "auto" chose and why.
     """
     if mode == "auto":
-        mode = _auto(total, t_eval, notes)
+        mode = _auto(total, estimate or Estimate(2 * total * max(t_eval, 1e-7), True), notes)
     if method == "complex" and mode == "fast":
         mode = "sampled"
     if mode == "full":
@@ -144,12 +194,16 @@ def choose_mode(
     return Sampled(sample, rng) if mode == "sampled" else Fast(sample, rng)
 
 
-def _auto(total: int, t_eval: float, notes: list[str]) -> str:
-    estimate = 2 * total * max(t_eval, 1e-7)
-    if total <= AUTO_FULL_MAX_PARAMS or estimate <= AUTO_FULL_MAX_SECONDS:
+def _auto(total: int, estimate: Estimate, notes: list[str]) -> str:
+    if total <= AUTO_FULL_MAX_PARAMS or estimate.seconds <= AUTO_FULL_MAX_SECONDS:
         return "full"
+    if estimate.steady:
+        how_long = f"about {estimate.seconds:.0f} s"
+    else:  # the evaluations' times disagree by more than 2x: no number that could be that far off
+        how_long = (f"long ({2 * total:,} loss evaluations; the {estimate.n_evals} timed took "
+                    f"{estimate.fastest:.2g} to {estimate.slowest:.2g} s each)")
     notes.append(
-        f"{total:,} parameters: a full check would take about {estimate:.0f} s, so a fast check was run "
+        f"{total:,} parameters: a full check would take {how_long}, so a fast check was run "
         f"(a random direction per tensor; a tensor that disagrees is checked element by element: in full when "
         f"small, else by a sample and a bisection of the direction); pass mode='full' to force it"
     )
