@@ -28,8 +28,8 @@ from .analytic import collect_gradients, repeat_call_findings, require_no_argume
 from .compare import tolerances_for
 from .errors import InvalidParameterError, LossError, NondeterministicLossError, UnsupportedMethodError
 from .measure import Settings
-from .numeric import EVALS_PER_ELEMENT
 from .modes import Mode, choose_mode, estimate_full
+from .numeric import EVALS_PER_ELEMENT
 from .options import MODES, Options, check_rel_step, validate_options
 from .problem import Problem, exclusive, protected, same_bits, validate_params
 from .report import Finding, ParamResult, Report
