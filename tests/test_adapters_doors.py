@@ -87,3 +87,74 @@ def test_every_bundled_example_has_json_values(capsys):
             code = main(["check", os.path.join(examples, name), "--json"])
             out = json.loads(capsys.readouterr().out)
             assert code in (0, 1), (name, out)
+
+
+def test_a_step_that_sets_its_own_rate_attribute_is_read_at_that_rate(capsys):
+    code, rep = run(capsys, "train_sets_own_rate.py")
+    assert code == 0, rep
+    assert "read from .lr after the call" in rep["recognized"]
+
+
+def test_a_step_with_a_local_rate_is_read_at_the_rate_it_computed(capsys):
+    code, rep = run(capsys, "train_local_rate.py")
+    assert code == 0, rep  # rate = 0.5 / epoch is 0.5 at the first epoch: checked at 1 it would be a factor 2
+    assert "lr = 0.5 read from the local rate of train()" in rep["recognized"]
+
+
+def test_a_net_that_holds_its_data_is_its_own_training_step(capsys):
+    code, rep = run(capsys, "holds_its_data.py", "--loss", "sse")
+    assert code == 0, rep
+    assert "feedforward(); backprop()" in rep["recognized"] and "output read from .output" in rep["recognized"]
+
+
+def test_a_per_example_net_averages_its_examples_and_leaves_the_caches_out(capsys):
+    from gradcheck.targets import load_target
+
+    code, rep = run(capsys, "one_example_at_a_time.py", "--loss", "half-sse")
+    assert code == 0, rep
+    assert [p["name"] for p in rep["params"]] == ["W1", "b1", "W2", "b2"]
+    net = load_target(os.path.join(NETS, "one_example_at_a_time.py") + ":net").obj
+    assert set(net.params) == {"W1", "b1", "W2", "b2"}  # no cache left behind by the check's passes
+
+
+def test_a_loss_returning_its_gradients_is_matched_by_the_names_it_returns(capsys):
+    code, rep = run(capsys, "module_rnn_loss.py")
+    assert code == 0, rep
+    assert [p["name"] for p in rep["params"]] == ["Wx", "Wh", "Wy"]  # h0 is an argument: data
+    assert "matched by name" in rep["recognized"] and "h0 read from the module as data" in rep["recognized"]
+
+
+def test_a_number_is_described_in_plain_words_once(tmp_path, capsys):
+    f = tmp_path / "f.py"
+    f.write_text("def hello():\n    return 1\n")
+    assert main(["check", f"{f}:hello"]) == 2
+    err = capsys.readouterr().err
+    assert "the number 1, not a net" in err and "denominator" not in err and err.count("not a net") == 1
+
+
+def test_a_half_net_is_told_what_the_nearest_convention_misses(tmp_path, capsys):
+    f = tmp_path / "half.py"
+    f.write_text("def L_model_forward(X, parameters): ...\ndef compute_cost(AL, Y): ...\n"
+                 "def L_model_backward(AL, Y, caches): ...\n")
+    assert main(["check", str(f)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "nearest convention: deeplearning.ai style; found L_model_forward, compute_cost, L_model_backward" in err
+    assert "missing a parameters dict" in err
+
+
+def test_messages_name_arguments_without_type_hints(tmp_path, capsys):
+    f = tmp_path / "typed.py"
+    f.write_text("import numpy as np\nparams = {'W': np.ones((2, 2))}\nX, y = np.ones((3, 2)), np.ones((3, 2))\n"
+                 "def loss_fn(params: dict, X: np.ndarray, y: np.ndarray, mystery: 'np.ndarray') -> float: ...\n"
+                 "def grad_fn(params, X, y): ...\n")
+    assert main(["check", str(f)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "loss_fn(params, X, y, mystery)" in err and "ndarray" not in err
+
+
+def test_a_syntax_error_in_an_imported_sibling_names_that_file(tmp_path, capsys):
+    (tmp_path / "sib.py").write_text('print "old"\n')
+    (tmp_path / "top.py").write_text("import sib\n")
+    assert main(["check", str(tmp_path / "top.py")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "sib.py (imported by" in err and "line 1" in err

@@ -119,7 +119,7 @@ def test_module_target_without_a_name(tmp_path, capsys):
         ("import no_such_module_qq\n", ":build", "No module named 'no_such_module_qq'"),
         ("def build():\n    return 1\n", ":biuld", "did you mean build"),
         ("def build():\n    raise RuntimeError('no data file')\n", ":build", "build() raised RuntimeError: no data file"),
-        ("def build():\n    return 3.5\n", ":build", "build() returned a float"),
+        ("def build():\n    return 3.5\n", ":build", "build() returned the number 3.5, not a net"),
         ("class Net:\n    pass\nnet = Net()\n", ":net", "does not recognize a Net object"),
         ("def build(widths):\n    return None\n", ":build", "needs the argument(s) widths"),
         (

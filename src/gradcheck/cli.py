@@ -531,6 +531,13 @@ def load_problem(
         return as_problem(obj, context=target.module if obj is not target.module else None, **kw)
     except AdapterError as exc:
         if target.attr is not None and callable(target.obj) and not isinstance(target.obj, type) and obj is not target.obj:
+            from .adapters._near import describe_value, not_a_net
+
+            if not_a_net(obj):
+                raise AdapterError(
+                    f"{target.label}() returned {describe_value(obj)}, not a net: gradcheck calls a function it is "
+                    f"pointed at as a factory that builds the net (an object or module with weights, a loss and its "
+                    f"gradients) and returns it") from None
             raise AdapterError(f"{target.label}() returned {_kind(obj)}, which gradcheck cannot check: {exc}") from None
         raise
 

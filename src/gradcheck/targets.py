@@ -160,7 +160,10 @@ def _import_path(path: str) -> types.ModuleType:
     except SyntaxError as exc:
         sys.modules.pop(name, None)
         line = f": {exc.text.strip()}" if exc.text else ""
-        raise TargetError(f"{path} line {exc.lineno}: syntax error ({exc.msg}){line}") from exc
+        where = path
+        if exc.filename and os.path.abspath(exc.filename) != full:  # a module the file imports
+            where = f"{os.path.relpath(exc.filename)} (imported by {path})"
+        raise TargetError(f"{where} line {exc.lineno}: syntax error ({exc.msg}){line}") from exc
     except ImportError as exc:
         sys.modules.pop(name, None)
         raise TargetError(

@@ -237,19 +237,16 @@ def _close(src: Source) -> str:
 
 
 def _nothing(obj: Any, src: Source) -> str:
-    found = src.describe()
-    own = Source(obj)
-    if not isinstance(obj, (types.ModuleType, Mapping)):
-        public = [n for n in own.names() if not n.startswith("_")]
-        found += f" with {public[:12]}" if public else ""
-    elif isinstance(obj, types.ModuleType):
-        defined = [n for n, v in vars(obj).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)]
-        found += f" (it defines {', '.join(defined[:12])})" if defined else " (it defines nothing but imports)"
-    close = _close(src if isinstance(obj, types.ModuleType) else own)
-    return (
-        f"gradcheck does not recognize {found}. Expected one of: a gradcheck.Problem; a mapping with keys "
-        f"'params', 'loss' and 'grads'; {'; '.join(a.EXPECTED for a in _ADAPTERS)}{close}"
-    )
+    """One paragraph: what ``obj`` is, the convention it comes nearest to (found, missing), close names."""
+    from ._near import describe_value, nearest, not_a_net, what_it_is
+
+    if not_a_net(obj):
+        return (f"gradcheck cannot check {describe_value(obj)}: it is not a net. Point it at a net (an object or "
+                f"module with weights, a loss and its gradients), or at a function that builds one and returns it")
+    close = _close(src if isinstance(obj, types.ModuleType) else Source(obj))
+    return (f"gradcheck does not recognize {what_it_is(obj)}: {nearest(obj, src.context)}{close}. The conventions "
+            f"it reads are {', '.join(CONVENTIONS[2:])} (docs/adapters.md says what each expects; --convention NAME "
+            f"says what one of them misses here)")
 
 
 def from_cs231n(net: Any, *, data: Any = None, **kw: Any) -> Problem:

@@ -91,9 +91,21 @@ def _order(weights: dict[str, np.ndarray], returned: list[str] | None, n_grads: 
     return {w: i + 1 for i, w in enumerate(weights)}
 
 
+def _named_data(src: Source, fn: Any) -> tuple[Any, Any] | None:
+    """The data the function's own argument names point at in the module (``lossFun(xs, ys, h0)``: xs, ys)."""
+    names = arg_names(fn) or []
+    xn = next((n for n in names if role_of(n) == "X"), None)
+    yn = next((n for n in names if role_of(n) == "y"), None)
+    if xn is None or yn is None or xn not in src or yn not in src:
+        return None
+    return src.get(xn), src.get(yn)
+
+
 def build(src: Source, data: Any, **_: Any) -> Problem:
     name, fn = _loss_fn(src)
     weights = _weights(src, fn)
+    if data is None:
+        data = _named_data(src, fn)
     if data is None:
         raise AdapterError(f"found {name}() but no data: define its inputs and targets beside it")
     X, y = data

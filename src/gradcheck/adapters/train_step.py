@@ -27,8 +27,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -211,6 +213,9 @@ class _Run:
         self.n_examples = examples_in(self.X, self.y)
         self.notes: list[str] = []
         self.used_rate: float | None = None  # the rate the step set for itself (read off .lr after the call)
+        self.used_from = ""
+        self.local_rate: dict[str, Any] = {}
+        self.given = False  # a rate the user gave (--lr) is the rate, whatever the step computes
 
     def _prepare(self, rate: float) -> dict[str, Any]:
         if self.lr_attr is not None and "lr" not in self.roles:
@@ -242,7 +247,8 @@ class _Run:
 
     def _call(self, values: dict[str, Any], old: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
         try:
-            call(self.step, values, order=("X", "y"), extra=self.src, what=self.step_name)
+            with _local_rate(self.step) as self.local_rate:
+                call(self.step, values, order=("X", "y"), extra=self.src, what=self.step_name)
             return {}
         except ValueError as exc:
             if "non-broadcastable output operand" not in str(exc):
@@ -253,14 +259,59 @@ class _Run:
                                        lambda: call(self.step, values, order=("X", "y"), extra=self.src))
 
     def _rate_used(self, rate: float) -> float:
-        """The rate the step applied: the one set, unless the step set ``.lr`` itself (``self.lr = 1 / epoch``)."""
-        if self.lr_attr is None or "lr" in self.roles:
+        """The rate the step applied: the one set, unless the step set ``.lr`` itself (``self.lr = 1 / epoch``)
+        or computed one of its own (``lr = 0.5 / epoch``, read off the step's locals when it returns)."""
+        if "lr" in self.roles or self.given:
+            return rate
+        local = self.local_rate.get("value") if self.local_rate else None
+        if self.lr_attr is None and local:
+            self.used_rate, self.used_from = float(local), f"the local {self.local_rate['name']} of {self.step_name}()"
+            return float(local)
+        if self.lr_attr is None:
             return rate
         now = self.src.get(self.lr_attr)
         if isinstance(now, (int, float)) and not isinstance(now, bool) and now != rate and now != 0:
-            self.used_rate = float(now)
+            self.used_rate, self.used_from = float(now), f".{self.lr_attr} after the call"
             return float(now)
         return rate
+
+
+#: Names of a learning rate a step may compute for itself (``lr = 0.5 / epoch``).
+_RATE_NAMES = frozenset(ROLES["lr"])
+
+
+@contextlib.contextmanager
+def _local_rate(step: Any) -> Iterator[dict[str, Any]]:
+    """Record the learning-rate-named local of ``step`` when its frame returns: ``{"name", "value"}``."""
+    code = getattr(getattr(step, "__func__", step), "__code__", None)
+    found: dict[str, Any] = {}
+    if code is None or not _RATE_NAMES & set(code.co_varnames):
+        yield found
+        return
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "return" and frame.f_code is code:
+            for name in code.co_varnames:
+                v = frame.f_locals.get(name)
+                if name.lower() in _RATE_NAMES and isinstance(v, (int, float)) and not isinstance(v, bool):
+                    found.update(name=name, value=float(v))
+                    break
+
+    old = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield found
+    finally:
+        sys.setprofile(old)
+
+
+def _sets_local_rate(run: _Run, rate: float) -> bool:
+    """One call at ``rate`` tells whether the step computed a rate of its own (then it is read, not probed)."""
+    try:
+        run.gradient(rate)
+    except Exception:  # noqa: BLE001 - only a probe; the step's own errors show in the check
+        return False
+    return run.used_rate is not None
 
 
 def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tuple[Problem, bool]:
@@ -282,14 +333,14 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
     if rate == 0:
         raise AdapterError("the learning rate is 0: a step that does not move cannot show a gradient")
     run = _Run(src, step, step_name, params, data, rate, lr_attr, roles)
+    run.given = lr is not None
     notes: list[str] = []
     linear = True
-    if "lr" in roles or lr_attr is not None:
+    if "lr" in roles or lr_attr is not None or _sets_local_rate(run, rate):
         linear, probe_notes = _linear(run, rate)
         notes.extend(probe_notes)
     if run.used_rate is not None:
-        lr_desc = (f"lr = {run.used_rate:g} read from .{lr_attr} after the call ({step_name}() sets its own "
-                   f"learning rate)")
+        lr_desc = f"lr = {run.used_rate:g} read from {run.used_from} ({step_name}() sets its own learning rate)"
     step_notes = run.notes
 
     def grads() -> dict[str, np.ndarray]:
