@@ -350,8 +350,16 @@ def test_a_check_whose_loss_makes_a_parameter_read_only_restores_it():
     assert bits(params) == before and not w.flags.writeable
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own SIGINT handler, also where the test runner was started with SIGINT ignored (a background job)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
-def test_ctrl_c_during_the_restore_waits_until_it_is_done():
+def test_ctrl_c_during_the_restore_waits_until_it_is_done(ctrl_c_raises):
     seen = []
     with pytest.raises(KeyboardInterrupt):
         with sigint_deferred():
@@ -363,7 +371,7 @@ def test_ctrl_c_during_the_restore_waits_until_it_is_done():
 
 
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals need the main thread")
-def test_two_quick_ctrl_c_leave_every_array_restored():
+def test_two_quick_ctrl_c_leave_every_array_restored(ctrl_c_raises):
     params = {f"p{k}": np.random.default_rng(k).normal(size=2000) for k in range(300)}
     before = bits(params)
     first = params["p0"]

@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import types
-
 from collections.abc import Callable, Mapping
 from typing import Any
 

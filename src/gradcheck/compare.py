@@ -44,7 +44,7 @@ def tolerances_for(dtypes: Any) -> tuple[float, float]:
     return max(r for r, _ in pairs), max(a for _, a in pairs)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def machine_eps(dtype: Any) -> float:
     """``np.finfo(dtype).eps`` as a float, cached (finfo costs microseconds a call).
 

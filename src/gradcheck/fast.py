@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 
 from . import numeric
-from .measure import DEFAULT_SAMPLE, Settings, compare_settled, evaluate, require_resolved
 from .compare import roundoff_floor
+from .measure import DEFAULT_SAMPLE, Settings, compare_settled, evaluate, require_resolved
 from .report import ParamResult
 
 __all__ = [

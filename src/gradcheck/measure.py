@@ -24,7 +24,7 @@ import numpy as np
 
 from . import numeric
 from .compare import kink_mask, relative_error, roundoff_floor
-from .errors import InvalidOptionError
+from .errors import InvalidOptionError, NondeterministicLossError
 from .report import ParamResult, dtype_name
 
 __all__ = ["DEFAULT_SAMPLE", "Settings", "compare", "compare_settled", "evaluate"]
@@ -196,6 +196,26 @@ KINK_RECHECK = 16
 KINK_STEADY_RTOL = 0.1
 
 
+def _replay(s: Settings, name: str, p: np.ndarray, ev: numeric.EvalResult, pick: np.ndarray, pos: np.ndarray) -> int:
+    """Measure kink elements again at the same step: a kink is a property of the loss, so it replays bit for bit.
+
+    A loss that gave a different value once (a transient write into a parameter, a value that drifts
+    and comes back) can make one element look like a kink; replayed, it does not give the same
+    one-sided values, and the check stops. Returns the evaluations spent.
+    """
+    again = evaluate(s, name, p, pick)
+    same = (again.forward == ev.forward[pos]) & (again.backward == ev.backward[pos])
+    if not same.all():
+        k = int(pick[int(np.argmin(same))])
+        where = tuple(int(i) for i in np.unravel_index(k, p.shape))
+        raise NondeterministicLossError(
+            f"loss() gave different values at the same perturbed point (element {where} of parameter {name!r}, "
+            f"measured twice): the loss changes as it is called or writes into the parameters now and then, so no "
+            f"finite difference can be trusted. Make loss() a pure function of the parameters."
+        )
+    return again.n_evals
+
+
 def _doubt_kinks(
     s: Settings, name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, res: ParamResult, extra: int
 ) -> tuple[ParamResult, int]:
@@ -206,14 +226,17 @@ def _doubt_kinks(
     difference then agrees with the analytic value). Anything else (slopes that move with the step)
     is not a kink, and every element counted as one becomes a mismatch.
     """
-    if ev.forward is None or res.n_kinks < KINK_DOUBT_MIN or res.n_kinks <= KINK_DOUBT_FRACTION * res.n_checked:
+    if ev.forward is None or res.n_kinks == 0:
         return res, extra
     kinked = np.flatnonzero(res.kinks.reshape(-1))
     pick = kinked[np.unique(np.linspace(0, kinked.size - 1, min(KINK_RECHECK, kinked.size)).astype(np.intp))]
-    base = numeric.default_rel_step(p.dtype, s.method) if s.rel_step is None else float(s.rel_step)
-    fine = numeric.central(p, s.loss, f0=s.f0, indices=pick, rel_step=base / REFINE_STEP_DIVISOR, name=name)
     order = np.argsort(ev.indices, kind="stable")
     pos = order[np.searchsorted(ev.indices[order], pick)]
+    extra += _replay(s, name, p, ev, pick, pos)
+    if res.n_kinks < KINK_DOUBT_MIN or res.n_kinks <= KINK_DOUBT_FRACTION * res.n_checked:
+        return res, extra
+    base = numeric.default_rel_step(p.dtype, s.method) if s.rel_step is None else float(s.rel_step)
+    fine = numeric.central(p, s.loss, f0=s.f0, indices=pick, rel_step=base / REFINE_STEP_DIVISOR, name=name)
     a = g.reshape(-1)[pick]
     floor = np.maximum(s.atol, roundoff_floor(fine.f_max, fine.step, p.dtype))
     smooth = relative_error(a, fine.grad.reshape(-1)[pick], rtol=s.rtol, atol=floor) <= s.rtol
@@ -244,6 +267,10 @@ REFINE_MAX_FRACTION = 0.25
 REFINE_MAX_ELEMENTS = 2
 #: the smaller step is the original one divided by this
 REFINE_STEP_DIVISOR = 4.0
+#: an element whose two steps disagree is put down to an untrustworthy numerical value only when the
+#: analytic value is within this many times that disagreement of the finer step's value (a central
+#: difference's error shrinks 16x from h to h/4: the coarse error is about 16/15 of the disagreement)
+UNSTEADY_REACH = 2.0
 
 
 def _refine(
@@ -255,8 +282,9 @@ def _refine(
     difference, and more so in float32 where the step is large and the loss is rounded coarsely.
     An element stays a mismatch only when the two steps agree with each other and not with the
     analytic value: a wrong formula gives the same wrong answer at every step. Elements where
-    the smaller step agrees with the analytic value, or where the two steps disagree with each
-    other (the numerical value is not to be trusted there), are counted as kinks.
+    the smaller step agrees with the analytic value, or where the steps disagree with each other
+    (the numerical value is not to be trusted there: the two, and a third step between them, all
+    differ, and the analytic value lies within that spread), are counted as kinks.
     """
     flat_rel = res.rel_error.reshape(-1)
     flat_kinks = res.kinks.reshape(-1)
@@ -269,11 +297,21 @@ def _refine(
     coarse = ev.grad.reshape(-1)[suspects]
     floor = np.maximum(s.atol, roundoff_floor(fine.f_max, fine.step, p.dtype))
     agrees = relative_error(g.reshape(-1)[suspects], values, rtol=s.rtol, atol=floor) <= s.rtol
+    # the two steps disagree, and the analytic value lies within that disagreement of the finer one:
+    # the numerical value is not to be trusted there (an analytic value far outside it is simply wrong,
+    # however much a large step's truncation error moves the numerical one)
     unsteady = relative_error(coarse, values, rtol=s.rtol, atol=floor) > s.rtol
+    unsteady &= np.abs(g.reshape(-1)[suspects] - values) <= UNSTEADY_REACH * np.abs(coarse - values)
+    spent = fine.n_evals
+    if unsteady.any():  # a third step between the two: one odd value out of three is not unsteadiness
+        odd = suspects[unsteady]
+        mid = numeric.central(p, s.loss, f0=s.f0, indices=odd, rel_step=base / 2, name=name)
+        spent += mid.n_evals
+        unsteady[unsteady] = relative_error(mid.grad.reshape(-1)[odd], values[unsteady], rtol=s.rtol, atol=floor[unsteady]) > s.rtol
     on_kink = kink_mask(g.reshape(-1)[suspects], fine.forward, fine.backward, rtol=s.rtol, atol=floor)
     settled = agrees | unsteady | on_kink
     if not settled.any():
-        return res, fine.n_evals
+        return res, spent
     resolved = suspects[settled]
     ev.grad.reshape(-1)[suspects[agrees]] = values[agrees]
     res = compare(name, p, g, ev, s.rtol, s.atol)
@@ -287,7 +325,7 @@ def _refine(
         f"step (a kink within the step, or round-off) were not counted"
     )
     res.message = f"{res.message}; {note}" if res.message else note
-    return res, fine.n_evals
+    return res, spent
 
 
 def _summarize(res: ParamResult, idx: np.ndarray, g: np.ndarray, num: np.ndarray, rtol: float) -> None:

@@ -27,9 +27,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, MutableMapping
+import contextlib
 import functools
 import math
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,7 @@ __all__ = [
     "loss_values",
     "pairs_serial",
     "perturb_each",
+    "put_back",
     "require_finite",
     "richardson",
 ]
@@ -69,7 +71,7 @@ Progress = Callable[[int], None] | None
 CHUNK = 256
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rel_step_for(dtype: np.dtype, method: str) -> float:
     eps = float(np.finfo(dtype).eps)
     if method == "richardson":
@@ -209,9 +211,25 @@ def perturb_each(
             flat[i] = back_i
     except BaseException:
         if i is not None:
-            flat[i] = back_i
+            put_back(flat, i, back_i)
         raise
     return out
+
+
+def put_back(flat: Any, where: Any, value: Any) -> None:
+    """Write ``value`` at ``where`` on the way out of an exception, without hiding that exception.
+
+    The user's code may have made the array read-only or resized it: then this does nothing, and
+    :class:`gradcheck.problem.protected` restores what it can and names the rest.
+
+    >>> w = np.zeros(2)
+    >>> put_back(w, 0, 1.0); w
+    array([1., 0.])
+    """
+    try:
+        flat[where] = value
+    except (ValueError, TypeError, IndexError):
+        pass
 
 
 def exact_items(values: np.ndarray) -> list[Any]:
@@ -522,8 +540,11 @@ def directional_derivative(
         fp = loss()
         put(xm)
         fm = loss()
-    finally:
-        put(x)
+    except BaseException:
+        with contextlib.suppress(ValueError, TypeError, IndexError):  # a read-only array: protected() restores it
+            put(x)
+        raise
+    put(x)
     vals = loss_values([fp, fm], name, "moving")
     if not np.all(np.isfinite(vals)):
         raise LossError(

@@ -87,7 +87,7 @@ def _run_chunk(task: int, name: str, idx: np.ndarray, xp: np.ndarray, xm: np.nda
         vals = numeric.loss_values(raw, name, "perturbing")
         _same_as_at_start(_as_float(loss()), name, idx)  # every element is back: the loss must give its first value
     except BaseException as exc:  # noqa: BLE001 - sent back to the parent in a form it can receive
-        flat[idx] = x
+        numeric.put_back(flat, idx, x)
         raise _sendable(exc, name, idx) from None
     finally:
         running[_STATE["slot"]] = 0
