@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import gradcheck
-
 from gradcheck import GradientMismatch, Problem
 from gradcheck.assertions import assert_gradients_match, mismatch_message
 from gradcheck.errors import AdapterError, GradientSpecError

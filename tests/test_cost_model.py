@@ -147,7 +147,7 @@ def test_auto_mode_picks_fast_for_large_nets_and_says_so(monkeypatch):
     net, X, y = _net((20, 20, 2))
     r, calls = _run(net, X, y)
     assert r.mode == "fast"
-    assert calls == 2 * len(net.params) + BASE + check_module.TIMING_EVALS  # timed to estimate a full check
+    assert calls == r.n_loss_evals > 2 * len(net.params) + BASE  # and some timed to estimate a full check
     assert any("fast check" in n and "mode='full'" in n for n in r.notes)
 
 
@@ -190,7 +190,7 @@ def test_peak_memory_is_a_small_multiple_of_the_parameters(widths, mode, bound):
 
 
 def _clock(durations):
-    """A clock that reads twice per evaluation and makes evaluation i last durations[i] seconds."""
+    """A clock read twice per evaluation when evaluations are timed one by one: evaluation i lasts durations[i]."""
     ticks = iter([t for d in durations for t in (0.0, d)])
     now = [0.0]
 
@@ -201,28 +201,40 @@ def _clock(durations):
     return clock
 
 
-def test_auto_estimate_is_timed_on_several_evaluations_and_stated_only_when_they_agree(monkeypatch):
+def test_auto_estimate_is_timed_on_batches_of_evaluations_and_stated_only_when_they_agree(monkeypatch):
     import importlib
 
     modes = importlib.import_module("gradcheck.modes")
+    monkeypatch.setattr(modes, "TIMING_BATCH_SECONDS", 0.0)  # one evaluation per batch: durations as listed
     calls = []
     steady = modes.estimate_full(lambda: calls.append(1), total=100_000, t_eval=0.3, clock=_clock([0.01, 0.012, 0.011, 0.01, 0.013]))
-    # timed on 5 more evaluations, not the first two (0.3 s each, first-call costs): 2 * P * median
-    assert len(calls) == steady.n_evals == modes.TIMING_EVALS and steady.steady
+    # timed after the start's two (0.3 s each: first-call costs), 2 * P * the median time per evaluation
+    assert len(calls) == steady.n_evals == modes.TIMING_BATCHES and steady.steady
     assert steady.seconds == pytest.approx(2 * 100_000 * 0.011)
     notes: list[str] = []
     assert modes.choose_mode("auto", "central", total=100_000, t_eval=0.3, sample=None, seed=0, notes=notes,
                              estimate=steady).name == "fast"
     assert "a full check would take about 2200 s" in notes[0]
-    # evaluations whose times differ by more than 2x: no number that could be that far off
+    # batches whose times differ by more than 2x: no number that could be that far off
     jumpy = modes.estimate_full(lambda: None, total=100_000, t_eval=0.3, clock=_clock([0.01, 0.03, 0.01, 0.03, 0.01]))
     assert not jumpy.steady
     notes = []
     modes.choose_mode("auto", "central", total=100_000, t_eval=0.3, sample=None, seed=0, notes=notes, estimate=jumpy)
-    assert "would take long (200,000 loss evaluations; the 5 timed took 0.01 to 0.03 s each)" in notes[0]
+    assert "would take long (200,000 loss evaluations; timed ones took 0.01 to 0.03 s each)" in notes[0]
     assert "about" not in notes[0]
-    # slow evaluations: timing stops at the budget, one evaluation at least
+    # a slow loss: timing stops at the budget, one evaluation at least, compared with the start's
     slow = modes.estimate_full(lambda: None, total=100_000, t_eval=3.0, clock=_clock([2.5, 2.5]))
-    assert slow.n_evals == 1 and slow.seconds == pytest.approx(2 * 100_000 * 2.5)
+    assert slow.n_evals == 1 and slow.seconds == pytest.approx(2 * 100_000 * 2.5) and slow.steady
     # a small net costs no extra evaluation
     assert modes.estimate_full(lambda: calls.append(1), total=50, t_eval=0.3).n_evals == 0
+
+
+def test_a_batch_runs_the_loss_until_it_spans_the_batch_time():
+    import importlib
+
+    modes = importlib.import_module("gradcheck.modes")
+    calls = []
+    est = modes.estimate_full(lambda: calls.append(1), total=100_000, t_eval=0.3,
+                              clock=_clock([modes.TIMING_BATCH_SECONDS / 4] * 10_000))
+    # each reading advances the clock; a batch stops once its readings pass TIMING_BATCH_SECONDS
+    assert est.n_evals == len(calls) > modes.TIMING_BATCHES and est.steady

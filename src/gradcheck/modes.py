@@ -41,20 +41,25 @@ __all__ = ["AUTO_FULL_MAX_PARAMS", "AUTO_FULL_MAX_SECONDS", "Estimate", "Fast", 
 AUTO_FULL_MAX_PARAMS = 20_000
 #: ... or while a full check is estimated to take at most this many seconds.
 AUTO_FULL_MAX_SECONDS = 10.0
-#: Loss evaluations timed (after the two at the start, which pay for first-call costs: allocation, caches)
-#: to estimate a full check ...
-TIMING_EVALS = 5
-#: ... stopping early once they took this many seconds (at least one is always timed).
+#: A full check is estimated from this many batches of loss evaluations (after the two at the start,
+#: which pay first-call costs: allocation, caches) ...
+TIMING_BATCHES = 5
+#: ... each evaluating the loss until it has run this long: several of the OS scheduler's time slices,
+#: so that a loaded machine's share of the CPU shows in the time as it will over a long check (a burst of
+#: a few fast evaluations runs at full speed and underestimates a long check several times over) ...
+TIMING_BATCH_SECONDS = 0.05
+#: ... stopping once the batches took this long (a slow loss: one batch of one evaluation at least).
 TIMING_BUDGET = 1.0
-#: The estimate of a full check is stated only when the timed evaluations agree within this factor:
-#: then it is within this factor of the truth as long as evaluations keep that pace.
+#: The estimate of a full check is stated only when the batches agree within this factor: then it is
+#: within this factor of the truth as long as the machine keeps that pace.
 ESTIMATE_SPREAD = 2.0
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """How long a full check would take: ``seconds`` (2 evaluations per parameter at the median time
-    of ``n_evals`` timed ones), and whether those agreed within :data:`ESTIMATE_SPREAD` (``steady``)."""
+    """How long a full check would take: ``seconds`` (2 evaluations per parameter at the median time per
+    evaluation of the timed batches, ``n_evals`` evaluations in all), and whether the batches agreed within
+    :data:`ESTIMATE_SPREAD` (``steady``)."""
 
     seconds: float
     steady: bool
@@ -78,15 +83,24 @@ def estimate_full(
     first = 2 * total * max(t_eval, 1e-7)
     if total <= AUTO_FULL_MAX_PARAMS or first * ESTIMATE_SPREAD <= AUTO_FULL_MAX_SECONDS:
         return Estimate(first, True, 0, t_eval, t_eval)
-    times: list[float] = []
-    while len(times) < TIMING_EVALS and (not times or sum(times) < TIMING_BUDGET):
-        t0 = clock()
-        loss()
-        times.append(clock() - t0)
-    median = float(np.median(times))
-    fastest, slowest = min(times), max(times)
-    return Estimate(2 * total * max(median, 1e-7), slowest <= ESTIMATE_SPREAD * max(fastest, 1e-9), len(times),
+    per_eval: list[float] = []  # seconds per evaluation, one entry per batch
+    n_evals, spent = 0, 0.0
+    while len(per_eval) < TIMING_BATCHES and spent < TIMING_BUDGET:
+        t0, n = clock(), 0
+        while True:
+            loss()
+            n += 1
+            took = clock() - t0
+            if took >= TIMING_BATCH_SECONDS or spent + took >= TIMING_BUDGET:
+                break
+        per_eval.append(took / n)
+        n_evals, spent = n_evals + n, spent + took
+    samples = per_eval if len(per_eval) > 1 else per_eval + [t_eval]  # one slow evaluation: the start's too
+    fastest, slowest = min(samples), max(samples)
+    median = float(np.median(per_eval))
+    return Estimate(2 * total * max(median, 1e-7), slowest <= ESTIMATE_SPREAD * max(fastest, 1e-9), n_evals,
                     fastest, slowest)
+
 
 Tick = Callable[[float], None]
 Results = list[tuple[ParamResult, int]]
@@ -200,8 +214,8 @@ def _auto(total: int, estimate: Estimate, notes: list[str]) -> str:
     if estimate.steady:
         how_long = f"about {estimate.seconds:.0f} s"
     else:  # the evaluations' times disagree by more than 2x: no number that could be that far off
-        how_long = (f"long ({2 * total:,} loss evaluations; the {estimate.n_evals} timed took "
-                    f"{estimate.fastest:.2g} to {estimate.slowest:.2g} s each)")
+        how_long = (f"long ({2 * total:,} loss evaluations; timed ones took {estimate.fastest:.2g} to "
+                    f"{estimate.slowest:.2g} s each)")
     notes.append(
         f"{total:,} parameters: a full check would take {how_long}, so a fast check was run "
         f"(a random direction per tensor; a tensor that disagrees is checked element by element: in full when "

@@ -34,7 +34,6 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
-
 __all__ = [
     "BATCH_NAMES",
     "HYPOTHESIS_PROFILE",
