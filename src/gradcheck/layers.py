@@ -81,28 +81,35 @@ def structure(params: Mapping[str, np.ndarray]) -> list[tuple[str, str | None]] 
     shapes = {n: (s if s else (1,)) for n, s in shapes.items()}
     if len(names) <= 2 and len(shapes[names[0]]) == 1 and (len(names) == 1 or shapes[names[1]] == (1,)):
         return [(names[0], names[1] if len(names) == 2 else None)]
-    numbers = [layer_number(n) for n in names]
+    if all(layer_number(n) is not None for n in names):
+        return _pair_by_number(names, shapes)
+    return _pair_in_order(names, shapes)
+
+
+def _pair_by_number(names: list[str], shapes: dict[str, tuple[int, ...]]) -> list[tuple[str, str | None]] | None:
+    """Layers of the parameters that share a number (``W1``, ``b1``): one or two per number."""
+    groups: dict[int, list[str]] = {}
+    for name in names:
+        groups.setdefault(layer_number(name), []).append(name)  # type: ignore[arg-type]
+    last = max(groups)
     layers: list[tuple[str, str | None]] = []
-    if all(n is not None for n in numbers):
-        groups: dict[int, list[str]] = {}
-        for num, name in zip(numbers, names):
-            groups.setdefault(num, []).append(name)  # type: ignore[arg-type]
-        last = max(groups)
-        for num in sorted(groups):
-            group = groups[num]
-            if len(group) == 1:
-                if len(shapes[group[0]]) != 2 and num != last:
-                    return None  # a weight vector (one output unit) can only be the output layer's
-                layers.append((group[0], None))
-            elif len(group) == 2:
-                a, b = group
-                w, bias = _pick_weight(a, b, shapes)
-                if w is None:
-                    return None
-                layers.append((w, bias))
-            else:
-                return None
-        return layers
+    for num in sorted(groups):
+        group = groups[num]
+        if len(group) == 1:
+            if len(shapes[group[0]]) != 2 and num != last:
+                return None  # a weight vector (one output unit) can only be the output layer's
+            layers.append((group[0], None))
+            continue
+        w, bias = _pick_weight(group[0], group[1], shapes) if len(group) == 2 else (None, None)
+        if w is None:
+            return None
+        layers.append((w, bias))
+    return layers
+
+
+def _pair_in_order(names: list[str], shapes: dict[str, tuple[int, ...]]) -> list[tuple[str, str | None]] | None:
+    """Layers read in the given order: a matrix, then its bias when the next vector fits it."""
+    layers: list[tuple[str, str | None]] = []
     i = 0
     while i < len(names):
         w = names[i]
@@ -114,12 +121,12 @@ def structure(params: Mapping[str, np.ndarray]) -> list[tuple[str, str | None]] 
                 return layers
             return None
         nxt = names[i + 1] if i + 1 < len(names) else None
-        if nxt is not None and _is_vector_like(shapes[nxt]) and int(np.prod(shapes[nxt])) in shapes[w]:
-            after = names[i + 2] if i + 2 < len(names) else None
-            if after is None or len(shapes[after]) == 2:
-                layers.append((w, nxt))
-                i += 2
-                continue
+        after = names[i + 2] if i + 2 < len(names) else None
+        if (nxt is not None and _is_vector_like(shapes[nxt]) and int(np.prod(shapes[nxt])) in shapes[w]
+                and (after is None or len(shapes[after]) == 2)):
+            layers.append((w, nxt))
+            i += 2
+            continue
         layers.append((w, None))
         i += 1
     return layers
@@ -151,32 +158,38 @@ def layer_groups(names: Sequence[str], params: Mapping[str, np.ndarray],
     given = input_name(params)
     names = [n for n in names if n != given]
     params = {n: p for n, p in params.items() if n != given}
-    layers = None
-    if hint and hint.get("layers"):
-        layers = [tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in hint["layers"]]
-    if layers is None:
-        try:
-            layers = structure(params)
-        except Exception:  # noqa: BLE001 - odd shapes: fall back to names
-            layers = None
+    layers = _pairing(params, hint)
     if layers:
         groups = [[n for n in layer if n is not None and n in names] for layer in layers]
-        seen = {n for g in groups for n in g}
-        if seen == set(names):
+        if {n for g in groups for n in g} == set(names):
             return [g for g in groups if g]
     numbers = [layer_number(n) for n in names]
     if any(x is not None for x in numbers):
-        # a parameter without a number (gamma, beta between W1 and W2) goes with the next numbered
-        # layer in forward order; one after the last numbered layer with that layer
-        filled: list[int] = []
-        for i, x in enumerate(numbers):
-            if x is None:
-                x = next((y for y in numbers[i + 1 :] if y is not None), None)
-                if x is None:
-                    x = next(y for y in reversed(numbers[:i]) if y is not None)
-            filled.append(x)
         by: dict[int, list[str]] = {}
-        for x, n in zip(filled, names):
+        for x, n in zip(_fill_numbers(numbers), names):
             by.setdefault(x, []).append(n)
         return [by[k] for k in sorted(by)]
     return [[n] for n in names]
+
+
+def _pairing(params: Mapping[str, np.ndarray], hint: Mapping[str, Any] | None) -> list[tuple[Any, ...]] | None:
+    """The hint's ``layers``, else :func:`structure`'s pairing, else None."""
+    if hint and hint.get("layers"):
+        return [tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in hint["layers"]]
+    try:
+        return structure(params)  # type: ignore[return-value]
+    except Exception:  # noqa: BLE001 - odd shapes: fall back to names
+        return None
+
+
+def _fill_numbers(numbers: list[int | None]) -> list[int]:
+    """A parameter without a number (gamma, beta between W1 and W2) takes the next numbered layer's in
+    forward order; one after the last numbered layer takes that layer's."""
+    filled: list[int] = []
+    for i, x in enumerate(numbers):
+        if x is None:
+            x = next((y for y in numbers[i + 1 :] if y is not None), None)
+            if x is None:
+                x = next(y for y in reversed(numbers[:i]) if y is not None)
+        filled.append(x)
+    return filled

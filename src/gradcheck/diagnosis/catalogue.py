@@ -4,6 +4,10 @@ Each :class:`Bug` has a stable ``kind`` id (what ``Finding.kind`` holds), a titl
 one-line explanation a student understands, the ``signature`` the mistake leaves in
 the numbers (how gradcheck recognizes it) and the ``fix``.
 
+Fix text comes from here alone: the general ``fix`` of each kind, and the templates
+(:data:`FIXES`, filled by :func:`fix_text`) of the fixes written for a net at hand. Every formula
+a general fix holds is listed in :data:`FORMULAS` with the net it is right for, and tested on it.
+
 Example:
     >>> from gradcheck.bugs import CATALOGUE, fix_for
     >>> CATALOGUE["missing_batch_mean"].title
@@ -15,8 +19,9 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Bug", "CATALOGUE", "KINDS", "fix_for", "get"]
+__all__ = ["Bug", "CATALOGUE", "FIXES", "FORMULAS", "KINDS", "Formula", "fix_for", "fix_text", "get"]
 
 
 @dataclass(frozen=True)
@@ -50,15 +55,16 @@ _BUGS = [
         "gradient off by a constant factor",
         "The gradient has the right direction but is scaled by a constant, often 2 from the square in an MSE loss.",
         "analytic / numeric = the same constant c on every element (reported)",
-        "Make the loss and its derivative use the same convention: d/da of mean((a - y)^2) is 2 (a - y) / m, "
-        "of 0.5 * mean((a - y)^2) it is (a - y) / m.",
+        "Make the loss and its derivative use the same convention: the derivative of np.mean((a - y) ** 2) by a is "
+        "2 * (a - y) / m, of 0.5 * np.mean((a - y) ** 2) it is (a - y) / m.",
     ),
     Bug(
         "sign_flipped",
         "gradient with the wrong sign",
         "The gradient points uphill: y - a was used where a - y belongs (or a minus sign was dropped).",
         "analytic / numeric = -1 on every element",
-        "Use dL/da = a - y (prediction minus target) and subtract the gradient in the update: W -= lr * dW.",
+        "Use the prediction minus the target, dA = A - Y (not Y - A), and subtract the gradient in the update: "
+        "W -= lr * dW.",
     ),
     Bug(
         "transposed",
@@ -108,15 +114,15 @@ _BUGS = [
         "The derivative used is not the derivative of the layer's activation (e.g. tanh' for a sigmoid layer, "
         "a relu mask used for a leaky relu, a wrong leaky slope).",
         "recomputing backprop with another activation's derivative reproduces the analytic gradient",
-        "Use the derivative of the activation the forward pass applied: sigmoid: a (1 - a); tanh: 1 - a^2; "
-        "relu: (z > 0); leaky relu: 1 where z > 0, the slope elsewhere.",
+        "Use the derivative of the activation the forward pass applied: sigmoid: A * (1 - A); tanh: 1 - A ** 2; "
+        "relu: Z > 0; leaky relu: np.where(Z > 0, 1, slope).",
     ),
     Bug(
         "missing_activation_derivative",
         "activation derivative left out",
         "The delta was carried through the layer without multiplying by the activation's derivative.",
         "recomputing backprop without f'(z) at that layer reproduces the analytic gradient",
-        "Multiply by the derivative: dZ = dA * f'(Z), not dZ = dA.",
+        "Multiply by the activation's derivative dact (A * (1 - A) for a sigmoid): dZ = dA * dact, not dZ = dA.",
     ),
     Bug(
         "extra_activation_derivative",
@@ -125,7 +131,7 @@ _BUGS = [
         "sigmoid'(z) again is one derivative too many.",
         "recomputing backprop with f'(z) applied once more reproduces the analytic gradient",
         "Use dZ = A - Y for the output layer of sigmoid + binary cross-entropy (softmax + cross-entropy); "
-        "multiply by f'(Z) only when you start from dL/dA.",
+        "multiply by the activation's derivative only when you start from dA.",
     ),
     Bug(
         "missing_upstream_gradient",
@@ -133,7 +139,8 @@ _BUGS = [
         "The chain rule multiplies the local derivative f'(z) by the gradient arriving from the next layer; "
         "here the local derivative was used alone.",
         "recomputing backprop with dZ = f'(Z) (no upstream factor) at that layer reproduces the analytic gradient",
-        "Multiply by the upstream gradient: dZ = (W_next.T @ dZ_next) * f'(Z).",
+        "Multiply the activation's derivative dact by the gradient coming from above: "
+        "dZ = (W_next.T @ dZ_next) * dact (examples as columns), dZ = (dZ_next @ W_next.T) * dact (as rows).",
     ),
     Bug(
         "weights_not_transposed",
@@ -166,8 +173,8 @@ _BUGS = [
         "L2 term missing from the gradient",
         "The loss includes an L2 penalty, but the gradient of the weights lacks its term.",
         "analytic - numeric = -lambda * W for the weights, the biases are right",
-        "Add the penalty's gradient: dW += lambd * W (for a loss term lambd / 2 * sum(W^2)); "
-        "lambd / m * W for lambd / (2 m) * sum(W^2).",
+        "Add the penalty's gradient: dW += lambd * W for a loss term lambd / 2 * np.sum(W ** 2) "
+        "(dW += lambd / m * W for lambd / (2 * m) * np.sum(W ** 2)).",
     ),
     Bug(
         "regularization_wrong",
@@ -175,7 +182,8 @@ _BUGS = [
         "The gradient's L2 term uses another factor than the loss's penalty (2 lambda W, lambda W / m twice), "
         "or is applied to the biases, or is in the gradient while the loss has no penalty.",
         "analytic - numeric = c * W for the weights with c != 0",
-        "Derive the term from the loss: d/dW of lambd / 2 * sum(W^2) is lambd * W; leave the biases out.",
+        "Derive the term from the loss: the derivative of lambd / 2 * np.sum(W ** 2) by W is lambd * W; "
+        "leave the biases out.",
     ),
     Bug(
         "dropout_backward_wrong",
@@ -243,3 +251,122 @@ def fix_for(kind: str) -> str:
     """The fix hint of ``kind`` (empty string for an unknown kind)."""
     bug = CATALOGUE.get(kind)
     return bug.fix if bug is not None else ""
+
+
+# -- fixes written for the net at hand -------------------------------------------------------
+
+#: Templates of the fixes written for one finding (its layer, its names, its factor), by key;
+#: ``{formula}`` is a Python statement of the right computation, in the net's own names.
+FIXES: dict[str, str] = {
+    # a derivative at one layer (or several with one activation)
+    "derivative": "{layer} ({activation}): {formula}.{note}",
+    "derivative_relu_note": " (a relu's mask is Z > 0, or out > 0 on its output; out >= 0 is always true)",
+    "derivative_at_input": "{layer}: take {activation}' at the right quantity: {formula} with {quantity}, not {wrong}.",
+    "derivative_twice": "{layer} {verb} by {activation}'(Z) twice: use it once, {formula} (look for a derivative "
+                        "applied both in an activation's backward and in the layer's).",
+    "missing_upstream": "Layer {layer}: multiply the local derivative by the delta coming from layer {above}: "
+                        "{formula}, not dZ{layer} = {derivative}.",
+    "not_transposed_input": "Pass the input's gradient through the transpose: {formula} (not {wrong}).",
+    "not_transposed_all": "Carry every delta back through the transpose of the weights it came through ({names}): "
+                          "{formula} at layer {layer}, and alike at the others.",
+    "not_transposed_one": "Carry the delta of layer {layer} into layer {below} through the transpose: {formula}, "
+                          "not {wrong}.",
+    # an L2 term in the wrong form
+    "penalty_sum": "The gradient of an L2 penalty is elementwise: dW += lambd / m * W (here {coefficient:.4g} * W), "
+                   "not lambd / m * np.sum(W).",
+    "penalty_sign": "Differentiate the penalty the loss has: lambd / 2 * np.sum(W ** 2) gives lambd * W; "
+                    "lambd * np.sum(np.abs(W)) gives lambd * np.sign(W).",
+    # a constant factor
+    "factor_here": "{general} Here the gradient must be divided by {factor:.4g}.",
+    "factor_below_one": "A factor below 1 such as {size:.4g} is often a scaling applied in the forward pass but not in "
+                        "the backward one (dropout's 1/keep_prob, a learning rate or a 1/n left in the gradient). "
+                        "Divide the gradient by {factor:.4g}{sign}, or find the constant the loss and its gradient "
+                        "disagree on.",
+    "factor_above_one": "A factor such as {size:.4g} is often a count the loss averages over but the gradient does not "
+                        "(examples, output units, time steps), or a scale in one pass only (1/keep_prob of dropout). "
+                        "Divide the gradient by {factor:.4g}{sign}, or find the constant the loss and its gradient "
+                        "disagree on.",
+    "factor_from_above": "{general} The layers above layer {layer} are right, so the factor enters on the way from "
+                         "layer {above} into layer {layer} or in layer {layer}'s own dW and db.",
+    "sign_from_above": "The layers above layer {layer} are right, so the output delta is not the cause: the sign flips "
+                       "on the way from layer {above} into layer {layer}. Check that step's signs: the activation's "
+                       "derivative (A * (1 - A), not A * (A - 1); 1 - A ** 2, not A ** 2 - 1) and dA_prev = W.T @ dZ.",
+    # a bias gradient kept per example
+    "bias_mean_inside": "Sum over the batch axis (one delta per example). Summed, your values already match the "
+                        "numerical gradient, so the 1/m is in them once: {target} = {total} if your dZ already "
+                        "includes the 1/m, {target} = {total} / m if the 1/m was only in the {target} line.",
+    "bias_average": "Sum over the batch axis (one delta per example) and average: {target} = {total} / m (m = {batch}).",
+    "bias_factor": "Sum over the batch axis (one delta per example): {target} = {total}; summed, it is {factor:.4g} x "
+                   "the numerical gradient, so that factor must go too.",
+}
+
+
+def fix_text(key: str, **values: Any) -> str:
+    """The fix template ``key`` of :data:`FIXES` filled with ``values``.
+
+    >>> fix_text("bias_average", target="db2", total="dZ.sum(axis=0)", batch=8)
+    'Sum over the batch axis (one delta per example) and average: db2 = dZ.sum(axis=0) / m (m = 8).'
+    """
+    return FIXES[key].format(**values)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula a general fix holds, and the net it is right for.
+
+    ``code`` is Python as it appears in the fix; an expression gives the value of ``target``.
+    The names mean: ``X``, ``Y``, ``m`` the batch; ``Z``, ``A``, ``dZ``, ``dA``, ``W``, ``dW``, ``db``
+    one layer's pre-activation, activation and gradients; ``A_prev``, ``dA_prev`` the layer below's;
+    ``W_next``, ``dZ_next`` the layer above's; ``dact`` the activation's derivative at Z; ``P`` the
+    output probabilities. With ``deltas="summed"`` the deltas hold no 1/m (it comes in dW and db),
+    with ``"mean"`` they carry it.
+    """
+
+    kind: str
+    code: str
+    layout: str = "cols"
+    deltas: str = "mean"
+    layer: str = "hidden"          # which layer the names are taken at: "hidden" or "output"
+    loss: str = "bce"              # the loss of the net it is right for
+    activation: str = "tanh"       # the activation of that layer
+    target: str = ""               # for an expression: the name whose value it is
+    penalty: str = "lambd"         # "lambd": a penalty lambd / 2 * sum(W ** 2); "lambd/m": lambd / (2 * m) * ...
+
+
+#: Every formula in the general fixes, with the net it is right for (a test applies each to it).
+FORMULAS: tuple[Formula, ...] = (
+    Formula("missing_batch_mean", "dW = dZ @ A_prev.T / m", deltas="summed"),
+    Formula("constant_factor", "2 * (a - y) / m", layer="output", loss="mse", activation="identity",
+            target="d_mean_square"),
+    Formula("constant_factor", "(a - y) / m", layer="output", loss="mse", activation="identity",
+            target="d_half_mean_square"),
+    Formula("sign_flipped", "dA = A - Y", deltas="summed", layer="output", loss="mse", activation="identity"),
+    Formula("transposed", "dW = dZ @ A_prev.T"),
+    Formula("transposed", "dW = A_prev.T @ dZ", layout="rows"),
+    Formula("bias_not_summed", "db = np.sum(dZ, axis=1, keepdims=True) / m", deltas="summed"),
+    Formula("bias_not_summed", "db = dZ.sum(axis=0) / m", layout="rows", deltas="summed"),
+    Formula("wrong_shape", "assert dW.shape == W.shape"),
+    Formula("activation_derivative_wrong_input", "dZ = dA * A * (1 - A)", activation="sigmoid"),
+    Formula("activation_derivative_wrong_input", "dZ = dA * sigmoid(Z) * (1 - sigmoid(Z))", activation="sigmoid"),
+    Formula("wrong_activation_derivative", "A * (1 - A)", activation="sigmoid", target="dact"),
+    Formula("wrong_activation_derivative", "1 - A ** 2", activation="tanh", target="dact"),
+    Formula("wrong_activation_derivative", "Z > 0", activation="relu", target="dact"),
+    Formula("wrong_activation_derivative", "np.where(Z > 0, 1, slope)", activation="leaky_relu", target="dact"),
+    Formula("missing_activation_derivative", "dZ = dA * dact"),
+    Formula("extra_activation_derivative", "dZ = A - Y", deltas="summed", layer="output", activation="sigmoid"),
+    Formula("missing_upstream_gradient", "dZ = (W_next.T @ dZ_next) * dact"),
+    Formula("missing_upstream_gradient", "dZ = (dZ_next @ W_next.T) * dact", layout="rows"),
+    Formula("weights_not_transposed", "dA_prev = W.T @ dZ"),
+    Formula("weights_not_transposed", "dA_prev = dZ @ W.T", layout="rows"),
+    Formula("weight_gradient_wrong_input", "dW = dZ @ A_prev.T"),
+    Formula("weight_gradient_wrong_input", "dW = A_prev.T @ dZ", layout="rows"),
+    Formula("regularization_missing", "dW += lambd * W"),
+    Formula("regularization_missing", "dW += lambd / m * W", penalty="lambd/m"),
+    Formula("regularization_wrong", "lambd * W", target="dW_penalty"),
+    Formula("dropout_backward_wrong", "dA = dA * mask / keep_prob"),
+    Formula("softmax_backward_wrong", "dZ = P - Y", deltas="summed", layer="output", loss="softmax_ce",
+            activation="softmax"),
+    Formula("softmax_backward_wrong", "dscores = P.copy(); dscores[range(m), y] -= 1", layout="rows", deltas="summed",
+            layer="output", loss="softmax_ce", activation="softmax", target="dZ"),
+    Formula("numerically_unstable", "dZ = A - Y", deltas="summed", layer="output", activation="sigmoid"),
+)

@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .catalogue import fix_for
+from .catalogue import fix_for, fix_text
 from .model.arch import Arch
 from ..layers import forward_order
 from .mistakes import Mistake
 from ..report import Finding, Report
-from .signatures import FIT_RTOL, fit_ratio, name_factor
+from .signatures import fit_ratio, name_factor
+from .thresholds import DIFFERS, fit_rtol, near
 
 __all__ = ["bias_fix", "differs", "factor_finding", "factor_fix", "join_names", "mistake_finding", "nice_factor", "ordered", "round_factor",
            "shape_finding"]
@@ -44,34 +45,24 @@ def factor_finding(
     msg = f"analytic / {versus} = {c:.4g} on {where}"
     if residual is not None:
         msg += f" (residual {residual:.1e})"
-    fix = fix_for(kind)
     if kind == "missing_batch_mean":
         msg += f"; the batch has {batch} examples"
     elif kind == "extra_batch_mean":
         msg += f" = 1/{batch}; the batch has {batch} examples"
     elif kind == "constant_factor":
-        if batch is None and c > 1.5 and abs(c - round(c)) < 1e-3:
+        if batch is None and c > 1.5 and near(c, round(c)):
             msg += (f"; {round(c)} may be the batch size (pass data=(X, y) to confirm it: a factor equal to the "
                     f"batch size is a missing 1/m)")
-        if abs(abs(c) - 2) < 2e-3 or abs(abs(c) - 0.5) < 1e-3:
+        if near(abs(c), 2) or near(abs(c), 0.5):
             msg += "; a factor of 2 usually comes from the square in an MSE loss and a 0.5 in front of it on one side only"
         if c < 0:
             msg += "; the sign is flipped as well"
-        fix = f"{fix} Here the gradient must be divided by {c:.4g}."
     if how:
         msg += f"; the exact gradient times {c:.4g} reproduces yours on every parameter (the net: {how})"
     top = max((layer_of.get(n, 0) for n in names), default=0) or None
     upper = [n for n, layer in layer_of.items() if top is not None and layer > top]
-    if top is not None and upper and all(n in right for n in upper):
-        # the layers above are right: the factor enters on the way into this layer, not at the output
-        above = top + 1
-        if kind == "sign_flipped":
-            fix = (f"The layers above layer {top} are right, so the output delta is not the cause: the sign flips "
-                   f"on the way from layer {above} into layer {top}. Check that step's signs: the activation's "
-                   f"derivative (a * (1 - a), not a * (a - 1); 1 - a**2, not a**2 - 1) and dA = W.T @ dZ.")
-        elif kind in ("missing_batch_mean", "extra_batch_mean", "constant_factor"):
-            fix = (f"{fix} The layers above layer {top} are right, so the factor enters on the way from layer "
-                   f"{above} into layer {top} or in layer {top}'s own dW and db.")
+    above_right = top is not None and bool(upper) and all(n in right for n in upper)
+    fix = factor_fix(kind, c, top if above_right else None)
     return Finding(kind=kind, params=list(names), message=msg, fix=fix,
                    evidence={"factor": c, "batch_size": batch}, layer=top,
                    confidence="confirmed" if confirmed else "likely")
@@ -99,9 +90,9 @@ def shape_finding(r: Any, g: np.ndarray, kind: str, repaired: np.ndarray | None,
     if repaired is not None and n is not None:
         c, res = fit_ratio(repaired, n)
         evidence.update(factor=c, residual=res)
-        if res <= (FIT_RTOL if r.dtype == "float64" else 1e2 * FIT_RTOL):
+        if res <= fit_rtol(r.dtype):
             confidence = "confirmed"
-            if abs(c - 1) <= 1e-3:
+            if near(c, 1):
                 detail = "; once reshaped that way it matches the numerical gradient"
             else:
                 detail = f"; once reshaped that way it is {c:.4g} x the numerical gradient"
@@ -139,15 +130,17 @@ def ordered(findings: list[Finding], report: Report) -> list[Finding]:
 
 
 def differs(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
+    """``a`` and ``b`` are apart by more than :data:`~.thresholds.DIFFERS` x ``tol`` (relative)."""
     scale = max(float(np.linalg.norm(b)), float(np.linalg.norm(a)), 1e-300)
-    return float(np.linalg.norm(a - b)) > 10 * tol * scale
+    return float(np.linalg.norm(a - b)) > DIFFERS * tol * scale
 
 
 def nice_factor(c: float, batch: int | None) -> bool:
+    """``c`` is a telling constant: -1, +-2, 1/2, 0, or the batch size m or 1/m."""
     targets = [-1.0, 2.0, 0.5, -2.0, 0.0]
     if batch:
         targets += [float(batch), 1.0 / batch]
-    return any(abs(c - t) <= 1e-4 * max(abs(t), 1e-3) for t in targets)
+    return any(near(c, t) for t in targets)
 
 
 def round_factor(c: float) -> float:
@@ -161,21 +154,23 @@ def join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def factor_fix(c: Any) -> str | None:
-    """The fix of a constant factor, by what that factor usually comes from."""
-    if c is None or not np.isfinite(c) or c == 0:
-        return None
-    a = abs(c)
-    if abs(a - 2) < 2e-3 or abs(a - 0.5) < 1e-3:
-        return None  # the catalogue's MSE convention hint is the one
-    sign = " and flip its sign" if c < 0 else ""
-    if 0 < a < 1:
-        where = (f"A factor below 1 such as {a:.4g} is often a scaling applied in the forward pass but not in the "
-                 f"backward one (dropout's 1/keep_prob, a learning rate or a 1/n left in the gradient).")
-    else:
-        where = (f"A factor such as {a:.4g} is often a count the loss averages over but the gradient does not "
-                 f"(examples, output units, time steps), or a scale in one pass only (1/keep_prob of dropout).")
-    return f"{where} Divide the gradient by {c:.4g}{sign}, or find the constant the loss and its gradient disagree on."
+def factor_fix(kind: str, c: float, right_above: int | None = None) -> str:
+    """The fix of ``analytic = c * numeric`` named ``kind``; ``right_above``: the layer whose upper
+    layers are all right (the factor then enters on the way into it, not at the output)."""
+    general = fix_for(kind)
+    if kind == "constant_factor":
+        general = fix_text("factor_here", general=general, factor=c)
+        size = abs(c)
+        if np.isfinite(c) and c != 0 and not (near(size, 2) or near(size, 0.5)):  # else: the MSE convention hint
+            sign = " and flip its sign" if c < 0 else ""
+            general = fix_text("factor_below_one" if size < 1 else "factor_above_one", size=size, factor=c, sign=sign)
+    if right_above is None:
+        return general
+    if kind == "sign_flipped":
+        return fix_text("sign_from_above", layer=right_above, above=right_above + 1)
+    if kind in ("missing_batch_mean", "extra_batch_mean", "constant_factor"):
+        return fix_text("factor_from_above", general=general, layer=right_above, above=right_above + 1)
+    return general
 
 
 def bias_fix(name: str, grad_shape: tuple[int, ...], shape: tuple[int, ...], factor: Any,
@@ -190,11 +185,8 @@ def bias_fix(name: str, grad_shape: tuple[int, ...], shape: tuple[int, ...], fac
     target = f"d{name}" if name.isidentifier() else f"the gradient of {name}"
     if factor is None or not np.isfinite(factor):
         return None
-    if abs(factor - 1) <= 1e-3:
-        return (f"Sum over the batch axis (one delta per example). Summed, your values already match the numerical "
-                f"gradient, so the 1/m is in them once: {target} = {total} if your dZ already includes the 1/m, "
-                f"{target} = {total} / m if the 1/m was only in the {target} line.")
-    if batch and abs(factor - batch) <= 1e-3 * batch:
-        return f"Sum over the batch axis (one delta per example) and average: {target} = {total} / m (m = {batch})."
-    return f"Sum over the batch axis (one delta per example): {target} = {total}; summed, it is {factor:.4g} x the " \
-           f"numerical gradient, so that factor must go too."
+    if near(factor, 1):
+        return fix_text("bias_mean_inside", target=target, total=total)
+    if batch and near(factor, batch):
+        return fix_text("bias_average", target=target, total=total, batch=batch)
+    return fix_text("bias_factor", target=target, total=total, factor=factor)

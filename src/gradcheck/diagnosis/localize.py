@@ -37,51 +37,64 @@ def localize(report: Report, groups: list[list[str]]) -> str:
     grouped = {n for g in groups for n in g}
     inputs = [p.name for p in report.params if p.name not in grouped]
     inputs_wrong = [n for n in inputs if n in wrong]
-    if not any(n in wrong for g in groups for n in g):
-        if not groups:
-            return f"the gradient of {join_names(inputs_wrong)} is wrong"
-        return (f"only the input's gradient ({join_names(inputs_wrong)}) is wrong; every parameter is right, so the "
-                f"deltas are right: the mistake is in the last step, the gradient passed to the input "
-                f"(dx = dz @ W.T for a dense layer)")
-    top = len(groups) - 1
+    if not wrong & grouped:
+        return _input_only(groups, inputs_wrong)
     gi = max(i for i, g in enumerate(groups) if any(n in wrong for n in g))
-    here = [n for n in groups[gi] if n in wrong]
     below = [n for g in groups[:gi] for n in g]
     below_wrong = [n for n in below if n in wrong]
     below_right = [n for n in below if n not in wrong]
-    first = report.first_wrong if report.first_wrong in grouped else here[-1]
-    label = _layer_label(groups, gi)
+    first = report.first_wrong if report.first_wrong in grouped else [n for n in groups[gi] if n in wrong][-1]
+    msg = _where(groups, gi, wrong, first, below_right, below_wrong, bool(inputs))
+    if _weights_only(groups, wrong) and not (below_right and not below_wrong):
+        below_wrong = []  # said already: the pattern repeats in every layer
+    return msg + _below_and_input(below_right, below_wrong, inputs, inputs_wrong)
+
+
+def _input_only(groups: list[list[str]], inputs_wrong: list[str]) -> str:
+    if not groups:
+        return f"the gradient of {join_names(inputs_wrong)} is wrong"
+    return (f"only the input's gradient ({join_names(inputs_wrong)}) is wrong; every parameter is right, so the "
+            f"deltas are right: the mistake is in the last step, the gradient passed to the input "
+            f"(dx = dz @ W.T for a dense layer)")
+
+
+def _where(groups: list[list[str]], gi: int, wrong: set[str], first: str, below_right: list[str],
+           below_wrong: list[str], has_input: bool) -> str:
+    """Where the mistake sits, said from the first wrong layer ``gi`` (0-based) and what is below it."""
+    here = [n for n in groups[gi] if n in wrong]
     if below_right and not below_wrong:
-        msg = (f"only {join_names(here)} {'is' if len(here) == 1 else 'are'} wrong; the parameters below "
-               f"({join_names(below_right)}) are right, so the delta is carried down correctly: the mistake is in the "
-               f"own gradient of {join_names(here)} (the product with the layer's input, or the sum over the batch)")
-    elif _weights_only(groups, wrong):
+        return (f"only {join_names(here)} {'is' if len(here) == 1 else 'are'} wrong; the parameters below "
+                f"({join_names(below_right)}) are right, so the delta is carried down correctly: the mistake is in the "
+                f"own gradient of {join_names(here)} (the product with the layer's input, or the sum over the batch)")
+    if _weights_only(groups, wrong):
         weights = [g[0] for g in groups if g[0] in wrong]
         biases = [n for g in groups if g[0] in wrong for n in g[1:]]
-        msg = (f"the weights {join_names(weights)} are wrong while their biases ({join_names(biases)}) are right: "
-               f"a bias gradient is its layer's delta summed over the batch, so the deltas are right; the mistake "
-               f"is in how each weight gradient is formed from its delta (the product with the layer's input, its "
-               f"order or transpose, or a term of the weights alone such as L2)")
-        below_wrong = []  # said above: the pattern repeats in every layer
-    elif len(groups) == 1 and inputs:
-        msg = (f"the gradient of the layer's parameters ({join_names(groups[0])}) is wrong, starting at {first}: the "
-               f"mistake is in the layer's backward pass (the activation's derivative, or the products with dout)")
-    elif gi == top:
-        msg = (f"the gradient is wrong from the output layer, {label}, down, starting at {first}: the mistake is in "
-               f"the output delta (the derivative of the loss and of the output activation) or in the output "
-               f"layer's own gradient")
-    else:
-        above = _layer_label(groups, gi + 1)
-        msg = (f"gradients are right down to {above} and wrong from {first} down: the mistake is in the step that "
-               f"carries the gradient from layer {gi + 2} into layer {gi + 1} ({', '.join(groups[gi])}), or in "
-               f"layer {gi + 1}'s own gradient")
+        return (f"the weights {join_names(weights)} are wrong while their biases ({join_names(biases)}) are right: "
+                f"a bias gradient is its layer's delta summed over the batch, so the deltas are right; the mistake "
+                f"is in how each weight gradient is formed from its delta (the product with the layer's input, its "
+                f"order or transpose, or a term of the weights alone such as L2)")
+    if len(groups) == 1 and has_input:
+        return (f"the gradient of the layer's parameters ({join_names(groups[0])}) is wrong, starting at {first}: the "
+                f"mistake is in the layer's backward pass (the activation's derivative, or the products with dout)")
+    if gi == len(groups) - 1:
+        return (f"the gradient is wrong from the output layer, {_layer_label(groups, gi)}, down, starting at {first}: "
+                f"the mistake is in the output delta (the derivative of the loss and of the output activation) or in "
+                f"the output layer's own gradient")
+    return (f"gradients are right down to {_layer_label(groups, gi + 1)} and wrong from {first} down: the mistake is "
+            f"in the step that carries the gradient from layer {gi + 2} into layer {gi + 1} ({', '.join(groups[gi])}), "
+            f"or in layer {gi + 1}'s own gradient")
+
+
+def _below_and_input(below_right: list[str], below_wrong: list[str], inputs: list[str], inputs_wrong: list[str]) -> str:
+    """What the layers below and the input say besides."""
+    out = ""
     if below_right and below_wrong:
-        msg += f"; further down {join_names(below_right)} {'is' if len(below_right) == 1 else 'are'} right again"
+        out += f"; further down {join_names(below_right)} {'is' if len(below_right) == 1 else 'are'} right again"
     if inputs_wrong and not below_wrong and below_right:
-        msg += f"; the input's gradient ({join_names(inputs_wrong)}) is wrong as well"
+        out += f"; the input's gradient ({join_names(inputs_wrong)}) is wrong as well"
     elif inputs and not inputs_wrong:
-        msg += f"; the input's gradient ({join_names(inputs)}) is right"
-    return msg
+        out += f"; the input's gradient ({join_names(inputs)}) is right"
+    return out
 
 
 def _weights_only(groups: list[list[str]], wrong: set[str]) -> bool:

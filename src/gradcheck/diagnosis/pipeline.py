@@ -14,8 +14,9 @@ from ..report import Finding, Report
 from .catalogue import fix_for
 from .detectors import nonfinite, penalty, ratio, recompute, shapes, transposed, unknown, zero
 from .evidence import Evidence, Explanation, build_evidence
-from .findings import factor_fix, join_names, ordered
+from .findings import join_names, ordered
 from .localize import localize
+from .thresholds import near
 
 __all__ = ["DETECTORS", "Detector", "diagnose"]
 
@@ -66,9 +67,6 @@ def _diagnose(report: Report, problem: Any) -> None:
         findings.extend(found.findings)
         unexplained = [n for n in unexplained if n not in found.names]
     findings = _without_accumulated_factor(report, findings)
-    for f in findings:
-        if f.kind == "constant_factor":
-            f.fix = factor_fix(f.evidence.get("factor")) or f.fix
     report.findings.extend(ordered(findings, report))
 
 
@@ -83,7 +81,7 @@ def _without_accumulated_factor(report: Report, findings: list[Finding]) -> list
     for f in findings:
         c = f.evidence.get("factor") if isinstance(f.evidence, dict) else None
         if (f.kind in factors and set(f.params) <= repeat and c is not None
-                and c > 1.5 and abs(c - round(c)) <= 1e-3 * c):
+                and c > 1.5 and near(c, round(c))):
             continue
         out.append(f)
     return out

@@ -6,6 +6,8 @@ axis (a bias gradient not summed), zeros, NaN.
 
 Example:
     >>> import numpy as np
+
+from .thresholds import ROBUST_RTOL, near
     >>> n = np.array([[1.0, -2.0], [0.5, 3.0]])
     >>> fit_ratio(8 * n, n)[0]
     8.0
@@ -19,11 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FIT_RTOL", "fit_ratio", "name_factor", "robust_ratio", "shape_relation"]
+from .thresholds import ROBUST_RTOL, near
 
-#: A ratio analytic / numeric is "constant" when the fit leaves at most this relative residual
-#: (float64; finite differences are good to about 1e-8 there). Lower precisions get 100x more.
-FIT_RTOL = 1e-5
+__all__ = ["fit_ratio", "name_factor", "robust_ratio", "shape_relation"]
+
 
 
 def fit_ratio(analytic: np.ndarray, numeric: np.ndarray) -> tuple[float, float]:
@@ -46,7 +47,7 @@ def fit_ratio(analytic: np.ndarray, numeric: np.ndarray) -> tuple[float, float]:
     return c, float(np.linalg.norm(a - c * n)) / scale
 
 
-def robust_ratio(analytic: np.ndarray, numeric: np.ndarray, *, rtol: float = 1e-4) -> tuple[float, float, int]:
+def robust_ratio(analytic: np.ndarray, numeric: np.ndarray, *, rtol: float = ROBUST_RTOL) -> tuple[float, float, int]:
     """A constant ratio that most elements share though a few do not (a finite difference that
     straddles a relu kink is off on its element): ``(median ratio, share of elements that agree
     with it, number of elements)``; ``(nan, 0, 0)`` when nothing can be read.
@@ -72,21 +73,17 @@ def robust_ratio(analytic: np.ndarray, numeric: np.ndarray, *, rtol: float = 1e-
     return c, float(agree.mean()), int(a.size)
 
 
-def _near(x: float, target: float, rtol: float = 1e-2) -> bool:
-    return abs(x - target) <= rtol * abs(target)
-
-
 def name_factor(c: float, *, batch: int | None) -> str:
     """The kind id of a constant factor ``c`` (analytic = c * numeric).
 
     ``missing_batch_mean`` / ``extra_batch_mean`` only when the batch size is known.
     """
     if batch is not None and batch > 1:
-        if _near(c, batch):
+        if near(c, batch):
             return "missing_batch_mean"
-        if _near(c, 1.0 / batch):
+        if near(c, 1.0 / batch):
             return "extra_batch_mean"
-    if _near(c, -1.0):
+    if near(c, -1.0):
         return "sign_flipped"
     return "constant_factor"
 

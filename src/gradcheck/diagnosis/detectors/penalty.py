@@ -1,9 +1,13 @@
-"""Detector: ``analytic - numeric`` is a function of the parameter alone, the same on every
-parameter left: a penalty term the gradient lacks, has without the loss, or has in the wrong form,
-whatever the architecture (conv nets, biases too).
+"""Detector: an L2 term that the gradient lacks, has without the loss, or has in the wrong form.
 
-The difference is fitted, with coefficients shared by every parameter left, to the simplest of
-these models (:data:`FORMS`) that leaves no residual:
+An L2 penalty ``lambd / 2 * sum(W ** 2)`` adds ``lambd * W`` to W's gradient, so a penalty term that
+is missing or wrong leaves ``analytic - truth`` a function of the parameter alone. The truth is the
+recomputed data term on a recognized dense net (:func:`on_net`, a step of the recompute detector:
+each parameter's own ``c``, checked against the loss's ``lambd``), else the numerical gradient
+(:func:`detect`, whatever the architecture: conv nets, biases too).
+
+Against the numerical gradient, the difference is fitted, with coefficients shared by every
+parameter left, to the simplest of these models (:data:`FORMS`) that leaves no residual:
 
 - ``c * p``: an L2 term missing (c < 0) or extra / with another factor (c > 0);
 - ``s * (sum(p) - p)``: the L2 gradient written with ``np.sum(W)`` (one number for every
@@ -31,17 +35,14 @@ import numpy as np
 
 from ...layers import forward_order
 from ...report import Finding
-from ..catalogue import fix_for
+from ..catalogue import fix_for, fix_text
 from ..evidence import Evidence, Explanation
-from ..findings import join_names
+from ..findings import factor_finding, join_names
+from ..recomputation import Recomputation
+from ..signatures import fit_ratio
+from ..thresholds import EXACT, PENALTY_RTOL, near
 
-__all__ = ["FORMS", "PENALTY_RTOL", "detect", "fit_penalty"]
-
-#: how closely ``analytic - numeric`` must equal the fitted term (relative, per parameter) to name it
-PENALTY_RTOL = 1e-3
-
-#: a wrong form counts when its coefficient and the missing ``c * p``'s agree this closely (relative)
-REPLACED_RTOL = 1e-3
+__all__ = ["FORMS", "detect", "fit_penalty", "on_net"]
 
 Basis = Callable[[np.ndarray], np.ndarray]
 _BASES: dict[str, Basis] = {
@@ -69,13 +70,14 @@ def fit_penalty(ps: Sequence[np.ndarray], es: Sequence[np.ndarray]) -> tuple[str
             fitted = np.stack([_BASES[b](p) for b in basis], axis=1) @ coef
             norm = float(np.linalg.norm(en))
             worst = max(worst, float(np.linalg.norm(en - fitted)) / norm if norm else np.inf)
-        replaced = len(coef) == 1 or abs(coef[0] + coef[1]) <= REPLACED_RTOL * abs(coef[1])
+        replaced = len(coef) == 1 or near(-coef[0], coef[1])  # the right term replaced, not added to
         if worst <= PENALTY_RTOL and all(abs(c) > 0 for c in coef[1:]) and replaced:
             return form, {b: float(c) for b, c in zip(basis, coef)}, worst
     return None
 
 
 def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
+    """The simplest form of :data:`FORMS` with coefficients shared by every parameter left."""
     report, params = ev.report, ev.params
     names = [n for n in unexplained if n not in ev.reshaped]
     usable = [n for n in names if ev.grads.get(n) is not None and report[n].numeric is not None and n in params
@@ -85,7 +87,7 @@ def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
     ps = [np.asarray(params[n], float).ravel() for n in usable]
     es = [(np.asarray(ev.grads[n], float) - np.asarray(report[n].numeric, float)).ravel() for n in usable]
     p = np.concatenate(ps)
-    if not all(np.all(np.isfinite(e)) for e in es) or float(np.std(p)) <= 1e-6 * float(np.abs(p).max()):
+    if not all(np.all(np.isfinite(e)) for e in es) or float(np.std(p)) <= EXACT * float(np.abs(p).max()):
         return Explanation()  # equal values: any constant discrepancy would "fit" c * p
     if any(not np.any(pn) for pn in ps):
         return Explanation()
@@ -106,8 +108,7 @@ def _describe(form: str, coef: dict[str, float], label: str) -> tuple[str, str, 
         msg = (f"analytic - numeric = {s:.4g} * (sum(p) - p) on every element of {label}: the gradient's "
                f"penalty term is {s:.4g} * np.sum(p), one number for every element, where the loss's penalty gives "
                f"{s:.4g} * p")
-        fix = (f"The gradient of an L2 penalty is elementwise: dW += lambd / m * W (here {s:.4g} * W), "
-               f"not lambd / m * np.sum(W).")
+        fix = fix_text("penalty_sum", coefficient=s)
         return "regularization_wrong", msg, fix
     if form == "sign":
         s = coef["sign"]
@@ -117,8 +118,7 @@ def _describe(form: str, coef: dict[str, float], label: str) -> tuple[str, str, 
         else:
             msg = (f"analytic - numeric = {-s:.4g} * (p - sign(p)) on every element of {label}: the gradient has the "
                    f"L2 term {-s:.4g} * p where the loss's L1 penalty gives {-s:.4g} * np.sign(p)")
-        fix = ("Differentiate the penalty the loss has: lambd / 2 * sum(W ** 2) gives lambd * W; "
-               "lambd * sum(abs(W)) gives lambd * np.sign(W).")
+        fix = fix_text("penalty_sign")
         return "regularization_wrong", msg, fix
     if c < 0:
         msg = (f"analytic - numeric = {c:.4g} * the parameter, on every element of {label}: the loss penalizes "
@@ -127,3 +127,90 @@ def _describe(form: str, coef: dict[str, float], label: str) -> tuple[str, str, 
     msg = (f"analytic - numeric = {c:.4g} * the parameter, on every element of {label}: the gradient has an L2 "
            f"term {c:.4g} * p that the loss does not have (or has with another factor)")
     return "regularization_wrong", msg, fix_for("regularization_wrong")
+
+
+# -- on a recognized net: against the recomputed data term -----------------------------------
+
+
+def on_net(rc: Recomputation) -> list[Finding] | None:
+    """Findings when the user's gradient is the recomputed data term (times one factor, read off the
+    biases, which have no penalty) plus ``c * param`` per parameter, with ``c`` not the loss's."""
+    g0 = rc.grads(l2=False)
+    c = _data_factor(rc, g0)
+    found = _terms(rc, g0, c)
+    if found is None:
+        return None
+    out = [factor_finding(c, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True)] if c != 1.0 else []
+    if not found:
+        return out or None
+    lam = rc.arch.l2
+    missing = forward_order([n for n, r in found if lam > 0 and abs(r) <= EXACT * lam])
+    if missing:
+        out.append(Finding(
+            kind="regularization_missing", params=missing,
+            message=f"the loss has an L2 penalty {lam:.4g}/2 * sum(W^2) but the gradient of {join_names(missing)} "
+            f"lacks its term {lam:.4g} * W: recomputing without it reproduces your gradient exactly ({rc.how})",
+            fix=fix_for("regularization_missing"), evidence={"l2": lam},
+            layer=max(rc.layer_of.get(n, 0) for n in missing) or None, confidence="confirmed"))
+    groups: dict[tuple[bool, str], list[tuple[str, float]]] = {}
+    for n, r in found:
+        if n not in missing:
+            groups.setdefault((_is_weight(rc, n), f"{r:.4g}"), []).append((n, r))
+    for (is_weight, _), items in groups.items():
+        out.append(_wrong_term(rc, forward_order([n for n, _ in items]), items[0][1], is_weight))
+    return out
+
+
+def _is_weight(rc: Recomputation, name: str) -> bool:
+    return any(name == w for w, _ in rc.arch.layers)
+
+
+def _data_factor(rc: Recomputation, g0: dict[str, np.ndarray]) -> float:
+    """A constant factor on the data term (e.g. a missing 1/m), read off the biases; 1 when none."""
+    biases = [b for _, b in rc.arch.layers if b is not None and b in rc.user]
+    if not biases:
+        return 1.0
+    c, res = fit_ratio(np.concatenate([rc.user[b].ravel() for b in biases]),
+                       np.concatenate([g0[b].ravel() for b in biases]))
+    if res > rc.tol or not np.isfinite(c) or abs(c - 1.0) <= EXACT:
+        return 1.0
+    return c
+
+
+def _terms(rc: Recomputation, g0: dict[str, np.ndarray], c: float) -> list[tuple[str, float]] | None:
+    """``(name, r)`` for every parameter whose gradient carries ``r * param`` other than the loss's
+    penalty; None when some parameter is not the data term plus a multiple of itself."""
+    lam = rc.arch.l2
+    found = []
+    for n in rc.keys:
+        e = rc.user[n] - c * g0[n]
+        p = rc.arch.to_rows(n, np.asarray(rc.params[n], dtype=np.float64))
+        expected = lam if _is_weight(rc, n) else 0.0
+        scale = rc.tol * max(np.linalg.norm(rc.user[n]), 1e-300)
+        if c != 1.0 and expected and np.linalg.norm(e - c * lam * p) <= scale:
+            continue
+        if np.linalg.norm(e - expected * p) <= scale:
+            continue
+        r = float((e * p).sum() / max((p * p).sum(), 1e-300))
+        if np.linalg.norm(e - r * p) > scale:
+            return None
+        if p.size < 2 and not (lam > 0 and near(r, lam)):
+            return None  # one number always fits some multiple of itself: only the loss's lambda counts
+        found.append((n, r))
+    return found
+
+
+def _wrong_term(rc: Recomputation, names: list[str], r: float, is_weight: bool) -> Finding:
+    lam = rc.arch.l2
+    label = join_names(names)
+    if not is_weight:
+        what = f"the gradient of the bias {label} has an L2 term {r:.4g} * b; the penalty belongs to the weights only"
+    elif lam == 0:
+        what = f"the gradient of {label} has an L2 term {r:.4g} * W, but the loss has no penalty"
+    else:
+        what = (f"the gradient of {label} has an L2 term {r:.4g} * W, but the loss's penalty "
+                f"{lam:.4g}/2 * sum(W^2) gives {lam:.4g} * W (factor {r / lam:.4g})")
+    return Finding(kind="regularization_wrong", params=names,
+                   message=f"{what}: recomputing with that term reproduces your gradient exactly ({rc.how})",
+                   fix=fix_for("regularization_wrong"), evidence={"l2": lam, "term": r},
+                   layer=max(rc.layer_of.get(n, 0) for n in names) or None, confidence="confirmed")

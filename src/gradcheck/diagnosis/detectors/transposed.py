@@ -7,7 +7,8 @@ import numpy as np
 from ...report import Finding
 from ..catalogue import fix_for
 from ..evidence import Evidence, Explanation
-from ..signatures import FIT_RTOL, fit_ratio
+from ..signatures import fit_ratio
+from ..thresholds import fit_rtol, near
 from .ratio import constant_ratio
 
 __all__ = ["detect"]
@@ -21,11 +22,10 @@ def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
             continue
         if constant_ratio(ev, name) is not None:
             continue  # a ratio (of 1: odd elements only) says more than a transpose
-        fit_tol = FIT_RTOL if ev.report[name].dtype == "float64" else 1e2 * FIT_RTOL
         c, rt = fit_ratio(g.T, np.asarray(n, dtype=np.float64))
-        if rt > fit_tol or not np.isfinite(c):
+        if rt > fit_rtol(ev.report[name].dtype) or not np.isfinite(c):
             continue
-        extra = "" if abs(c - 1) < 1e-3 else f" (and scaled by {c:.4g})"
+        extra = "" if near(c, 1) else f" (and scaled by {c:.4g})"
         out.append(Finding(
             kind="transposed",
             params=[name],

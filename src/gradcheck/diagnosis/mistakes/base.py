@@ -27,6 +27,11 @@ class Mistake(Backprop):
     def layer(self) -> int:
         return max(self.layers)
 
+    def formula(self, arch: Arch) -> str | None:
+        """The right computation where the mistake sits, as a Python statement in ``arch``'s layout and
+        names (see :mod:`.text`); None when the fix holds no formula of its own."""
+        return None
+
     def fix(self, arch: Arch) -> str | None:
         """A fix written for this mistake in ``arch``'s layout and names; None: the catalogue's general one."""
         return None

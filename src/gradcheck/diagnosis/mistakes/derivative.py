@@ -11,7 +11,8 @@ import numpy as np
 from ..model.arch import Arch
 from ..model.dense import Pass, activation_derivative, base_activation, combined, leaky_slope
 from .base import Mistake
-from .text import delta_from_above, derivative_text, layers_label
+from ..catalogue import fix_text
+from .text import delta_from_above, derivative_text, layers_label, output_delta
 
 __all__ = ["DERIVATIVE_MISTAKES", "OtherLayerDerivative", "WrongDerivative", "at_layer", "derivative_mistakes",
            "groups", "other_layer"]
@@ -85,31 +86,41 @@ def derivative_mistakes(name: str) -> list[tuple[str, Deriv, str]]:
     return DERIVATIVE_MISTAKES.get(base_activation(name), [])
 
 
-def derivative_fix(kind: str, layers: tuple[int, ...], arch: Arch) -> str | None:
-    """The fix of a derivative mistake of ``kind`` at ``layers``, in the net's names."""
+def derivative_formula(kind: str, layers: tuple[int, ...], arch: Arch) -> str | None:
+    """The right computation where a derivative mistake of ``kind`` sits, as a Python statement."""
     L = len(arch.layers)
     first = layers[0]
-    layer = layers_label(arch, layers)
-    act_name = base_activation(arch.activations[first - 1])
-    deriv = derivative_text(arch.activations[first - 1])
-    dA = "dA" if len(layers) > 1 else f"dA{first}"
-    if kind == "extra_activation_derivative":
-        if L in layers:
-            return None  # the output case: the catalogue's dZ = A - Y hint is the one
-        verb = "multiplies" if len(layers) == 1 else "multiply"
-        return (f"{layer} {verb} by {act_name}'(Z) twice: use it once, dZ = {dA} * {deriv} with "
-                f"{dA} = {delta_from_above(arch, first) if len(layers) == 1 else 'the gradient coming from the layer above'} "
-                f"(look for a derivative applied both in an activation's backward and in the layer's).")
-    if act_name == "softmax":
+    if base_activation(arch.activations[first - 1]) == "softmax" or (kind == "extra_activation_derivative" and L in layers):
+        return None  # the output's delta: the catalogue's dZ = A - Y is the one
+    if layers == (L,) and combined(arch.loss, arch.activations[-1]):
+        return f"dZ{L} = {output_delta(arch)}"  # the loss and its activation together
+    d = derivative_text(arch, first)
+    if kind == "extra_activation_derivative" and len(layers) == 1:
+        return f"dZ{first} = ({delta_from_above(arch, first)}) * {d}"
+    return f"dZ{first} = dA{first} * {d}"
+
+
+def derivative_fix(kind: str, layers: tuple[int, ...], arch: Arch) -> str | None:
+    """The fix of a derivative mistake of ``kind`` at ``layers``, in the net's names."""
+    formula = derivative_formula(kind, layers, arch)
+    if formula is None:
         return None
-    if act_name == "tanh" and kind == "activation_derivative_wrong_input":
-        return (f"{layer}: take tanh' at the right quantity: dZ = {dA} * (1 - A ** 2) with A = tanh(Z) "
-                f"(or 1 - np.tanh(Z) ** 2), not 1 - Z ** 2 and not 1 - tanh(A) ** 2.")
-    if act_name == "sigmoid" and kind == "activation_derivative_wrong_input":
-        return (f"{layer}: take sigmoid' at the right quantity: dZ = {dA} * A * (1 - A) with A = sigmoid(Z) "
-                f"(or sigmoid(Z) * (1 - sigmoid(Z))), not Z * (1 - Z) and not sigmoid'(A).")
-    extra = " (a relu's mask is Z > 0, or out > 0 on its output; out >= 0 is always true)" if act_name == "relu" else ""
-    return f"{layer} ({arch.activations[first - 1]}): dZ = {dA} * {deriv}{extra}."
+    first = layers[0]
+    if len(layers) > 1:
+        formula += f" (and alike at layer{'s' if len(layers) > 2 else ''} {', '.join(str(l) for l in layers[1:])})"
+    layer = layers_label(arch, layers)
+    name = base_activation(arch.activations[first - 1])
+    if kind == "extra_activation_derivative":
+        return fix_text("derivative_twice", layer=layer, verb="multiplies" if len(layers) == 1 else "multiply",
+                        activation=name, formula=formula)
+    if kind == "activation_derivative_wrong_input" and name in ("tanh", "sigmoid"):
+        f = "np.tanh" if name == "tanh" else "sigmoid"
+        wrong = (f"1 - Z{first} ** 2 and not 1 - np.tanh(A{first}) ** 2" if name == "tanh"
+                 else f"Z{first} * (1 - Z{first}) and not sigmoid'(A{first})")
+        return fix_text("derivative_at_input", layer=layer, activation=name, formula=formula,
+                        quantity=f"A{first} = {f}(Z{first})", wrong=wrong)
+    note = fix_text("derivative_relu_note") if name == "relu" else ""
+    return fix_text("derivative", layer=layer, activation=arch.activations[first - 1], formula=formula, note=note)
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,11 @@ class WrongDerivative(Mistake):
         if l in self.layers and self.fn is not None:
             return self.fn(*p.unmasked(l))
         return super().derivative(p, l)
+
+    def formula(self, arch: Arch) -> str | None:
+        if self.kind == "softmax_backward_wrong":
+            return None
+        return derivative_formula(self.kind, self.layers, arch)
 
     def fix(self, arch: Arch) -> str | None:
         if self.kind == "softmax_backward_wrong":
@@ -142,6 +158,9 @@ class OtherLayerDerivative(Mistake):
         if l in self.layers:
             return activation_derivative(p.net.activations[l - 1], p.zs[self.other - 1], p.acts[self.other])
         return super().derivative(p, l)
+
+    def formula(self, arch: Arch) -> str | None:
+        return derivative_formula(self.kind, self.layers, arch)
 
     def fix(self, arch: Arch) -> str | None:
         return derivative_fix(self.kind, self.layers, arch)

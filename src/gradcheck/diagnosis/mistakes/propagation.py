@@ -10,7 +10,9 @@ import numpy as np
 
 from ..model.arch import Arch
 from ..model.dense import Pass
+from ..catalogue import fix_text
 from .base import Mistake
+from .text import delta_from_above, weight_name
 
 __all__ = ["NotTransposed", "OtherWeights", "UpdatedWeights", "candidates", "updated_weights"]
 
@@ -34,20 +36,26 @@ class NotTransposed(_Propagation):
     def input_gradient(self, p: Pass, dz: np.ndarray) -> np.ndarray:
         return dz @ p.net.Ws[0] if 1 in self.layers else super().input_gradient(p, dz)
 
-    def fix(self, arch: Arch) -> str | None:
+    def formula(self, arch: Arch) -> str | None:
         cols = arch.layout == "cols"
         if self.layers == (1,) and arch.input is not None:
-            w = arch.layers[0][0]
-            return f"Pass the input's gradient through the transpose: dx = dout @ {w}.T (not dout @ {w})."
-        if len(self.layers) > 1:
-            names = ", ".join(arch.layers[l - 1][0] for l in self.layers)
-            return (f"Carry every delta back through the transpose of the weights it came through ({names}): "
-                    + ("dA_prev = W.T @ dZ, not W @ dZ." if cols else "dA_prev = dZ @ W.T, not dZ @ W."))
+            w = weight_name(arch, 1)
+            return f"d{arch.input} = {w}.T @ dZ1" if cols else f"d{arch.input} = dZ1 @ {w}.T"
         l = self.layers[0]
-        w = arch.layers[l - 1][0]
-        good = f"{w}.T @ dZ{l}" if cols else f"dZ{l} @ {w}.T"
-        bad = f"{w} @ dZ{l}" if cols else f"dZ{l} @ {w}"
-        return f"Carry the delta of layer {l} into layer {l - 1} through the transpose: dA{l - 1} = {good}, not {bad}."
+        return f"dA{l - 1} = {delta_from_above(arch, l - 1)}"
+
+    def fix(self, arch: Arch) -> str | None:
+        cols = arch.layout == "cols"
+        l = self.layers[0]
+        w = weight_name(arch, l)
+        if self.layers == (1,) and arch.input is not None:
+            wrong = f"{w} @ dZ1" if cols else f"dZ1 @ {w}"
+            return fix_text("not_transposed_input", formula=self.formula(arch), wrong=wrong)
+        if len(self.layers) > 1:
+            names = ", ".join(arch.layers[k - 1][0] for k in self.layers)
+            return fix_text("not_transposed_all", names=names, formula=self.formula(arch), layer=l)
+        wrong = f"{w} @ dZ{l}" if cols else f"dZ{l} @ {w}"
+        return fix_text("not_transposed_one", layer=l, below=l - 1, formula=self.formula(arch), wrong=wrong)
 
 
 @dataclass(frozen=True)

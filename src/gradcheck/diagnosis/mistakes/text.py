@@ -1,19 +1,39 @@
-"""Pieces of fix text shared by the mistakes: how a layer, its derivative and its delta are written."""
+"""How a fix names the quantities of a layer: its derivative, its delta, its weights.
+
+Formulas are Python in the net's own layout, with the layers' quantities numbered: ``Z2``, ``A2``
+(pre-activation and activation of layer 2, ``A0`` the input), ``dZ2``, ``dA2`` (their gradients,
+with the 1/m of a mean loss), the weights by the parameter's own name when it is a Python name
+(else ``W2``).
+
+Example:
+    >>> from gradcheck.diagnosis.model.arch import Arch
+    >>> arch = Arch(layers=[("W1", "b1"), ("W2", "b2")], layout="cols", activations=["tanh", "sigmoid"], loss="bce")
+    >>> derivative_text(arch, 1), delta_from_above(arch, 1), output_delta(arch)
+    ('(1 - A1 ** 2)', 'W2.T @ dZ2', '(A2 - Y) / m')
+"""
 
 from __future__ import annotations
 
 from ..model.arch import Arch
 from ..model.dense import leaky_slope
 
-__all__ = ["delta_from_above", "derivative_text", "layers_label"]
+__all__ = ["delta_from_above", "derivative_text", "layers_label", "output_delta", "weight_name"]
 
 
-def derivative_text(name: str) -> str:
-    """The correct derivative of activation ``name`` as a numpy expression of Z and A."""
+def derivative_text(arch: Arch, l: int) -> str:
+    """The correct derivative of layer ``l``'s activation, as a Python factor of ``Z{l}`` and ``A{l}``."""
+    name = arch.activations[l - 1]
     slope = leaky_slope(name)
     if slope is not None:
-        return f"np.where(Z > 0, 1, {slope:g})"
-    return {"sigmoid": "A * (1 - A)", "tanh": "1 - A ** 2", "relu": "(Z > 0)", "identity": "1"}.get(name, f"{name}'(Z)")
+        return f"np.where(Z{l} > 0, 1, {slope:g})"
+    return {"sigmoid": f"A{l} * (1 - A{l})", "tanh": f"(1 - A{l} ** 2)", "relu": f"(Z{l} > 0)",
+            "identity": "1"}.get(name, f"{name}_derivative(Z{l})")
+
+
+def weight_name(arch: Arch, l: int) -> str:
+    """Layer ``l``'s weights as a Python name: the parameter's own name, or ``W{l}``."""
+    name = arch.layers[l - 1][0]
+    return name if name.isidentifier() else f"W{l}"
 
 
 def layers_label(arch: Arch, layers: tuple[int, ...]) -> str:
@@ -25,6 +45,14 @@ def layers_label(arch: Arch, layers: tuple[int, ...]) -> str:
 
 
 def delta_from_above(arch: Arch, l: int) -> str:
-    """How the delta of layer ``l + 1`` reaches layer ``l``, in the net's layout."""
-    w = arch.layers[l][0] if l < len(arch.layers) else "W_next"
+    """The gradient of layer ``l``'s activations: the delta of layer ``l + 1`` through its weights."""
+    w = weight_name(arch, l + 1)
     return f"{w}.T @ dZ{l + 1}" if arch.layout == "cols" else f"dZ{l + 1} @ {w}.T"
+
+
+def output_delta(arch: Arch) -> str:
+    """The output delta of sigmoid + BCE or softmax + cross-entropy, with the loss's own scale."""
+    L = len(arch.layers)
+    if arch.scale == 1.0:
+        return f"(A{L} - Y) / m"
+    return f"{arch.scale:g} * (A{L} - Y) / m"

@@ -10,6 +10,7 @@ import numpy as np
 from ..model.arch import Arch
 from ..model.dense import Pass
 from .base import Mistake
+from ..catalogue import fix_text
 from .text import delta_from_above, derivative_text
 
 __all__ = ["MissingUpstream", "at_layer"]
@@ -29,11 +30,14 @@ class MissingUpstream(Mistake):
         # divided by m where the loss is a mean: Nielsen's update and dW = dZ @ A.T / m both do
         return d * np.ones_like(da) * (p.net.scale / p.m if self.averaged else 1.0)
 
+    def formula(self, arch: Arch) -> str | None:
+        l = self.layers[0]
+        return f"dZ{l} = ({delta_from_above(arch, l)}) * {derivative_text(arch, l)}"
+
     def fix(self, arch: Arch) -> str | None:
-        first = self.layers[0]
-        deriv = derivative_text(arch.activations[first - 1])
-        return (f"Layer {first}: multiply the local derivative by the delta coming from layer {first + 1}: "
-                f"dZ{first} = ({delta_from_above(arch, first)}) * {deriv}, not dZ{first} = {deriv}.")
+        l = self.layers[0]
+        return fix_text("missing_upstream", layer=l, above=l + 1, formula=self.formula(arch),
+                        derivative=derivative_text(arch, l))
 
 
 def at_layer(arch: Arch, l: int) -> Iterator[Mistake]:

@@ -41,26 +41,31 @@ def normalize_data(data: Any) -> tuple[np.ndarray, np.ndarray] | None:
         # two examples as [[x1, y1], [x2, y2]] (plain lists, x and y of different lengths)
         data = ([d[0] for d in data], [d[1] for d in data])
     try:
-        if isinstance(data, (list, tuple)) and len(data) != 2 and all(isinstance(d, (list, tuple)) and len(d) == 2 for d in data):
+        if _per_example(data):
             data = ([d[0] for d in data], [d[1] for d in data])
-        elif isinstance(data, list) and len(data) == 2 and all(isinstance(d, tuple) and len(d) == 2 for d in data):
-            data = ([d[0] for d in data], [d[1] for d in data])
-        X, y = data[0], data[1]
-        if isinstance(X, (list, tuple)) and X and isinstance(X[0], np.ndarray) and X[0].ndim >= 1:
-            X = _stack(X)
-        if isinstance(y, (list, tuple)) and y and isinstance(y[0], np.ndarray) and y[0].ndim >= 1:
-            y = _stack(y)
-        X = np.asarray(X)
-        if X.ndim == 3 and X.shape[-1] == 1:
-            X = np.hstack(list(X))
-        y = np.asarray(y)
-        if y.ndim == 3 and y.shape[-1] == 1:
-            y = np.hstack(list(y))
+        X, y = _array(data[0]), _array(data[1])
         if not np.issubdtype(X.dtype, np.number) or not np.issubdtype(y.dtype, np.number):
             return None
         return X, y
     except Exception:  # noqa: BLE001 - data of an unknown form
         return None
+
+
+def _per_example(data: Any) -> bool:
+    """``data`` is a list of ``(x, y)`` pairs, one per example (not ``(X, y)``)."""
+    if isinstance(data, (list, tuple)) and len(data) != 2:
+        return all(isinstance(d, (list, tuple)) and len(d) == 2 for d in data)
+    return isinstance(data, list) and len(data) == 2 and all(isinstance(d, tuple) and len(d) == 2 for d in data)
+
+
+def _array(part: Any) -> np.ndarray:
+    """One half of the data as an array: a list of per-example arrays stacked, column vectors side by side."""
+    if isinstance(part, (list, tuple)) and part and isinstance(part[0], np.ndarray) and part[0].ndim >= 1:
+        part = _stack(part)
+    part = np.asarray(part)
+    if part.ndim == 3 and part.shape[-1] == 1:
+        part = np.hstack(list(part))
+    return part
 
 
 def ragged_pairs(data: Any) -> bool:

@@ -109,95 +109,32 @@ def infer_dropout_arch(
 ) -> Arch | None:
     """A two-layer dense net with a fixed dropout mask on its hidden layer behind ``loss``, or None."""
     if not (isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[0], np.ndarray)
-            and np.issubdtype(data[0].dtype, np.floating) and data[0].ndim == 2):
+            and np.issubdtype(data[0].dtype, np.floating) and data[0].ndim == 2 and data[0].flags.writeable):
         return None
     X, y = data
-    if not X.flags.writeable:
-        return None
     layers = structure(params)
-    if not layers or len(layers) != 2:
-        return None
-    options = layouts(layers, params, X)
+    options = layouts(layers, params, X) if layers and len(layers) == 2 else []
     if not options:
         return None
     layout, examples = options[0]
     cols = examples == "cols"
-    m = X.shape[1] if cols else X.shape[0]
-    n_in = X.shape[0] if cols else X.shape[1]
     k = int(matrix_shape(np.shape(params[layers[-1][0]]), layout)[1 if layout == "rows" else 0])
     n1 = int(matrix_shape(np.shape(params[layers[0][0]]), layout)[1 if layout == "rows" else 0])
-    P = 3 * n1 + 6
-    if m * P > MAX_EVALS:
-        return None
-    rng = np.random.default_rng(seed)
     Xr = (X.T if cols else X).astype(np.float64)
-    U = rng.normal(0.0, max(float(np.std(Xr)), 1e-3), size=(m, P, n_in))
-    D = np.empty((m, P))
-    with protected({"X": X}):
-        try:
-            L0 = float(loss())
-            for e in range(m):
-                for j in range(P):
-                    row = Xr[e] + U[e, j]
-                    if cols:
-                        X[:, e] = row
-                    else:
-                        X[e] = row
-                    with np.errstate(all="ignore"):
-                        D[e, j] = float(loss()) - L0
-                if cols:
-                    X[:, e] = Xr[e]
-                else:
-                    X[e] = Xr[e]
-        except Exception:  # noqa: BLE001 - the loss fails at a moved input
-            return None
-    finite = np.isfinite(D)
-    if not np.isfinite(L0) or not np.any(np.abs(D[finite]) > 0):
-        return None  # the loss does not read this array
-    if (finite.sum(axis=1) < n1 + 2).any():
-        return None  # too many probes where the loss overflows
+    m = Xr.shape[0]
+    if m * (3 * n1 + 6) > MAX_EVALS:
+        return None
+    U = np.random.default_rng(seed).normal(0.0, max(float(np.std(Xr)), 1e-3), size=(m, 3 * n1 + 6, Xr.shape[1]))
+    D = _changes(loss, X, Xr, U, cols, n1)
+    if D is None:
+        return None
     for cand in candidates(layers, {}, [(layout, examples)], k):
-        try:
-            Ws, bs = cand.weights(params), cand.biases(params)
-            Y = cand.y_rows(y, m, k)
-        except Exception:  # noqa: BLE001 - this candidate cannot read the data
+        masks = _masks(cand, params, y, Xr, U, D, n1)
+        found = _keep_prob(masks) if masks is not None else None
+        if found is None:
             continue
-        b1 = bs[0] if bs[0] is not None else 0.0
-        b2 = bs[1] if bs[1] is not None else np.zeros(k)
-        masks = np.empty((m, n1))
-        for scale in (1.0, float(m)):
-            ok = True
-            for e in range(m):
-                # probes that move the example's term by a lot saturate the output, where a loss written
-                # as log(a) and log(1 - a) loses its digits: they are left out
-                ok_j = finite[e] & (np.abs(np.where(finite[e], D[e], 0.0)) * m / scale <= 4.0)
-                if ok_j.sum() < n1 + 2:
-                    ok = False
-                    break
-                pts = np.vstack([Xr[e][None, :], Xr[e] + U[e][ok_j]])
-                with np.errstate(all="ignore"):
-                    H = activate(cand.activations[0], pts @ Ws[0] + b1)
-                    v = _solve(cand.loss, cand.activations[1], H, Ws[1], b2, Y[e], D[e][ok_j] * m / scale)
-                if v is None:
-                    ok = False
-                    break
-                masks[e] = v
-            if ok:
-                break
-        else:
-            continue
-        big = float(np.abs(masks).max())
-        kept = np.abs(masks) > 0.5 * big
-        if big == 0 or np.abs(masks[~kept]).max(initial=0.0) > 1e-4 * big:
-            continue
-        c = float(np.median(masks[kept]))
-        if c <= 0 or np.max(np.abs(masks[kept] - c)) > 1e-4 * c:
-            continue
-        keep_prob = 1.0 / c
-        if abs(keep_prob - round(keep_prob, 6)) <= 1e-9:
-            keep_prob = round(keep_prob, 6)
-        mask = kept.T if cols else kept
-        hint = {"dropout": {1: mask.astype(float)}, "keep_prob": keep_prob, "layout": layout,
+        kept, keep_prob = found
+        hint = {"dropout": {1: (kept.T if cols else kept).astype(float)}, "keep_prob": keep_prob, "layout": layout,
                 "activations": cand.activations, "loss": cand.loss}
         arch = infer_arch(params, loss, data, hint=hint, seed=seed)
         if arch is not None and not arch.notes:
@@ -205,3 +142,82 @@ def infer_dropout_arch(
             arch.notes.append(f"the dropout mask of layer 1 (keep_prob {keep_prob:.3g}) was read off the loss")
             return arch
     return None
+
+
+def _changes(loss: Callable[[], Any], X: np.ndarray, Xr: np.ndarray, U: np.ndarray, cols: bool,
+             n1: int) -> np.ndarray | None:
+    """``D[e, j]``: the loss's change when example e's input moves by ``U[e, j]`` (X restored bit for bit);
+    None when the loss fails, does not read X, or overflows on too many probes."""
+    m, P, _ = U.shape
+    D = np.empty((m, P))
+    with protected({"X": X}):
+        try:
+            L0 = float(loss())
+            for e in range(m):
+                for j in range(P):
+                    _set_example(X, e, Xr[e] + U[e, j], cols)
+                    with np.errstate(all="ignore"):
+                        D[e, j] = float(loss()) - L0
+                _set_example(X, e, Xr[e], cols)
+        except Exception:  # noqa: BLE001 - the loss fails at a moved input
+            return None
+    finite = np.isfinite(D)
+    if not np.isfinite(L0) or not np.any(np.abs(D[finite]) > 0):
+        return None  # the loss does not read this array
+    if (finite.sum(axis=1) < n1 + 2).any():
+        return None  # too many probes where the loss overflows
+    return D
+
+
+def _set_example(X: np.ndarray, e: int, row: np.ndarray, cols: bool) -> None:
+    if cols:
+        X[:, e] = row
+    else:
+        X[e] = row
+
+
+def _masks(cand: Arch, params: Mapping[str, np.ndarray], y: Any, Xr: np.ndarray, U: np.ndarray, D: np.ndarray,
+           n1: int) -> np.ndarray | None:
+    """Each example's mask column ``D / keep_prob`` under ``cand`` (the loss a mean, else a sum), or None."""
+    m = Xr.shape[0]
+    try:
+        Ws, bs = cand.weights(params), cand.biases(params)
+        Y = cand.y_rows(y, m, Ws[-1].shape[1])
+    except Exception:  # noqa: BLE001 - this candidate cannot read the data
+        return None
+    b1 = bs[0] if bs[0] is not None else 0.0
+    b2 = bs[1] if bs[1] is not None else np.zeros(Ws[-1].shape[1])
+    finite = np.isfinite(D)
+    for scale in (1.0, float(m)):
+        masks = np.empty((m, n1))
+        for e in range(m):
+            # probes that move the example's term by a lot saturate the output, where a loss written
+            # as log(a) and log(1 - a) loses its digits: they are left out
+            ok_j = finite[e] & (np.abs(np.where(finite[e], D[e], 0.0)) * m / scale <= 4.0)
+            if ok_j.sum() < n1 + 2:
+                break
+            pts = np.vstack([Xr[e][None, :], Xr[e] + U[e][ok_j]])
+            with np.errstate(all="ignore"):
+                H = activate(cand.activations[0], pts @ Ws[0] + b1)
+                v = _solve(cand.loss, cand.activations[1], H, Ws[1], b2, Y[e], D[e][ok_j] * m / scale)
+            if v is None:
+                break
+            masks[e] = v
+        else:
+            return masks
+    return None
+
+
+def _keep_prob(masks: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The kept units and keep_prob when every mask value is 0 or one constant 1 / keep_prob; else None."""
+    big = float(np.abs(masks).max())
+    kept = np.abs(masks) > 0.5 * big
+    if big == 0 or np.abs(masks[~kept]).max(initial=0.0) > 1e-4 * big:
+        return None
+    c = float(np.median(masks[kept]))
+    if c <= 0 or np.max(np.abs(masks[kept] - c)) > 1e-4 * c:
+        return None
+    keep_prob = 1.0 / c
+    if abs(keep_prob - round(keep_prob, 6)) <= 1e-9:
+        keep_prob = round(keep_prob, 6)
+    return kept, keep_prob

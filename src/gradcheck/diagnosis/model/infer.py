@@ -32,9 +32,10 @@ from ...problem import protected
 from .arch import Arch, layouts, matrix_shape
 from .data import batch_size, normalize_data
 from .dense import ACTIVATIONS, LAYOUTS, data_loss, forward
+from ..thresholds import LOSS_RTOL, LOW_PRECISION
 from .hint import dropout_hint, normalize_hint
 
-__all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_arch", "loss_terms"]
+__all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_arch", "loss_rtol", "loss_terms"]
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: Other leaky-relu slopes tried (uniform hidden layers only), named ``"leaky_relu(0.2)"``.
@@ -44,7 +45,6 @@ OUTPUTS = (("bce", "sigmoid"), ("softmax_ce", "softmax"), ("mse", "identity"), (
            ("mse", "tanh"), ("mse", "softmax"), ("mse", "relu"))
 #: The largest number of hidden-activation combinations tried before only uniform ones are.
 MAX_COMBOS = 256
-LOSS_RTOL = 1e-6
 
 
 def loss_terms(arch: Arch, params: Mapping[str, np.ndarray], X: Any, y: Any) -> tuple[float, float]:
@@ -102,19 +102,15 @@ def infer_arch(
 
     The parameters are moved and restored bit for bit. Returns None when no standard
     net fits (or the data are missing). ``rtol``: how closely the losses must agree
-    (default 1e-6, 1e-4 when a parameter is in a lower precision than float64).
+    (default :data:`~gradcheck.diagnosis.thresholds.LOSS_RTOL`, 100x more below float64).
     """
-    if rtol is None:
-        low = any(np.finfo(p.dtype).bits < 64 for p in params.values() if np.issubdtype(p.dtype, np.floating))
-        rtol = 1e-4 if low else LOSS_RTOL
+    rtol = loss_rtol(params) if rtol is None else rtol
     hint = normalize_hint(hint)
     layers = hint.get("layers") or structure(params)
-    if not layers or data is None:
-        return None
-    layers = [tuple(x) if isinstance(x, (list, tuple)) else (x, None) for x in layers]
-    data = normalize_data(data)
+    data = normalize_data(data) if layers else None
     if data is None:
         return None
+    layers = [tuple(x) if isinstance(x, (list, tuple)) else (x, None) for x in layers]
     X, y = data
     options = layouts(layers, params, X)
     if hint.get("layout") in LAYOUTS:
@@ -123,11 +119,58 @@ def infer_arch(
         return None
     first = options[0][0]
     k = int(matrix_shape(np.shape(params[layers[-1][0]]), first)[1 if first == "rows" else 0])
-    arrays = {n: params[n] for n in params}
+    points = _points(params, seed)
+    Lu = _losses_at(params, loss, points)
+    if Lu is None:
+        return None
+    given_scale = hint.get("scale")
+    if hint.get("reduction") == "sum":
+        m = batch_size(data, params)
+        given_scale = float(m) if m else None
+    dropout, keep_prob = dropout_hint(hint)
+    for arch in candidates(layers, hint, options, k):
+        arch.dropout, arch.keep_prob = dropout, keep_prob
+        fit = _fit(arch, points, X, y, Lu, hint.get("l2"), given_scale, rtol)
+        if fit is not None:
+            arch.scale, arch.l2 = fit
+            arch.given = bool(hint.get("activations")) and bool(hint.get("loss"))
+            return arch
+    return _as_hinted(layers, options[0], hint, given_scale)
+
+
+def _as_hinted(layers: list[tuple[str, str | None]], option: tuple[str, str], hint: dict[str, Any],
+               scale: Any) -> Arch | None:
+    """A complete hint (activations of every layer and the loss) taken as given when no net fits."""
+    if not (hint.get("activations") and hint.get("loss") and isinstance(hint.get("activations"), (list, tuple))):
+        return None
+    layout, examples = option
+    dropout, keep_prob = dropout_hint(hint)
+    arch = Arch(layers=list(layers), layout=layout, x_layout="" if examples == layout else examples,
+                activations=list(hint["activations"]), loss=hint["loss"], scale=float(scale or 1.0),
+                l2=float(hint.get("l2") or 0.0), given=True, dropout=dropout, keep_prob=keep_prob)
+    arch.notes.append("the loss does not equal the hinted architecture's loss; the hint was used as given")
+    return arch
+
+
+def loss_rtol(params: Mapping[str, np.ndarray]) -> float:
+    """:data:`~gradcheck.diagnosis.thresholds.LOSS_RTOL`, 100x looser when a parameter is below float64."""
+    low = any(np.finfo(p.dtype).bits < 64 for p in params.values() if np.issubdtype(p.dtype, np.floating))
+    return LOW_PRECISION * LOSS_RTOL if low else LOSS_RTOL
+
+
+def _points(params: Mapping[str, np.ndarray], seed: int) -> list[dict[str, np.ndarray]]:
+    """The current parameter values and three nearby points (seeded)."""
     rng = np.random.default_rng(seed)
-    points: list[dict[str, np.ndarray]] = [{n: p.copy() for n, p in arrays.items()}]
+    points: list[dict[str, np.ndarray]] = [{n: p.copy() for n, p in params.items()}]
     for _ in range(3):
-        points.append({n: p + rng.normal(0.0, 0.1, size=p.shape).astype(p.dtype) for n, p in arrays.items()})
+        points.append({n: p + rng.normal(0.0, 0.1, size=p.shape).astype(p.dtype) for n, p in params.items()})
+    return points
+
+
+def _losses_at(params: Mapping[str, np.ndarray], loss: Callable[[], Any],
+               points: list[dict[str, np.ndarray]]) -> np.ndarray | None:
+    """The user's loss at each point (parameters restored bit for bit); None when it fails or is not finite."""
+    arrays = {n: params[n] for n in params}
     user: list[float] = []
     with protected(arrays):
         for pt in points:
@@ -140,33 +183,19 @@ def infer_arch(
             if not np.isfinite(v):
                 return None
             user.append(v)
-    Lu = np.array(user)
-    given_scale = hint.get("scale")
-    if hint.get("reduction") == "sum":
-        m = batch_size(data, params)
-        given_scale = float(m) if m else None
-    dropout, keep_prob = dropout_hint(hint)
-    for arch in candidates(layers, hint, options, k):
-        arch.dropout, arch.keep_prob = dropout, keep_prob
-        try:
-            terms = np.array([loss_terms(arch, pt, X, y) for pt in points])
-        except Exception:  # noqa: BLE001 - this candidate cannot read the data
-            continue
-        if not np.all(np.isfinite(terms)):
-            continue
-        fit = fit_loss(terms, Lu, hint.get("l2"), given_scale, rtol)
-        if fit is None:
-            continue
-        arch.scale, arch.l2 = fit
-        arch.given = bool(hint.get("activations")) and bool(hint.get("loss"))
-        return arch
-    if hint.get("activations") and hint.get("loss") and isinstance(hint.get("activations"), (list, tuple)):
-        arch = Arch(layers=list(layers), layout=options[0][0], x_layout="" if options[0][1] == options[0][0] else options[0][1], activations=list(hint["activations"]), loss=hint["loss"],
-                    scale=float(given_scale or 1.0), l2=float(hint.get("l2") or 0.0), given=True,
-                    dropout=dropout, keep_prob=keep_prob)
-        arch.notes.append("the loss does not equal the hinted architecture's loss; the hint was used as given")
-        return arch
-    return None
+    return np.array(user)
+
+
+def _fit(arch: Arch, points: list[dict[str, np.ndarray]], X: Any, y: Any, Lu: np.ndarray, l2: Any, scale: Any,
+         rtol: float) -> tuple[float, float] | None:
+    """``(scale, l2)`` with which ``arch``'s loss is the user's at every point, or None."""
+    try:
+        terms = np.array([loss_terms(arch, pt, X, y) for pt in points])
+    except Exception:  # noqa: BLE001 - this candidate cannot read the data
+        return None
+    if not np.all(np.isfinite(terms)):
+        return None
+    return fit_loss(terms, Lu, l2, scale, rtol)
 
 
 def fit_loss(terms: np.ndarray, Lu: np.ndarray, l2: Any, scale: Any, rtol: float) -> tuple[float, float] | None:

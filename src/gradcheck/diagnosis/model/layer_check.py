@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ...layers import input_name, structure
 from ...problem import protected
+from ..thresholds import LOSS_RTOL, LOW_PRECISION
 from .arch import Arch, layouts, matrix_shape
 from .dense import forward
 from .hint import normalize_hint
@@ -51,43 +53,65 @@ def infer_layer_arch(
     (['tanh'], 'linear')
     """
     name = input_name(params)
-    if name is None:
-        return None
     hint = normalize_hint(hint)
-    x = params[name]
-    if not np.issubdtype(x.dtype, np.floating):
+    if name is None or not np.issubdtype(params[name].dtype, np.floating):
         return None
+    x = params[name]
     rest = {n: p for n, p in params.items() if n != name}
     layers = hint.get("layers") or structure(rest)
-    if not layers:
+    options = layouts(layers, rest, x) if layers else []
+    if not options:
         return None
     layers = [tuple(v) if isinstance(v, (list, tuple)) else (v, None) for v in layers]
     if rtol is None:
         low = any(np.finfo(p.dtype).bits < 64 for p in params.values() if np.issubdtype(p.dtype, np.floating))
-        rtol = 1e-4 if low else 1e-7
-    options = layouts(layers, rest, x)
-    if not options:
-        return None
+        rtol = LOW_PRECISION * LOSS_RTOL if low else 0.1 * LOSS_RTOL  # the scalar is linear in R: exact
     first = options[0][0]
     k = int(matrix_shape(np.shape(rest[layers[-1][0]]), first)[1 if first == "rows" else 0])
-    probe = Arch(layers=list(layers), layout=options[0][0], x_layout="" if options[0][1] == first else options[0][1],
+    probe = Arch(layers=list(layers), layout=first, x_layout="" if options[0][1] == first else options[0][1],
                  activations=[], loss="linear")
+    seen = _read(params, loss, name, probe, k, np.random.default_rng(seed))
+    if seen is None:
+        return None
+    for arch in _layer_candidates(layers, hint, options):
+        arch.input = name
+        R = _targets(arch, rest, seen, rtol)
+        if R is not None:
+            arch.targets = R
+            arch.given = bool(hint.get("activations"))
+            return arch
+    return None
+
+
+@dataclass
+class _Readings:
+    """The loss read at moved inputs: ``D[i, j]`` its change when row i moves by ``U[i, j]``, and
+    ``totals[g]`` its value at ``spots[g]``, points where every array moves."""
+
+    X0: np.ndarray
+    U: np.ndarray
+    D: np.ndarray
+    spots: list[dict[str, np.ndarray]]
+    totals: np.ndarray
+
+
+def _read(params: Mapping[str, np.ndarray], loss: Callable[[], Any], name: str, probe: Arch, k: int,
+          rng: np.random.Generator) -> _Readings | None:
+    """Move one input row at a time and read the loss (parameters restored bit for bit)."""
+    x = params[name]
     X0 = probe.x_rows(x).copy()
     m, n_in = X0.shape
     P = k + 2
     if m * P > MAX_LAYER_EVALS:
         return None
-    rng = np.random.default_rng(seed)
-    scale = max(float(np.std(X0)), 1e-3)
-    U = rng.normal(0.0, scale, size=(m, P, n_in))
+    U = rng.normal(0.0, max(float(np.std(X0)), 1e-3), size=(m, P, n_in))
     readings = np.empty((m, P))
     # a few points where every array moves: they pin R on rows whose output does not move with
     # their input (a dead relu row), and check the whole scalar, not only its differences
-    G = 2 * k + 4
     spots = [{n: p.copy() for n, p in params.items()}]
-    for _ in range(G - 1):
+    for _ in range(2 * k + 3):
         spots.append({n: p + rng.normal(0.0, 0.1, size=p.shape).astype(p.dtype) for n, p in params.items()})
-    totals = np.empty(G)
+    totals = np.empty(len(spots))
     with protected(params):
         try:
             L0 = float(np.asarray(loss(), dtype=np.float64).reshape(()))
@@ -105,27 +129,24 @@ def infer_layer_arch(
             return None
     if not (np.isfinite(L0) and np.all(np.isfinite(readings)) and np.all(np.isfinite(totals))):
         return None
-    D = readings - L0
-    moved = (X0[:, None, :] + U).reshape(m * P, n_in)
-    for arch in _layer_candidates(layers, hint, options):
-        arch.input = name
-        with np.errstate(all="ignore"):
-            try:
-                net = arch.net(rest)
-                base = forward(net, arch.x_rows(x))[1][-1]
-                out = forward(net, moved)[1][-1].reshape(m, P, -1)
-                at = [forward(arch.net(sp), arch.x_rows(sp[name]))[1][-1] for sp in spots]
-            except Exception:  # noqa: BLE001 - shapes this candidate cannot take
-                continue
-        if not (np.all(np.isfinite(base)) and np.all(np.isfinite(out)) and all(np.all(np.isfinite(a)) for a in at)):
-            continue
-        R = _fit_targets(out - base[:, None, :], D, at, totals, rtol)
-        if R is None:
-            continue
-        arch.targets = R
-        arch.given = bool(hint.get("activations"))
-        return arch
-    return None
+    return _Readings(X0, U, readings - L0, spots, totals)
+
+
+def _targets(arch: Arch, rest: Mapping[str, np.ndarray], seen: _Readings, rtol: float) -> np.ndarray | None:
+    """``R`` with which ``arch``'s output explains every reading, or None."""
+    m, P, n_in = seen.U.shape
+    moved = (seen.X0[:, None, :] + seen.U).reshape(m * P, n_in)
+    with np.errstate(all="ignore"):
+        try:
+            net = arch.net(rest)
+            base = forward(net, arch.x_rows(seen.spots[0][arch.input]))[1][-1]
+            out = forward(net, moved)[1][-1].reshape(m, P, -1)
+            at = [forward(arch.net(sp), arch.x_rows(sp[arch.input]))[1][-1] for sp in seen.spots]
+        except Exception:  # noqa: BLE001 - shapes this candidate cannot take
+            return None
+    if not (np.all(np.isfinite(base)) and np.all(np.isfinite(out)) and all(np.all(np.isfinite(a)) for a in at)):
+        return None
+    return _fit_targets(out - base[:, None, :], seen.D, at, seen.totals, rtol)
 
 
 def _fit_targets(A: np.ndarray, D: np.ndarray, at: list[np.ndarray], totals: np.ndarray, rtol: float) -> np.ndarray | None:

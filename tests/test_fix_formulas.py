@@ -1,0 +1,227 @@
+"""Every formula a fix prints is Python, and applied to a correct net it gives the right gradient.
+
+The general fixes of the catalogue list theirs in ``FORMULAS`` (with the net each is right for);
+every catalogued mistake writes one for the net it is found in (``Mistake.formula``). Each is parsed,
+then run in a namespace holding a reference net's quantities, without the names it assigns, and what
+it computes is compared with the truth, taken from a backward pass written here independently of
+gradcheck's and checked against ``MLP.gradients``.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+from gradcheck.diagnosis.catalogue import CATALOGUE, FORMULAS, Formula
+from gradcheck.diagnosis.mistakes import mistakes
+from gradcheck.diagnosis.model.infer import infer_arch
+from gradcheck.diagnosis.model.layer_check import infer_layer_arch
+from gradcheck.nn import MLP
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _act(name, z):
+    return {"sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda v: np.maximum(v, 0), "identity": lambda v: v,
+            "leaky_relu": lambda v: np.where(v > 0, v, 0.01 * v),
+            "softmax": lambda v: np.exp(v - v.max(1, keepdims=True)) / np.exp(v - v.max(1, keepdims=True)).sum(1, keepdims=True),
+            }[name](z)
+
+
+def _dact(name, z, a):
+    return {"sigmoid": a * (1 - a), "tanh": 1 - a**2, "relu": (z > 0) * 1.0, "identity": np.ones_like(z),
+            "leaky_relu": np.where(z > 0, 1.0, 0.01)}[name]
+
+
+def reference(net: MLP, X, y, masks=None):
+    """Rows-form forward and backward of ``net``: Z, A, dZ, dA (mean over the batch) per layer, and
+    dA_post (the gradient of a hidden layer's activations after its dropout mask)."""
+    L = net.n_layers
+    Ws = [net.params[f"W{l}"].T if net.layout == "cols" else net.params[f"W{l}"] for l in range(1, L + 1)]
+    bs = [net.params[f"b{l}"].reshape(-1) for l in range(1, L + 1)]
+    A = {0: X.T if net.layout == "cols" else X}
+    Z, pre = {}, {}
+    m = A[0].shape[0]
+    for l in range(1, L + 1):
+        Z[l] = A[l - 1] @ Ws[l - 1] + bs[l - 1]
+        pre[l] = _act(net.activations[l - 1], Z[l])
+        A[l] = pre[l] * (masks[l] if masks and l in masks else 1.0)
+    Y = net._rows_y(y, m)
+    dZ, dA, post = {}, {}, {}
+    dA[L] = (A[L] - Y) / m if net.loss_name == "mse" else (A[L] - Y) / (A[L] * (1 - A[L])) / m
+    dZ[L] = (A[L] - Y) / m if net.loss_name != "mse" or net.activations[-1] == "identity" else None
+    for l in range(L - 1, 0, -1):
+        post[l] = dZ[l + 1] @ Ws[l].T
+        dA[l] = post[l] * (masks[l] if masks and l in masks else 1.0)
+        dZ[l] = dA[l] * _dact(net.activations[l - 1], Z[l], pre[l])
+    grads = net.gradients(X, y)
+    for l in range(1, L + 1 if not masks else 0):  # the truth written here agrees with gradcheck's reference net
+        dW = A[l - 1].T @ dZ[l] + net.l2 * Ws[l - 1]
+        assert np.allclose(dW.T if net.layout == "cols" else dW, grads[f"W{l}"])
+    return dict(Ws=Ws, A=A, Z=Z, pre=pre, dZ=dZ, dA=dA, post=post, Y=Y, m=m)
+
+
+def _u(net, v):
+    """A rows-form array in the net's own layout."""
+    return v.T if net.layout == "cols" else v
+
+
+def _net_for(f: Formula) -> MLP:
+    out = {"bce": "sigmoid", "softmax_ce": "softmax", "mse": "identity"}[f.loss]
+    if f.layer == "output":
+        acts = ["tanh", "tanh", f.activation]
+    else:
+        acts = [f.activation, f.activation, out]
+    k = 3 if f.loss == "softmax_ce" else 1
+    return MLP([3, 4, 4, k], activations=acts, loss=f.loss, layout=f.layout,
+               l2=0.1 if f.kind.startswith("regularization") else 0.0, seed=3)
+
+
+def _namespace(f: Formula):
+    """The names of a general formula at the layer it is about, and their true values."""
+    net = _net_for(f)
+    X, y = net.random_data(6, seed=4)
+    masks, keep_prob = None, 0.8
+    if f.kind == "dropout_backward_wrong":
+        mask = (np.random.default_rng(5).random((6, 4)) < keep_prob).astype(float)
+        masks = {2: mask / keep_prob}
+    r = reference(net, X, y, masks)
+    L, m = net.n_layers, r["m"]
+    l = L if f.layer == "output" else 2
+    scale = m if f.deltas == "summed" else 1.0
+    u = lambda v: _u(net, v)  # noqa: E731
+    W = net.params[f"W{l}"]
+    dW_data = u(r["A"][l - 1].T @ r["dZ"][l])
+    ns = dict(np=np, sigmoid=_sigmoid, m=m, X=X, Y=u(r["Y"]), y=y, Z=u(r["Z"][l]), A=u(r["A"][l]),
+              A_prev=u(r["A"][l - 1]), W=W.copy(), dact=u(_dact(f.activation, r["Z"][l], r["pre"][l])) if
+              f.activation != "softmax" else None, slope=0.01, lambd=net.l2 * (m if f.penalty == "lambd/m" else 1),
+              keep_prob=keep_prob, P=u(r["A"][L]), a=u(r["A"][L]), dW=dW_data.copy())
+    truth = dict(dZ=u(r["dZ"][l] * scale) if r["dZ"][l] is not None else None,
+                 dW=dW_data + net.l2 * W if f.kind.startswith("regularization") else dW_data,
+                 db=u(r["dZ"][l].sum(axis=0, keepdims=True)), dact=ns["dact"], dW_penalty=net.l2 * W,
+                 d_mean_square=2 * (ns["a"] - ns["Y"]) / ns["a"].size, d_half_mean_square=(ns["a"] - ns["Y"]) / m)
+    if f.layout == "rows":
+        truth["db"] = truth["db"].reshape(-1)
+    if r["dA"].get(l) is not None:
+        truth["dA"] = u(r["dA"][l] * scale)
+    ns["dZ"] = truth["dZ"]
+    ns["dA"] = truth.get("dA")
+    if l >= 2:
+        ns["dA_prev"] = truth["dA_prev"] = u(r["dA"][l - 1] * scale)
+    if l < L:
+        ns["W_next"], ns["dZ_next"] = net.params[f"W{l + 1}"], u(r["dZ"][l + 1] * scale)
+    if masks:
+        ns["mask"] = u(masks[l] * keep_prob)
+        ns["dA"] = u(r["post"][l] * scale)  # the gradient as it arrives, before the mask
+    return ns, truth
+
+
+def _assigned(code: str) -> list[str]:
+    tree = ast.parse(code)
+    return [t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AugAssign))
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
+
+
+@pytest.mark.parametrize("f", FORMULAS, ids=lambda f: f"{f.kind}:{f.code}")
+def test_a_general_fix_formula_is_right_on_the_net_it_names(f: Formula):
+    assert f.code in CATALOGUE[f.kind].fix
+    ast.parse(f.code)
+    ns, truth = _namespace(f)
+    targets = _assigned(f.code)
+    read = {n.id for n in ast.walk(ast.parse(f.code)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    updates = {n.target.id for n in ast.parse(f.code).body if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
+    for t in targets:
+        if t not in read and t not in updates:
+            ns.pop(t, None)  # the formula must compute it, not read it (an update such as dW += ... reads it)
+    if f.target and not targets:
+        ns.pop(f.target, None)
+        value = eval(compile(ast.parse(f.code, mode="eval"), "<fix>", "eval"), ns)  # noqa: S307
+        assert np.allclose(value, truth[f.target]), f.code
+        return
+    exec(compile(ast.parse(f.code), "<fix>", "exec"), ns)  # noqa: S102
+    for t in targets:
+        want = truth[f.target or t]
+        assert want is not None and np.allclose(ns[t], want), f"{f.code}: {t}"
+
+
+def test_every_general_formula_is_tried_and_every_kind_with_one_is_listed():
+    kinds = {f.kind for f in FORMULAS}
+    assert len(FORMULAS) >= 25
+    for kind in ("missing_batch_mean", "bias_not_summed", "weights_not_transposed", "softmax_backward_wrong",
+                 "regularization_missing", "dropout_backward_wrong", "missing_upstream_gradient"):
+        assert kind in kinds
+
+
+# -- the formulas written for a net at hand ------------------------------------------------------
+
+NETS = [
+    ([3, 4, 4, 1], "sigmoid", "bce", "cols"),
+    ([3, 4, 4, 1], "tanh", "bce", "rows"),
+    ([3, 4, 4, 3], "relu", "softmax_ce", "rows"),
+    ([3, 5, 5, 2], "leaky_relu", "mse", "cols"),
+    ([2, 3, 3, 2], "identity", "mse", "rows"),
+]
+
+
+def _indexed(net: MLP, X, y):
+    r = reference(net, X, y)
+    u = lambda v: _u(net, v)  # noqa: E731
+    ns = dict(np=np, m=r["m"], Y=u(r["Y"]))
+    for l in range(net.n_layers + 1):
+        ns[f"A{l}"] = u(r["A"][l])
+        if l >= 1:
+            ns[f"Z{l}"], ns[f"W{l}"], ns[f"dZ{l}"] = u(r["Z"][l]), net.params[f"W{l}"], u(r["dZ"][l])
+            if r["dA"].get(l) is not None:
+                ns[f"dA{l}"] = u(r["dA"][l])
+    return ns
+
+
+@pytest.mark.parametrize("widths,act,loss,layout", NETS)
+def test_the_fix_written_for_a_mistake_is_right_on_the_net(widths, act, loss, layout):
+    net = MLP(widths, activations=act, loss=loss, layout=layout, seed=7)
+    X, y = net.random_data(5, seed=8)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    truth = _indexed(net, X, y)
+    tried = 0
+    for mk in mistakes(arch, net.params):
+        code = mk.formula(arch)
+        if code is None:
+            continue
+        assert code in (mk.fix(arch) or ""), (mk.detail, mk.fix(arch))
+        targets = _assigned(code)
+        assert len(targets) == 1, code
+        ns = {k: v for k, v in truth.items() if k != targets[0]}
+        exec(compile(ast.parse(code), "<fix>", "exec"), ns)  # noqa: S102
+        assert np.allclose(ns[targets[0]], truth[targets[0]]), f"{mk.detail}: {code}"
+        tried += 1
+    assert tried >= 5
+
+
+def test_the_input_gradient_fix_of_a_layer_check_is_right():
+    rng = np.random.default_rng(0)
+    net = MLP([3, 3], activations=["tanh"], loss="mse", layout="rows", seed=1)
+    x, R = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    params = {"x": x, **net.params}
+    arch = infer_layer_arch(params, lambda: float((np.tanh(x @ net.params["W1"] + net.params["b1"]) * R).sum()))
+    a = np.tanh(x @ net.params["W1"] + net.params["b1"])
+    dZ1 = R * (1 - a**2)
+    mk = next(k for k in mistakes(arch, params) if k.kind == "weights_not_transposed" and k.layers == (1,))
+    code = mk.formula(arch)
+    assert code == "dx = dZ1 @ W1.T" and code in mk.fix(arch)
+    ns = dict(np=np, dZ1=dZ1, W1=net.params["W1"])
+    exec(code, ns)  # noqa: S102
+    assert np.allclose(ns["dx"], dZ1 @ net.params["W1"].T)
+
+
+def test_the_tanh_derivative_is_written_with_its_parentheses():
+    net = MLP([2, 3, 1], activations="tanh", loss="bce", layout="cols", seed=0)
+    X, y = net.random_data(4)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    fixes = [mk.fix(arch) for mk in mistakes(arch, net.params) if mk.kind == "wrong_activation_derivative"
+             and mk.layers == (1,)]
+    assert fixes and all("dZ1 = dA1 * (1 - A1 ** 2)" in f for f in fixes)
+    assert not any("* 1 - A" in f for f in fixes)
