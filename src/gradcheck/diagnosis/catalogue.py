@@ -224,6 +224,16 @@ _BUGS = [
         "Fix the random seed (or the dropout mask and the batch) while checking, and keep loss() free of side effects.",
     ),
     Bug(
+        "target_shape_broadcast",
+        "targets of shape (m,) against an output of shape (m, 1)",
+        "With the examples as rows, a - y for an output a of shape (m, 1) and targets y of shape (m,) broadcasts "
+        "to an (m, m) matrix: every output is compared with every target, and the output layer's gradients get an "
+        "extra axis of length m.",
+        "the output layer's gradients have an extra axis of length m; recomputing the output delta with a - y "
+        "broadcast to (m, m) reproduces them",
+        "Give the targets the output's shape before the loss and its gradient: y = y.reshape(-1, 1) (or y[:, None]).",
+    ),
+    Bug(
         "unknown",
         "mismatch of no known kind",
         "The gradient is wrong in a way that fits no catalogued mistake; the localization still says where it starts.",

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..report import Finding, Report
 from .catalogue import fix_for
-from .detectors import nonfinite, penalty, ratio, recompute, shapes, transposed, unknown, zero
+from .detectors import nonfinite, penalty, ratio, recompute, shapes, target_broadcast, transposed, unknown, zero
 from .evidence import Evidence, Explanation, build_evidence
 from .findings import join_names, ordered
 from .localize import localize
@@ -25,6 +25,7 @@ Detector = Callable[[Evidence, list[str]], Explanation]
 #: The detectors, in the order they run: per-parameter facts first (shapes, NaN), then the exact
 #: naming on a recognized dense net (recompute), then the generic signatures, ``unknown`` last.
 DETECTORS: tuple[Detector, ...] = (
+    target_broadcast.detect,  # flat targets against an (m, 1) output: gradients with an extra axis of m
     shapes.detect,       # a gradient of the wrong shape: transposed, bias not summed, other
     nonfinite.detect,    # NaN/inf where the loss is finite
     recompute.detect,    # a catalogued mistake recomputed on the recognized dense net

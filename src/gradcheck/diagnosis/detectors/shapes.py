@@ -17,8 +17,8 @@ def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
     """One finding per gradient of the wrong shape (every parameter, not only the wrong ones)."""
     findings = []
     for r in ev.report.params:
-        if r.name not in ev.reshaped:
-            continue
+        if r.name not in ev.reshaped or (not r.ok and r.name not in unexplained):
+            continue  # a wrong one an earlier detector explained
         kind, g, repaired = ev.reshaped[r.name]
         f = shape_finding(r, g, kind, repaired, ev.batch, ev.layer_of)
         if f.kind == "bias_not_summed":

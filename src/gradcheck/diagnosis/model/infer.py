@@ -40,6 +40,10 @@ __all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_a
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: Other leaky-relu slopes tried (uniform hidden layers only), named ``"leaky_relu(0.2)"``.
 OTHER_SLOPES = (0.1, 0.2, 0.3)
+#: Slopes scanned when no named leaky relu fits (then refined): log-spaced over the slopes people use.
+SLOPE_GRID = tuple(float(a) for a in np.geomspace(1e-3, 0.7, 40))
+#: How many (layout, loss) pairs with the best scans are refined.
+SLOPE_REFINED = 2
 #: (loss, output activation) pairs tried by the inference, most common first.
 OUTPUTS = (("bce", "sigmoid"), ("softmax_ce", "softmax"), ("mse", "identity"), ("mse", "sigmoid"),
            ("mse", "tanh"), ("mse", "softmax"), ("mse", "relu"))
@@ -135,7 +139,24 @@ def infer_arch(
             arch.scale, arch.l2 = fit
             arch.given = bool(hint.get("activations")) and bool(hint.get("loss"))
             return arch
+    if not hint.get("activations") and len(layers) >= 2:
+        arch = fit_slope(layers, hint, options, k, points, Lu, (X, y), given_scale, rtol)
+        if arch is not None and _holds_elsewhere(arch, params, loss, (X, y), seed, rtol):
+            arch.dropout, arch.keep_prob = dropout, keep_prob
+            return arch
     return _as_hinted(layers, options[0], hint, given_scale)
+
+
+def _holds_elsewhere(arch: Arch, params: Mapping[str, np.ndarray], loss: Callable[[], Any], data: tuple[Any, Any],
+                     seed: int, rtol: float) -> bool:
+    """A net with a fitted parameter also reproduces the loss at three more points, not used in the fit."""
+    points = _points(params, seed + 1)[1:]
+    Lu = _losses_at(params, loss, points)
+    if Lu is None:
+        return False
+    terms = np.array([loss_terms(arch, pt, *data) for pt in points])
+    pred = arch.scale * terms[:, 0] + arch.l2 * terms[:, 1]
+    return bool(np.max(np.abs(pred - Lu)) <= rtol * max(float(np.max(np.abs(Lu))), 1e-12))
 
 
 def _as_hinted(layers: list[tuple[str, str | None]], option: tuple[str, str], hint: dict[str, Any],
@@ -196,6 +217,55 @@ def _fit(arch: Arch, points: list[dict[str, np.ndarray]], X: Any, y: Any, Lu: np
     if not np.all(np.isfinite(terms)):
         return None
     return fit_loss(terms, Lu, l2, scale, rtol)
+
+
+def fit_slope(layers, hint: Mapping[str, Any], options: list[tuple[str, str]], k: int, points: list[dict[str, np.ndarray]],
+              Lu: np.ndarray, data: tuple[Any, Any], scale: Any, rtol: float) -> Arch | None:
+    """Leaky-relu hidden layers of a slope none of the named ones has: the slope is fitted.
+
+    The worst loss mismatch over the points is scanned on :data:`SLOPE_GRID` (log-spaced), and
+    the best grid value refined by golden-section search; the slope is taken only when the fitted
+    net then reproduces the loss like any other candidate (:func:`fit_loss`).
+    """
+    X, y = data
+    L = len(layers)
+    outputs = [o for o in OUTPUTS if hint.get("loss") in (None, o[0]) and not (k == 1 and o[1] == "softmax")]
+
+    def arch_at(layout: str, x_layout: str, loss: str, out: str, slope: float) -> Arch:
+        return Arch(layers=list(layers), layout=layout, activations=[f"leaky_relu({slope:.6g})"] * (L - 1) + [out],
+                    loss=loss, x_layout="" if x_layout == layout else x_layout)
+
+    def mismatch(arch: Arch) -> float:
+        try:
+            terms = np.array([loss_terms(arch, pt, X, y) for pt in points])
+        except Exception:  # noqa: BLE001 - this candidate cannot read the data
+            return np.inf
+        if not np.all(np.isfinite(terms)):
+            return np.inf
+        coef, *_ = np.linalg.lstsq(terms, Lu, rcond=None)  # data term and penalty, scales fitted
+        return float(np.max(np.abs(terms @ coef - Lu)))
+
+    scans = []
+    for layout, x_layout in options:
+        for loss, out in outputs:
+            grid = [mismatch(arch_at(layout, x_layout, loss, out, a)) for a in SLOPE_GRID]
+            i = int(np.argmin(grid))
+            if np.isfinite(grid[i]):
+                scans.append((grid[i], i, layout, x_layout, loss, out))
+    for _, i, layout, x_layout, loss, out in sorted(scans)[:SLOPE_REFINED]:
+        lo, hi = SLOPE_GRID[max(i - 1, 0)], SLOPE_GRID[min(i + 1, len(SLOPE_GRID) - 1)]
+        for _ in range(30):  # golden section on [lo, hi]
+            a, b = hi - 0.618 * (hi - lo), lo + 0.618 * (hi - lo)
+            if mismatch(arch_at(layout, x_layout, loss, out, a)) <= mismatch(arch_at(layout, x_layout, loss, out, b)):
+                hi = b
+            else:
+                lo = a
+        arch = arch_at(layout, x_layout, loss, out, float(np.round((lo + hi) / 2, 6)))
+        fit = fit_loss(np.array([loss_terms(arch, pt, X, y) for pt in points]), Lu, hint.get("l2"), scale, rtol)
+        if fit is not None:
+            arch.scale, arch.l2 = fit
+            return arch
+    return None
 
 
 def fit_loss(terms: np.ndarray, Lu: np.ndarray, l2: Any, scale: Any, rtol: float) -> tuple[float, float] | None:
