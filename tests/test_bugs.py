@@ -13,7 +13,7 @@ REQUIRED = """missing_batch_mean extra_batch_mean constant_factor sign_flipped t
 wrong_shape zero_gradient activation_derivative_wrong_input wrong_activation_derivative
 missing_activation_derivative extra_activation_derivative missing_upstream_gradient weights_not_transposed
 wrong_weights_in_backprop weight_gradient_wrong_input regularization_missing regularization_wrong dropout_backward_wrong
-softmax_backward_wrong gradient_accumulates numerically_unstable nondeterministic_loss unknown""".split()
+softmax_backward_wrong gradient_accumulates numerically_unstable nondeterministic_loss target_shape_broadcast unknown""".split()
 
 
 def test_every_required_kind_is_catalogued():
