@@ -47,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
     #: the message of the last usage error (``main`` puts it in the JSON error of ``--json``)
     last_error: str | None = None
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         _Parser.last_error = message
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"gradcheck: error: {message}\n")
@@ -271,12 +271,14 @@ def _console(args: argparse.Namespace, *, stderr: bool = False) -> Any:
     """A rich console for the command's output. Colour follows rich's reading of the environment
     (NO_COLOR, FORCE_COLOR, TERM, a terminal or not) unless ``--no-color`` turns it off; lines never
     end in spaces (rich pads table cells to their width)."""
+    from typing import IO, cast
+
     from rich.console import Console
 
     from .render import TrailingSpaceStripper
 
     stream = TrailingSpaceStripper(lambda: sys.stderr if stderr else sys.stdout)
-    return Console(file=stream, no_color=True if getattr(args, "no_color", False) else None, highlight=False,
+    return Console(file=cast(IO[str], stream), no_color=True if getattr(args, "no_color", False) else None, highlight=False,
                    soft_wrap=False)
 
 

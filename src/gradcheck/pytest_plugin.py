@@ -241,7 +241,7 @@ class GradcheckFixture:
         from gradcheck.search import search
 
         settings = self.settings
-        opts = {"seed": settings.seed, "max_examples": settings.max_examples}
+        opts: dict[str, Any] = {"seed": settings.seed, "max_examples": settings.max_examples}
         opts.update({k: v for k, v in asdict(settings).items() if k in ("method", "rtol", "atol")})
         opts.update(options)
         result = search(factory, **opts)

@@ -161,17 +161,34 @@ def report_to_text(report: Report, width: int = 100, color: bool = False) -> str
     return strip_trailing_spaces(buf.getvalue())
 
 
-#: Spaces at the end of a line, before any colour codes that close it.
-_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+#: A colour code at the end of a text (rich pads styled cells: ``WRONG   \x1b[0m\x1b[1m \x1b[0m``).
+_ESCAPE_AT_END = re.compile(r"\x1b\[[0-9;]*m\Z")
+#: The longest colour code looked for at the end of a line.
+_ESCAPE_CHARS = 24
+
+
+def _strip_line(line: str) -> str:
+    """``line`` without the spaces at its end, keeping the colour codes among them (linear time)."""
+    end, codes = len(line), []
+    while end:
+        if line[end - 1] in " \t":
+            end -= 1
+            continue
+        code = _ESCAPE_AT_END.search(line, max(0, end - _ESCAPE_CHARS), end)
+        if code is None:
+            break
+        codes.append(code.group())
+        end = code.start()
+    return line[:end] + "".join(reversed(codes))
 
 
 def strip_trailing_spaces(text: str) -> str:
-    r"""``text`` with no line ending in spaces (rich pads table cells; a closing colour code is kept).
+    r"""``text`` with no line ending in spaces (rich pads table cells; the colour codes there are kept).
 
-    >>> strip_trailing_spaces("a   \nb \x1b[0m\n")
-    'a\nb\x1b[0m\n'
+    >>> strip_trailing_spaces("a   \nb \x1b[0m\nc \x1b[0m\x1b[1m \x1b[0m\n")
+    'a\nb\x1b[0m\nc\x1b[0m\x1b[1m\x1b[0m\n'
     """
-    return _TRAILING.sub(r"\1", text)
+    return "\n".join(_strip_line(line) for line in text.split("\n"))
 
 
 class TrailingSpaceStripper:

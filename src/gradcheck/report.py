@@ -58,7 +58,7 @@ def dtype_name(dtype: np.dtype) -> str:
     >>> dtype_name(np.dtype(np.float32))
     'float32'
     """
-    return dtype.name
+    return str(dtype.name)
 
 
 @dataclass
@@ -331,7 +331,7 @@ def with_nonfinite(data: dict[str, Any]) -> dict[str, Any]:
     {'loss_value': None, 'n': 3, 'nonfinite': {'loss_value': 'nan'}}
     """
     found: dict[str, str] = {}
-    out = json_safe(data, found)
+    out: dict[str, Any] = json_safe(data, found)
     if found:
         out["nonfinite"] = found
     return out

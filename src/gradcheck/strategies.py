@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, settings
@@ -85,7 +85,7 @@ def _check_float(name: str, value: Any) -> float:
 def _check_layout(layout: Any) -> str:
     if layout not in LAYOUTS:
         raise InvalidArgument(f"layout={layout!r} must be one of {LAYOUTS}")
-    return layout
+    return str(layout)
 
 
 def _as_strategy(name: str, value: Any, convert: Callable[[Any], Any]) -> st.SearchStrategy:
@@ -163,6 +163,10 @@ def seeds(*, max_seed: int = 2**16 - 1) -> st.SearchStrategy[int]:
 # -- arrays -----------------------------------------------------------------------
 
 
+#: hypothesis's float widths by the dtype's item size in bytes
+_FLOAT_WIDTHS: dict[int, Literal[16, 32, 64]] = {2: 16, 4: 32, 8: 64}
+
+
 def _float_elements(dtype: np.dtype, lo: float, hi: float) -> st.SearchStrategy[float]:
     return st.floats(
         min_value=lo,
@@ -170,7 +174,7 @@ def _float_elements(dtype: np.dtype, lo: float, hi: float) -> st.SearchStrategy[
         allow_nan=False,
         allow_infinity=False,
         allow_subnormal=False,
-        width=8 * dtype.itemsize,
+        width=_FLOAT_WIDTHS[dtype.itemsize],
     )
 
 
@@ -329,7 +333,8 @@ def gradient_settings(**overrides: Any) -> settings:
     >>> s.deadline is None, s.max_examples
     (True, 10)
     """
-    suppressed = [*settings.default.suppress_health_check, HealthCheck.too_slow]
+    default = settings.default
+    suppressed = [*(default.suppress_health_check if default is not None else ()), HealthCheck.too_slow]
     overrides.setdefault("deadline", None)
     overrides.setdefault("suppress_health_check", suppressed)
     overrides.setdefault("phases", _NO_EXPLAIN)
