@@ -146,11 +146,45 @@ def as_problem(
         AdapterError: nothing recognized (what was expected, what was found, close names), or
             the recognized net lacks a part (no data, no cost function).
     """
+    obj, data = _unpack(obj, data)
+    conv = _canonical(convention) if convention else None
+    ready = _ready(obj, conv, data)
+    if ready is not None:
+        return ready
+    src = Source(obj, context)
+    src.prefer = kw.pop("prefer", None)  # type: ignore[attr-defined] - a function the user pointed at
+    module = obj if isinstance(obj, types.ModuleType) else context
+    src.values = NetValues.collect(net_functions(obj, context), context=module, given=kw.pop("values", None))
+    matched = [a for a in _ADAPTERS if a.detect(src)]
+    chosen = _choose(obj, src, conv, matched)
+    where = ""
+    batch_size = kw.pop("batch_size", None)
+    if data is None:
+        data, names = find_data(src, batch_size)
+        where = f"; data from {names}" if data is not None else ""
+    problem, chosen = _build_first(chosen, matched if conv is None else [chosen], src, data, lr=lr, **kw)
+    others = [a.NAME for a in matched if a is not chosen]
+    note = f" (also fits {', '.join(others)}: pass convention= / --convention to choose)" if others and conv is None else ""
+    problem.meta["recognized"] = problem.meta.get("recognized", chosen.NAME) + where + note
+    problem.meta["convention"] = chosen.NAME
+    problem.meta["values"] = src.values
+    _note_scalar_weights(obj, problem)
+    if problem.name is None:
+        problem.name = problem.meta["recognized"]
+    return problem
+
+
+def _unpack(obj: Any, data: Any) -> tuple[Any, Any]:
+    """``(net, X, y)`` or ``(net, (X, y))``: the net and its data."""
     if isinstance(obj, tuple) and len(obj) in (2, 3) and not isinstance(obj[0], (np.ndarray, tuple, list)):
         if data is None:
             data = obj[1] if len(obj) == 2 else (obj[1], obj[2])
         obj = obj[0]
-    conv = _canonical(convention) if convention else None
+    return obj, data
+
+
+def _ready(obj: Any, conv: str | None, data: Any) -> Problem | None:
+    """A Problem already, or a params/loss/grads mapping made into one; None for a net to recognize."""
     if isinstance(obj, Problem) and conv in (None, "problem"):
         obj.meta.setdefault("recognized", "a gradcheck.Problem")
         if data is not None:
@@ -165,41 +199,27 @@ def as_problem(
         return p
     if conv in ("problem", "mapping"):
         raise AdapterError(f"convention {conv!r}: expected {_expected(conv)}; found {Source(obj).describe()}")
-    src = Source(obj, context)
-    src.prefer = kw.pop("prefer", None)  # type: ignore[attr-defined] - a function the user pointed at
-    module = obj if isinstance(obj, types.ModuleType) else context
-    src.values = NetValues.collect(net_functions(obj, context), context=module, given=kw.pop("values", None))
-    matched = [a for a in _ADAPTERS if a.detect(src)]
+    return None
+
+
+def _choose(obj: Any, src: Source, conv: str | None, matched: list[Any]) -> Any:
+    """The convention forced with ``conv`` (it must match), else the first that matched."""
     if conv is not None:
         chosen = next(a for a in _ADAPTERS if a.NAME == conv)
         if chosen not in matched:
-            raise AdapterError(
-                f"convention {conv!r}: expected {chosen.EXPECTED}; found {src.describe()}{_close(src)}"
-            )
-    elif matched:
-        chosen = matched[0]
-    else:
+            raise AdapterError(f"convention {conv!r}: expected {chosen.EXPECTED}; found {src.describe()}{_close(src)}")
+        return chosen
+    if not matched:
         raise AdapterError(_nothing(obj, src))
-    where = ""
-    if data is None:
-        data, names = find_data(src, kw.pop("batch_size", None))
-        if data is not None:
-            where = f"; data from {names}"
-    kw.pop("batch_size", None)
-    problem, chosen = _build_first(chosen, matched if conv is None else [chosen], src, data, lr=lr, **kw)
-    others = [a.NAME for a in matched if a is not chosen]
-    note = f" (also fits {', '.join(others)}: pass convention= / --convention to choose)" if others and conv is None else ""
-    problem.meta["recognized"] = problem.meta.get("recognized", chosen.NAME) + where + note
-    problem.meta["convention"] = chosen.NAME
-    problem.meta["values"] = src.values
+    return matched[0]
+
+
+def _note_scalar_weights(obj: Any, problem: Problem) -> None:
     scalars = [n for n in scalar_weights(obj) if n not in problem.params]
     if scalars:
         problem.meta.setdefault("notes", []).append(
             f"{', '.join(scalars)} {'is a number' if len(scalars) == 1 else 'are numbers'}, not an array: not checked "
             f"(a Python float cannot be perturbed in place; make it an array, e.g. np.zeros(1), to check it)")
-    if problem.name is None:
-        problem.name = problem.meta["recognized"]
-    return problem
 
 
 def _build_first(chosen: Any, matched: list[Any], src: Source, data: Any, **kw: Any) -> tuple[Problem, Any]:

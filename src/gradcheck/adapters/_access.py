@@ -120,13 +120,7 @@ def bind(
     except (TypeError, ValueError):
         return tuple(values[r] for r in order if r in values), {}
     params = [p for p in sig.parameters.values() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    roles = [role_of(p.name) for p in params]
-    if "params" in values and "params" not in roles and order[:1] == ("params",):
-        # loss(w, X, y): the first unnamed argument, where the parameters go, holds them
-        for i, (p, r) in enumerate(zip(params, roles)):
-            if r is None and p.default is p.empty and not (extra is not None and p.name in extra and i > 0):
-                roles[i] = "params"
-                break
+    roles = _roles_of(params, values, order, extra)
     if order and not any(r in values for r in roles if r):
         positional = [values[r] for r in order if r in values]
         required = [p for p in params if p.default is p.empty]
@@ -142,18 +136,32 @@ def bind(
             skipped = True
             continue
         if not found:
-            label = what or getattr(fn, "__name__", "the function")
-            raise AdapterError(
-                f"{label}{plain_signature(fn)}: gradcheck cannot tell what to pass as {p.name!r}. It fills arguments "
-                f"by name (X/inputs, y/labels, params/parameters, cache(s), AL/A2/Y_hat, lr, epochs); give "
-                f"{p.name!r} a default value, define a module-level variable {p.name!r}, or pass "
-                f"--set {p.name}=VALUE."
-            )
+            raise AdapterError(_cannot_fill(fn, p.name, what))
         if p.kind == p.KEYWORD_ONLY or (skipped and p.kind != p.POSITIONAL_ONLY):
             kwargs[p.name] = value
         else:
             args.append(value)
     return tuple(args), kwargs
+
+
+def _roles_of(params: list[inspect.Parameter], values: Mapping[str, Any], order: Sequence[str],
+              extra: Source | None) -> list[str | None]:
+    """The role of each argument; in ``loss(w, X, y)`` the first unnamed argument, where the parameters go,
+    holds them."""
+    roles = [role_of(p.name) for p in params]
+    if "params" in values and "params" not in roles and order[:1] == ("params",):
+        for i, (p, r) in enumerate(zip(params, roles)):
+            if r is None and p.default is p.empty and not (extra is not None and p.name in extra and i > 0):
+                roles[i] = "params"
+                break
+    return roles
+
+
+def _cannot_fill(fn: Any, name: str, what: str) -> str:
+    label = what or getattr(fn, "__name__", "the function")
+    return (f"{label}{plain_signature(fn)}: gradcheck cannot tell what to pass as {name!r}. It fills arguments "
+            f"by name (X/inputs, y/labels, params/parameters, cache(s), AL/A2/Y_hat, lr, epochs); give "
+            f"{name!r} a default value, define a module-level variable {name!r}, or pass --set {name}=VALUE.")
 
 
 def _value_for(p: inspect.Parameter, role: str | None, values: Mapping[str, Any], extra: Source | None,

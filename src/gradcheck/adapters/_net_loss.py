@@ -114,70 +114,88 @@ def net_loss(
     src: Source, params: dict[str, np.ndarray], data: Any, loss_name: str | None = None,
     data_attrs: dict[str, str] | None = None,
 ) -> tuple[Callable[[], Any], str]:
+    """``(loss(), description)``: the net's own loss of the data, else a cost of its forward pass's output."""
     X, y = data
-    data_attrs = data_attrs or {}
-    if loss_name is None:
-        for name in LOSS_XY_NAMES:
-            fn = src.get(name)
-            names = arg_names(fn) if is_fn(fn) else None
-            if names and role_of(names[0]) in ("X", "params") and "X" in {role_of(n) for n in names}:
-                def loss_xy(fn: Any = fn, name: str = name) -> Any:
-                    out = call(fn, {"X": X, "y": y, "params": params}, order=("X", "y"), extra=src, what=name)
-                    return out[0] if isinstance(out, tuple) else out  # cs231n-style (loss, grads)
+    own = None if loss_name is not None else _loss_of_data(src, params, X, y)
+    if own is not None:
+        return own
+    pick = [0]  # which element of a forward pass that returns a tuple is the output
+    cost_of, cost_name = _output_cost(src, params, data, loss_name, pick)
+    fwd_name, fwd = _forward_fn(src, X)
+    if fwd is None:
+        forward, desc = _composed_forward(src, params, X)
+        return (lambda: cost_of(forward())), f"{cost_name} of forward(X), {desc}"
+    run_forward, where = _forward_runner(src, params, data, fwd, fwd_name, data_attrs or {}, pick)
+    return (lambda: cost_of(run_forward())), f"{cost_name} of {fwd_name}{where}"
 
-                return loss_xy, f"{name}(X, y)"
+
+def _loss_of_data(src: Source, params: dict[str, np.ndarray], X: Any, y: Any) -> tuple[Callable[[], Any], str] | None:
+    """The net's own ``loss(X, y)`` / ``cost(X, y)`` (the loss of a cs231n-style ``(loss, grads)``)."""
+    for name in LOSS_XY_NAMES:
+        fn = src.get(name)
+        names = arg_names(fn) if is_fn(fn) else None
+        if names and role_of(names[0]) in ("X", "params") and "X" in {role_of(n) for n in names}:
+            def loss_xy(fn: Any = fn, name: str = name) -> Any:
+                out = call(fn, {"X": X, "y": y, "params": params}, order=("X", "y"), extra=src, what=name)
+                return out[0] if isinstance(out, tuple) else out
+
+            return loss_xy, f"{name}(X, y)"
+    return None
+
+
+def _output_cost(src: Source, params: dict[str, np.ndarray], data: Any, loss_name: str | None,
+                 pick: list[int]) -> tuple[Callable[[Any], Any], str]:
+    """A cost of the forward pass's output: the standard loss named with ``--loss``, or the net's own."""
+    X, y = data
     if loss_name is not None:
         from ._losses import LOSSES, examples_in
 
         if loss_name not in LOSSES:
             raise AdapterError(f"unknown loss {loss_name!r}; choose one of {', '.join(LOSSES)}")
-        m = examples_in(X, y)
-        std = LOSSES[loss_name]
-        cost_name = f"the {loss_name} loss (--loss)"
+        std, m = LOSSES[loss_name], examples_in(X, y)
+        return (lambda out: std(np.asarray(_pick_output(out, pick), dtype=float), y, m)), f"the {loss_name} loss (--loss)"
+    cost_name, cost = _cost_fn(src)
+    if cost is None:
+        raise AdapterError(
+            f"found a training step but no loss: expected loss(X, y) / cost(X, y), or a cost of the output "
+            f"such as get_cost_value(Y_hat, Y) or compute_cost(AL, Y); found {public_names(src)}. Name a "
+            f"standard loss with --loss (bce, ce, mse, half-sse, ...) to check against it")
 
-        def cost_of(out: Any) -> Any:
-            return std(np.asarray(_pick_output(out, pick), dtype=float), y, m)
-    else:
-        cost_name, cost = _cost_fn(src)
-        if cost is None:
-            raise AdapterError(
-                f"found a training step but no loss: expected loss(X, y) / cost(X, y), or a cost of the output "
-                f"such as get_cost_value(Y_hat, Y) or compute_cost(AL, Y); found {public_names(src)}. Name a "
-                f"standard loss with --loss (bce, ce, mse, half-sse, ...) to check against it"
-            )
+    def cost_of(out: Any) -> Any:
+        return call(cost, {"output": _pick_output(out, pick), "y": y, "params": params}, order=("output", "y"),
+                    extra=src, what=cost_name)
 
-        def cost_of(out: Any) -> Any:
-            out = _pick_output(out, pick)
-            return call(cost, {"output": out, "y": y, "params": params}, order=("output", "y"), extra=src, what=cost_name)
+    return cost_of, cost_name
 
-    pick = [0]  # which element of a forward pass that returns a tuple is the output
-    fwd_name, fwd = _forward_fn(src, X)
-    if fwd is not None:
-        takes_x = "X" in {role_of(n) for n in (arg_names(fwd) or [])}
 
-        def run_forward() -> Any:
-            if takes_x or not data_attrs:
-                out = call(fwd, {"X": X, "params": params}, order=("X",), extra=src, what=fwd_name)
-            else:
-                with _attributes(src.obj, {k: (X if r == "X" else y) for k, r in data_attrs.items()}):
-                    out = call(fwd, {"params": params}, order=(), extra=src, what=fwd_name)
-            return out if out is not None or stored[0] is None else getattr(src.obj, stored[0])
+def _forward_runner(src: Source, params: dict[str, np.ndarray], data: Any, fwd: Any, fwd_name: str,
+                    data_attrs: dict[str, str], pick: list[int]) -> tuple[Callable[[], Any], str]:
+    """Run the forward pass (on X, or on the attributes a step stores the data in; its output returned or
+    stored as ``self.output``); where the output is, said for the recognized line."""
+    X, y = data
+    takes_x = "X" in {role_of(n) for n in (arg_names(fwd) or [])}
+    stored: list[str | None] = [None]  # the attribute a forward pass that returns nothing stores its output in
 
-        stored: list[str | None] = [None]  # the attribute a forward pass that returns nothing stores its output in
-        where = "(X)" if takes_x or not data_attrs else f"() on .{', .'.join(data_attrs)} set as the step sets them"
-        with restored_state(src.obj, params):
+    def run_forward() -> Any:
+        if takes_x or not data_attrs:
+            out = call(fwd, {"X": X, "params": params}, order=("X",), extra=src, what=fwd_name)
+        else:
+            with _attributes(src.obj, {k: (X if r == "X" else y) for k, r in data_attrs.items()}):
+                out = call(fwd, {"params": params}, order=(), extra=src, what=fwd_name)
+        return out if out is not None or stored[0] is None else getattr(src.obj, stored[0])
+
+    where = "(X)" if takes_x or not data_attrs else f"() on .{', .'.join(data_attrs)} set as the step sets them"
+    with restored_state(src.obj, params):
+        probe = run_forward()
+        if probe is None:
+            stored[0] = stored_output(src.obj, y)
             probe = run_forward()
-            if probe is None:
-                stored[0] = stored_output(src.obj, y)
-                probe = run_forward()
-                where += f", its output read from .{stored[0]}" if stored[0] else ""
-        if isinstance(probe, tuple):
-            pick[0] = output_index(probe, y)
-            if pick[0] != 0 or len(probe) > 2:
-                where += f"[{pick[0] if pick[0] >= 0 else len(probe) + pick[0]}] (of the {len(probe)} it returns)"
-        return (lambda: cost_of(run_forward())), f"{cost_name} of {fwd_name}{where}"
-    forward, desc = _composed_forward(src, params, X)
-    return (lambda: cost_of(forward())), f"{cost_name} of forward(X), {desc}"
+            where += f", its output read from .{stored[0]}" if stored[0] else ""
+    if isinstance(probe, tuple):
+        pick[0] = output_index(probe, y)
+        if pick[0] != 0 or len(probe) > 2:
+            where += f"[{pick[0] if pick[0] >= 0 else len(probe) + pick[0]}] (of the {len(probe)} it returns)"
+    return run_forward, where
 
 
 def stored_output(obj: Any, y: Any) -> str | None:

@@ -45,12 +45,7 @@ def momentum_off(src: Source, step: Any, step_name: str) -> tuple[list[str], lis
         return [], [], ""
     args = [n for n in (arg_names(step) or []) if n.lower() in MOMENTUM_NAMES]
     attrs = [n for n in MOMENTUM_NAMES if isinstance(getattr(src.obj, n, None), float)]
-    adaptive = [n for n in (arg_names(step) or []) if n.lower() in ADAPTIVE_NAMES]
-    adaptive += [n for n in ADAPTIVE_NAMES if _set_number(getattr(src.obj, n, None))]
-    adaptive += [n for n in state if n.lower().rstrip("_0123456789") in _ADAPTIVE_STATE or n.lower().startswith(("sd", "s_"))]
-    lowered = [n.lower() for n in state]
-    if any(n.startswith("m") for n in lowered) and any(n.startswith("v") for n in lowered):
-        adaptive.append("first and second moments")  # Adam's m and v
+    adaptive = _adaptive_signs(src, step, state)
     if adaptive:
         raise AdapterError(
             f"{step_name}() keeps optimizer state ({', '.join(state)}) of the kind an adaptive step uses "
@@ -65,6 +60,18 @@ def momentum_off(src: Source, step: Any, step_name: str) -> tuple[list[str], lis
     where = ", ".join([f"{a}=0 passed" for a in args] + [f".{a} = 0 set" for a in attrs])
     return args, attrs, (f"; momentum off for the step ({where}; state {', '.join(state)} restored after each "
                          f"step), so the step applies lr times the gradient")
+
+
+def _adaptive_signs(src: Source, step: Any, state: list[str]) -> list[str]:
+    """What betrays an adaptive step: its arguments or attributes (beta2, eps), its state (s, cache), or
+    first and second moments side by side (Adam's m and v)."""
+    adaptive = [n for n in (arg_names(step) or []) if n.lower() in ADAPTIVE_NAMES]
+    adaptive += [n for n in ADAPTIVE_NAMES if _set_number(getattr(src.obj, n, None))]
+    adaptive += [n for n in state if n.lower().rstrip("_0123456789") in _ADAPTIVE_STATE or n.lower().startswith(("sd", "s_"))]
+    lowered = [n.lower() for n in state]
+    if any(n.startswith("m") for n in lowered) and any(n.startswith("v") for n in lowered):
+        adaptive.append("first and second moments")
+    return adaptive
 
 
 def _set_number(v: Any) -> bool:

@@ -41,42 +41,61 @@ _STATE_PREFIX_RE = re.compile(r"^(v|m|s|r|vel|velocity|momentum|cache|sq|rms|mom
 CACHE_RE = re.compile(r"^(z\d*|a\d*|h\d*|x|y|y_?hat|out(put)?\d*|cache\w*|d_?(w|b|a|z)\d*|delta\w*|grads?(_\w*)?)$", re.I)
 
 
+#: Names of a dict that holds a net's parameters.
+PARAM_DICT_NAMES = ("params", "parameters", "param", "model_params")
+
+
 def discover(obj: Any) -> dict[str, np.ndarray]:
     """Parameter arrays reachable from ``obj``: a params dict, weight lists, layer attributes."""
-    src = Source(obj)
-    for n in ("params", "parameters", "param", "model_params"):
+    found = _params_dict(Source(obj))
+    if found:
+        return found
+    if isinstance(obj, dict):
+        return {k: v for k, v in obj.items() if is_float_array(v)}
+    try:
+        items = [(k, v) for k, v in vars(obj).items()
+                 if not (k.startswith("_") or isinstance(v, (types.ModuleType, type)) or callable(v))]
+    except TypeError:
+        return {}
+    out: dict[str, np.ndarray] = {}
+    for k, v in items:
+        out.update(_params_of_attribute(k, v))
+    if not out:  # no name says "weight": every float array that is not a cache
+        out = {k: v for k, v in items if is_float_array(v) and not CACHE_RE.match(k)}
+    return {k: v for k, v in out.items() if not _state_of_another(k, out)}
+
+
+def _params_dict(src: Source) -> dict[str, np.ndarray]:
+    """The arrays of a ``params`` dict (caches such as ``A1``, ``Z1`` left out), or ``{}``."""
+    for n in PARAM_DICT_NAMES:
         d = src.get(n)
         if isinstance(d, dict) and d and all(isinstance(k, str) for k in d):
             arrays = {k: v for k, v in d.items() if is_numeric_array(v) and not CACHE_RE.match(k)}
             if arrays:
                 return arrays
-    if isinstance(obj, dict):
-        return {k: v for k, v in obj.items() if is_float_array(v)}
-    out: dict[str, np.ndarray] = {}
-    try:
-        items = list(vars(obj).items())
-    except TypeError:
+    return {}
+
+
+def _params_of_attribute(k: str, v: Any) -> dict[str, np.ndarray]:
+    """The parameters one attribute holds: itself (``W1``), a list of them (``weights[0]``), the parameters of
+    the layer objects it holds (``layers[0].W``, ``layer1.weights``), or a dict of them (``w['h']``)."""
+    if is_numeric_array(v):
+        return {k: v} if PARAM_RE.search(k) else {}
+    if isinstance(v, (list, tuple)):
+        out: dict[str, np.ndarray] = {}
+        for i, e in enumerate(v):
+            if is_numeric_array(e) and PARAM_RE.search(k):
+                out[f"{k}[{i}]"] = e
+            elif hasattr(e, "__dict__") and not callable(e):
+                out.update({f"{k}[{i}].{kk}": vv for kk, vv in _own_params(e).items()})
         return out
-    for k, v in items:
-        if k.startswith("_") or isinstance(v, (types.ModuleType, type)) or callable(v):
-            continue
-        if is_numeric_array(v):
-            if PARAM_RE.search(k):
-                out[k] = v
-        elif isinstance(v, (list, tuple)) and v:
-            for i, e in enumerate(v):
-                if is_numeric_array(e) and PARAM_RE.search(k):
-                    out[f"{k}[{i}]"] = e
-                elif hasattr(e, "__dict__") and not callable(e):
-                    out.update({f"{k}[{i}].{kk}": vv for kk, vv in _own_params(e).items()})
-        elif isinstance(v, dict):
-            if all(is_float_array(a) for a in v.values()) and v and not STATE_RE.match(k):
-                out.update({f"{k}[{kk!r}]": vv for kk, vv in v.items()})
-        elif hasattr(v, "__dict__"):
-            out.update({f"{k}.{kk}": vv for kk, vv in _own_params(v).items()})
-    if not out:  # no name says "weight": every float array that is not a cache
-        out = {k: v for k, v in items if is_float_array(v) and not k.startswith("_") and not CACHE_RE.match(k)}
-    return {k: v for k, v in out.items() if not _state_of_another(k, out)}
+    if isinstance(v, dict):
+        if v and all(is_float_array(a) for a in v.values()) and not STATE_RE.match(k):
+            return {f"{k}[{kk!r}]": vv for kk, vv in v.items()}
+        return {}
+    if hasattr(v, "__dict__"):
+        return {f"{k}.{kk}": vv for kk, vv in _own_params(v).items()}
+    return {}
 
 
 def _state_of_another(name: str, found: dict[str, np.ndarray]) -> bool:

@@ -55,12 +55,28 @@ def restored_state(root: Any, arrays: Mapping[str, np.ndarray]) -> Iterator[None
     from ..problem import protected
 
     conts = containers(root) if root is not None else []
+    bindings, found = _bindings(conts, arrays)
+    draws = [(g, _rng_state(g)) for g in _generators(conts)]
+    global_state = np.random.get_state()
+    with protected(found):
+        try:
+            yield
+        finally:
+            np.random.set_state(global_state)
+            for g, state in draws:
+                _set_rng_state(g, state)
+            for c, old in bindings:
+                _rebind(c, old)
+
+
+def _bindings(conts: list[Any], arrays: Mapping[str, np.ndarray]) -> tuple[list[tuple[Any, Any]], dict[str, np.ndarray]]:
+    """What each container binds now, and every writable array found in them (``arrays`` first)."""
     bindings: list[tuple[Any, Any]] = []
     found: dict[str, np.ndarray] = {f"p{i}": a for i, a in enumerate(arrays.values())}
     for c in conts:
         if isinstance(c, dict):
             bindings.append((c, dict(c)))
-            vals = c.values()
+            vals: Any = c.values()
         elif isinstance(c, list):
             bindings.append((c, list(c)))
             vals = c
@@ -74,33 +90,32 @@ def restored_state(root: Any, arrays: Mapping[str, np.ndarray]) -> Iterator[None
         for v in vals:
             if isinstance(v, np.ndarray) and v.flags.writeable and v.size and not any(v is a for a in found.values()):
                 found[f"a{len(found)}"] = v
-    # random generators the net holds (a shuffle per step), and numpy's global one: the same draws every run
-    generators = [c for c in conts if isinstance(c, (np.random.Generator, np.random.RandomState))]
+    return bindings, found
+
+
+def _generators(conts: list[Any]) -> list[Any]:
+    """The random generators the net holds (a shuffle per step draws the same every run)."""
+    kinds = (np.random.Generator, np.random.RandomState)
+    generators = [c for c in conts if isinstance(c, kinds)]
     for c in conts:
         try:
-            generators += [v for v in vars(c).values() if isinstance(v, (np.random.Generator, np.random.RandomState))]
+            generators += [v for v in vars(c).values() if isinstance(v, kinds)]
         except TypeError:
             pass
-    draws = [(g, _rng_state(g)) for g in {id(g): g for g in generators}.values()]
-    global_state = np.random.get_state()
-    with protected(found):
-        try:
-            yield
-        finally:
-            np.random.set_state(global_state)
-            for g, state in draws:
-                _set_rng_state(g, state)
-            for c, old in bindings:
-                if isinstance(c, dict):
-                    c.clear()
-                    c.update(old)
-                elif isinstance(c, list):
-                    c[:] = old
-                else:
-                    d = vars(c)
-                    for k in [k for k in d if k not in old]:
-                        del d[k]
-                    d.update(old)
+    return list({id(g): g for g in generators}.values())
+
+
+def _rebind(c: Any, old: Any) -> None:
+    if isinstance(c, dict):
+        c.clear()
+        c.update(old)
+    elif isinstance(c, list):
+        c[:] = old
+    else:
+        d = vars(c)
+        for k in [k for k in d if k not in old]:
+            del d[k]
+        d.update(old)
 
 
 def _rng_state(g: Any) -> Any:

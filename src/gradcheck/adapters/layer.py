@@ -243,6 +243,12 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
     own = None if single or not isinstance(data, tuple) or updating else _own_loss(src.obj)
     if own is not None:
         return _with_own_loss(src.obj, own, layers, specs, data, what)
+    return _through_random_projection(stack, specs, R, what, updating)
+
+
+def _through_random_projection(stack: _Stack, specs: list[_Spec], R: np.ndarray, what: str, updating: bool) -> Problem:
+    """The stack checked through the scalar ``sum(forward(x) * R)``, its input checked like a parameter."""
+    layers, x = stack.layers, stack.x
     params: dict[str, np.ndarray] = {"input": x, **{s.name: s.arr for s in specs}}
 
     def loss() -> float:
