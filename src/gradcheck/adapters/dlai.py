@@ -127,9 +127,11 @@ def _file_of(src: Source) -> str:
 
 
 def _others(src: Source, bn: str | None) -> list[str]:
-    """Other backward passes of the module (its suffixed variants, or the plain one), to say they were left."""
+    """Other complete backward passes of the module (its suffixed variants, or the plain one), to say they were
+    left; a notebook's toy ``backward_propagation(x, theta)`` is not one."""
     names = [n for n in BACKWARD_NAMES[:4] + _variants(src, BACKWARD_NAMES[:4]) if n != bn]
-    return [n for n in dict.fromkeys(names) if is_fn(src.get(n))]
+    fns = [(n, src.get(n)) for n in dict.fromkeys(names) if is_fn(src.get(n))]
+    return [n for n, f in fns if "cache" in _roles(f) or {"output", "y"} <= _roles(f)]
 
 
 #: argument names of an L2 strength: a backward pass that takes one adds the penalty's gradient
