@@ -46,7 +46,8 @@ NAMED_FILE = re.compile(r"^```python\n# (?P<name>[\w./-]+\.py)\n(?P<body>.*?)^``
 MACHINE_LINES = re.compile(r"^(platform |rootdir: |configfile: |plugins: |cachedir: |hypothesis profile |Using --randomly).*\n", re.M)
 #: What changes from run to run without being drift: durations and memory addresses.
 VOLATILE = [(re.compile(r"\b\d+\.\d+ ?s\b"), "N s"), (re.compile(r"0x[0-9a-f]{6,}"), "0x..."),
-            (re.compile(r"\bin \d+\.\d+s\b"), "in Ns")]
+            (re.compile(r"\bin \d+\.\d+s\b"), "in Ns"),
+            (re.compile(r"={3,}"), "===")]  # pytest's summary rule is padded around its duration
 
 
 @dataclass
