@@ -102,21 +102,60 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
     if order == "backprop":
         names = names[::-1]
     results = [report[n] for n in names]
+    labels, rotate, figsize = _label_layout(names)
+    ax = _axes(ax, figsize)
+    bottom, top = _y_range(report, results)
+    x = np.arange(len(results))
+    _draw_bars(ax, x, results, bottom, top)
+    ax.set_yscale("log")
+    ax.set_ylim(bottom, top)
+    ax.set_xticks(x)
+    if rotate:  # anchored at their bar
+        ax.set_xticklabels(labels, rotation=45, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticklabels(labels)
+    if report.rtol > 0:
+        ax.axhline(report.rtol, color="0.35", linestyle="--", linewidth=1.2, label=f"tolerance rtol = {report.rtol:g}")
+        ax.annotate(f"rtol\n{report.rtol:g}", xy=(1.0, report.rtol), xycoords=("axes fraction", "data"),
+                    xytext=(4, 0), textcoords="offset points", ha="left", va="center", fontsize="x-small", color="0.35")
+    _mark_statuses(ax, x, results, bottom)
+    first = report.first_wrong
+    if first is not None:
+        i = names.index(first)
+        ax.get_xticklabels()[i].set_fontweight("bold")
+        ax.get_xticklabels()[i].set_color(_BAD)
+    where = "loss end first" if order == "backprop" else "input layer first"
+    ax.set_xlabel(f"parameter ({order} order, {where})")
+    ax.set_ylabel("max relative error")
+    if title is None:
+        title = "all gradients match" if report.ok else f"first wrong in backprop order: {first}"
+    ax.set_title(title)
+    return ax
+
+
+def _label_layout(names: list[str]) -> tuple[list[str], bool, tuple[float, float]]:
+    """The tick labels (wrapped after dots), whether they are turned 45 degrees, and the figure size they need."""
     labels = [wrap_label(n) for n in names]
     per_bar = max(0.55, _CHAR_IN * max((len(line) for lab in labels for line in lab.split("\n")), default=1) + 0.2)
-    rotate = len(results) * per_bar + 2.0 > _MAX_WIDTH_IN
-    if rotate:
+    rotate = len(names) * per_bar + 2.0 > _MAX_WIDTH_IN
+    if rotate:  # too many to sit side by side even wrapped: whole names, turned
         labels = list(names)
-    lines = max(lab.count("\n") + 1 for lab in labels) if labels else 1
+    lines = max((lab.count("\n") + 1 for lab in labels), default=1)
     longest = max((len(n) for n in names), default=1)
-    width = min(_MAX_WIDTH_IN, max(4.0, len(results) * (0.35 if rotate else per_bar) + 2.0))
+    width = min(_MAX_WIDTH_IN, max(4.0, len(names) * (0.35 if rotate else per_bar) + 2.0))
     height = 3.4 + (0.7 * _CHAR_IN * longest if rotate else 0.17 * (lines - 1))
-    ax = _axes(ax, (width, height))
+    return labels, rotate, (width, height)
 
+
+def _y_range(report: Report, results: list[ParamResult]) -> tuple[float, float]:
     finite = [p.max_rel_error for p in results if math.isfinite(p.max_rel_error) and p.max_rel_error > 0]
     top = max(finite + [report.rtol or 1e-6, 1.0]) * 30.0
     bottom = min(finite + [report.rtol or 1e-6, 1e-12]) / 30.0
-    bottom = max(bottom, _FLOOR)
+    return max(bottom, _FLOOR), top
+
+
+def _draw_bars(ax: Any, x: np.ndarray, results: list[ParamResult], bottom: float, top: float) -> None:
+    """Green below the tolerance, red above, gray when not checked, hatched to the top for inf / NaN / shape."""
     heights, colors, hatches = [], [], []
     for p in results:
         e = p.max_rel_error
@@ -132,40 +171,19 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
             heights.append(max(e, bottom))
             colors.append(_OK if p.ok else _BAD)
             hatches.append("")
-    x = np.arange(len(results))
     bars = ax.bar(x, heights, color=colors, edgecolor=colors, width=0.7, bottom=0)
     for bar, hatch in zip(bars, hatches):
         if hatch:
             bar.set_hatch(hatch)
             bar.set_facecolor("none")
-    ax.set_yscale("log")
-    ax.set_ylim(bottom, top)
-    ax.set_xticks(x)
-    if rotate:  # too many to sit side by side even wrapped: turned, anchored at their bar
-        ax.set_xticklabels(labels, rotation=45, ha="right", rotation_mode="anchor")
-    else:
-        ax.set_xticklabels(labels)
-    if report.rtol > 0:
-        ax.axhline(report.rtol, color="0.35", linestyle="--", linewidth=1.2, label=f"tolerance rtol = {report.rtol:g}")
-        ax.annotate(f"rtol\n{report.rtol:g}", xy=(1.0, report.rtol), xycoords=("axes fraction", "data"),
-                    xytext=(4, 0), textcoords="offset points", ha="left", va="center", fontsize="x-small", color="0.35")
+
+
+def _mark_statuses(ax: Any, x: np.ndarray, results: list[ParamResult], bottom: float) -> None:
     for xi, p in zip(x, results):
         note = {"wrong_shape": "shape", "nonfinite": "NaN/inf", "not_checked": "n/a"}.get(p.status)
         if note:
             ax.annotate(note, (xi, bottom), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
                         fontsize="x-small", rotation=90)
-    first = report.first_wrong
-    if first is not None:
-        i = names.index(first)
-        ax.get_xticklabels()[i].set_fontweight("bold")
-        ax.get_xticklabels()[i].set_color(_BAD)
-    where = "loss end first" if order == "backprop" else "input layer first"
-    ax.set_xlabel(f"parameter ({order} order, {where})")
-    ax.set_ylabel("max relative error")
-    if title is None:
-        title = "all gradients match" if report.ok else f"first wrong in backprop order: {first}"
-    ax.set_title(title)
-    return ax
 
 
 def wrap_label(name: str, width: int = _LABEL_LINE) -> str:
