@@ -14,23 +14,11 @@ from gradcheck.cli import main
 from gradcheck.report import Finding, json_schema
 
 from .jsoncheck import parse_valid
+from .test_cli import MAPPING_NET
 
 jsonschema = pytest.importorskip("jsonschema", reason="the test extra installs jsonschema: pip install -e '.[test]'")
 
-NET = """
-    import numpy as np
-
-    def build(seed=0, batch_size=5, factor=1.0):
-        rng = np.random.default_rng(seed)
-        X, y = rng.normal(size=(batch_size, 3)), rng.normal(size=(batch_size, 1))
-        W = rng.normal(size=(3, 1))
-        loss = lambda: float(((X @ W - y) ** 2).mean())
-        grads = lambda: {"W": factor * 2 * X.T @ (X @ W - y) / len(X)}
-        return {"params": {"W": W}, "loss": loss, "grads": grads, "data": (X, y)}
-
-    def build_wrong(seed=0):
-        return build(seed, factor=3.0)
-
+NET = MAPPING_NET + """
     def widths_factory(n_hidden=3, batch_size=4, seed=0):
         return build(seed, batch_size)
 """
