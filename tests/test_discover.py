@@ -149,7 +149,7 @@ def test_a_net_no_dense_net_reproduces_gives_its_batch_size_when_the_loss_reads_
     found = discover_data(p, loss)
     assert found is not None and found.confirmed == "read" and found.data[0] is x and found.data[1] is t
     report = gradcheck.check(p, loss, grads)
-    assert report.data_source.startswith("x (6, 10), t (6, 8) from loss's closure (the loss reads each of their 6 examples")
+    assert report.data_source.startswith("x (6, 10), t (6, 8) from loss's closure (the loss reads them, each of their 6 targets")
     assert [(f.kind, f.params) for f in report.findings] == [("missing_batch_mean", ["k", "c"])]
 
 

@@ -13,8 +13,8 @@ A pair is taken only when the loss's own output confirms it:
   current and at nearby parameters (:func:`gradcheck.diagnosis.model.infer.infer_arch`); pairs found by their
   shapes alone (no telling names) must pass this test;
 - ``"read"``: a pair found by its names, on a net no standard dense net reproduces: changing
-  ``X`` changes the loss, and so does changing ``y`` (each is restored bit for bit at once). Such
-  data give the diagnosis the batch size only.
+  ``X`` changes the loss, and so does changing any one target (each is restored bit for bit at
+  once). Such data give the diagnosis the batch size only.
 
 Nothing is guessed silently: the report says where the data came from (``report.data_source``),
 and the diagnosis uses it for naming only; the verdict never depends on it.
@@ -72,8 +72,8 @@ CALL_DEPTH = 3
 #: Examples changed one at a time (besides the first and the last) to confirm the loss reads them all.
 READ_EXAMPLES = 6
 
-_X_RE = re.compile(r"^(x|inputs?|features?|samples?)(_\w+)?$|^\w+_(x|inputs?|features?|samples?)$", re.I)
-_Y_RE = re.compile(r"^(y|labels?|targets?|outputs?|t)(_\w+)?$|^\w+_(y|labels?|targets?|outputs?)$", re.I)
+_X_RE = re.compile(r"^(xs?|inputs?|features?|samples?)(_\w+)?$|^\w+_(xs?|inputs?|features?|samples?)$", re.I)
+_Y_RE = re.compile(r"^(ys?|labels?|targets?|outputs?|t)(_\w+)?$|^\w+_(ys?|labels?|targets?|outputs?)$", re.I)
 
 
 def _is_data(v: Any) -> bool:
@@ -363,9 +363,9 @@ def _example_axes(X: np.ndarray, y: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _read(params: Mapping[str, np.ndarray], loss: Callable[[], Any], data: Any, seed: int) -> int | None:
-    """The number of examples m when the loss reads every example of both arrays: changing
-    example k of X (of y) changes the loss, for the first, the last and up to
-    :data:`READ_EXAMPLES` examples between; None otherwise."""
+    """The number of examples m when the loss reads both arrays and every example of the targets:
+    changing X changes the loss, and so does changing target k, for the first, the last and up to
+    :data:`READ_EXAMPLES` targets between; None otherwise."""
     if not (isinstance(data, tuple) and len(data) == 2 and all(isinstance(d, np.ndarray) for d in data)):
         return None
     X, y = data
@@ -378,8 +378,9 @@ def _read(params: Mapping[str, np.ndarray], loss: Callable[[], Any], data: Any, 
             for ax, ay in _example_axes(X, y):
                 m = X.shape[ax]
                 ks = sorted({0, m - 1, *rng.choice(m, size=min(m, READ_EXAMPLES), replace=False).tolist()})
-                if all(_moved(loss, f0, X, (slice(None),) * ax + (k,), rng)
-                       and _moved(loss, f0, y, (slice(None),) * ay + (k,), rng) for k in ks):
+                # every target counts; an input may not (a relu net can ignore a whole example)
+                if (all(_moved(loss, f0, y, (slice(None),) * ay + (k,), rng) for k in ks)
+                        and _moved(loss, f0, X, (Ellipsis,), rng)):
                     return m
     except Exception:  # noqa: BLE001 - a loss that fails at its own starting point confirms nothing
         return None
@@ -439,7 +440,7 @@ def with_found_data(problem: Any, report: Any) -> Any:
     if found.confirmed == "reproduced":
         report.data_source = found.line
         return dataclasses.replace(problem, data=found.data)
-    report.data_source = (f"{found.line} (the loss reads each of their {found.batch} examples; no standard dense "
+    report.data_source = (f"{found.line} (the loss reads them, each of their {found.batch} targets; no standard dense "
                           f"net reproduces it, so they give the batch size only)")
     hint = problem.hint if isinstance(problem.hint, Mapping) else {}
     return dataclasses.replace(problem, data=found.data, hint={**hint, "batch_size": found.batch})
