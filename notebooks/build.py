@@ -327,10 +327,11 @@ the example their author happened to try:
 - with a **square** weight matrix, a transposed gradient has the right shape;
 - with **positive** inputs, a relu mask that is wrong for negative values is never used.
 
-`gradcheck.search` varies exactly these things (layer widths, batch size, seeds, inputs) with
-[hypothesis](https://hypothesis.readthedocs.io), checks every net it builds, and shrinks the first
-failure to the smallest net that still shows it. Then it probes that net's neighbours to say what
-the failure depends on.
+`gradcheck.search` varies every keyword a factory of nets takes (layer widths, batch size, seeds,
+inputs, and settings such as a regularization strength, a keep probability or a learning rate)
+with [hypothesis](https://hypothesis.readthedocs.io), checks every net it builds, and shrinks the
+first failure to the smallest net that still shows it. Then it probes that net's neighbours to say
+what the failure depends on, and confirms the kind of mistake at a second net.
 '''),
     ("code", r'''
 import numpy as np
@@ -378,10 +379,10 @@ class Net:
         return dW, db
 '''),
     ("md", r'''
-To be searched, the net needs a **factory**: a function that takes any of `widths`,
-`batch_size` and `seed` and returns what `gradcheck.check` takes (here a `gradcheck.Problem`;
-a dict with the keys `params`, `loss` and `grads` works too). The data go along so that the
-report can name the mistakes.
+To be searched, the net needs a **factory**: a function of keywords (`widths`, a batch size,
+`seed`, and any setting with a default) that returns what `gradcheck.check` takes (here a
+`gradcheck.Problem`; a dict with the keys `params`, `loss`, `grads` and `data` works too). The
+data go along so that the report can name the mistakes.
 '''),
     ("code", r'''
 def factory(net_class):
@@ -473,16 +474,16 @@ def test_backprop_matches_finite_differences(problem):
 ```
 
 Below it runs once by hand, on the mistaken backward pass, with hypothesis' own report of the
-shrunk failing example.
+shrunk failing example: the call of the factory that rebuilds it.
 '''),
     ("code", r'''
 from hypothesis import Phase, given, settings
 from gradcheck import strategies as gst
 
 @settings(max_examples=60, derandomize=True, database=None, deadline=None, phases=[Phase.generate, Phase.shrink])
-@given(gst.configs(build))
-def test_backprop_matches_finite_differences(config):
-    report = gradcheck.check(gst.call_factory(build, config))
+@given(gst.problems(build))
+def test_backprop_matches_finite_differences(problem):
+    report = gradcheck.check(problem)
     assert report.ok, f"wrong gradients {report.wrong}: {report.kinds()}"
 
 

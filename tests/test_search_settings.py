@@ -34,7 +34,7 @@ def test_a_mistake_hidden_at_a_default_setting_is_found_there(name):
     assert keyword in result.varied
     assert any(f.startswith(f"passes at the default {keyword}=") for f in result.facts)
     assert result.smallest["batch_size"] == 1  # nothing else grew: only the setting matters
-    assert result.kinds and result.kinds == sorted(result.named_report.kinds())
+    assert result.kinds and result.kinds == sorted(result.report.kinds())
 
 
 @pytest.mark.parametrize("name", sorted(SETTINGS_NETS))
@@ -47,17 +47,19 @@ def test_the_correct_nets_raise_no_alarm(name):
 def test_a_penalty_left_out_of_the_gradient_is_named_as_such():
     result = search(penalty_net("bug"), seed=0)
     assert result.kinds == ["regularization_missing"] and result.confirmed
-    assert set(result.named_report.wrong) == {"W1", "W2"}
+    assert set(result.report.wrong) == {"W1", "W2"}
 
 
 def test_keep_prob_one_half_at_batch_size_two_is_not_named_a_batch_mean():
     # shrinking lands on keep_prob = 0.5 = 1/m: the factor 1/2 reads as an extra 1/m there
     result = search(scaled_net("bug"), seed=0, batch_sizes=st.integers(2, 6))
     assert result.smallest["batch_size"] == 2 and result.smallest["keep_prob"] == 0.5
-    assert result.report.kinds() == ["extra_batch_mean"]  # what the check alone says at the smallest net
-    assert not result.confirmed and result.kinds == ["constant_factor"]
+    assert result.smallest_report.kinds() == ["extra_batch_mean"]  # what the check alone says at the smallest net
+    assert not result.confirmed and result.kinds == ["constant_factor", "dropout_backward_wrong"]
     assert result.named_at != result.smallest and result.named_at["keep_prob"] != 0.5
-    assert result.named_report.kinds() == ["constant_factor"]
+    # the factor follows keep_prob, which the search varied: the dropout scaling of the backward pass
+    assert result.report.kinds() == ["dropout_backward_wrong", "constant_factor"]
+    assert result.report.findings[0].params == ["w"] and "follows keep_prob" in result.report.findings[0].message
     text = result.explanation
     assert "keep_prob=0.5 = 1/batch_size" in text and "smallest configuration whose naming is unambiguous" in text
     assert "analytic / numeric equals keep_prob" in text
@@ -67,7 +69,7 @@ def test_the_dropout_net_is_named_where_no_value_coincides():
     result = search(dropout_net("bug"), seed=0, batch_sizes=st.integers(2, 6))
     assert result.found and result.smallest["keep_prob"] != 1.0
     assert result.kinds and "extra_batch_mean" not in result.kinds
-    assert sorted(result.named_report.kinds()) == result.kinds
+    assert sorted(result.report.kinds()) == result.kinds
 
 
 def test_a_mean_over_two_outputs_is_not_named_after_a_batch_of_two():

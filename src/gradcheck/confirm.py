@@ -35,8 +35,10 @@ from typing import Any
 import numpy as np
 
 from .explain import batch_changes, fmt_value
-from .report import Report
+from .bugs import fix_for
+from .report import Finding, Report
 from .trials import Runner, Trial
+from .vary import short_value
 
 __all__ = ["MOVE_FACTOR", "Naming", "confirm_naming"]
 
@@ -64,15 +66,21 @@ class Naming:
     confirmed: bool
     second: dict[str, Any] | None = None
     lines: list[str] = field(default_factory=list)
+    tracked: list[Tracked] = field(default_factory=list)
 
 
-def _moves(runner: Runner, cfg: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """(keyword, moved value) for every drawn number that could coincide: floats first (they
-    do not grow the net), then counts of 2 and more."""
+Move = dict[str, Any]
+
+
+def _moves(runner: Runner, cfg: Mapping[str, Any]) -> list[Move]:
+    """The changes that move every drawn value that could coincide, one change set each: floats
+    first (they do not grow the net), then inputs of one sign, then counts of 2 and more."""
     plan = runner.plan
     used = {v for v in _numbers(runner, cfg).values() if isinstance(v, int)}
     used |= {w for w in (cfg.get(plan.widths) or []) if isinstance(w, int)} if plan.widths else set()
-    floats, ints = [], []
+    floats: list[Move] = []
+    ints: list[Move] = []
+    signs = _sign_move(runner, cfg)
     for kw in plan.keywords.values():
         v = cfg.get(kw.name)
         if isinstance(v, bool) or v is None:
@@ -81,14 +89,30 @@ def _moves(runner: Runner, cfg: Mapping[str, Any]) -> list[tuple[str, Any]]:
             moved = v * MOVE_FACTOR
             if kw.role in BOUNDED_ROLES and moved > 1.0:
                 moved = v / MOVE_FACTOR
-            floats.append((kw.name, moved))
+            floats.append({kw.name: moved})
         elif isinstance(v, (int, np.integer)) and kw.role in COUNT_ROLES and v >= 2:
+            if kw.role == "batch" and signs:
+                continue  # the inputs' move grows the batch already
             new = int(v) + 1
             while new in used:
                 new += 1
             used.add(new)
-            ints.append((kw.name, new))
-    return floats + ints
+            ints.append(batch_changes(runner, cfg, new) if kw.role == "batch" else {kw.name: new})
+    return floats + signs + ints
+
+
+def _sign_move(runner: Runner, cfg: Mapping[str, Any]) -> list[Move]:
+    """Drawn inputs of one sign get their negatives appended (a flipped sign and a derivative that is
+    -1 for negative inputs coincide while every input is negative)."""
+    name = runner.plan.inputs
+    X = cfg.get(name) if name else None
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or not ((X < 0).all() or (X > 0).all()):
+        return []
+    axis = 0 if runner.layout == "rows" else 1
+    move: Move = {name: np.concatenate([X, -X], axis=axis)}
+    if runner.plan.batch is not None and runner.plan.batch in cfg:
+        move[runner.plan.batch] = 2 * X.shape[axis]
+    return [move]
 
 
 def _numbers(runner: Runner, cfg: Mapping[str, Any]) -> dict[str, float | int]:
@@ -102,13 +126,10 @@ def _numbers(runner: Runner, cfg: Mapping[str, Any]) -> dict[str, float | int]:
     return out
 
 
-def _apply(runner: Runner, cfg: Mapping[str, Any], moves: list[tuple[str, Any]]) -> dict[str, Any]:
+def _apply(cfg: Mapping[str, Any], moves: list[Move]) -> dict[str, Any]:
     out = dict(cfg)
-    for name, value in moves:
-        if name == runner.plan.batch:
-            out.update(batch_changes(runner, out, int(value)))
-        else:
-            out[name] = value
+    for changes in moves:
+        out.update(changes)
     return out
 
 
@@ -128,8 +149,8 @@ def _named(t: Trial) -> str:
 
 
 def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
-    diff = [f"{k}={fmt_value(after[k])}" for k in after if k in before and not _equal(before[k], after[k])
-            and not isinstance(after[k], np.ndarray)]
+    diff = [f"{k}={short_value(after[k]) if isinstance(after[k], np.ndarray) else fmt_value(after[k])}"
+            for k in after if k in before and not _equal(before[k], after[k])]
     return ", ".join(diff) or "the same configuration"
 
 
@@ -164,25 +185,63 @@ def coincidences(numbers: Mapping[str, float | int]) -> list[str]:
     return out
 
 
-def _factor_lines(runner: Runner, trials: list[Trial]) -> list[str]:
-    """When the factor of a finding equals a drawn keyword (or its reciprocal) at every trial, say so."""
-    lines = []
+@dataclass
+class Tracked:
+    """A factor that equals a drawn keyword (``power`` 1) or its reciprocal (-1) wherever it was read."""
+
+    name: str
+    power: int
+    params: list[str]
+    seen: list[str]
+
+    def line(self) -> str:
+        what = (f"equals {self.name}: a division by {self.name} is missing" if self.power == 1 else
+                f"equals 1/{self.name}: {self.name} divides the gradient once too often (or a multiplication "
+                f"by {self.name} is missing)")
+        return f"analytic / numeric {what} ({'; '.join(self.seen)})"
+
+
+def _factors(t: Trial) -> list[tuple[float, list[str]]]:
+    return [(f.evidence["factor"], list(f.params)) for f in (t.report.findings if t.report else [])
+            if isinstance(f.evidence.get("factor"), (int, float))]
+
+
+def tracked_factors(runner: Runner, trials: list[Trial]) -> list[Tracked]:
+    """The drawn keywords that the factor of the findings follows over ``trials`` (which differ in it)."""
+    out = []
     for name in _numbers(runner, trials[0].config):
-        for power, what in ((1, f"equals {name}: a division by {name} is missing"),
-                            (-1, f"equals 1/{name}: {name} divides the gradient once too often (or a "
-                                 f"multiplication by {name} is missing)")):
-            seen = []
+        if len({float(t.config.get(name, 0.0)) for t in trials}) < 2:
+            continue
+        for power in (1, -1):
+            seen, params = [], []
             for t in trials:
                 v = float(t.config[name])
-                fs = [f.evidence.get("factor") for f in (t.report.findings if t.report else [])]
-                fs = [f for f in fs if isinstance(f, (int, float)) and v != 0.0]
-                if not fs or not all(abs(f - v ** power) <= 1e-3 * abs(v ** power) for f in fs):
+                fs = _factors(t)
+                if v == 0.0 or not fs or not all(abs(f - v ** power) <= 1e-3 * abs(v ** power) for f, _ in fs):
                     break
-                seen.append(f"{fs[0]:.4g} at {name}={fmt_value(t.config[name])}")
+                seen.append(f"{fs[0][0]:.4g} at {name}={fmt_value(t.config[name])}")
+                params = [p for _, ps in fs for p in ps]
             else:
-                if len({float(t.config[name]) for t in trials}) > 1:
-                    lines.append(f"analytic / numeric {what} ({'; '.join(seen)})")
-    return lines
+                out.append(Tracked(name, power, params, seen))
+    return out
+
+
+def dropout_findings(runner: Runner, tracked: list[Tracked]) -> list[Finding]:
+    """A factor that follows a keep (or drop) probability the search varied is the dropout scaling of
+    the backward pass: a conclusion only two configurations allow, so the search draws it itself."""
+    out = []
+    for t in tracked:
+        kw = runner.plan.keywords.get(t.name)
+        if kw is None or kw.role not in ("keep", "drop"):
+            continue
+        scale = f"1/{t.name}" if kw.role == "keep" else f"1/(1 - {t.name})"
+        out.append(Finding(
+            kind="dropout_backward_wrong", params=t.params,
+            message=(f"analytic / numeric follows {t.name} ({'; '.join(t.seen)}): the backward pass does not scale "
+                     f"by {scale} as the forward pass does (found by varying {t.name})"),
+            fix=fix_for("dropout_backward_wrong"), evidence={"follows": t.name, "power": t.power},
+        ))
+    return out
 
 
 def confirm_naming(runner: Runner, final: Trial) -> Naming:
@@ -199,35 +258,38 @@ def confirm_naming(runner: Runner, final: Trial) -> Naming:
         line = (f"the check at the smallest net names: {_named(final)} (not confirmed: every configuration with "
                 f"its drawn numbers moved passes)")
         return Naming(named, cfg, final.report, False, None, [line])
-    factor = _factor_lines(runner, [final, second])
+    tracked = tracked_factors(runner, [final, second])
+    factor = [t.line() for t in tracked]
     if second.naming() == final.naming():
         line = (f"the check names {_named(final)} at the smallest net, and the same at "
                 f"{_changes(cfg, second.config)}, where no drawn value coincides")
-        return Naming(named, cfg, final.report, True, second.config, [line, *factor])
-    third = runner.run(_apply(runner, second.config, _moves(runner, second.config)), diagnose=True, log=False)
+        return Naming(named, cfg, final.report, True, second.config, [line, *factor], tracked)
+    third = runner.run(_apply(second.config, _moves(runner, second.config)), diagnose=True, log=False)
     if _fails(third) and third.naming() == final.naming():  # the second configuration was the odd one
         line = (f"the check names {_named(final)} at the smallest net and at {_changes(cfg, third.config)}, "
                 f"but {_named(second)} at {_changes(cfg, second.config)}")
-        return Naming(named, cfg, final.report, True, second.config, [line, *factor])
+        return Naming(named, cfg, final.report, True, second.config, [line, *factor], tracked)
     coincide = coincidences(_numbers(runner, cfg))
+    if _sign_move(runner, cfg):
+        coincide.append(f"every input in {runner.plan.inputs} has the same sign")
     why = f": at the smallest net {', '.join(coincide)}" if coincide else ""
     head = (f"at the smallest failing net the check names {_named(final)}, but at {_changes(cfg, second.config)} "
             f"it names {_named(second)}{why}")
     if not (_fails(third) and third.naming() == second.naming()):
         return Naming(named, cfg, final.report, False, second.config,
                       [head, f"the naming is not confirmed: at {_changes(cfg, third.config)} the check names "
-                             f"{_named(third)}", *factor])
+                             f"{_named(third)}", *factor], tracked)
     at = _failing(runner, cfg, [[m] for m in moves], want=second.naming()) or second
     line = (f"the smallest configuration whose naming is unambiguous: {runner.plan.call_label(at.config)}, "
             f"where the check names {_named(at)}")
-    return Naming(sorted(at.naming()), at.config, at.report, False, second.config, [head, line, *factor])
+    return Naming(sorted(at.naming()), at.config, at.report, False, second.config, [head, line, *factor], tracked)
 
 
-def _failing(runner: Runner, cfg: Mapping[str, Any], candidates: list[list[tuple[str, Any]]],
+def _failing(runner: Runner, cfg: Mapping[str, Any], candidates: list[list[Move]],
              want: frozenset[str] | None = None) -> Trial | None:
     """The diagnosed trial of the first candidate move set that fails (and names ``want``, if given)."""
     for moves in candidates:
-        t = runner.run(_apply(runner, cfg, moves), diagnose=True, log=False)
+        t = runner.run(_apply(cfg, moves), diagnose=True, log=False)
         if _fails(t) and (want is None or t.naming() == want):
             return t
     return None

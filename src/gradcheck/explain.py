@@ -141,8 +141,10 @@ class Explainer:
         if "bias_not_summed" in self.kinds or (
             wrong and all(p.grad_shape is not None and p.grad_shape != p.shape for p in wrong)
         ):
-            names = ", ".join(p.name for p in wrong)
-            return f"the bias gradient is not summed over the batch ({names} keeps one delta per example)"
+            shaped = [p.name for p in wrong if p.grad_shape is not None and p.grad_shape != p.shape]
+            names = ", ".join(shaped or [p.name for p in wrong])
+            keeps = "keeps" if len(shaped) == 1 else "keep"
+            return f"the bias gradient is not summed over the batch ({names} {keeps} one delta per example)"
         ratios = [
             p.analytic_at_worst / p.numeric_at_worst
             for p in wrong
@@ -183,7 +185,8 @@ class Explainer:
             square = [max(widths)] * len(widths)
             self.probe(**self._with_widths(square))
         n, nbad = self._observed(lambda t: bool(t.all_square) and not t.all_width_one)
-        if n and not nbad:
+        n_big, _ = self._observed(lambda t: bool(t.all_square) and not t.all_width_one and self._big_batch(t))
+        if n_big and not nbad:
             facts.append(f"passes on every net built with square weight matrices only ({n} tried); "
                          f"fails for {self._shown()}")
             implications.append(
@@ -194,7 +197,8 @@ class Explainer:
         if widths is not None:
             self.probe(**self._with_widths([1] * len(widths)))
         n, nbad = self._observed(lambda t: t.all_width_one)
-        if not n or nbad:
+        n_big, _ = self._observed(lambda t: t.all_width_one and self._big_batch(t))
+        if not n_big or nbad:
             return
         facts.append(
             f"passes on every net built with 1x1 weight matrices only ({n} tried: a 1x1 matrix hides a transpose "
@@ -255,11 +259,21 @@ class Explainer:
         if not k:
             return
         n, bad = self._observed(lambda t: t.negative_inputs == 0)
-        if not n or bad:
+        # only nets as large as the smallest failing one tell: a smaller one may pass for another reason
+        n_alike, _ = self._observed(lambda t: t.negative_inputs == 0 and self._as_large(t))
+        if not n_alike or bad:
             return
         facts.append(f"passes on every net whose data had no negative input ({n} tried), fails with "
                      f"{k} negative input{'s' if k > 1 else ''}")
         implications.append(NEGATIVE_INPUTS)
+
+    def _big_batch(self, t: Trial) -> bool:
+        """Whether ``t`` had as many examples as the smallest failing net (a smaller batch hides other things)."""
+        return (t.batch_size or 0) >= (self.final.batch_size or 0)
+
+    def _as_large(self, t: Trial) -> bool:
+        """Whether ``t`` built the same parameter shapes as the smallest failing net, with as many examples."""
+        return t.shapes == self.final.shapes and self._big_batch(t)
 
     def _settings(self, facts: list[str], implications: list[str]) -> None:
         for kw in self.plan.settings:

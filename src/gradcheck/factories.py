@@ -42,6 +42,14 @@ MAX_DRAWN_SIZE = 5
 FLOAT_STRETCH = 10.0
 #: ... so that "away from the default" reaches saturated units and large penalties.
 FLOAT_SPAN = 4.0
+#: A positive float setting is also drawn this many times its default, and at least FAR_FLOAT: a weight
+#: or input scale far from its default saturates sigmoids and reaches clips (z of 10 and more).
+FAR_STRETCH = 100.0
+FAR_FLOAT = 10.0
+#: A penalty strength or a learning rate is drawn up to this many times its default, and at least up to 1:
+#: beyond, one step of training blows the weights up and saturates the units, where finite differences
+#: of the loss stop being reliable on nets that are right.
+STRENGTH_STRETCH = 2.0
 #: Keep probabilities are drawn down to this (below it a net is mostly switched off).
 MIN_KEEP_PROB = 0.1
 #: Drop probabilities are drawn up to this.
@@ -66,18 +74,20 @@ def _first(values: list[Any]) -> list[Any]:
 def _setting(role: str, d: float | None) -> st.SearchStrategy[float]:
     """A float setting: its default and its special values first, then a range around and away from it."""
     hi = max(FLOAT_SPAN, FLOAT_STRETCH * abs(d or 0.0))
+    strength = max(1.0, STRENGTH_STRETCH * abs(d or 0.0))
     if role == "penalty":
-        special, rng = [d, 0.0, 1.0, 0.5], _floats(0.0, hi)
+        special, rng = [d, 0.0, 1.0, 0.5], _floats(0.0, strength)
     elif role == "keep":
         special, rng = [d, 1.0, 0.5], _floats(MIN_KEEP_PROB, 1.0)
     elif role == "drop":
         special, rng = [d, 0.0, 0.5], _floats(0.0, MAX_DROP_PROB)
     elif role == "rate":
-        special, rng = [d, 0.0, 1.0, 0.1], _floats(0.0, hi)
+        special, rng = [d, 0.0, 1.0, 0.1], _floats(0.0, strength)
     elif role == "momentum":
         special, rng = [d, 0.0, 0.9, 0.5], _floats(0.0, 0.99)
     elif d is not None and d > 0:
-        special, rng = [d, 1.0], _floats(d / FLOAT_STRETCH, hi)
+        far = st.sampled_from([max(FAR_FLOAT, FAR_STRETCH * d)])  # where units saturate and clips bite
+        return st.one_of(st.sampled_from(_first([float(d), 1.0])), _floats(d / FLOAT_STRETCH, hi), far)
     else:
         special, rng = [d, 0.0, 1.0, -1.0], _floats(-hi, hi)
     return st.one_of(st.sampled_from(_first([None if v is None else float(v) for v in special])), rng)

@@ -246,7 +246,7 @@ class GradcheckFixture:
         opts.update(options)
         result = search(factory, **opts)
         if result.found:
-            raise GradientMismatch(str(result), result.named_report or result.report)
+            raise GradientMismatch(str(result), result.report)
         return result
 
     def _check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,13 +28,16 @@ Example:
 from __future__ import annotations
 
 import random as _random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .confirm import Naming, confirm_naming, dropout_findings
 from .errors import TargetError
+from .explain import Explainer
 from .report import Report
 from .trials import Runner, Trial, config_key
 from .vary import FactoryPlan, plan_factory
@@ -47,13 +50,16 @@ class SearchResult:
     """What :func:`search` found.
 
     ``found`` is the verdict; ``smallest`` the factory keywords of the smallest failing net and
-    ``report`` the full check at it (None when the factory or the check raised, see ``error``);
-    ``kinds`` the mistakes named where the naming holds, ``named_at`` that configuration (the
-    smallest failing one unless a drawn value coincides there, e.g. keep_prob 0.5 = 1/m at m = 2)
-    and ``named_report`` the check there; ``facts`` what the probes of its neighbours showed,
-    ``implications`` what those point to; ``varied`` the keywords that took more than one value,
-    ``not_varied`` those that did not, with the reason; ``n_skipped`` the configurations the
-    factory could not build or evaluate; ``seed`` replays the search with ``search(..., seed=seed)``.
+    ``smallest_report`` the full check at it (None when the factory or the check raised, see
+    ``error``); ``kinds`` the mistakes named where the naming holds, ``named_at`` that configuration
+    (the smallest failing one, unless a drawn value coincides there: keep_prob 0.5 = 1/m at m = 2)
+    and ``report`` the check there, with the findings only the search can draw (a factor that
+    follows a keep probability it varied); ``confirmed``: the smallest failing net names the same
+    as a configuration with every drawn value moved; ``facts`` what the probes of its neighbours
+    showed, ``implications`` what those point to; ``varied`` the keywords that took more than one
+    value, ``not_varied`` those that did not, with the reason; ``n_skipped`` the configurations the
+    factory could not build or evaluate; ``n_checks`` the gradient checks run in all (search, probes,
+    confirmation) in ``elapsed`` seconds; ``seed`` replays the search with ``search(..., seed=seed)``.
     """
 
     found: bool
@@ -73,8 +79,10 @@ class SearchResult:
     not_varied: dict[str, str] = field(default_factory=dict)
     kinds: list[str] = field(default_factory=list)
     named_at: dict[str, Any] | None = None
-    named_report: Report | None = None
+    smallest_report: Report | None = None
     confirmed: bool = False
+    n_checks: int = 0
+    elapsed: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (arrays as nested lists)."""
@@ -87,6 +95,8 @@ class SearchResult:
             "n_failing": self.n_failing,
             "n_probes": self.n_probes,
             "n_skipped": self.n_skipped,
+            "n_checks": self.n_checks,
+            "elapsed": self.elapsed,
             "varied": list(self.varied),
             "not_varied": dict(self.not_varied),
             "kinds": list(self.kinds),
@@ -97,14 +107,13 @@ class SearchResult:
             "explanation": self.explanation,
             "error": self.error,
             "report": self.report.to_dict() if self.report is not None else None,
-            "named_report": self.named_report.to_dict() if self.named_report is not None else None,
+            "smallest_report": self.smallest_report.to_dict() if self.smallest_report is not None else None,
         }
 
     def __str__(self) -> str:
-        shown = self.named_report or self.report
-        if shown is None:
+        if self.report is None:
             return self.explanation
-        return f"{self.explanation}\n\n{shown}"
+        return f"{self.explanation}\n\n{self.report}"
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         from rich.text import Text
@@ -114,10 +123,9 @@ class SearchResult:
         yield Text(lines[0], style=style)
         if len(lines) > 1:
             yield Text("\n".join(lines[1:]))
-        shown = self.named_report or self.report
-        if shown is not None:
+        if self.report is not None:
             yield Text("")
-            yield shown
+            yield self.report
 
 
 def _plain(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -202,6 +210,7 @@ def search(
     """
     from .strategies import configs
 
+    started = time.perf_counter()
     seed, max_examples = _validate(seed, max_examples)
     inputs_opts = {"kink_margin": 0.05} if inputs is None else inputs
     strategy = configs(factory, widths=widths, batch_sizes=batch_sizes, seeds=seeds, inputs=inputs_opts,
@@ -221,33 +230,40 @@ def search(
         varied, not_varied = _varied(plan, runner.log)
         text = _passing_text(plan, runner, seed, varied, not_varied)
         return SearchResult(False, None, None, text, seed, n_examples, factory=plan.name, varied=varied,
-                            not_varied=not_varied, n_skipped=len(runner.rejected))
+                            not_varied=not_varied, n_skipped=len(runner.rejected), n_checks=runner.n_checks,
+                            elapsed=time.perf_counter() - started)
     n_failing = sum(not t.ok for t in runner.log)
     final = runner.run(smallest, diagnose=True, log=False)
     facts: list[str] = []
     implications: list[str] = []
-    naming = None
+    naming = Naming(sorted(final.naming()), dict(smallest), final.report, False)
     if explain and final.error is None:
-        from .confirm import confirm_naming
-        from .explain import Explainer
-
         facts, implications = Explainer(runner, final).explain()
         naming = confirm_naming(runner, final)
         implications += naming.lines
+        _add_search_findings(runner, naming)
     n_probes = len(runner.log) - n_examples
     varied, not_varied = _varied(plan, runner.log)  # the probes count: they are nets tried too
-    common = {"factory": plan.name, "varied": varied, "not_varied": not_varied, "n_skipped": len(runner.rejected)}
+    common = {"factory": plan.name, "varied": varied, "not_varied": not_varied, "n_skipped": len(runner.rejected),
+              "n_checks": runner.n_checks, "elapsed": time.perf_counter() - started}
     text = _failing_text(plan, final, facts, implications, seed, n_examples, n_failing, runner.rejected,
                          varied, not_varied)
     return SearchResult(
-        True, dict(smallest), final.report, text, seed, n_examples,
+        True, dict(smallest), naming.report, text, seed, n_examples,
         n_failing=n_failing, n_probes=n_probes, facts=facts, implications=implications, error=final.error,
-        kinds=naming.kinds if naming else (sorted(final.naming())),
-        named_at=naming.at if naming else dict(smallest),
-        named_report=naming.report if naming else final.report,
-        confirmed=bool(naming and naming.confirmed),
+        kinds=naming.kinds, named_at=naming.at, smallest_report=final.report, confirmed=naming.confirmed,
         **common,
     )
+
+
+def _add_search_findings(runner: Runner, naming: Naming) -> None:
+    """Put the findings only the search can draw (from two configurations) first in the named report."""
+    extra = dropout_findings(runner, naming.tracked)
+    if not extra or naming.report is None:
+        return
+    known = set(naming.report.kinds())
+    naming.report.findings[:0] = [f for f in extra if f.kind not in known]
+    naming.kinds = sorted(set(naming.kinds) | {f.kind for f in extra})
 
 
 def _varied(plan: FactoryPlan, log: list[Trial]) -> tuple[list[str], dict[str, str]]:
@@ -277,13 +293,13 @@ def describe_config(config: Mapping[str, Any], name: str | None = None) -> str:
     >>> describe_config({"widths": [1, 2], "reg": 0.5}, "build")
     'build(widths=[1, 2], reg=0.5)'
     """
-    from .vary import _short
+    from .vary import short_value
 
     if name is not None:
-        return f"{name}({', '.join(f'{k}={_short(v)}' for k, v in config.items())})"
+        return f"{name}({', '.join(f'{k}={short_value(v)}' for k, v in config.items())})"
     parts = []
     for k, v in config.items():
-        shown = _short(v) if isinstance(v, np.ndarray) else str(v)
+        shown = short_value(v) if isinstance(v, np.ndarray) else str(v)
         parts.append(f"{k} {shown}" if isinstance(v, np.ndarray) else f"{k.replace('_', ' ')} {shown}")
     return ", ".join(parts)
 

@@ -108,6 +108,7 @@ class Runner:
         self.cache: dict[tuple, Trial] = {}
         self.log: list[Trial] = []
         self.rejected: list[Trial] = []
+        self.n_checks = 0
 
     def batch_size(self, config: Mapping[str, Any]) -> int | None:
         from .factories import batch_of
@@ -133,9 +134,15 @@ class Runner:
         shapes = {n: tuple(np.shape(p)) for n, p in problem.params.items()}
         trial = Trial(config, False, shapes=shapes, data_shapes=_data_shapes(problem.data), batch_size=m,
                       negative_inputs=_negative_inputs(problem.data))
+        self.n_checks += 1
         try:
             trial.report = check(problem, diagnose=diagnose, **self.options)
             trial.ok = trial.report.ok
+            zero = None if trial.ok else self._undefined_at_zero(config, trial.report)
+            if zero is not None:
+                trial.error, trial.rejected = (f"the gradient is not finite at {zero}=0, where the factory's own "
+                                               f"arithmetic breaks (a division by {zero}?)"), True
+                return self._reject(key, trial)
         except LossError as exc:  # a loss that is not finite here: no net to judge at this configuration
             trial.error, trial.rejected = f"{type(exc).__name__}: {exc}", True
             return self._reject(key, trial)
@@ -145,6 +152,15 @@ class Runner:
         if log:
             self.log.append(trial)
         return trial
+
+    def _undefined_at_zero(self, config: Mapping[str, Any], report: Report) -> str | None:
+        """The setting drawn at 0 (off its default) when the only thing wrong is a non-finite gradient:
+        the factory is not defined there (it divides by the setting), which says nothing of its backprop."""
+        wrong = [report[n] for n in report.wrong]
+        if not wrong or not all(p.analytic is not None and not np.all(np.isfinite(p.analytic)) for p in wrong):
+            return None
+        return next((kw.name for kw in self.plan.settings if isinstance(config.get(kw.name), float)
+                     and config[kw.name] == 0.0 and kw.default not in (0, 0.0, None)), None)
 
     def _reject(self, key: tuple, trial: Trial) -> Trial:
         self.cache[key] = trial

@@ -138,11 +138,11 @@ class FactoryPlan:
         >>> plan_factory(lambda batch_size, seed=0: None).call_label({"batch_size": 2, "seed": 0})
         '<lambda>(batch_size=2, seed=0)'
         """
-        args = ", ".join(f"{k}={_short(v)}" for k, v in config.items())
+        args = ", ".join(f"{k}={short_value(v)}" for k, v in config.items())
         return f"{self.name}({args})"
 
 
-def _short(v: Any) -> str:
+def short_value(v: Any) -> str:
     """A value as written in a call; an array in short (a few digits, ``...`` past a dozen elements)."""
     if getattr(v, "ndim", 0):
         import numpy as np
