@@ -18,11 +18,18 @@
 
 Every kind a finding can carry is in the catalogue (:mod:`.catalogue`, listed by ``gradcheck bugs``).
 
-**Adding a detector**: a module in ``detectors/`` with ``detect(ev, unexplained) -> Explanation``
-(findings built with :func:`gradcheck.report.Finding`, their kind from the catalogue), one line in
-:data:`.pipeline.DETECTORS` where it belongs in the order, and a test on a real net that checks the
-kind and the parameters named. **Adding a kind**: one entry in :mod:`.catalogue` (title,
-explanation, signature, fix) and the README's "What it names" table.
+**Adding a mistake of the dense net**: a class in ``mistakes/`` deriving from
+:class:`~.mistakes.base.Mistake` that overrides the one step of the backward pass it gets wrong
+(:class:`~.model.dense.Backprop`: ``derivative``, ``output_delta``, ``propagate``, ``dropout``,
+``local``, ``layer_input``, ``input_gradient``), its ``formula``/``fix`` for the net at hand (text
+from :mod:`.catalogue`), and a generator of its instances listed once in :func:`.mistakes.mistakes`;
+the recompute detector then names it. **Adding a detector** (a mistake the dense net does not
+model): a module in ``detectors/`` with ``detect(ev, unexplained) -> Explanation`` and one line in
+:data:`.pipeline.DETECTORS` where it belongs in the order; ``detectors/normalization.py`` is one
+(batch-norm and layer-norm backward passes without their mean and variance paths). Either way: the
+kind's entry in :mod:`.catalogue` (title, explanation, signature, fix; every formula in a fix is
+tested), a line in the README's "What it names" table, and a test on a real net where the mistake
+is present that checks the kind and the parameters named. Thresholds come from :mod:`.thresholds`.
 
 The architecture hint is a dict; every key is optional and narrows the search::
 

@@ -193,6 +193,30 @@ _BUGS = [
         "Store the mask in the forward pass and apply it in the backward: dA = dA * mask / keep_prob.",
     ),
     Bug(
+        "batchnorm_backward_incomplete",
+        "batch norm backward without its mean and variance paths",
+        "Batch normalization subtracts the batch mean and divides by the batch standard deviation, both "
+        "functions of every example, so the gradient must flow back through them too; here the backward pass "
+        "stops at dxhat / std (or leaves out one of the two paths).",
+        "analytic - numeric below the normalization is, feature by feature, a + b * z over the batch (z the values "
+        "normalized): what the two paths contribute",
+        "Carry the gradient through the batch mean and variance: "
+        "dz = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) / std with examples as rows "
+        "(axis=1, keepdims=True when they are columns).",
+    ),
+    Bug(
+        "layernorm_backward_incomplete",
+        "layer norm backward without its mean and variance paths",
+        "Layer normalization subtracts each example's mean over its features and divides by their standard "
+        "deviation, so the gradient must flow back through both; here the backward pass stops at dxhat / std (or "
+        "leaves out one of the two paths).",
+        "analytic - numeric below the normalization is, example by example, a + b * z over the features (z the "
+        "values normalized): what the two paths contribute",
+        "Carry the gradient through each example's mean and variance: dz = (dxhat - dxhat.mean(axis=1, "
+        "keepdims=True) - xhat * (dxhat * xhat).mean(axis=1, keepdims=True)) / std with examples as rows (axis=0 "
+        "when they are columns).",
+    ),
+    Bug(
         "softmax_backward_wrong",
         "softmax gradient wrong",
         "For softmax + cross-entropy dL/dz = p - y (y one-hot); subtracting 1 at every class, forgetting to "

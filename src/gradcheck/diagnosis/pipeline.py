@@ -12,7 +12,18 @@ from typing import Any
 
 from ..report import Finding, Report
 from .catalogue import fix_for
-from .detectors import nonfinite, penalty, ratio, recompute, shapes, target_broadcast, transposed, unknown, zero
+from .detectors import (
+    nonfinite,
+    normalization,
+    penalty,
+    ratio,
+    recompute,
+    shapes,
+    target_broadcast,
+    transposed,
+    unknown,
+    zero,
+)
 from .evidence import Evidence, Explanation, build_evidence
 from .findings import join_names, ordered
 from .localize import localize
@@ -29,6 +40,7 @@ DETECTORS: tuple[Detector, ...] = (
     shapes.detect,       # a gradient of the wrong shape: transposed, bias not summed, other
     nonfinite.detect,    # NaN/inf where the loss is finite
     recompute.detect,    # a catalogued mistake recomputed on the recognized dense net
+    normalization.detect,  # batch / layer norm backward without its mean and variance paths
     zero.detect,         # zero everywhere while the loss moves
     ratio.detect,        # analytic = c * numeric (m, 1/m, -1, 2, other)
     transposed.detect,   # a square gradient that is the transpose of the numerical one

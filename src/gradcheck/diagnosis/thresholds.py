@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["DIFFERS", "EXACT", "FACTOR_RTOL", "FIT_RTOL", "LOSS_RTOL", "LOW_PRECISION", "MIN_FACTOR", "PENALTY_RTOL",
+__all__ = ["DIFFERENCE_RTOL", "DIFFERS", "EXACT", "FACTOR_RTOL", "FIT_RTOL", "LOSS_RTOL", "LOW_PRECISION", "MIN_FACTOR", "PENALTY_RTOL",
            "RECOMPUTE_RTOL", "ROBUST_MIN_COUNT", "ROBUST_RTOL", "ROBUST_SHARE", "fit_rtol", "near", "recompute_rtol"]
 
 #: A ratio analytic / numeric is "constant" when the least-squares fit leaves at most this relative
@@ -49,9 +49,11 @@ EXACT = 1e-6
 #: "reaches" a parameter only when it changes it by more than the tolerance of the fit).
 DIFFERS = 10.0
 
-#: ``analytic - numeric = c * param`` (an L2 term) within this relative residual: the difference is
-#: measured against finite differences, so it gets FIT_RTOL's margin times 100 for its smaller size.
-PENALTY_RTOL = 1e-3
+#: A model of ``analytic - numeric`` (an L2 term ``c * param``, what a normalization's mean and
+#: variance paths contribute) fits within this relative residual: the difference is measured against
+#: finite differences, so it gets FIT_RTOL's margin times 100 for being smaller than the gradients.
+DIFFERENCE_RTOL = 1e-3
+PENALTY_RTOL = DIFFERENCE_RTOL
 
 #: How closely a candidate net's loss must equal the user's loss to be taken as the net behind it:
 #: the same float64 formula written another way agrees to ~1e-12; 1e-6 tolerates a clipped log.
