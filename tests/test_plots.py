@@ -218,3 +218,14 @@ def test_a_constant_heatmap_shows_the_constant_not_a_range():
     plt.close(fig)
     ax = plot_heatmap(_report("transposed", n_in=4, n_hidden=4), "W1")
     assert len(ax.figure.axes[1].get_yticklabels()) > 1  # a real range keeps its scale
+
+
+def test_names_are_shown_as_written_not_as_formulas():
+    p = {"cost$1": np.ones((2, 2)), "$W$": np.ones(2)}
+    report = check(p, lambda: float(sum((v ** 2).sum() for v in p.values())), {k: 3 * v for k, v in p.items()},
+                   diagnose=False)
+    ax = plot_errors(report)
+    ax.figure.canvas.draw()
+    assert sorted(t.get_text() for t in ax.get_xticklabels()) == [r"\$W\$", r"cost\$1"]  # rendered as $W$, cost$1
+    ax = plot_heatmap(report, "$W$")
+    assert ax.get_title().startswith(r"\$W\$ (2,)")

@@ -110,6 +110,7 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
     ax.set_yscale("log")
     ax.set_ylim(bottom, top)
     ax.set_xticks(x)
+    labels = [literal(lab) for lab in labels]
     if rotate:  # anchored at their bar
         ax.set_xticklabels(labels, rotation=45, ha="right", rotation_mode="anchor")
     else:
@@ -128,7 +129,7 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
     ax.set_xlabel(f"parameter ({order} order, {where})")
     ax.set_ylabel("max relative error")
     if title is None:
-        title = "all gradients match" if report.ok else f"first wrong in backprop order: {first}"
+        title = "all gradients match" if report.ok else f"first wrong in backprop order: {literal(str(first))}"
     ax.set_title(title)
     return ax
 
@@ -184,6 +185,15 @@ def _mark_statuses(ax: Any, x: np.ndarray, results: list[ParamResult], bottom: f
         if note:
             ax.annotate(note, (xi, bottom), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
                         fontsize="x-small", rotation=90)
+
+
+def literal(text: str) -> str:
+    r"""``text`` shown as written by matplotlib: a ``$`` in a parameter's name starts no formula.
+
+    >>> literal("$W$")
+    '\\$W\\$'
+    """
+    return text.replace("$", r"\$")
 
 
 def wrap_label(name: str, width: int = _LABEL_LINE) -> str:
@@ -280,9 +290,9 @@ def plot_heatmap(report: Report, name: str, *, values: str = "diff", ax: Any = N
     shape_text = "(" + ", ".join(str(s) for s in p.shape) + ("," if len(p.shape) == 1 else "") + ")"
     plt_ax.set_xlabel("column" if len(p.shape) >= 2 else "element")
     plt_ax.set_ylabel("row" if len(p.shape) >= 2 else "")
-    title = f"{name} {shape_text}: {_title_of(p, values, masked)}"
+    title = f"{literal(name)} {shape_text}: {_title_of(p, values, masked)}"
     if len(title) > 6 * plt_ax.figure.get_figwidth():  # about the characters a title line holds per inch
-        title = f"{name} {shape_text}\n{_title_of(p, values, masked)}"
+        title = f"{literal(name)} {shape_text}\n{_title_of(p, values, masked)}"
     plt_ax.set_title(title, fontsize="medium")
     return plt_ax
 
