@@ -12,9 +12,9 @@ import json
 import pytest
 
 from gradcheck.cli import main
+from tests.doors_corpus.loader import NETS
 from tests.doors_corpus.measure import normalize
 from tests.doors_corpus.TRUTH import CASES, Case
-from tests.doors_corpus.loader import NETS
 
 #: Targets whose mistake the diagnosis does not name yet (exit code and wrong parameters still checked):
 #: a penalty that is not L2 (a sum of norms) in a network2-style total_cost.

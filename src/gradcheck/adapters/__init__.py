@@ -152,7 +152,7 @@ def as_problem(
     if ready is not None:
         return ready
     src = Source(obj, context)
-    src.prefer = kw.pop("prefer", None)  # type: ignore[attr-defined] - a function the user pointed at
+    src.prefer = kw.pop("prefer", None)  # a function of the net the user pointed at
     module = obj if isinstance(obj, types.ModuleType) else context
     src.values = NetValues.collect(net_functions(obj, context), context=module, given=kw.pop("values", None))
     matched = [a for a in _ADAPTERS if a.detect(src)]
@@ -230,7 +230,7 @@ def _build_first(chosen: Any, matched: list[Any], src: Source, data: Any, **kw: 
     try:
         return chosen.build(src, data, **kw), chosen
     except NotAGradientMethod as exc:
-        src.step_name = exc.method  # type: ignore[attr-defined]
+        src.step_name = exc.method
         if train_step.detect(src) is None:
             raise
         problem = train_step.build(src, data, **kw)

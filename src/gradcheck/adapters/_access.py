@@ -228,6 +228,8 @@ class Source:
         self.obj = obj
         self.context = context
         self.values: Any = None  # the net-wide hyper-parameter values (a _values.NetValues), once collected
+        self.prefer: str | None = None  # a function of the net the user pointed at (net.py:backward_propagation_n)
+        self.step_name: str | None = None  # a method another convention found to be the net's training step
 
     @staticmethod
     def _get(o: Any, name: str) -> Any:

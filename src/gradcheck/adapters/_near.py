@@ -100,14 +100,14 @@ def nearest(obj: Any, context: Any = None) -> str:
     best: tuple[int, str, list[str], list[str]] | None = None
     for conv, parts in CONVENTION_PARTS.items():
         found = [_found(src, p) for p in parts]
-        score = sum(f is not None for f in found)
-        if score and (best is None or score > best[0]):
-            best = (score, conv, [f for f in found if f], [p.missing for p, f in zip(parts, found) if f is None])
+        present = [f for f in found if f is not None]
+        if present and (best is None or len(present) > best[0]):
+            best = (len(present), conv, present, [p.missing for p, f in zip(parts, found) if f is None])
     if best is None:
         weights = "weight arrays" if _arrays_on(src) else "no weight arrays"
         return f"it has {weights} and none of the functions a net is checked through (a loss and a gradient)"
-    _, conv, found, missing = best
-    return f"nearest convention: {conv}; found {', '.join(found)}; missing {'; '.join(missing)}"
+    _, conv, have, missing = best
+    return f"nearest convention: {conv}; found {', '.join(have)}; missing {'; '.join(missing)}"
 
 
 def describe_value(v: Any) -> str:

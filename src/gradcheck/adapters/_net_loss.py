@@ -125,7 +125,7 @@ def net_loss(
     if fwd is None:
         forward, desc = _composed_forward(src, params, X)
         return (lambda: cost_of(forward())), f"{cost_name} of forward(X), {desc}"
-    run_forward, where = _forward_runner(src, params, data, fwd, fwd_name, data_attrs or {}, pick)
+    run_forward, where = _forward_runner(src, params, data, fwd, fwd_name or "forward", data_attrs or {}, pick)
     return (lambda: cost_of(run_forward())), f"{cost_name} of {fwd_name}{where}"
 
 
@@ -165,7 +165,7 @@ def _output_cost(src: Source, params: dict[str, np.ndarray], data: Any, loss_nam
         return call(cost, {"output": _pick_output(out, pick), "y": y, "params": params}, order=("output", "y"),
                     extra=src, what=cost_name)
 
-    return cost_of, cost_name
+    return cost_of, cost_name or "the cost"
 
 
 def _forward_runner(src: Source, params: dict[str, np.ndarray], data: Any, fwd: Any, fwd_name: str,

@@ -137,7 +137,7 @@ def optimizer_state(obj: Any) -> list[str]:
 
 
 def _own_params(o: Any) -> dict[str, np.ndarray]:
-    p = getattr(o, "params", None)
+    p: Any = getattr(o, "params", None)
     if is_array_dict(p):
         return dict(p)
     try:

@@ -34,8 +34,6 @@ import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import numpy as np
-
 from ..errors import AdapterError
 
 __all__ = ["KEEP_NAMES", "KEEP_PROBE", "REG_NAMES", "REG_PROBE", "NetValues", "net_functions", "parse_set"]
@@ -171,6 +169,7 @@ class NetValues:
         """The values worth saying (given, read from the module, chosen by gradcheck, or a default another
         function lacks), JSON-ready.
 
+        >>> import numpy as np
         >>> NetValues({"reg": np.float64(0.5), "seed": 0}, {"reg": "--set"}).to_dict()
         {'reg': {'value': 0.5, 'from': '--set'}}
         """

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import AdapterError
-from ..problem import Problem
 import numpy as np
 
+from ..errors import AdapterError
+from ..problem import Problem
 from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
 from ._data import find_data
 
@@ -99,7 +99,7 @@ def _backward(src: Source) -> tuple[str | None, Any]:
     elif prefer is not None and prefer.startswith(FORWARD_NAMES):  # ... or at its forward pass
         suffix = _suffix(prefer, FORWARD_NAMES)
         names = tuple(b + suffix for b in BACKWARD_NAMES) + names
-    found = [(n, src.get(n)) for n in dict.fromkeys(names) if is_fn(src.get(n))]
+    found: list[tuple[str | None, Any]] = [(n, src.get(n)) for n in dict.fromkeys(names) if is_fn(src.get(n))]
     complete = [(n, f) for n, f in found if "cache" in _roles(f) or {"output", "y"} <= _roles(f)]
     return (complete or found or [(None, None)])[0]
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..problem import Problem
 import numpy as np
 
+from ..problem import Problem
 from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, pick_grads, role_of
 
 NAME = "functions"

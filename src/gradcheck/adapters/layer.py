@@ -136,14 +136,14 @@ class _Spec(NamedTuple):
     layer: Any
     key: str
     arr: np.ndarray
-    index: int | None
+    position: int | None
     holder: str | None
 
 
 def _candidates(layer: Any) -> dict[str, tuple[np.ndarray, str | None]]:
     """``key -> (array, dict name or None)``: a layer's float arrays, from its params dict when it has one."""
     for holder in PARAM_DICTS:
-        p = getattr(layer, holder, None)
+        p: Any = getattr(layer, holder, None)
         if is_array_dict(p):
             return {k: (v, holder) for k, v in p.items()}
     try:
@@ -264,7 +264,7 @@ def _through_random_projection(stack: _Stack, specs: list[_Spec], R: np.ndarray,
         return out
 
     upd = " (backward updates the weights: gradient recovered with lr = 1)" if updating else ""
-    upd += " (parameter gradients as returned by backward)" if any(s.index is not None for s in specs) else ""
+    upd += " (parameter gradients as returned by backward)" if any(s.position is not None for s in specs) else ""
     pnames = ", ".join(s.name for s in specs) or "none"
     return Problem(
         params=params, loss=loss, grads=grads, data=None, name=what,
@@ -276,8 +276,8 @@ def _through_random_projection(stack: _Stack, specs: list[_Spec], R: np.ndarray,
 
 def _gradient(stack: _Stack, s: _Spec, saved: dict[str, np.ndarray]) -> Any:
     """The gradient of one parameter after a backward pass: returned, recovered from the update, or beside it."""
-    if s.index is not None:
-        return np.array(stack.returned[stack.layers.index(s.layer)][s.index], dtype=float)
+    if s.position is not None:
+        return np.array(stack.returned[stack.layers.index(s.layer)][s.position], dtype=float)
     if s.name in saved:
         return (saved[s.name] - _current(s.layer, s.key, s.arr, s.holder)) / stack.step
     g = _grad_of(s.layer, s.key, s.arr.shape)
@@ -298,11 +298,11 @@ _LOSS_METHODS = ("loss", "compute_loss", "cost", "forward_loss")
 
 def _own_loss(model: Any) -> str | None:
     """The name of ``model``'s own ``loss(x, y)`` when it also has a ``backward()`` taking nothing."""
-    back = getattr(model, "backward", None)
+    back: Any = getattr(model, "backward", None)
     if not is_fn(back) or required_args(back):
         return None
     for name in _LOSS_METHODS:
-        fn = getattr(model, name, None)
+        fn: Any = getattr(model, name, None)
         if is_fn(fn) and len(required_args(fn)) == 2:
             return name
     return None
@@ -331,7 +331,7 @@ def _with_own_loss(model: Any, loss_name: str, layers: list[Any], specs: list[An
         value = np.asarray(loss())
     except Exception as exc:  # noqa: BLE001 - not a loss of (x, y) after all
         raise AdapterError(f"{type(model).__name__}.{loss_name}(X, y) failed on the data: {exc}") from None
-    if value.size != 1 or any(s.index is not None for s in specs):
+    if value.size != 1 or any(s.position is not None for s in specs):
         raise AdapterError(f"{type(model).__name__}.{loss_name}(X, y) does not return one number")
     pnames = ", ".join(s.name for s in specs) or "none"
     return Problem(

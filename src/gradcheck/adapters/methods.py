@@ -30,9 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import AdapterError
-from ..layers import forward_order
 from ..problem import Problem
-from ._access import Source, arg_names, call, is_array_dict, is_fn, is_float_array, pick_grads, role_of
+from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, role_of
 from ._net_loss import net_loss
 from ._params import discover
 from ._state import restored_state
@@ -150,7 +149,8 @@ class NotAGradientMethod(AdapterError):
 
 
 def build(src: Source, data: Any, *, loss: str | None = None, lr: float | None = None, **_: Any) -> Problem:
-    gname, gfn, needs_forward = _grad_method(src)
+    found, gfn, needs_forward = _grad_method(src)
+    gname = found or "the gradient method"
     if data is None:
         raise AdapterError(f"found {gname}(X, y) but no data: define X and y beside the net or pass them in")
     if isinstance(src.obj, types.ModuleType):

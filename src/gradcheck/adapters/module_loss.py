@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import AdapterError
 from ..names import match
 from ..problem import Problem
-from ._access import Source, arg_names, call, is_fn, is_float_array, role_of
+from ._access import Source, arg_names, call, is_float_array, is_fn, role_of
 
 NAME = "module-loss"
 LOSS_NAMES = ("lossFun", "loss_fun", "lossFunc", "loss_func", "loss", "loss_fn", "loss_function", "compute_loss",
@@ -67,10 +67,10 @@ def _returned_names(fn: Any) -> list[str] | None:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return None
-    returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)]
-    if not returns:
+    returns = [n.value for n in ast.walk(tree) if isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple)]
+    if not returns or not isinstance(returns[-1], ast.Tuple):
         return None
-    return [e.id if isinstance(e, ast.Name) else ast.unparse(e) for e in returns[-1].value.elts]
+    return [e.id if isinstance(e, ast.Name) else ast.unparse(e) for e in returns[-1].elts]
 
 
 def _returns_tuple(fn: Any) -> bool:

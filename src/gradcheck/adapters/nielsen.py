@@ -114,7 +114,7 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
         how = ("the change update_mini_batch makes with eta = 1 (" + ("backprop with its L2 weight decay" if own_l2 else
                "it matches neither the sum nor the mean of backprop") + ")")
 
-    def loss() -> float:
+    def loss_now() -> float:
         if batch_cost is not None:
             mean = call(batch_cost, {"X": batch}, order=("X",), extra=_UpdateArgs(batch, src), what=batch_cost_name)
             return float(mean) * scale * n
@@ -136,7 +136,7 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
     if hint_loss:
         hint["loss"] = hint_loss
     return Problem(
-        params=params, loss=loss, grads=grads, data=(X, Y), hint=hint,
+        params=params, loss=loss_now, grads=grads, data=(X, Y), hint=hint,
         meta={"recognized": f"Nielsen style: {len(W)} layers (weights[i], biases[i]), {how}; cost {cost_desc}"},
     )
 
@@ -153,7 +153,7 @@ def _cost(src: Source, loss: str | None) -> tuple[Any, str, str | None]:
     cost = src.get("cost")
     if isinstance(cost, str) and "cross" in cost.lower():
         return _cross_entropy, f"cross-entropy (cost = {cost!r})", "bce"
-    fn = getattr(cost, "fn", None) if cost is not None and not isinstance(cost, str) else None
+    fn: Any = getattr(cost, "fn", None) if cost is not None and not isinstance(cost, str) else None
     if is_fn(fn):
         label = getattr(cost, "__name__", type(cost).__name__)
         kind = "bce" if "cross" in label.lower() else ("mse" if "quadratic" in label.lower() else None)

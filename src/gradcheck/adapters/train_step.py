@@ -185,6 +185,8 @@ def _rate_line(src: Source, step_name: str) -> str:
     import re
 
     fn = src.get(step_name.split("(")[0]) if "(" not in step_name or ";" not in step_name else None
+    if fn is None:
+        return "pass --lr if it differs"
     try:
         lines, start = inspect.getsourcelines(fn)
     except (TypeError, OSError):
@@ -316,9 +318,10 @@ def _sets_local_rate(run: _Run, rate: float) -> bool:
 
 def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tuple[Problem, bool]:
     """The Problem, and whether the recovered gradient is the same at a much smaller learning rate."""
-    step_name, step = _step(src)
-    if step is None:
+    found, step = _step(src)
+    if step is None or found is None:
         raise AdapterError(f"expected {EXPECTED}; found {src.describe()} with {public_names(src)}")
+    step_name = found
     params = discover(src.obj)
     if not params:
         raise AdapterError(f"found {step_name}() but no weight arrays on {src.describe()}")
