@@ -258,6 +258,15 @@ _BUGS = [
         "Give the targets the output's shape before the loss and its gradient: y = y.reshape(-1, 1) (or y[:, None]).",
     ),
     Bug(
+        "gradient_clipped",
+        "gradients clipped before they are returned",
+        "Clipping (by value or by norm) belongs to the update step; a gradient clipped inside the backward pass is "
+        "no longer the loss's gradient, and a check of it fails where the clip bites.",
+        "analytic = np.clip(numeric, -t, t) elementwise, or numeric rescaled to one norm t, with one t for all",
+        "Return the raw gradients from the backward pass and clip where they are used: "
+        "dW_step = np.clip(dW, -t, t); W -= lr * dW_step.",
+    ),
+    Bug(
         "unknown",
         "mismatch of no known kind",
         "The gradient is wrong in a way that fits no catalogued mistake; the localization still says where it starts.",

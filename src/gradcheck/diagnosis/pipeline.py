@@ -13,6 +13,7 @@ from typing import Any
 from ..report import Finding, Report
 from .catalogue import fix_for
 from .detectors import (
+    clipped,
     nonfinite,
     normalization,
     penalty,
@@ -39,6 +40,7 @@ DETECTORS: tuple[Detector, ...] = (
     target_broadcast.detect,  # flat targets against an (m, 1) output: gradients with an extra axis of m
     shapes.detect,       # a gradient of the wrong shape: transposed, bias not summed, other
     nonfinite.detect,    # NaN/inf where the loss is finite
+    clipped.detect,      # gradients clipped by value or norm before they are returned
     recompute.detect,    # a catalogued mistake recomputed on the recognized dense net
     normalization.detect,  # batch / layer norm backward without its mean and variance paths
     zero.detect,         # zero everywhere while the loss moves

@@ -30,8 +30,8 @@ Step = Callable[[Recomputation], "list[Finding] | None"]
 
 def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
     """The first step of :data:`STEPS` that explains the user's gradient; it accounts for every parameter compared."""
-    if ev.arch is None:
-        return Explanation()
+    if ev.arch is None or not unexplained:
+        return Explanation()  # nothing left to explain (an earlier detector accounted for every name)
     try:
         rc = Recomputation.of(ev)
         if rc is None:

@@ -26,12 +26,16 @@ class ThroughGradient(Mistake):
     def propagate(self, p: Pass, l: int, dz: np.ndarray, dW: np.ndarray) -> np.ndarray:
         return dz @ dW.T if l in self.layers else super().propagate(p, l, dz, dW)
 
+    def formula(self, arch: Arch) -> str | None:
+        l = self.layers[0]
+        w = arch.layers[l - 1][0]
+        return f"dA{l - 1} = {w}.T @ dZ{l}" if arch.layout == "cols" else f"dA{l - 1} = dZ{l} @ {w}.T"
+
     def fix(self, arch: Arch) -> str | None:
         l = self.layers[0]
         w = arch.layers[l - 1][0]
-        good, bad = (f"{w}.T @ dZ{l}", f"d{w}.T @ dZ{l}") if arch.layout == "cols" else (f"dZ{l} @ {w}.T", f"dZ{l} @ d{w}.T")
-        return (f"Carry the delta of layer {l} down through the weights, not their gradient: dA{l - 1} = {good}, "
-                f"not {bad}.")
+        bad = f"d{w}.T @ dZ{l}" if arch.layout == "cols" else f"dZ{l} @ d{w}.T"
+        return f"Carry the delta of layer {l} down through the weights, not their gradient: {self.formula(arch)}, not {bad}."
 
 
 def candidates(arch: Arch) -> Iterator[Mistake]:
