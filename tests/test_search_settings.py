@@ -229,3 +229,20 @@ def test_property(gradcheck, problem):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*problem=build(batch_size=1, reg=1.0, seed=0),"])
+
+
+def test_a_small_but_real_mistake_survives_the_second_look():
+    # a near miss is measured again with Richardson extrapolation: a wrong gradient stays wrong
+    def build(batch_size=3, scale=1.0, seed=0):
+        rng = np.random.default_rng(seed)
+        X, w = rng.normal(size=(batch_size, 3)), scale * rng.normal(size=3)
+
+        def grads():
+            g = X.T @ np.tanh(X @ w) / batch_size
+            return {"w": g * (1 + 1e-4 * (scale != 1.0))}  # off by 1e-4, away from the default scale
+
+        return {"params": {"w": w}, "loss": lambda: float(np.log(np.cosh(X @ w)).mean()), "grads": grads}
+
+    result = search(build, seed=0, max_examples=30)
+    assert result.found and result.smallest["scale"] != 1.0
+    assert 0 < result.smallest_report[result.smallest_report.wrong[0]].max_rel_error < 1e-2
