@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.arch import Arch
-from ..model.dense import Pass, activation_derivative, base_activation, combined, leaky_slope
+from ..model.dense import Pass, activation_derivative, base_activation, combined, gelu_derivative, leaky_slope
 from .base import Mistake
 from ..catalogue import fix_text
 from .text import delta_from_above, derivative_text, layers_label, output_delta
@@ -64,6 +64,18 @@ DERIVATIVE_MISTAKES: dict[str, list[tuple[str, Deriv, str]]] = {
         ("wrong_activation_derivative", lambda z, a: a * (1 - a), "sigmoid's derivative used for a linear (identity) layer"),
     ],
     "softmax": [],
+    "gelu": [
+        ("wrong_activation_derivative", lambda z, a: gelu_derivative(z, tanh_approximation=True),
+         "the derivative of GELU's tanh approximation used for an exact (erf) GELU layer"),
+        ("wrong_activation_derivative", lambda z, a: (z > 0).astype(float), "a relu mask (z > 0) used for a GELU layer"),
+        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "GELU' left out"),
+    ],
+    "gelu_tanh": [
+        ("wrong_activation_derivative", lambda z, a: gelu_derivative(z),
+         "the exact (erf) GELU's derivative used for a layer computing GELU's tanh approximation"),
+        ("wrong_activation_derivative", lambda z, a: (z > 0).astype(float), "a relu mask (z > 0) used for a GELU layer"),
+        ("missing_activation_derivative", lambda z, a: np.ones_like(z), "GELU' left out"),
+    ],
 }
 
 

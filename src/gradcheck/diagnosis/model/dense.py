@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -34,9 +35,9 @@ import numpy as np
 
 __all__ = ["ACTIVATIONS", "CORRECT", "LAYOUTS", "LEAKY_SLOPE", "LOSSES", "Backprop", "DenseNet", "Pass", "activate",
            "activation_derivative", "backward", "base_activation", "combined", "data_loss", "example_losses",
-           "forward", "leaky_slope", "loss", "softmax_backward"]
+           "forward", "gelu_derivative", "leaky_slope", "loss", "softmax_backward"]
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax", "gelu", "gelu_tanh")
 LOSSES = ("bce", "mse", "softmax_ce")
 LAYOUTS = ("rows", "cols")
 #: The slope of ``leaky_relu`` for negative inputs (``"leaky_relu(0.2)"`` names another slope).
@@ -75,6 +76,31 @@ def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+_ERF = np.frompyfunc(math.erf, 1, 1)
+#: sqrt(2 / pi) and the cubic coefficient of GELU's tanh approximation
+_GELU_C, _GELU_K = math.sqrt(2.0 / math.pi), 0.044715
+
+
+def _phi_cdf(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + _ERF(np.asarray(z, dtype=np.float64) / math.sqrt(2.0)).astype(np.float64))
+
+
+def _gelu_tanh_inner(z: np.ndarray) -> np.ndarray:
+    return np.tanh(_GELU_C * (z + _GELU_K * z**3))
+
+
+def gelu_derivative(z: np.ndarray, tanh_approximation: bool = False) -> np.ndarray:
+    """The derivative of GELU (exact: Phi(z) + z phi(z)), or of its tanh approximation.
+
+    >>> float(gelu_derivative(np.zeros(1))[0]), float(gelu_derivative(np.zeros(1), True)[0])
+    (0.5, 0.5)
+    """
+    if tanh_approximation:
+        t = _gelu_tanh_inner(z)
+        return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * _GELU_C * (1 + 3 * _GELU_K * z * z)
+    return _phi_cdf(z) + z * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
 def activate(name: str, z: np.ndarray) -> np.ndarray:
     """The activation ``name`` applied to pre-activations ``z`` (rows: softmax over the last axis).
 
@@ -94,6 +120,10 @@ def activate(name: str, z: np.ndarray) -> np.ndarray:
         return z
     if name == "softmax":
         return _softmax(z, axis=-1)
+    if name == "gelu":
+        return z * _phi_cdf(z)
+    if name == "gelu_tanh":
+        return 0.5 * z * (1 + _gelu_tanh_inner(z))
     raise ValueError(f"unknown activation {name!r}; expected one of {ACTIVATIONS}")
 
 
@@ -114,6 +144,8 @@ def activation_derivative(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray
         return (z > 0).astype(z.dtype)
     if name == "identity":
         return np.ones_like(z)
+    if name in ("gelu", "gelu_tanh"):
+        return gelu_derivative(z, tanh_approximation=name == "gelu_tanh")
     raise ValueError(f"activation_derivative: no elementwise derivative for {name!r}")
 
 

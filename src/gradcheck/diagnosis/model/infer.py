@@ -40,6 +40,8 @@ __all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_a
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: Other leaky-relu slopes tried (uniform hidden layers only), named ``"leaky_relu(0.2)"``.
 OTHER_SLOPES = (0.1, 0.2, 0.3)
+#: Smooth activations tried for uniform hidden layers only (GELU exact and its tanh approximation).
+SMOOTH = ("gelu", "gelu_tanh")
 #: Slopes scanned when no named leaky relu fits (then refined): log-spaced over the slopes people use.
 SLOPE_GRID = tuple(float(a) for a in np.geomspace(1e-3, 0.7, 40))
 #: How many (layout, loss) pairs with the best scans are refined.
@@ -86,6 +88,7 @@ def candidates(layers, hint: Mapping[str, Any], options: list[str], k: int):
         else:
             hidden_sets = [[h] * (L - 1) for h in HIDDEN]
         hidden_sets += [[f"leaky_relu({s:g})"] * (L - 1) for s in OTHER_SLOPES]
+        hidden_sets += [[g] * (L - 1) for g in SMOOTH]
     for layout, x_layout in options:
         for loss, out in outputs:
             for hidden in hidden_sets:
