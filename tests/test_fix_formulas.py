@@ -225,3 +225,34 @@ def test_the_tanh_derivative_is_written_with_its_parentheses():
              and mk.layers == (1,)]
     assert fixes and all("dZ1 = dA1 * (1 - A1 ** 2)" in f for f in fixes)
     assert not any("* 1 - A" in f for f in fixes)
+
+
+def test_the_penalty_form_fixes_hold_the_right_gradients():
+    from gradcheck.diagnosis.catalogue import fix_text
+
+    rng = np.random.default_rng(9)
+    W, lambd, m = rng.normal(size=(3, 4)), 0.3, 8
+    summed = fix_text("penalty_sum", coefficient=lambd / m)
+    code = "dW += lambd / m * W"
+    assert code in summed
+    ns = dict(np=np, W=W, lambd=lambd, m=m, dW=np.zeros_like(W))
+    exec(code, ns)  # noqa: S102
+    # the gradient of lambd / (2 m) * sum(W ** 2), by central differences
+    eps, numeric = 1e-6, np.zeros_like(W)
+    for idx in np.ndindex(*W.shape):
+        Wp, Wm = W.copy(), W.copy()
+        Wp[idx] += eps
+        Wm[idx] -= eps
+        numeric[idx] = lambd / (2 * m) * ((Wp**2).sum() - (Wm**2).sum()) / (2 * eps)
+    assert np.allclose(ns["dW"], numeric)
+    sign = fix_text("penalty_sign")
+    for expr, penalty in (("lambd * W", lambda V: lambd / 2 * (V**2).sum()),
+                          ("lambd * np.sign(W)", lambda V: lambd * np.abs(V).sum())):
+        assert expr in sign
+        value = eval(expr, dict(np=np, W=W, lambd=lambd))  # noqa: S307
+        for idx in np.ndindex(*W.shape):
+            Wp, Wm = W.copy(), W.copy()
+            Wp[idx] += eps
+            Wm[idx] -= eps
+            numeric[idx] = (penalty(Wp) - penalty(Wm)) / (2 * eps)
+        assert np.allclose(value, numeric, atol=1e-6)
