@@ -114,6 +114,8 @@ def _real_values(name: str, g: Any) -> Any:
     >>> _real_values("w", np.array([1 + 0j])).dtype
     dtype('float64')
     """
+    if isinstance(g, np.ndarray) and g.dtype.kind != "c":
+        return g
     try:
         is_complex = np.iscomplexobj(g)
     except (TypeError, ValueError):  # ragged or odd objects: the conversion below says what is wrong

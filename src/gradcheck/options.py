@@ -154,8 +154,10 @@ def _count(name: str, value: Any, *, low: int, none_ok: bool = True) -> int | No
 
 def _workers(value: Any) -> int | None:
     n = _count("workers", value, low=1)
+    if n is None:
+        return None
     limit = WORKERS_PER_CORE * (os.cpu_count() or 1)
-    if n is not None and n > limit:
+    if n > limit:
         raise InvalidOptionError(
             f"workers={n} is more than {WORKERS_PER_CORE} processes per core ({os.cpu_count()} cores): "
             f"each worker is a forked copy of this process; use at most {limit}"

@@ -159,6 +159,8 @@ def _refuse_shared_memory(arrays: Mapping[str, np.ndarray]) -> None:
     """
     if len(arrays) < 2:
         return
+    if all(p.base is None for p in arrays.values()) and len({id(p) for p in arrays.values()}) == len(arrays):
+        return  # distinct arrays that each own their memory cannot overlap
     active: list[tuple[int, str]] = []  # (end byte, name) of the spans that may still overlap
     for lo, hi, name in memory_spans(arrays):
         active = [(end, other) for end, other in active if end > lo]
@@ -300,8 +302,26 @@ def sigint_deferred(*, reraise: bool = True) -> Iterator[None]:
 # -- checks that share memory wait for each other --------------------------------------------
 
 _LOCK = threading.Condition()
-#: the memory spans of the checks running now, with the thread that runs each
-_IN_USE: list[tuple[list[tuple[int, int, str]], int]] = []
+
+
+class _Holding:
+    """The arrays of one running check and the thread running it; their memory spans computed on demand
+    (only when two checks run at once is there anything to compare)."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self.arrays = arrays
+        self.thread = threading.get_ident()
+        self._spans: list[tuple[int, int, str]] | None = None
+
+    @property
+    def spans(self) -> list[tuple[int, int, str]]:
+        if self._spans is None:
+            self._spans = memory_spans(self.arrays)
+        return self._spans
+
+
+#: the checks running now
+_IN_USE: list[_Holding] = []
 
 
 def _clear_in_child() -> None:
@@ -339,9 +359,9 @@ def exclusive(arrays: Mapping[str, np.ndarray]) -> Iterator[None]:
     >>> with exclusive({"w": w}):
     ...     pass
     """
-    mine = (memory_spans(arrays), threading.get_ident())
+    mine = _Holding(arrays)
     with _LOCK:
-        while any(owner != mine[1] and _overlap(spans, mine[0]) for spans, owner in _IN_USE):
+        while any(other.thread != mine.thread and _overlap(other.spans, mine.spans) for other in _IN_USE):
             _LOCK.wait()
         _IN_USE.append(mine)
     try:
