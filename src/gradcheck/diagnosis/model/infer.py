@@ -66,6 +66,8 @@ def loss_terms(arch: Arch, params: Mapping[str, np.ndarray], X: Any, y: Any) -> 
 
 
 def candidates(layers, hint: Mapping[str, Any], options: list[str], k: int):
+    """Every standard net the hint allows on these layers, in the order tried: layouts, then
+    (loss, output) pairs, then hidden activations (uniform ones first)."""
     L = len(layers)
     acts_hint = hint.get("activations")
     loss_hint = hint.get("loss")
@@ -80,20 +82,25 @@ def candidates(layers, hint: Mapping[str, Any], options: list[str], k: int):
     elif isinstance(acts_hint, str):
         hidden_sets = [[acts_hint] * (L - 1)]
     else:
-        n_combo = len(HIDDEN) ** (L - 1)
-        if n_combo <= MAX_COMBOS:
-            hidden_sets = [list(c) for c in itertools.product(HIDDEN, repeat=L - 1)]
-            # uniform hidden layers first
-            hidden_sets.sort(key=lambda c: len(set(c)) > 1)
-        else:
-            hidden_sets = [[h] * (L - 1) for h in HIDDEN]
-        hidden_sets += [[f"leaky_relu({s:g})"] * (L - 1) for s in OTHER_SLOPES]
-        hidden_sets += [[g] * (L - 1) for g in SMOOTH]
+        hidden_sets = _hidden_sets(L)
     for layout, x_layout in options:
         for loss, out in outputs:
             for hidden in hidden_sets:
                 yield Arch(layers=list(layers), layout=layout, activations=list(hidden) + [out], loss=loss,
                            x_layout="" if x_layout == layout else x_layout)
+
+
+def _hidden_sets(L: int) -> list[list[str]]:
+    """The hidden activations tried without a hint: every combination while there are few (uniform
+    first), else the uniform ones; then other leaky slopes and the smooth ones, uniform."""
+    if len(HIDDEN) ** (L - 1) <= MAX_COMBOS:
+        hidden_sets = [list(c) for c in itertools.product(HIDDEN, repeat=L - 1)]
+        hidden_sets.sort(key=lambda c: len(set(c)) > 1)  # uniform hidden layers first
+    else:
+        hidden_sets = [[h] * (L - 1) for h in HIDDEN]
+    hidden_sets += [[f"leaky_relu({s:g})"] * (L - 1) for s in OTHER_SLOPES]
+    hidden_sets += [[g] * (L - 1) for g in SMOOTH]
+    return hidden_sets
 
 
 def infer_arch(
