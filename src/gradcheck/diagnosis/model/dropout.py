@@ -43,6 +43,8 @@ __all__ = ["infer_dropout_arch"]
 
 #: The most loss evaluations spent on reading the masks.
 MAX_EVALS = 3000
+#: The largest share of mask values that may be unreadable (probes across a relu kink); more, and no mask is read.
+MAX_UNREAD_SHARE = 0.1
 
 
 def _term(loss: str, out: str, z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -212,11 +214,14 @@ def _keep_prob(masks: np.ndarray) -> tuple[np.ndarray, float] | None:
     """The kept units and keep_prob when every mask value is 0 or one constant 1 / keep_prob; else None."""
     big = float(np.abs(masks).max())
     kept = np.abs(masks) > 0.5 * big
-    if big == 0 or np.abs(masks[~kept]).max(initial=0.0) > 1e-4 * big:
+    if big == 0:
         return None
     c = float(np.median(masks[kept]))
-    if c <= 0 or np.max(np.abs(masks[kept] - c)) > 1e-4 * c:
+    clean = (np.abs(masks) <= 1e-4 * big) | (np.abs(masks - c) <= 1e-4 * max(c, 0.0))
+    if c <= 0 or (~clean).mean() > MAX_UNREAD_SHARE:
         return None
+    # a few values read across a relu kink (a unit on for some probes, off for others) are taken as the
+    # nearer of 0 and c; the mask is then checked like any hint, by reproducing the loss
     keep_prob = 1.0 / c
     if abs(keep_prob - round(keep_prob, 6)) <= 1e-9:
         keep_prob = round(keep_prob, 6)
