@@ -19,8 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gradcheck import numeric  # noqa: E402
 from common import WIDTHS, build, machine, table  # noqa: E402
+
+from gradcheck import numeric  # noqa: E402
 
 
 def _err(num: np.ndarray, exact: np.ndarray) -> np.ndarray:

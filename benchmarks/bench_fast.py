@@ -20,8 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gradcheck  # noqa: E402
 from common import WIDTHS, build, machine, n_params, table  # noqa: E402
+
+import gradcheck  # noqa: E402
 
 
 def cases(net):

@@ -26,8 +26,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gradcheck  # noqa: E402
 from common import WIDTHS, build, interleaved, limit_threads, machine, n_params, table  # noqa: E402
+
+import gradcheck  # noqa: E402
 
 
 def bare_loop(loss, n):
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
         holder = {}
 
-        def run_check(net=net, loss=loss, grads=grads):
+        def run_check(net=net, loss=loss, grads=grads, holder=holder):
             holder["r"] = gradcheck.check(net.params, loss, grads, mode="full")
 
         reps = args.repeats

@@ -19,9 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import WIDTHS, build, machine, n_params, table  # noqa: E402
+
 from gradcheck import numeric  # noqa: E402
 from gradcheck.parallel import WorkerPool, fork_available  # noqa: E402
-from common import WIDTHS, build, machine, n_params, table  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

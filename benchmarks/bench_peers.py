@@ -38,8 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # torch's OpenMP threads spin after each op and would steal the cores numpy's BLAS runs on
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import gradcheck  # noqa: E402
 from common import WIDTHS, build, limit_threads, machine, n_params, table  # noqa: E402
+
+import gradcheck  # noqa: E402
 
 
 class Counter:

@@ -652,7 +652,7 @@ class _BiasPerExample(_Seedish):
     """db = delta (one column per example): ``b -= lr * db`` cannot broadcast in place."""
 
     def train(self, inputs, labels, epochs):
-        for epoch in range(1, epochs + 1):
+        for _epoch in range(1, epochs + 1):
             a1 = self.sigmoid(self.W1 @ inputs + self.b1)
             a2 = self.sigmoid(self.W2 @ a1 + self.b2)
             d2 = (a2 - labels) / inputs.shape[1]

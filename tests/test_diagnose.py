@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 import gradcheck
 from gradcheck.diagnosis import diagnose
-from gradcheck.diagnosis.model.arch import Arch
-from gradcheck.diagnosis.model.infer import infer_arch
-from gradcheck.layers import structure
 from gradcheck.diagnosis.mistakes import backward, mistakes
 from gradcheck.diagnosis.mistakes.derivative import OtherLayerDerivative
 from gradcheck.diagnosis.mistakes.weight_input import WeightGradientInput
+from gradcheck.diagnosis.model.arch import Arch
+from gradcheck.diagnosis.model.infer import infer_arch
+from gradcheck.layers import structure
 from gradcheck.nn import MLP
 from gradcheck.problem import Problem
 

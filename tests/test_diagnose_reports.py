@@ -483,8 +483,8 @@ def _dropout_net(seed=20, keep_prob=0.75, bug="no_mask"):
 def test_dropout_mask_left_out_of_the_backward_pass_is_named_without_its_masks():
     P, cost, grads, data, hint = _dropout_net()
     X_before = data[0].copy()
-    for given in (None, hint):  # the masks read off the loss, or given
-        report = gradcheck.check(P, cost, grads, data=data, hint=given)
+    for hint_given in (None, hint):  # the masks read off the loss, or given
+        report = gradcheck.check(P, cost, grads, data=data, hint=hint_given)
         f = report.findings[0]
         assert f.kind == "dropout_backward_wrong", report.kinds()
         assert f.params == ["W1", "b1"]

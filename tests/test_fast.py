@@ -120,7 +120,7 @@ def test_count_does_not_grow_with_parameters():
     for widths in ([30, 30, 5, 1], [300, 300, 50, 1]):
         net = MLP(widths, activations="tanh", loss="mse", seed=2)
         X, y = net.random_data(4)
-        r = _check(net, X, y, lambda: net.gradients(X, y))
+        r = _check(net, X, y, lambda net=net, X=X, y=y: net.gradients(X, y))
         counts.append(r.n_loss_evals)
     assert counts[0] == counts[1] == 3 + 2 * 6
 

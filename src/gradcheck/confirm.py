@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .explain import batch_changes, fmt_value
 from .bugs import fix_for
+from .explain import batch_changes, fmt_value
 from .report import Finding, Report
 from .trials import Runner, Trial
 from .vary import short_value
@@ -109,6 +109,7 @@ def _sign_move(runner: Runner, cfg: Mapping[str, Any]) -> list[Move]:
     if not isinstance(X, np.ndarray) or X.ndim != 2 or not ((X < 0).all() or (X > 0).all()):
         return []
     axis = 0 if runner.layout == "rows" else 1
+    assert name is not None  # X was read under it
     move: Move = {name: np.concatenate([X, -X], axis=axis)}
     if runner.plan.batch is not None and runner.plan.batch in cfg:
         move[runner.plan.batch] = 2 * X.shape[axis]

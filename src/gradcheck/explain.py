@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -241,6 +242,7 @@ class Explainer:
             return
         if not (X < 0).any():
             return
+        assert name is not None  # X was read under it
         if not self.probe(**{name: np.abs(X)}).ok:
             return
         n, bad = self._observed(lambda t: isinstance(t.config.get(name), np.ndarray) and bool((t.config[name] >= 0).all()))
@@ -281,7 +283,7 @@ class Explainer:
                 continue
             if not self.probe(**{kw.name: kw.default}).ok:
                 continue
-            n, bad = self._observed(lambda t, k=kw: _same(t.config.get(k.name), k.default))
+            n, bad = self._observed(functools.partial(_keeps_default, kw))
             if bad:
                 continue
             value = self.cfg[kw.name]
@@ -297,6 +299,7 @@ class Explainer:
         if not isinstance(s, (int, np.integer)):
             return
         others = [s + i for i in range(1, N_SEED_PROBES + 1)]
+        assert name is not None  # the seed was read under it
         passing = [o for o in others if self.probe(**{name: o}).ok]
         if not passing:
             facts.append(f"fails for every seed tried ({', '.join(str(v) for v in [s, *others])})")
@@ -319,6 +322,11 @@ def batch_changes(runner: Runner, cfg: Mapping[str, Any], m: int) -> dict[str, A
         idx = np.arange(m) % X.shape[axis]
         out[plan.inputs or "X"] = X[idx] if axis == 0 else X[:, idx]
     return out
+
+
+def _keeps_default(kw: Any, t: Trial) -> bool:
+    """The trial ran with the keyword ``kw`` at its default."""
+    return _same(t.config.get(kw.name), kw.default)
 
 
 def _same(a: Any, b: Any) -> bool:

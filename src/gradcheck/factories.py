@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from .problem import Problem
-from .vary import INPUT_NAMES, FactoryPlan, Keyword, plan_factory
+from .vary import FactoryPlan, Keyword, plan_factory
 
 __all__ = ["call_factory", "configs", "factory_keywords", "factory_plan", "keyword_strategy", "problems",
            "with_strategies"]
@@ -114,7 +114,7 @@ def keyword_strategy(kw: Keyword, plan: FactoryPlan | None = None) -> st.SearchS
         lo = 0 if d == 0 else 1
         return st.integers(lo, max(4, min(int(d or 0), MAX_DRAWN_SIZE)))
     if kw.role == "int":
-        return st.integers(min(int(d), -4), max(4, -int(d)))
+        return st.integers(min(int(d or 0), -4), max(4, -int(d or 0)))
     if kw.role == "sizes":
         return st.lists(st.integers(1, MAX_DRAWN_SIZE - 1), min_size=kw.length, max_size=kw.length)
     if kw.role in ("penalty", "keep", "drop", "rate", "momentum", "float"):

@@ -129,7 +129,7 @@ def _directional_error(
     typical = float(np.linalg.norm(g_flat)) / np.sqrt(max(g_flat.size, 1))
     scale = max(abs(dd_an), abs(d.derivative), typical, max(atol, floor) / rtol, 1e-300)
     err = abs(dd_an - d.derivative) / scale
-    return (err, scale) if with_scale else err  # type: ignore[return-value]
+    return (err, scale) if with_scale else err
 
 
 def _crosses_kink(dd_an: float, d: numeric.DirectionalResult, rtol: float) -> bool:
@@ -215,7 +215,7 @@ def _bisect(s: Settings, p: np.ndarray, g: np.ndarray, v: np.ndarray, name: str)
     leaves: list[np.ndarray] = []
     used = 0
     while frontier:
-        scored: list[tuple[float, np.ndarray]] = []
+        scored: list[tuple[float, float, np.ndarray]] = []
         for part in frontier:
             if part.size <= BISECT_LEAF:
                 leaves.append(part)
@@ -248,7 +248,7 @@ def _merge(a: numeric.EvalResult, b: numeric.EvalResult) -> numeric.EvalResult:
     fwd = bwd = None
     if a.forward is not None and b.forward is not None:
         fwd = np.concatenate([a.forward, b.forward])
-        bwd = np.concatenate([a.backward, b.backward])  # type: ignore[list-item]
+        bwd = np.concatenate([a.backward, b.backward])
     return numeric.EvalResult(
         grad=grad,
         indices=np.concatenate([a.indices, b.indices]),

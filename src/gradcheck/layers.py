@@ -177,7 +177,7 @@ def _pairing(params: Mapping[str, np.ndarray], hint: Mapping[str, Any] | None) -
     if hint and hint.get("layers"):
         return [tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in hint["layers"]]
     try:
-        return structure(params)  # type: ignore[return-value]
+        return structure(params)
     except Exception:  # noqa: BLE001 - odd shapes: fall back to names
         return None
 

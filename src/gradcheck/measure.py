@@ -132,7 +132,7 @@ def compare(name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, rto
         bad |= unmeasured
     kinks = None
     if bad.any():
-        if ev.forward is not None:
+        if ev.forward is not None and ev.backward is not None:
             kinks = bad & kink_mask(a, ev.forward, ev.backward, rtol=rtol, atol=floor)
     finite = bool(np.isfinite(a).all())
     if not finite:
@@ -204,6 +204,7 @@ def _replay(s: Settings, name: str, p: np.ndarray, ev: numeric.EvalResult, pick:
     one-sided values, and the check stops. Returns the evaluations spent.
     """
     again = evaluate(s, name, p, pick)
+    assert ev.forward is not None and ev.backward is not None  # a replay follows one-sided values
     same = (again.forward == ev.forward[pos]) & (again.backward == ev.backward[pos])
     if not same.all():
         k = int(pick[int(np.argmin(same))])
@@ -226,7 +227,7 @@ def _doubt_kinks(
     difference then agrees with the analytic value). Anything else (slopes that move with the step)
     is not a kink, and every element counted as one becomes a mismatch.
     """
-    if ev.forward is None or res.n_kinks == 0:
+    if ev.forward is None or ev.backward is None or res.kinks is None or res.n_kinks == 0:
         return res, extra
     kinked = np.flatnonzero(res.kinks.reshape(-1))
     pick = kinked[np.unique(np.linspace(0, kinked.size - 1, min(KINK_RECHECK, kinked.size)).astype(np.intp))]
@@ -237,6 +238,7 @@ def _doubt_kinks(
         return res, extra
     base = numeric.default_rel_step(p.dtype, s.method) if s.rel_step is None else float(s.rel_step)
     fine = numeric.central(p, s.loss, f0=s.f0, indices=pick, rel_step=base / REFINE_STEP_DIVISOR, name=name)
+    assert fine.forward is not None and fine.backward is not None  # central differences keep both sides
     a = g.reshape(-1)[pick]
     floor = np.maximum(s.atol, roundoff_floor(fine.f_max, fine.step, p.dtype))
     smooth = relative_error(a, fine.grad.reshape(-1)[pick], rtol=s.rtol, atol=floor) <= s.rtol
@@ -286,6 +288,7 @@ def _refine(
     (the numerical value is not to be trusted there: the two, and a third step between them, all
     differ, and the analytic value lies within that spread), are counted as kinks.
     """
+    assert res.rel_error is not None and res.kinks is not None  # set by compare() for a measured tensor
     flat_rel = res.rel_error.reshape(-1)
     flat_kinks = res.kinks.reshape(-1)
     suspects = np.flatnonzero((flat_rel > s.rtol) & np.isfinite(flat_rel) & ~flat_kinks)
@@ -308,6 +311,7 @@ def _refine(
         mid = numeric.central(p, s.loss, f0=s.f0, indices=odd, rel_step=base / 2, name=name)
         spent += mid.n_evals
         unsteady[unsteady] = relative_error(mid.grad.reshape(-1)[odd], values[unsteady], rtol=s.rtol, atol=floor[unsteady]) > s.rtol
+    assert fine.forward is not None and fine.backward is not None
     on_kink = kink_mask(g.reshape(-1)[suspects], fine.forward, fine.backward, rtol=s.rtol, atol=floor)
     settled = agrees | unsteady | on_kink
     if not settled.any():
@@ -315,6 +319,7 @@ def _refine(
     resolved = suspects[settled]
     ev.grad.reshape(-1)[suspects[agrees]] = values[agrees]
     res = compare(name, p, g, ev, s.rtol, s.atol)
+    assert res.rel_error is not None and res.kinks is not None
     res.rel_error.reshape(-1)[resolved] = np.minimum(res.rel_error.reshape(-1)[resolved], s.rtol)
     newly = ~res.kinks.reshape(-1)[resolved]
     res.kinks.reshape(-1)[resolved] = True
@@ -330,6 +335,7 @@ def _refine(
 
 def _summarize(res: ParamResult, idx: np.ndarray, g: np.ndarray, num: np.ndarray, rtol: float) -> None:
     """Recount mismatches and the worst element after kinks were added to ``res.kinks``."""
+    assert res.rel_error is not None and res.kinks is not None
     rel = res.rel_error.reshape(-1)[idx]
     kinks = res.kinks.reshape(-1)[idx]
     counted = np.where(kinks, -1.0, rel)

@@ -372,7 +372,7 @@ def richardson(
     sub = None if indices is None else idx
     rel = default_rel_step(p.dtype, "richardson") if rel_step is None else float(rel_step)
     x, h = _scaled_steps(p, sub, rel)
-    half = None if progress is None else (lambda k: progress(k / 2))  # type: ignore[operator]
+    half = None if progress is None else (lambda k: progress(k / 2))
     h2 = h / 2
     fp1, fm1, up1, down1 = runner(p, loss, idx, x, h, name, half)  # the runner may reuse h's memory
     fp2, fm2, up2, down2 = runner(p, loss, idx, x, h2, name, half)

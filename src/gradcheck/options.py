@@ -93,7 +93,7 @@ def validate_options(
         atol=_real("atol", atol, low=0.0, high=math.inf),
         rel_step=_real("rel_step", rel_step, low=0.0, high=MAX_REL_STEP, open_low=True),
         sample=_count("sample", sample, low=1),
-        seed=_count("seed", seed, low=0, none_ok=False),
+        seed=int(_count("seed", seed, low=0, none_ok=False) or 0),  # never None: none_ok=False
         workers=_workers(workers),
         progress=progress,
         diagnose=_flag("diagnose", diagnose),

@@ -145,7 +145,7 @@ def _validate(seed: Any, max_examples: Any) -> tuple[int, int]:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed={seed!r} must be a non-negative integer")
     if max_examples is None:
-        max_examples = settings.default.max_examples
+        max_examples = settings.default.max_examples if settings.default is not None else settings().max_examples
     if isinstance(max_examples, bool) or not isinstance(max_examples, (int, np.integer)) or max_examples < 1:
         raise ValueError(f"max_examples={max_examples!r} must be a positive integer")
     return int(seed), int(max_examples)
@@ -244,7 +244,7 @@ def search(
         _add_search_findings(runner, naming)
     n_probes = len(runner.log) - n_examples
     varied, not_varied = _varied(plan, runner.log)  # the probes count: they are nets tried too
-    common = {"factory": plan.name, "varied": varied, "not_varied": not_varied, "n_skipped": len(runner.rejected),
+    common: dict[str, Any] = {"factory": plan.name, "varied": varied, "not_varied": not_varied, "n_skipped": len(runner.rejected),
               "n_checks": runner.n_checks, "elapsed": time.perf_counter() - started}
     text = _failing_text(plan, final, facts, implications, seed, n_examples, n_failing, runner.rejected,
                          varied, not_varied)

@@ -74,7 +74,7 @@ class Watch:
         self.per_element = per_element
         self.probing = probing
         self.since = 0.0
-        self.evaluations = 0
+        self.evaluations = 0.0
         self.n_probes = 0
 
     def tick(self, k: float) -> None:

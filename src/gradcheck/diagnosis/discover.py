@@ -245,7 +245,7 @@ def _unwrap(loss: Any) -> tuple[list[tuple[str, str, dict[str, Any]]], types.Fun
             fn = fn.__func__
         elif not isinstance(fn, types.FunctionType) and callable(fn) and hasattr(fn, "__dict__"):
             spaces.append((f"the loss object ({type(fn).__name__})", "self.", _attributes(fn)))
-            fn = getattr(type(fn), "__call__", None)
+            fn = type(fn).__call__
         else:
             break
     return spaces, fn if isinstance(fn, types.FunctionType) else None

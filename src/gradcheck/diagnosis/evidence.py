@@ -28,9 +28,9 @@ from ..layers import input_name, layer_groups
 from ..problem import protected
 from ..report import Finding, Report
 from .discover import with_found_data
-from .model.dropout import infer_dropout_arch
 from .model.arch import Arch
 from .model.data import batch_size
+from .model.dropout import infer_dropout_arch
 from .model.hint import normalize_hint
 from .model.infer import infer_arch
 from .model.layer_check import infer_layer_arch

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .catalogue import fix_for, fix_text
-from .model.arch import Arch
 from ..layers import forward_order
-from .mistakes import Mistake
 from ..report import Finding, Report
+from .catalogue import fix_for, fix_text
+from .mistakes import Mistake
+from .model.arch import Arch
 from .signatures import fit_ratio, name_factor
 from .thresholds import DIFFERS, fit_rtol, near
 

@@ -19,8 +19,8 @@ Example:
 
 from __future__ import annotations
 
-from .findings import join_names
 from ..report import Report
+from .findings import join_names
 
 __all__ = ["localize"]
 

@@ -68,7 +68,7 @@ def norm_pairs(names: Sequence[str]) -> list[tuple[str, str]]:
 def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
     """Each normalization whose input's gradient (or the dense layer's below it) is off by its missing paths."""
     findings: list[Finding] = []
-    for scale, shift in norm_pairs(list(ev.params)):
+    for scale, _shift in norm_pairs(list(ev.params)):
         n = int(np.size(ev.params[scale]))
         site = _site(ev, scale, n, unexplained)
         if site is None:

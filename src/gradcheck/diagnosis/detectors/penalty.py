@@ -80,8 +80,8 @@ def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
     """The simplest form of :data:`FORMS` with coefficients shared by every parameter left."""
     report, params = ev.report, ev.params
     names = [n for n in unexplained if n not in ev.reshaped]
-    usable = [n for n in names if ev.grads.get(n) is not None and report[n].numeric is not None and n in params
-              and np.shape(ev.grads[n]) == np.shape(params[n])]
+    usable = [n for n in names if (g := ev.grads.get(n)) is not None and report[n].numeric is not None and n in params
+              and np.shape(g) == np.shape(params[n])]
     if not usable:
         return Explanation()
     ps = [np.asarray(params[n], float).ravel() for n in usable]
@@ -186,7 +186,7 @@ def _terms(rc: Recomputation, g0: dict[str, np.ndarray], c: float) -> list[tuple
         e = rc.user[n] - c * g0[n]
         p = rc.arch.to_rows(n, np.asarray(rc.params[n], dtype=np.float64))
         expected = lam if _is_weight(rc, n) else 0.0
-        scale = rc.tol * max(np.linalg.norm(rc.user[n]), 1e-300)
+        scale = rc.tol * max(float(np.linalg.norm(rc.user[n])), 1e-300)
         if c != 1.0 and expected and np.linalg.norm(e - c * lam * p) <= scale:
             continue
         if np.linalg.norm(e - expected * p) <= scale:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, cast
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def already_updated(rc: Recomputation) -> list[Finding] | None:
         cand = rc.grads(mk)
         u = np.concatenate([rc.user[n].ravel() for n in rc.keys])
         g = np.concatenate([cand[n].ravel() for n in rc.keys])
-        if np.all(np.isfinite(g)) and np.linalg.norm(u - g) <= rc.tol * max(np.linalg.norm(u), 1e-300):
+        if np.all(np.isfinite(g)) and np.linalg.norm(u - g) <= rc.tol * max(float(np.linalg.norm(u)), 1e-300):
             affected = rc.reaches(cand)
             return [rc.named(mk, affected)] if affected else None
     return None
@@ -109,7 +110,7 @@ def _learning_rate(rc: Recomputation, mk: Mistake) -> float | None:
     """The rate that makes the layer below reproduce the user's gradient (least squares; the
     gradient there is linear in it), or None when that layer shows nothing."""
     l = mk.layers[0]
-    one = rc.grads(replace(mk, lr=1.0))
+    one = rc.grads(replace(cast(Any, mk), lr=1.0))  # a mistake with a rate (updated weights)
     below = [n for n in rc.arch.layers[l - 2] if n is not None and n in rc.user]
     if not below:
         return None

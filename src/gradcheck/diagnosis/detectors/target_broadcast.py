@@ -82,7 +82,10 @@ def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
     names = [n for n in shaped if n in predicted and _reproduces(ev.reshaped[n][1], predicted[n]) is not None]
     if not names:
         return Explanation()
-    m = normalize_data(ev.data)[1].shape[0]
+    data = normalize_data(ev.data)
+    if data is None:
+        return Explanation()
+    m = data[1].shape[0]
     shapes = ", ".join(f"d{n} {tuple(ev.reshaped[n][1].shape)}" for n in names)
     msg = (f"the targets have shape ({m},) and the output ({m}, 1): output - y broadcasts to ({m}, {m}), one column "
            f"per target, so the gradients of the output layer carry an extra axis of length {m} ({shapes}); "

@@ -36,7 +36,7 @@ def top_and_below(rc: Recomputation) -> list[Finding] | None:
     for mk in mistakes(rc.arch, rc.params):
         cand = rc.grads(mk) if mk.layer == t else None
         hit = _explains(rc, cand, top) if cand is not None else None
-        if not hit:
+        if not hit or cand is None:
             continue
         lower = [n for n in rc.keys if index.get(n, 0) < t]
         agree = [n for n in lower if rc.agrees(cand, n)]

@@ -25,8 +25,7 @@ import numpy as np
 from ..model.arch import Arch
 from ..model.dense import CORRECT
 from ..model.dense import backward as net_backward
-from . import (derivative, dropout, overwritten_input, propagation, softmax, softmax_axis, through_gradient, upstream,
-               weight_input)
+from . import derivative, dropout, overwritten_input, propagation, softmax, softmax_axis, through_gradient, upstream, weight_input
 from .base import Mistake
 from .propagation import updated_weights
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..catalogue import fix_text
 from ..model.arch import Arch
 from ..model.dense import Pass, activation_derivative, base_activation, combined, gelu_derivative, leaky_slope
 from .base import Mistake
-from ..catalogue import fix_text
 from .text import delta_from_above, derivative_text, layers_label, output_delta
 
 __all__ = ["DERIVATIVE_MISTAKES", "OtherLayerDerivative", "WrongDerivative", "at_layer", "derivative_mistakes",

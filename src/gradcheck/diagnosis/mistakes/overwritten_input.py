@@ -35,7 +35,10 @@ def in_place_steps(activation: str) -> list[tuple[str, Step]]:
     if base == "relu":
         return [("(A > 0)", lambda a: (a > 0).astype(a.dtype))]
     if slope is not None:
-        return [(f"np.where(A > 0, 1, {slope:g})", lambda a, s=slope: np.where(a > 0, 1.0, s))]
+        def leaky(a: np.ndarray, s: float = slope) -> np.ndarray:
+            return np.where(a > 0, 1.0, s)
+
+        return [(f"np.where(A > 0, 1, {slope:g})", leaky)]
     return []
 
 

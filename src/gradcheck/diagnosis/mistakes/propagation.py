@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..catalogue import fix_text
 from ..model.arch import Arch
 from ..model.dense import Pass
-from ..catalogue import fix_text
 from .base import Mistake
 from .text import delta_from_above, weight_name
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..catalogue import fix_text
 from ..model.arch import Arch
 from ..model.dense import Pass
 from .base import Mistake
-from ..catalogue import fix_text
 from .text import delta_from_above, derivative_text
 
 __all__ = ["MissingUpstream", "at_layer"]

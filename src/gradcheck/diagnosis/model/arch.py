@@ -167,7 +167,7 @@ def layouts(layers, params, X) -> list[tuple[str, str]]:
         if not orientations:
             continue
         ok = True
-        for (w, b), n in zip(layers, outs):
+        for (_w, b), n in zip(layers, outs):
             if b is None:
                 continue
             bs = tuple(np.shape(params[b]))

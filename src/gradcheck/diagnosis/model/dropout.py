@@ -119,6 +119,7 @@ def infer_dropout_arch(
     if not options:
         return None
     layout, examples = options[0]
+    assert layers is not None  # layouts were found for them
     cols = examples == "cols"
     k = int(matrix_shape(np.shape(params[layers[-1][0]]), layout)[1 if layout == "rows" else 0])
     n1 = int(matrix_shape(np.shape(params[layers[0][0]]), layout)[1 if layout == "rows" else 0])

@@ -29,10 +29,10 @@ import numpy as np
 
 from ...layers import structure
 from ...problem import protected
+from ..thresholds import LOSS_RTOL, LOW_PRECISION
 from .arch import Arch, layouts, matrix_shape
 from .data import batch_size, normalize_data
 from .dense import ACTIVATIONS, LAYOUTS, data_loss, forward
-from ..thresholds import LOSS_RTOL, LOW_PRECISION
 from .hint import dropout_hint, normalize_hint
 
 __all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_arch", "loss_rtol", "loss_terms"]
@@ -65,7 +65,7 @@ def loss_terms(arch: Arch, params: Mapping[str, np.ndarray], X: Any, y: Any) -> 
     return D, R
 
 
-def candidates(layers, hint: Mapping[str, Any], options: list[str], k: int):
+def candidates(layers, hint: Mapping[str, Any], options: list[tuple[str, str]], k: int):
     """Every standard net the hint allows on these layers, in the order tried: layouts, then
     (loss, output) pairs, then hidden activations (uniform ones first)."""
     L = len(layers)
@@ -122,7 +122,7 @@ def infer_arch(
     hint = normalize_hint(hint)
     layers = hint.get("layers") or structure(params)
     data = normalize_data(data) if layers else None
-    if data is None:
+    if data is None or layers is None:
         return None
     layers = [tuple(x) if isinstance(x, (list, tuple)) else (x, None) for x in layers]
     X, y = data

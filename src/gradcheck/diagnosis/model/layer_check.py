@@ -60,7 +60,7 @@ def infer_layer_arch(
     rest = {n: p for n, p in params.items() if n != name}
     layers = hint.get("layers") or structure(rest)
     options = layouts(layers, rest, x) if layers else []
-    if not options:
+    if not options or layers is None:
         return None
     layers = [tuple(v) if isinstance(v, (list, tuple)) else (v, None) for v in layers]
     if rtol is None:
@@ -134,6 +134,8 @@ def _read(params: Mapping[str, np.ndarray], loss: Callable[[], Any], name: str, 
 
 def _targets(arch: Arch, rest: Mapping[str, np.ndarray], seen: _Readings, rtol: float) -> np.ndarray | None:
     """``R`` with which ``arch``'s output explains every reading, or None."""
+    if arch.input is None:
+        return None
     m, P, n_in = seen.U.shape
     moved = (seen.X0[:, None, :] + seen.U).reshape(m * P, n_in)
     with np.errstate(all="ignore"):
@@ -161,7 +163,7 @@ def _fit_targets(A: np.ndarray, D: np.ndarray, at: list[np.ndarray], totals: np.
         R[i] = vt[:rank].T @ ((u[:, :rank].T @ D[i]) / sv[:rank]) if rank else 0.0
         null.extend((i, v) for v in vt[rank:])
     err = np.einsum("ijk,ik->ij", A, R) - D
-    if np.linalg.norm(err) > rtol * max(np.linalg.norm(D), 1e-300):
+    if np.linalg.norm(err) > rtol * max(float(np.linalg.norm(D)), 1e-300):
         return None
     F = np.stack([a.reshape(m, k) for a in at])
     rest = totals - np.einsum("gik,ik->g", F, R)
