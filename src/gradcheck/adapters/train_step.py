@@ -399,10 +399,10 @@ class _Recorder(np.ndarray):
     """A view of a parameter whose in-place update (``W -= lr * dW``) is recorded when numpy
     cannot broadcast it into the parameter (a bias gradient with one column per example)."""
 
-    def __isub__(self, other: Any) -> Any:
+    def __isub__(self, other: Any) -> Any:  # type: ignore[misc]  # an update recorded, not an ndarray result
         return self._update(other, -1.0)
 
-    def __iadd__(self, other: Any) -> Any:
+    def __iadd__(self, other: Any) -> Any:  # type: ignore[misc]  # an update recorded, not an ndarray result
         return self._update(other, 1.0)
 
     def _update(self, other: Any, sign: float) -> Any:

@@ -28,7 +28,6 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,7 +81,7 @@ _GELU_C, _GELU_K = math.sqrt(2.0 / math.pi), 0.044715
 
 
 def _phi_cdf(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + _ERF(np.asarray(z, dtype=np.float64) / math.sqrt(2.0)).astype(np.float64))
+    return 0.5 * (1.0 + np.asarray(_ERF(np.asarray(z, dtype=np.float64) / math.sqrt(2.0)), dtype=np.float64))
 
 
 def _gelu_tanh_inner(z: np.ndarray) -> np.ndarray:
