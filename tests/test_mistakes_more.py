@@ -106,3 +106,24 @@ def test_softmax_backward_along_the_examples_axis(how):
     report = gradcheck.check(p, loss, grads)
     assert _named(report) == [("softmax_backward_wrong", ["W1", "b1", "W2", "b2"])]
     assert "axis=1" in report.findings[0].fix
+
+
+def test_a_factor_two_on_a_bce_net_is_not_blamed_on_a_square():
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(7, 3)), (rng.random((7, 1)) > 0.5).astype(float)
+    p = {"W": rng.normal(size=(3, 1)), "b": rng.normal(size=1)}
+
+    def loss():
+        a = 1 / (1 + np.exp(-(X @ p["W"] + p["b"])))
+        return float(-np.mean(Y * np.log(a) + (1 - Y) * np.log(1 - a)))
+
+    def grads():
+        a = 1 / (1 + np.exp(-(X @ p["W"] + p["b"])))
+        dz = 2 * (a - Y) / 7  # a 2 copied from an MSE derivative
+        return {"W": X.T @ dz, "b": dz.sum(0)}
+
+    report = gradcheck.check(p, loss, grads)
+    f = report.findings[0]
+    assert (f.kind, f.params) == ("constant_factor", ["W", "b"])
+    assert "MSE loss and a 0.5" not in f.message and "bce" in f.message
+    assert "bce loss has no square" in f.fix and "(a - y) / m" not in f.fix

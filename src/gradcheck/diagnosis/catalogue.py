@@ -329,6 +329,8 @@ FIXES: dict[str, str] = {
                         "(examples, output units, time steps), or a scale in one pass only (1/keep_prob of dropout). "
                         "Divide the gradient by {factor:.4g}{sign}, or find the constant the loss and its gradient "
                         "disagree on.",
+    "factor_two_no_square": "The {loss} loss has no square, so its gradient holds no factor 2: divide the gradient by "
+                            "{factor:.4g} (look for a 2 * copied from an MSE derivative, or a term added twice).",
     "factor_from_above": "{general} The layers above layer {layer} are right, so the factor enters on the way from "
                          "layer {above} into layer {layer} or in layer {layer}'s own dW and db.",
     "sign_from_above": "The layers above layer {layer} are right, so the output delta is not the cause: the sign flips "

@@ -105,42 +105,52 @@ def candidate_pairs(src: Any, *, factories: bool = True) -> Iterator[tuple[Any, 
     ['inputs, labels']
     """
     seen: set[tuple[int, int]] = set()
+    finders = (_named_pairs, _singles, _factories if factories else None, _patterns)
+    for finder in finders:
+        if finder is None:
+            continue
+        for data, names in finder(src):
+            key = (id(data[0]), id(data[1])) if isinstance(data, tuple) and len(data) == 2 else (id(data), id(data))
+            if key not in seen:
+                seen.add(key)
+                yield data, names
 
-    def fresh(x: Any, y: Any) -> bool:
-        key = (id(x), id(y))
-        if key in seen:
-            return False
-        seen.add(key)
-        return True
 
+def _named_pairs(src: Any) -> Iterator[tuple[Any, str]]:
     for xn, yn in DATA_PAIRS:
         x, y = src.get(xn), src.get(yn)
-        if x is not None and y is not None and not callable(x) and not callable(y) and fresh(x, y):
+        if x is not None and y is not None and not callable(x) and not callable(y):
             yield (x, y), f"{xn}, {yn}"
+
+
+def _singles(src: Any) -> Iterator[tuple[Any, str]]:
     for n in DATA_SINGLES:
         v = src.get(n)
-        if isinstance(v, tuple) and len(v) == 2 and not callable(v[0]) and fresh(v, v):
+        if isinstance(v, tuple) and len(v) == 2 and not callable(v[0]):
             yield v, n
-        elif isinstance(v, list) and v and isinstance(v[0], tuple) and len(v[0]) == 2 and fresh(v, v):
+        elif isinstance(v, list) and v and isinstance(v[0], tuple) and len(v[0]) == 2:
             yield v, n  # a list of (x, y) examples, Nielsen style
-    if factories:
-        for n in DATA_FACTORIES:
-            fn = src.get(n)
-            if callable(fn) and not isinstance(fn, type) and _all_defaults(fn):
-                try:
-                    v = fn()
-                except Exception:  # noqa: BLE001 - a data function that fails is just not used
-                    continue
-                if isinstance(v, tuple) and len(v) == 2:
-                    yield v, f"{n}()"
+
+
+def _factories(src: Any) -> Iterator[tuple[Any, str]]:
+    for n in DATA_FACTORIES:
+        fn = src.get(n)
+        if callable(fn) and not isinstance(fn, type) and _all_defaults(fn):
+            try:
+                v = fn()
+            except Exception:  # noqa: BLE001 - a data function that fails is just not used
+                continue
+            if isinstance(v, tuple) and len(v) == 2:
+                yield v, f"{n}()"
+
+
+def _patterns(src: Any) -> Iterator[tuple[Any, str]]:
     names = [n for n in src.names() if not n.startswith("_")]
     xs = [n for n in names if _X_RE.match(n) and _is_data(src.get(n))]
     ys = [n for n in names if _Y_RE.match(n) and _is_data(src.get(n))]
     pairs = sorted(((xn, yn) for xn in xs for yn in ys if xn != yn), key=lambda p: _affix(p[0]) != _affix(p[1]))
     for xn, yn in pairs:
-        x, y = src.get(xn), src.get(yn)
-        if fresh(x, y):
-            yield (x, y), f"{xn}, {yn}"
+        yield (src.get(xn), src.get(yn)), f"{xn}, {yn}"
 
 
 def shape_pairs(src: Any) -> Iterator[tuple[Any, str]]:

@@ -37,9 +37,11 @@ def factor_finding(
     residual: float | None = None,
     versus: str = "numeric",
     right: set[str] | frozenset[str] = frozenset(),
+    loss: str | None = None,
 ) -> Finding:
     """A finding for ``analytic = c * numeric`` on ``names``; ``right``: the parameters that match,
-    so the fix can say the layers above are right when they all are."""
+    so the fix can say the layers above are right when they all are; ``loss``: the recognized net's
+    loss, so that a factor of 2 is not blamed on a square the loss does not have."""
     kind = name_factor(c, batch=batch)
     where = "every element" + (f" of {join_names(names)}" if names else "")
     msg = f"analytic / {versus} = {c:.4g} on {where}"
@@ -53,8 +55,11 @@ def factor_finding(
         if batch is None and c > 1.5 and near(c, round(c)):
             msg += (f"; {round(c)} may be the batch size (pass data=(X, y) to confirm it: a factor equal to the "
                     f"batch size is a missing 1/m)")
-        if near(abs(c), 2) or near(abs(c), 0.5):
+        if (near(abs(c), 2) or near(abs(c), 0.5)) and loss in (None, "mse"):
             msg += "; a factor of 2 usually comes from the square in an MSE loss and a 0.5 in front of it on one side only"
+        elif near(abs(c), 2) or near(abs(c), 0.5):
+            msg += (f"; the loss is {loss}, which has no square: the 2 is written into its derivative (as in an MSE's "
+                    f"2 * (a - y)) or a term is counted twice")
         if c < 0:
             msg += "; the sign is flipped as well"
     if how:
@@ -62,7 +67,7 @@ def factor_finding(
     top = max((layer_of.get(n, 0) for n in names), default=0) or None
     upper = [n for n, layer in layer_of.items() if top is not None and layer > top]
     above_right = top is not None and bool(upper) and all(n in right for n in upper)
-    fix = factor_fix(kind, c, top if above_right else None)
+    fix = factor_fix(kind, c, top if above_right else None, loss=loss)
     return Finding(kind=kind, params=list(names), message=msg, fix=fix,
                    evidence={"factor": c, "batch_size": batch}, layer=top,
                    confidence="confirmed" if confirmed else "likely")
@@ -154,14 +159,17 @@ def join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def factor_fix(kind: str, c: float, right_above: int | None = None) -> str:
+def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str | None = None) -> str:
     """The fix of ``analytic = c * numeric`` named ``kind``; ``right_above``: the layer whose upper
-    layers are all right (the factor then enters on the way into it, not at the output)."""
+    layers are all right (the factor then enters on the way into it, not at the output); ``loss``:
+    the recognized net's loss (the MSE convention hint only for an MSE loss or an unknown one)."""
     general = fix_for(kind)
     if kind == "constant_factor":
         general = fix_text("factor_here", general=general, factor=c)
         size = abs(c)
-        if np.isfinite(c) and c != 0 and not (near(size, 2) or near(size, 0.5)):  # else: the MSE convention hint
+        if loss not in (None, "mse") and (near(size, 2) or near(size, 0.5)):
+            general = fix_text("factor_two_no_square", loss=loss, factor=c)
+        elif np.isfinite(c) and c != 0 and not (near(size, 2) or near(size, 0.5)):  # else: the MSE convention hint
             sign = " and flip its sign" if c < 0 else ""
             general = fix_text("factor_below_one" if size < 1 else "factor_above_one", size=size, factor=c, sign=sign)
     if right_above is None:

@@ -56,7 +56,7 @@ def whole(rc: Recomputation) -> list[Finding] | None:
         if abs(c0 - 1.0) <= EXACT:
             _numerical_note(rc)
             return []
-        factor = [factor_finding(c0, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True)]
+        factor = [factor_finding(c0, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True, loss=rc.arch.loss)]
         if nice_factor(c0, rc.m):
             return factor
         # an odd factor on everything: a mistake that fits exactly without one explains it better
@@ -74,7 +74,8 @@ def whole(rc: Recomputation) -> list[Finding] | None:
     if factor is not None or scaled is None:
         return factor
     mk, c, affected = scaled
-    return [rc.named(mk, affected), factor_finding(c, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True)]
+    return [rc.named(mk, affected), factor_finding(c, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True,
+                                                 loss=rc.arch.loss)]
 
 
 def _numerical_note(rc: Recomputation) -> None:
