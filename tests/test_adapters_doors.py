@@ -158,3 +158,24 @@ def test_a_syntax_error_in_an_imported_sibling_names_that_file(tmp_path, capsys)
     assert main(["check", str(tmp_path / "top.py")]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "sib.py (imported by" in err and "line 1" in err
+
+
+def test_a_gradient_method_that_returns_nothing_is_the_training_step(tmp_path, capsys):
+    f = tmp_path / "net.py"
+    f.write_text(
+        "import numpy as np\n"
+        "class Net:\n"
+        "    def __init__(self):\n"
+        "        self.W = np.array([[0.5], [-0.25]]); self.lr = 0.3\n"
+        "    def loss(self, X, y):\n"
+        "        return float(0.5 * np.mean((X @ self.W - y) ** 2))\n"
+        "    def backward(self, X, y):\n"
+        "        self.W -= self.lr * X.T @ (X @ self.W - y) / len(X)\n"
+        "net = Net()\n"
+        "X = np.arange(8.0).reshape(4, 2) / 8\n"
+        "y = np.ones((4, 1))\n")
+    code = main(["check", f"{f}:net", "--json"])
+    rep = json.loads(capsys.readouterr().out)
+    assert code == 0, rep
+    assert rep["convention"] == "train-step" and "backward() returns no gradients" in rep["recognized"]
+    assert "also fits" not in rep["recognized"]

@@ -163,7 +163,7 @@ def as_problem(
         data, names = find_data(src, batch_size)
         where = f"; data from {names}" if data is not None else ""
     problem, chosen = _build_first(chosen, matched if conv is None else [chosen], src, data, lr=lr, **kw)
-    others = [a.NAME for a in matched if a is not chosen]
+    others = [a.NAME for a in matched if a is not chosen and a.NAME != problem.meta.get("declined")]
     note = f" (also fits {', '.join(others)}: pass convention= / --convention to choose)" if others and conv is None else ""
     problem.meta["recognized"] = problem.meta.get("recognized", chosen.NAME) + where + note
     problem.meta["convention"] = chosen.NAME
@@ -235,6 +235,7 @@ def _build_first(chosen: Any, matched: list[Any], src: Source, data: Any, **kw: 
             raise
         problem = train_step.build(src, data, **kw)
         problem.meta["recognized"] += f" ({exc.method}() returns no gradients: read as a training step)"
+        problem.meta["declined"] = chosen.NAME
         return problem, train_step
 
 
