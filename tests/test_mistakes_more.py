@@ -127,3 +127,21 @@ def test_a_factor_two_on_a_bce_net_is_not_blamed_on_a_square():
     assert (f.kind, f.params) == ("constant_factor", ["W", "b"])
     assert "MSE loss and a 0.5" not in f.message and "bce" in f.message
     assert "bce loss has no square" in f.fix and "(a - y) / m" not in f.fix
+
+
+def test_no_dropout_advice_for_a_factor_on_a_net_without_dropout():
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    p = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
+
+    def loss():
+        return float(0.5 * ((np.tanh(X @ p["W"] + p["b"]) - Y) ** 2).sum() / 6)
+
+    def grads():
+        a = np.tanh(X @ p["W"] + p["b"])
+        dz = 3 * (a - Y) * (1 - a**2) / 6  # an odd factor of 3
+        return {"W": X.T @ dz, "b": dz.sum(0)}
+
+    f = gradcheck.check(p, loss, grads).findings[0]
+    assert (f.kind, f.params) == ("constant_factor", ["W", "b"])
+    assert "dropout" not in f.fix and "keep_prob" not in f.fix

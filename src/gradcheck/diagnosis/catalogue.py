@@ -329,6 +329,13 @@ FIXES: dict[str, str] = {
                         "(examples, output units, time steps), or a scale in one pass only (1/keep_prob of dropout). "
                         "Divide the gradient by {factor:.4g}{sign}, or find the constant the loss and its gradient "
                         "disagree on.",
+    "factor_below_one_no_dropout": "A factor below 1 such as {size:.4g} is often a scaling applied in the forward pass "
+                                   "but not in the backward one (a learning rate or a 1/n left in the gradient). Divide "
+                                   "the gradient by {factor:.4g}{sign}, or find the constant the loss and its gradient "
+                                   "disagree on.",
+    "factor_above_one_no_dropout": "A factor such as {size:.4g} is often a count the loss averages over but the gradient "
+                                   "does not (examples, output units, time steps). Divide the gradient by "
+                                   "{factor:.4g}{sign}, or find the constant the loss and its gradient disagree on.",
     "factor_two_no_square": "The {loss} loss has no square, so its gradient holds no factor 2: divide the gradient by "
                             "{factor:.4g} (look for a 2 * copied from an MSE derivative, or a term added twice).",
     "factor_from_above": "{general} The layers above layer {layer} are right, so the factor enters on the way from "

@@ -38,6 +38,7 @@ def factor_finding(
     versus: str = "numeric",
     right: set[str] | frozenset[str] = frozenset(),
     loss: str | None = None,
+    dropout: bool | None = None,
 ) -> Finding:
     """A finding for ``analytic = c * numeric`` on ``names``; ``right``: the parameters that match,
     so the fix can say the layers above are right when they all are; ``loss``: the recognized net's
@@ -67,7 +68,7 @@ def factor_finding(
     top = max((layer_of.get(n, 0) for n in names), default=0) or None
     upper = [n for n, layer in layer_of.items() if top is not None and layer > top]
     above_right = top is not None and bool(upper) and all(n in right for n in upper)
-    fix = factor_fix(kind, c, top if above_right else None, loss=loss)
+    fix = factor_fix(kind, c, top if above_right else None, loss=loss, dropout=dropout)
     return Finding(kind=kind, params=list(names), message=msg, fix=fix,
                    evidence={"factor": c, "batch_size": batch}, layer=top,
                    confidence="confirmed" if confirmed else "likely")
@@ -159,10 +160,12 @@ def join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str | None = None) -> str:
+def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str | None = None,
+               dropout: bool | None = None) -> str:
     """The fix of ``analytic = c * numeric`` named ``kind``; ``right_above``: the layer whose upper
     layers are all right (the factor then enters on the way into it, not at the output); ``loss``:
-    the recognized net's loss (the MSE convention hint only for an MSE loss or an unknown one)."""
+    the recognized net's loss (the MSE convention hint only for an MSE loss or an unknown one);
+    ``dropout``: whether the recognized net has dropout (False: no dropout advice)."""
     general = fix_for(kind)
     if kind == "constant_factor":
         general = fix_text("factor_here", general=general, factor=c)
@@ -171,7 +174,8 @@ def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str
             general = fix_text("factor_two_no_square", loss=loss, factor=c)
         elif np.isfinite(c) and c != 0 and not (near(size, 2) or near(size, 0.5)):  # else: the MSE convention hint
             sign = " and flip its sign" if c < 0 else ""
-            general = fix_text("factor_below_one" if size < 1 else "factor_above_one", size=size, factor=c, sign=sign)
+            key = "factor_below_one" if size < 1 else "factor_above_one"
+            general = fix_text(key + ("_no_dropout" if dropout is False else ""), size=size, factor=c, sign=sign)
     if right_above is None:
         return general
     if kind == "sign_flipped":
