@@ -103,8 +103,8 @@ def test_fast_check_drills_down_only_into_the_failing_tensor():
 
     r, calls = _run(net, X, y, grads=grads, mode="fast")
     assert [p.name for p in r.params if not p.ok] == ["b2"]
-    # b2 is small: its drill-down is a full check of its 30 elements
-    assert calls == 2 * len(net.params) + 2 * net.params["b2"].size + BASE
+    # b2 is small: its drill-down is a full check of its 30 elements, each mismatch then confirmed
+    _assert_confirmed(r["b2"], calls - (2 * len(net.params) + 2 * net.params["b2"].size + BASE))
 
 
 def test_fast_check_samples_a_big_failing_tensor():
@@ -118,7 +118,7 @@ def test_fast_check_samples_a_big_failing_tensor():
 
     r, calls = _run(net, X, y, grads=grads, mode="fast", sample=10)
     assert [p.name for p in r.params if not p.ok] == ["W1"]
-    assert calls == 2 * len(net.params) + 2 * 10 + BASE
+    _assert_confirmed(r["W1"], calls - (2 * len(net.params) + 2 * 10 + BASE))
 
 
 def test_fast_check_cost_grows_with_tensors_not_parameters():
@@ -163,7 +163,13 @@ def test_fast_check_samples_a_small_failing_tensor_when_its_full_check_would_be_
     r, calls = _run(net, X, y, grads=grads, mode="fast", sample=5)
     assert [p.name for p in r.params if not p.ok] == ["b2"]
     assert r["b2"].n_checked == 5
-    assert calls == 2 * len(net.params) + 2 * 5 + BASE
+    _assert_confirmed(r["b2"], calls - (2 * len(net.params) + 2 * 5 + BASE))
+
+
+def _assert_confirmed(res, extra):
+    """Each mismatched element is re-measured with a smaller step or two (gradcheck.kinks) before it counts."""
+    assert res.n_mismatched > 0
+    assert 2 * res.n_mismatched <= extra <= 2 * 2 * res.n_mismatched
 
 
 def _peak_over_params(net, loss, grads, **kw):

@@ -56,7 +56,9 @@ def test_dense_mistake_in_a_small_tensor_is_localized_by_a_full_drill_down(big, 
     assert [p.name for p in r.params if not p.ok] == ["b2"]
     assert r.first_wrong == "b2"
     assert r["b2"].n_checked == net.params["b2"].size
-    assert r.n_loss_evals == 3 + 2 * len(net.params) + 2 * net.params["b2"].size
+    # the drill-down, then a smaller step or two per mismatched element that confirm it (no kink explains it)
+    confirm = r.n_loss_evals - (3 + 2 * len(net.params) + 2 * net.params["b2"].size)
+    assert 2 * r["b2"].n_mismatched <= confirm <= 2 * 2 * r["b2"].n_mismatched
 
 
 def test_dense_mistake_in_a_big_tensor_is_found_by_the_sample(big):
@@ -68,7 +70,9 @@ def test_dense_mistake_in_a_big_tensor_is_found_by_the_sample(big):
     r = _check(net, X, y, _grads_with(net, X, y, edit), sample=16)
     assert [p.name for p in r.params if not p.ok] == ["W1"]
     assert r["W1"].n_checked == 16 and r["W1"].n_mismatched > 0
-    assert r.n_loss_evals == 3 + 2 * len(net.params) + 2 * 16
+    # the sample, then a smaller step or two per mismatched element that confirm it (no kink explains it)
+    confirm = r.n_loss_evals - (3 + 2 * len(net.params) + 2 * 16)
+    assert 2 * r["W1"].n_mismatched <= confirm <= 2 * 2 * r["W1"].n_mismatched
 
 
 @pytest.mark.parametrize("flat_index", [0, 12_345, 89_999])
@@ -160,7 +164,8 @@ def test_a_direction_across_kinks_is_not_reported_wrong_without_element_evidence
     assert np.array_equal(net.params["w"], np.zeros(6000))
     # the search for a wrong element stays bounded: a few bisections, not 2 per element
     per_bisection = _bisection_bound(6000)
-    assert r.n_loss_evals <= 2 + 2 * 2 + 2 * 32 + fast.BISECT_ATTEMPTS * per_bisection
+    verify = 2 * r["w"].n_checked  # one smaller step per element on a kink settles its one-sided slopes
+    assert r.n_loss_evals <= 2 + 2 * 2 + 2 * 32 + fast.BISECT_ATTEMPTS * per_bisection + verify
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])

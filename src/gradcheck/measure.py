@@ -2,9 +2,9 @@
 
 :func:`evaluate` runs the finite differences of the chosen method; :func:`compare` turns them
 into a :class:`~gradcheck.report.ParamResult` (relative errors, kinks, the worst element);
-:func:`compare_settled` also re-measures a few mismatched elements with a smaller step before
-calling them wrong, so a kink within the step (ReLU, max, clip; float32's large steps) is not
-reported as a mistake.
+:func:`compare_settled` also re-measures the suspect elements with steps that do not cross a kink
+before calling them wrong or excusing them (:mod:`gradcheck.kinks`), so a kink within the step
+(ReLU, max, clip; float32's large steps) is not reported as a mistake, nor a mistake as a kink.
 
 Example:
     >>> import numpy as np
@@ -24,6 +24,7 @@ import numpy as np
 
 from . import numeric
 from .compare import kink_mask, relative_error, roundoff_floor
+from .kinks import settle
 from .errors import InvalidOptionError, NondeterministicLossError
 from .report import ParamResult, dtype_name
 
@@ -169,31 +170,31 @@ def compare(name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, rto
     return res
 
 
+
 def compare_settled(
     s: Settings, name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult
 ) -> tuple[ParamResult, int]:
-    """:func:`compare`, then :func:`_refine` the mismatches. Returns the result and the extra evaluations."""
+    """:func:`compare`, then :func:`gradcheck.kinks.settle` the suspects (mismatches and kinks): each
+    is re-measured with steps that do not cross a kink before it is called wrong or excused; then a
+    few kink elements are replayed (:func:`_replay`). Returns the result and the extra evaluations."""
     res = compare(name, p, g, ev, s.rtol, s.atol)
     if s.user_options and res.status in ("ok", "mismatch"):
         idx = ev.indices
         require_resolved(s, name, g.reshape(-1)[idx], np.maximum(s.atol, roundoff_floor(ev.f_max, ev.step, p.dtype)))
-    if res.status != "mismatch" or s.method == "complex":
-        return _doubt_kinks(s, name, p, g, ev, res, 0)
-    res, extra = _refine(s, name, p, g, ev, res)
-    return _doubt_kinks(s, name, p, g, ev, res, extra)
+    extra = 0
+    if (res.status == "mismatch" or res.n_kinks) and s.method != "complex":
+        res, extra = settle(s, name, p, g, ev, res)
+    if ev.forward is None or res.n_kinks == 0:
+        return res, extra
+    kinked = np.flatnonzero(res.kinks.reshape(-1))
+    pick = kinked[np.unique(np.linspace(0, kinked.size - 1, min(KINK_RECHECK, kinked.size)).astype(np.intp))]
+    order = np.argsort(ev.indices, kind="stable")
+    pos = order[np.searchsorted(ev.indices[order], pick)]
+    return res, extra + _replay(s, name, p, ev, pick, pos)
 
 
-#: a tensor with kinks on more than this fraction of its checked elements is re-measured: a ReLU net
-#: rarely sits exactly on kinks at most elements of a tensor, while a loss that drifts or is noisy
-#: makes every element look like one (the one-sided differences then swing with the step)
-KINK_DOUBT_FRACTION = 0.5
-#: ... when they are at least this many elements
-KINK_DOUBT_MIN = 3
-#: at most this many of them are re-measured
+#: at most this many kink elements of a tensor are replayed
 KINK_RECHECK = 16
-#: one-sided derivatives at two steps that differ by more than this fraction are not a kink's
-#: two slopes (those do not depend on the step), but noise or drift
-KINK_STEADY_RTOL = 0.1
 
 
 def _replay(s: Settings, name: str, p: np.ndarray, ev: numeric.EvalResult, pick: np.ndarray, pos: np.ndarray) -> int:
@@ -215,144 +216,3 @@ def _replay(s: Settings, name: str, p: np.ndarray, ev: numeric.EvalResult, pick:
             f"finite difference can be trusted. Make loss() a pure function of the parameters."
         )
     return again.n_evals
-
-
-def _doubt_kinks(
-    s: Settings, name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, res: ParamResult, extra: int
-) -> tuple[ParamResult, int]:
-    """Re-measure the kinks of a tensor that is mostly kinks at a 4x smaller step; keep them only if they hold.
-
-    A kink at the point keeps its two one-sided slopes at any step, with the analytic value between
-    them; a kink inside the step but not at the point disappears at a smaller step (the central
-    difference then agrees with the analytic value). Anything else (slopes that move with the step)
-    is not a kink, and every element counted as one becomes a mismatch.
-    """
-    if ev.forward is None or ev.backward is None or res.kinks is None or res.n_kinks == 0:
-        return res, extra
-    kinked = np.flatnonzero(res.kinks.reshape(-1))
-    pick = kinked[np.unique(np.linspace(0, kinked.size - 1, min(KINK_RECHECK, kinked.size)).astype(np.intp))]
-    order = np.argsort(ev.indices, kind="stable")
-    pos = order[np.searchsorted(ev.indices[order], pick)]
-    extra += _replay(s, name, p, ev, pick, pos)
-    if res.n_kinks < KINK_DOUBT_MIN or res.n_kinks <= KINK_DOUBT_FRACTION * res.n_checked:
-        return res, extra
-    base = numeric.default_rel_step(p.dtype, s.method) if s.rel_step is None else float(s.rel_step)
-    fine = numeric.central(p, s.loss, f0=s.f0, indices=pick, rel_step=base / REFINE_STEP_DIVISOR, name=name)
-    assert fine.forward is not None and fine.backward is not None  # central differences keep both sides
-    a = g.reshape(-1)[pick]
-    floor = np.maximum(s.atol, roundoff_floor(fine.f_max, fine.step, p.dtype))
-    smooth = relative_error(a, fine.grad.reshape(-1)[pick], rtol=s.rtol, atol=floor) <= s.rtol
-    steady = (relative_error(ev.forward[pos], fine.forward, rtol=KINK_STEADY_RTOL, atol=4 * floor) <= KINK_STEADY_RTOL) & (
-        relative_error(ev.backward[pos], fine.backward, rtol=KINK_STEADY_RTOL, atol=4 * floor) <= KINK_STEADY_RTOL
-    )
-    held = smooth | (steady & kink_mask(a, fine.forward, fine.backward, rtol=s.rtol, atol=floor))
-    if held.all():
-        return res, extra + fine.n_evals
-    doubted = res.n_kinks
-    res.kinks[...] = False
-    res.n_kinks = 0
-    res.status = "mismatch"
-    _summarize(res, ev.indices, g, ev.grad, s.rtol)
-    res.status = "mismatch"
-    res.message += (
-        f"; {doubted} of {res.n_checked} elements looked like kinks, but re-measured at a smaller step "
-        f"{int((~held).sum())} of {held.size} did not keep their one-sided slopes: not kinks but a loss "
-        f"that is noisy or drifts, so none of them is counted as one"
-    )
-    return res, extra + fine.n_evals
-
-
-#: a mismatch is re-measured with a smaller step when it concerns at most this fraction of the
-#: elements checked (a wrong formula usually spoils most of them) ...
-REFINE_MAX_FRACTION = 0.25
-#: ... or at most this many elements
-REFINE_MAX_ELEMENTS = 2
-#: the smaller step is the original one divided by this
-REFINE_STEP_DIVISOR = 4.0
-#: an element whose two steps disagree is put down to an untrustworthy numerical value only when the
-#: analytic value is within this many times that disagreement of the finer step's value (a central
-#: difference's error shrinks 16x from h to h/4: the coarse error is about 16/15 of the disagreement)
-UNSTEADY_REACH = 2.0
-
-
-def _refine(
-    s: Settings, name: str, p: np.ndarray, g: np.ndarray, ev: numeric.EvalResult, res: ParamResult
-) -> tuple[ParamResult, int]:
-    """Re-measure a few mismatched elements with a smaller step before calling them wrong.
-
-    A kink (ReLU, max, clip) within the step but not at the point itself spoils a central
-    difference, and more so in float32 where the step is large and the loss is rounded coarsely.
-    An element stays a mismatch only when the two steps agree with each other and not with the
-    analytic value: a wrong formula gives the same wrong answer at every step. Elements where
-    the smaller step agrees with the analytic value, or where the steps disagree with each other
-    (the numerical value is not to be trusted there: the two, and a third step between them, all
-    differ, and the analytic value lies within that spread), are counted as kinks.
-    """
-    assert res.rel_error is not None and res.kinks is not None  # set by compare() for a measured tensor
-    flat_rel = res.rel_error.reshape(-1)
-    flat_kinks = res.kinks.reshape(-1)
-    suspects = np.flatnonzero((flat_rel > s.rtol) & np.isfinite(flat_rel) & ~flat_kinks)
-    if suspects.size == 0 or suspects.size > max(REFINE_MAX_ELEMENTS, REFINE_MAX_FRACTION * res.n_checked):
-        return res, 0
-    base = numeric.default_rel_step(p.dtype, s.method) if s.rel_step is None else float(s.rel_step)
-    fine = numeric.central(p, s.loss, f0=s.f0, indices=suspects, rel_step=base / REFINE_STEP_DIVISOR, name=name)
-    values = fine.grad.reshape(-1)[suspects]
-    coarse = ev.grad.reshape(-1)[suspects]
-    floor = np.maximum(s.atol, roundoff_floor(fine.f_max, fine.step, p.dtype))
-    agrees = relative_error(g.reshape(-1)[suspects], values, rtol=s.rtol, atol=floor) <= s.rtol
-    # the two steps disagree, and the analytic value lies within that disagreement of the finer one:
-    # the numerical value is not to be trusted there (an analytic value far outside it is simply wrong,
-    # however much a large step's truncation error moves the numerical one)
-    unsteady = relative_error(coarse, values, rtol=s.rtol, atol=floor) > s.rtol
-    unsteady &= np.abs(g.reshape(-1)[suspects] - values) <= UNSTEADY_REACH * np.abs(coarse - values)
-    spent = fine.n_evals
-    if unsteady.any():  # a third step between the two: one odd value out of three is not unsteadiness
-        odd = suspects[unsteady]
-        mid = numeric.central(p, s.loss, f0=s.f0, indices=odd, rel_step=base / 2, name=name)
-        spent += mid.n_evals
-        unsteady[unsteady] = relative_error(mid.grad.reshape(-1)[odd], values[unsteady], rtol=s.rtol, atol=floor[unsteady]) > s.rtol
-    assert fine.forward is not None and fine.backward is not None
-    on_kink = kink_mask(g.reshape(-1)[suspects], fine.forward, fine.backward, rtol=s.rtol, atol=floor)
-    settled = agrees | unsteady | on_kink
-    if not settled.any():
-        return res, spent
-    resolved = suspects[settled]
-    ev.grad.reshape(-1)[suspects[agrees]] = values[agrees]
-    res = compare(name, p, g, ev, s.rtol, s.atol)
-    assert res.rel_error is not None and res.kinks is not None
-    res.rel_error.reshape(-1)[resolved] = np.minimum(res.rel_error.reshape(-1)[resolved], s.rtol)
-    newly = ~res.kinks.reshape(-1)[resolved]
-    res.kinks.reshape(-1)[resolved] = True
-    res.n_kinks += int(newly.sum())
-    _summarize(res, ev.indices, g, ev.grad, s.rtol)
-    note = (
-        f"{resolved.size} element(s) whose numerical derivative changed with a {REFINE_STEP_DIVISOR:g}x smaller "
-        f"step (a kink within the step, or round-off) were not counted"
-    )
-    res.message = f"{res.message}; {note}" if res.message else note
-    return res, spent
-
-
-def _summarize(res: ParamResult, idx: np.ndarray, g: np.ndarray, num: np.ndarray, rtol: float) -> None:
-    """Recount mismatches and the worst element after kinks were added to ``res.kinks``."""
-    assert res.rel_error is not None and res.kinks is not None
-    rel = res.rel_error.reshape(-1)[idx]
-    kinks = res.kinks.reshape(-1)[idx]
-    counted = np.where(kinks, -1.0, rel)
-    mismatch = (rel > rtol) & ~kinks
-    res.n_mismatched = int(np.count_nonzero(mismatch))
-    k = int(np.argmax(counted))
-    res.max_rel_error = max(float(counted[k]), 0.0)
-    res.message = ""
-    if res.n_mismatched:
-        flat = int(idx[k])
-        res.worst_index = tuple(int(i) for i in np.unravel_index(flat, res.shape))
-        res.analytic_at_worst = float(g.reshape(-1)[flat])
-        res.numeric_at_worst = float(num.reshape(-1)[flat])
-        res.message = (
-            f"{res.n_mismatched} of {idx.size} checked elements differ; worst at {res.worst_index}: "
-            f"analytic {res.analytic_at_worst:.6g}, numeric {res.numeric_at_worst:.6g}"
-        )
-    else:
-        res.status = "ok"
-        res.worst_index = res.analytic_at_worst = res.numeric_at_worst = None
