@@ -184,7 +184,7 @@ def compare_settled(
     extra = 0
     if (res.status == "mismatch" or res.n_kinks) and s.method != "complex":
         res, extra = settle(s, name, p, g, ev, res)
-    if ev.forward is None or res.n_kinks == 0:
+    if ev.forward is None or res.kinks is None or res.n_kinks == 0:
         return res, extra
     kinked = np.flatnonzero(res.kinks.reshape(-1))
     pick = kinked[np.unique(np.linspace(0, kinked.size - 1, min(KINK_RECHECK, kinked.size)).astype(np.intp))]
