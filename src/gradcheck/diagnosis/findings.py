@@ -53,16 +53,7 @@ def factor_finding(
     elif kind == "extra_batch_mean":
         msg += f" = 1/{batch}; the batch has {batch} examples"
     elif kind == "constant_factor":
-        if batch is None and c > 1.5 and near(c, round(c)):
-            msg += (f"; {round(c)} may be the batch size (pass data=(X, y) to confirm it: a factor equal to the "
-                    f"batch size is a missing 1/m)")
-        if (near(abs(c), 2) or near(abs(c), 0.5)) and loss in (None, "mse"):
-            msg += "; a factor of 2 usually comes from the square in an MSE loss and a 0.5 in front of it on one side only"
-        elif near(abs(c), 2) or near(abs(c), 0.5):
-            msg += (f"; the loss is {loss}, which has no square: the 2 is written into its derivative (as in an MSE's "
-                    f"2 * (a - y)) or a term is counted twice")
-        if c < 0:
-            msg += "; the sign is flipped as well"
+        msg += _constant_note(c, batch, loss)
     if how:
         msg += f"; the exact gradient times {c:.4g} reproduces yours on every parameter (the net: {how})"
     top = max((layer_of.get(n, 0) for n in names), default=0) or None
@@ -72,6 +63,22 @@ def factor_finding(
     return Finding(kind=kind, params=list(names), message=msg, fix=fix,
                    evidence={"factor": c, "batch_size": batch}, layer=top,
                    confidence="confirmed" if confirmed else "likely")
+
+
+def _constant_note(c: float, batch: int | None, loss: str | None) -> str:
+    """What a constant factor ``c`` may come from, for a net with ``loss`` (None: not recognized)."""
+    note = ""
+    if batch is None and c > 1.5 and near(c, round(c)):
+        note += (f"; {round(c)} may be the batch size (pass data=(X, y) to confirm it: a factor equal to the "
+                 f"batch size is a missing 1/m)")
+    if (near(abs(c), 2) or near(abs(c), 0.5)) and loss in (None, "mse"):
+        note += "; a factor of 2 usually comes from the square in an MSE loss and a 0.5 in front of it on one side only"
+    elif near(abs(c), 2) or near(abs(c), 0.5):
+        note += (f"; the loss is {loss}, which has no square: the 2 is written into its derivative (as in an MSE's "
+                 f"2 * (a - y)) or a term is counted twice")
+    if c < 0:
+        note += "; the sign is flipped as well"
+    return note
 
 
 def mistake_finding(mk: Mistake, affected: list[str], layer_of: dict[str, int], how: str, arch: Arch) -> Finding:
