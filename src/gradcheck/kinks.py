@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import numeric
-from .compare import relative_error, roundoff_floor
+from .compare import roundoff_floor
 from .report import ParamResult
 
 if TYPE_CHECKING:  # measure imports this module
@@ -123,6 +123,7 @@ def settle(
     extra loss evaluations. Elements the first measurement marked as kinks are re-checked too.
     """
     a_flat = g.reshape(-1)
+    assert res.rel_error is not None  # set by compare() for a measured tensor
     rel = res.rel_error.reshape(-1)
     suspects = np.flatnonzero((rel > s.rtol) & np.isfinite(rel) & np.isfinite(a_flat))
     if suspects.size == 0 or ev.forward is None:
@@ -254,6 +255,7 @@ def _at_point(a: np.ndarray, prev: _Sides, last: _Sides, rtol: float, atol: floa
 
 def _recount(res: ParamResult, idx: np.ndarray, g: np.ndarray, num: np.ndarray, rtol: float) -> None:
     """Recount mismatches and the worst element once ``res.kinks`` holds the settled kinks."""
+    assert res.rel_error is not None and res.kinks is not None  # set by compare() for a measured tensor
     rel = res.rel_error.reshape(-1)[idx]
     kinks = res.kinks.reshape(-1)[idx]
     counted = np.where(kinks | ~np.isfinite(rel), -1.0, rel) if np.isfinite(g).all() else np.where(kinks, -1.0, rel)

@@ -24,8 +24,8 @@ import numpy as np
 
 from . import numeric
 from .compare import kink_mask, relative_error, roundoff_floor
-from .kinks import settle
 from .errors import InvalidOptionError, NondeterministicLossError
+from .kinks import settle
 from .report import ParamResult, dtype_name
 
 __all__ = ["DEFAULT_SAMPLE", "Settings", "compare", "compare_settled", "evaluate"]
