@@ -381,7 +381,7 @@ def test_bias_fix_keeps_the_one_factor_of_m_wherever_it_was_written():
     f = report.findings[0]
     assert f.kind == "bias_not_summed" and f.params == ["b3"]
     assert "db3 = np.sum(dZ, axis=1, keepdims=True) if your dZ already includes the 1/m" in f.fix
-    assert "db3 = np.sum(dZ, axis=1, keepdims=True) / m if the 1/m was only in the db3 line" in f.fix
+    assert "db3 = np.sum(dZ, axis=1, keepdims=True) / m if the 1/m was only in the line that sets db3" in f.fix
 
 
 def test_extra_derivative_in_hidden_layers_gets_a_hidden_layer_fix():

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy  # noqa: F401  (imported once here: pytester's in-process runs must not load it a second time)
 import pytest
 
 # A user's own module: a one-hidden-layer tanh net (rows layout, MSE) with a switchable mistake.

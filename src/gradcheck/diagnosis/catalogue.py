@@ -346,7 +346,7 @@ FIXES: dict[str, str] = {
     # a bias gradient kept per example
     "bias_mean_inside": "Sum over the batch axis (one delta per example). Summed, your values already match the "
                         "numerical gradient, so the 1/m is in them once: {target} = {total} if your dZ already "
-                        "includes the 1/m, {target} = {total} / m if the 1/m was only in the {target} line.",
+                        "includes the 1/m, {target} = {total} / m if the 1/m was only in the line that sets {target}.",
     "bias_average": "Sum over the batch axis (one delta per example) and average: {target} = {total} / m (m = {batch}).",
     "bias_factor": "Sum over the batch axis (one delta per example): {target} = {total}; summed, it is {factor:.4g} x "
                    "the numerical gradient, so that factor must go too.",
