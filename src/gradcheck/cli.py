@@ -56,8 +56,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gradcheck`` command (subcommands check, demo, bugs, search)."""
     from . import __version__
-    from .adapters import CONVENTIONS
-    from .adapters._losses import LOSSES
+    from .adapters import CONVENTIONS, LOSSES
     from .check import MODES
     from .numeric import METHODS
 
@@ -533,7 +532,7 @@ def load_problem(
         return as_problem(obj, context=target.module if obj is not target.module else None, **kw)
     except AdapterError as exc:
         if target.attr is not None and callable(target.obj) and not isinstance(target.obj, type) and obj is not target.obj:
-            from .adapters._near import describe_value, not_a_net
+            from .adapters import describe_value, not_a_net
 
             if not_a_net(obj):
                 raise AdapterError(
@@ -549,7 +548,7 @@ def _takes_net_arguments(obj: Any, module: Any = None) -> bool:
     ``lossFun(inputs, targets, hprev)`` with ``hprev`` beside it), not a factory."""
     import types
 
-    from .adapters._access import required_args, role_of
+    from .adapters import required_args, role_of
 
     if not isinstance(obj, types.FunctionType):
         return False
@@ -610,7 +609,7 @@ def _values_line(problem: Any) -> str:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from . import check
-    from .adapters._values import parse_set
+    from .adapters import parse_set
 
     if args.batch_size is not None and args.batch_size < 1:
         raise TargetError(f"--batch-size must be a positive integer, got {args.batch_size}")

@@ -160,12 +160,12 @@ def factory_keywords(factory: Callable[..., Any], strategies: Mapping[str, Any] 
 
 
 def _fixed_widths(v: Any) -> list[int]:
-    from .strategies import _check_int
+    from .strategies import check_int
 
     v = list(v)
     if len(v) < 2:
         raise InvalidArgument(f"widths={v!r} must list at least two layer sizes")
-    return [_check_int("widths[i]", w, minimum=1) for w in v]
+    return [check_int("widths[i]", w, minimum=1) for w in v]
 
 
 def _role_strategies(plan: FactoryPlan, widths: Any, batch_sizes: Any, seeds: Any) -> dict[str, Any]:
@@ -181,8 +181,8 @@ def _role_strategies(plan: FactoryPlan, widths: Any, batch_sizes: Any, seeds: An
 
     out: dict[str, Any] = {}
     pick("widths", widths, gst.layer_widths, _fixed_widths)
-    pick("batch", batch_sizes, gst.batch_sizes, lambda v: gst._check_int("batch_sizes", v, minimum=1))
-    pick("seed", seeds, gst.seeds, lambda v: gst._check_int("seeds", v, minimum=0))
+    pick("batch", batch_sizes, gst.batch_sizes, lambda v: gst.check_int("batch_sizes", v, minimum=1))
+    pick("seed", seeds, gst.seeds, lambda v: gst.check_int("seeds", v, minimum=0))
     return out
 
 
@@ -224,9 +224,9 @@ def configs(
     {'widths': [2, 1], 'batch_size': 3}
     """
     from . import strategies as gst
-    from .strategies import _check_layout, input_batches
+    from .strategies import check_layout, input_batches
 
-    layout = _check_layout(layout)
+    layout = check_layout(layout)
     plan = factory_plan(factory, strategies)
     if plan.required:
         raise InvalidArgument(

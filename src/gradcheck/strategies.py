@@ -61,7 +61,12 @@ LAYOUTS = ("rows", "cols")
 # -- validation helpers ---------------------------------------------------------
 
 
-def _check_int(name: str, value: Any, *, minimum: int) -> int:
+def check_int(name: str, value: Any, *, minimum: int) -> int:
+    """``value`` as an int of at least ``minimum``, else ``InvalidArgument`` naming ``name``.
+
+    >>> check_int("seeds", 3, minimum=0)
+    3
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise InvalidArgument(f"{name}={value!r} must be an integer")
     if value < minimum:
@@ -82,7 +87,12 @@ def _check_float(name: str, value: Any) -> float:
     return float(value)
 
 
-def _check_layout(layout: Any) -> str:
+def check_layout(layout: Any) -> str:
+    """``layout`` if it is one of ``LAYOUTS``, else ``InvalidArgument``.
+
+    >>> check_layout("rows")
+    'rows'
+    """
     if layout not in LAYOUTS:
         raise InvalidArgument(f"layout={layout!r} must be one of {LAYOUTS}")
     return str(layout)
@@ -115,16 +125,16 @@ def layer_widths(
     >>> layer_widths(min_layers=2, max_layers=2, n_in=2, n_out=1).example()  # doctest: +SKIP
     [2, 3, 1]
     """
-    min_layers = _check_int("min_layers", min_layers, minimum=1)
-    max_layers = _check_int("max_layers", max_layers, minimum=1)
+    min_layers = check_int("min_layers", min_layers, minimum=1)
+    max_layers = check_int("max_layers", max_layers, minimum=1)
     _check_range("min_layers", min_layers, "max_layers", max_layers)
-    min_width = _check_int("min_width", min_width, minimum=1)
-    max_width = _check_int("max_width", max_width, minimum=1)
+    min_width = check_int("min_width", min_width, minimum=1)
+    max_width = check_int("max_width", max_width, minimum=1)
     _check_range("min_width", min_width, "max_width", max_width)
     if n_in is not None:
-        n_in = _check_int("n_in", n_in, minimum=1)
+        n_in = check_int("n_in", n_in, minimum=1)
     if n_out is not None:
-        n_out = _check_int("n_out", n_out, minimum=1)
+        n_out = check_int("n_out", n_out, minimum=1)
     width = st.integers(min_width, max_width)
 
     @st.composite
@@ -144,8 +154,8 @@ def batch_sizes(*, min_size: int = 1, max_size: int = 6) -> st.SearchStrategy[in
     >>> 1 <= batch_sizes(max_size=4).example() <= 4
     True
     """
-    min_size = _check_int("min_size", min_size, minimum=1)
-    max_size = _check_int("max_size", max_size, minimum=1)
+    min_size = check_int("min_size", min_size, minimum=1)
+    max_size = check_int("max_size", max_size, minimum=1)
     _check_range("min_size", min_size, "max_size", max_size)
     return st.integers(min_size, max_size)
 
@@ -156,7 +166,7 @@ def seeds(*, max_seed: int = 2**16 - 1) -> st.SearchStrategy[int]:
     >>> 0 <= seeds(max_seed=10).example() <= 10
     True
     """
-    max_seed = _check_int("max_seed", max_seed, minimum=0)
+    max_seed = check_int("max_seed", max_seed, minimum=0)
     return st.integers(0, max_seed)
 
 
@@ -225,7 +235,7 @@ def input_batches(
     >>> X.shape, bool((X >= 0).all())
     ((2, 3), True)
     """
-    layout = _check_layout(layout)
+    layout = check_layout(layout)
     lo = _check_float("min_value", min_value)
     hi = _check_float("max_value", max_value)
     if not allow_negative:
@@ -247,8 +257,8 @@ def input_batches(
             raise InvalidArgument(
                 f"no value in [{lo}, {hi}] is at least kink_margin={margin} away from the kink at {k}"
             )
-    n_st = _as_strategy("n_features", n_features, lambda v: _check_int("n_features", v, minimum=1))
-    m_st = _as_strategy("batch_size", batch_size, lambda v: _check_int("batch_size", v, minimum=1))
+    n_st = _as_strategy("n_features", n_features, lambda v: check_int("n_features", v, minimum=1))
+    m_st = _as_strategy("batch_size", batch_size, lambda v: check_int("batch_size", v, minimum=1))
     elements = _float_elements(dt, lo, hi)
 
     @st.composite
@@ -282,7 +292,7 @@ def parameter_sets(
     >>> {k: v.shape for k, v in p.items()}
     {'W1': (2, 3), 'b1': (3,), 'W2': (3, 1), 'b2': (1,)}
     """
-    layout = _check_layout(layout)
+    layout = check_layout(layout)
     if bias_shape not in ("vector", "matrix"):
         raise InvalidArgument(f"bias_shape={bias_shape!r} must be 'vector' or 'matrix'")
     scale = _check_float("scale", scale)
@@ -296,7 +306,7 @@ def parameter_sets(
         ws = list(ws)
         if len(ws) < 2:
             raise InvalidArgument(f"widths={ws!r} must list at least two layer sizes (input and output)")
-        return [_check_int("widths[i]", w, minimum=1) for w in ws]
+        return [check_int("widths[i]", w, minimum=1) for w in ws]
 
     w_st = _as_strategy("widths", widths, check_widths)
     elements = _float_elements(dt, -scale, scale)

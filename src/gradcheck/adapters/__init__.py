@@ -42,14 +42,18 @@ import numpy as np
 from ..errors import AdapterError
 from ..problem import Problem
 from . import cs231n, dlai, functions, layer, methods, module_loss, nielsen, per_example, train_step
-from ._access import Source, arg_names
+from ._access import Source, arg_names, required_args, role_of
 from ._data import find_data
+from ._losses import LOSSES
+from ._near import describe_value, nearest, not_a_net, what_it_is
 from ._params import scalar_weights
-from ._values import NetValues, net_functions
+from ._values import NetValues, net_functions, parse_set
 
 __all__ = [
     "CONVENTIONS",
+    "LOSSES",
     "as_problem",
+    "describe_value",
     "from_cs231n",
     "from_dlai",
     "from_functions",
@@ -57,7 +61,11 @@ __all__ = [
     "from_methods",
     "from_nielsen",
     "from_train_step",
+    "not_a_net",
+    "parse_set",
     "recognize",
+    "required_args",
+    "role_of",
 ]
 
 #: Detection order: the first convention whose detector matches wins (the others are mentioned).
@@ -259,8 +267,6 @@ def _close(src: Source) -> str:
 
 def _nothing(obj: Any, src: Source) -> str:
     """One paragraph: what ``obj`` is, the convention it comes nearest to (found, missing), close names."""
-    from ._near import describe_value, nearest, not_a_net, what_it_is
-
     if not_a_net(obj):
         return (f"gradcheck cannot check {describe_value(obj)}: it is not a net. Point it at a net (an object or "
                 f"module with weights, a loss and its gradients), or at a function that builds one and returns it")

@@ -39,10 +39,10 @@ def _loss_method(src: Source) -> Any:
 
 
 def detect(src: Source) -> str | None:
-    from .methods import _grad_method
+    from .methods import grad_method
 
     if is_array_dict(src.get("params")) and _loss_method(src) is not None:
-        if _grad_method(src)[0] is not None:
+        if grad_method(src)[0] is not None:
             return None  # a separate gradient method: loss(X, y) returns the loss alone
         return "params dict and loss(X, y)"
     return None

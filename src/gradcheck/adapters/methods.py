@@ -43,7 +43,7 @@ GRAD_NAMES = ("gradients", "gradient", "compute_gradients", "compute_gradient", 
 EXPECTED = "a net object with a loss method (loss(X, y) or cost(X, y)) and a gradient method (backprop(X, y) -> grads)"
 
 
-def _grad_method(src: Source) -> tuple[str | None, Any, bool]:
+def grad_method(src: Source) -> tuple[str | None, Any, bool]:
     """``(name, method, needs_forward)``: a gradient method taking the data (or only ``y``)."""
     for name in GRAD_NAMES:
         fn = src.get(name)
@@ -94,13 +94,13 @@ def detect(src: Source) -> str | None:
         return None
     if isinstance(src.obj, types.ModuleType):
         # weights as module globals, loss(x, y) and a gradient function of the data alone
-        name, fn, needs_forward = _grad_method(src)
+        name, fn, needs_forward = grad_method(src)
         if name is None or needs_forward or "params" in {role_of(n) for n in arg_names(fn) or []}:
             return None
         if any(is_array_dict(src.get(n)) for n in ("params", "parameters")) or not _module_loss(src) or not _globals(src):
             return None
         return f"module-level weights with {_module_loss(src)}(x, y) and {name}(x, y)"
-    name, _, _ = _grad_method(src)
+    name, _, _ = grad_method(src)
     if name is None or not _params(src)[1]:
         return None
     return f"{name}(X, y) with its parameters"
@@ -149,7 +149,7 @@ class NotAGradientMethod(AdapterError):
 
 
 def build(src: Source, data: Any, *, loss: str | None = None, lr: float | None = None, **_: Any) -> Problem:
-    found, gfn, needs_forward = _grad_method(src)
+    found, gfn, needs_forward = grad_method(src)
     gname = found or "the gradient method"
     if data is None:
         raise AdapterError(f"found {gname}(X, y) but no data: define X and y beside the net or pass them in")
