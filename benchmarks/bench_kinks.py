@@ -23,12 +23,11 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import gradcheck  # noqa: E402
 from tests.kink_nets import relu_net  # noqa: E402
+
+import gradcheck  # noqa: E402
 
 NETS = {
     "7 hidden x 16, weights 5e-2": dict(hidden=[16] * 7, batch=3, weight_scale=5e-2),
