@@ -16,9 +16,8 @@ from tests.doors_corpus.loader import NETS
 from tests.doors_corpus.measure import normalize
 from tests.doors_corpus.TRUTH import CASES, Case
 
-#: Targets whose mistake the diagnosis does not name yet (exit code and wrong parameters still checked):
-#: a penalty that is not L2 (a sum of norms) in a network2-style total_cost.
-KIND_NOT_NAMED_YET = {"nielsen_l2_cost_buggy.py:net"}
+#: Targets whose mistake the diagnosis does not name yet (exit code and wrong parameters still checked).
+KIND_NOT_NAMED_YET: set[str] = set()
 
 
 def _run(case: Case, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:

@@ -319,6 +319,10 @@ FIXES: dict[str, str] = {
                    "not lambd / m * np.sum(W).",
     "penalty_sign": "Differentiate the penalty the loss has: lambd / 2 * np.sum(W ** 2) gives lambd * W; "
                     "lambd * np.sum(np.abs(W)) gives lambd * np.sign(W).",
+    "penalty_per_tensor": "Differentiate the penalty the loss has, tensor by tensor: lambd / 2 * np.sum(W ** 2) gives "
+                          "lambd * W, lambd * np.linalg.norm(W) gives lambd * W / np.linalg.norm(W); or write the "
+                          "loss's penalty as lambd / 2 * np.sum(W ** 2) with the strength the gradient uses for each "
+                          "weight.",
     # a constant factor
     "factor_here": "{general} Here the gradient must be divided by {factor:.4g}.",
     "factor_below_one": "A factor below 1 such as {size:.4g} is often a scaling applied in the forward pass but not in "

@@ -15,6 +15,11 @@ parameter left, to the simplest of these models (:data:`FORMS`) that leaves no r
 - ``s * (sign(p) - p)``: an L1 gradient (``lambd * sign(W)``) where the loss has L2, or the reverse
   (``-s``).
 
+When no shared form fits, each tensor may still carry its own ``c_k * p`` (:func:`fit_per_tensor`):
+the gradient's L2 term does not match the loss's penalty, which is then not ``lambd / 2 * sum(W^2)``
+with one strength: a norm ``b * ||W||`` (gradient ``b * W / ||W||``, so ``c_k = a - b / ||W_k||``)
+or a strength that differs per tensor between the loss and the gradient.
+
 The two wrong forms are taken only with the one coefficient the mistake implies (the term in the
 wrong form replaces the right one): a free second coefficient would fit any constant offset of a
 single tensor.
@@ -42,7 +47,7 @@ from ..recomputation import Recomputation
 from ..signatures import fit_ratio
 from ..thresholds import EXACT, PENALTY_RTOL, near
 
-__all__ = ["FORMS", "detect", "fit_penalty", "on_net"]
+__all__ = ["FORMS", "MIN_TENSOR_SIZE", "detect", "fit_penalty", "fit_per_tensor", "on_net"]
 
 Basis = Callable[[np.ndarray], np.ndarray]
 _BASES: dict[str, Basis] = {
@@ -52,6 +57,9 @@ _BASES: dict[str, Basis] = {
 }
 #: The models tried, simplest first: a name and the basis functions of the parameter it combines.
 FORMS: tuple[tuple[str, tuple[str, ...]], ...] = (("l2", ("p",)), ("sum", ("p", "sum")), ("sign", ("p", "sign")))
+#: The fewest elements a tensor needs for its own coefficient: one or two numbers always fit some
+#: multiple of themselves (two only when they are not proportional), so they prove nothing.
+MIN_TENSOR_SIZE = 3
 
 
 def fit_penalty(ps: Sequence[np.ndarray], es: Sequence[np.ndarray]) -> tuple[str, dict[str, float], float] | None:
@@ -76,6 +84,31 @@ def fit_penalty(ps: Sequence[np.ndarray], es: Sequence[np.ndarray]) -> tuple[str
     return None
 
 
+def fit_per_tensor(ps: Sequence[np.ndarray], es: Sequence[np.ndarray]) -> list[float] | None:
+    """One coefficient ``c_k`` per tensor with ``es[k] = c_k * ps[k]`` to :data:`PENALTY_RTOL`, for two
+    tensors or more whose coefficients differ (one shared coefficient is :data:`FORMS`' ``l2``), or None.
+
+    Example:
+        >>> import numpy as np
+        >>> W1, W2 = np.array([1.0, -2.0, 0.5]), np.array([3.0, 1.0, -1.0, 2.0])
+        >>> [round(c, 6) for c in fit_per_tensor([W1, W2], [0.2 * W1, 0.7 * W2])]
+        [0.2, 0.7]
+    """
+    if len(ps) < 2:
+        return None
+    coefs = []
+    for p, e in zip(ps, es):
+        pp = float(p @ p)
+        if p.size < MIN_TENSOR_SIZE or float(np.std(p)) <= EXACT * float(np.abs(p).max()) or pp == 0.0:
+            return None  # equal values: any constant discrepancy would fit c * p
+        c = float(p @ e) / pp
+        norm = float(np.linalg.norm(e))
+        if c == 0.0 or not norm or float(np.linalg.norm(e - c * p)) > PENALTY_RTOL * norm:
+            return None
+        coefs.append(c)
+    return None if all(near(c, coefs[0]) for c in coefs) else coefs
+
+
 def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
     """The simplest form of :data:`FORMS` with coefficients shared by every parameter left."""
     report, params = ev.report, ev.params
@@ -93,12 +126,44 @@ def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
         return Explanation()
     fit = fit_penalty(ps, es)
     if fit is None:
-        return Explanation()
+        return _per_tensor(ev, usable, ps, es)
     form, coef, _ = fit
     kind, msg, fix = _describe(form, coef, join_names(forward_order(usable)))
     return Explanation.of([Finding(kind=kind, params=forward_order(usable), message=msg, fix=fix,
                                    evidence={"term": coef["p"], "form": form, "coefficients": coef},
                                    layer=ev.layer(usable), confidence="likely")])
+
+
+def _per_tensor(ev: Evidence, names: list[str], ps: list[np.ndarray], es: list[np.ndarray]) -> Explanation:
+    """A ``regularization_wrong`` finding when each tensor carries its own ``c_k * p`` (:func:`fit_per_tensor`)."""
+    coefs = fit_per_tensor(ps, es)
+    if coefs is None:
+        return Explanation()
+    by_name = dict(zip(names, coefs))
+    order = forward_order(names)
+    listed = ", ".join(f"{n}: {by_name[n]:.4g}" for n in order)
+    msg = (f"analytic - numeric = c * W with a coefficient per tensor ({listed}): an L2 penalty lambd / 2 * sum(W^2) "
+           f"adds the same lambd * W to every tensor, so the gradient's L2 term does not match the loss's penalty, "
+           f"which is not the squared norm with the gradient's strength for each tensor{_norm_reading(ps, coefs)}")
+    return Explanation.of([Finding(kind="regularization_wrong", params=order, message=msg,
+                                   fix=fix_text("penalty_per_tensor"),
+                                   evidence={"form": "per_tensor", "coefficients": by_name},
+                                   layer=ev.layer(names), confidence="likely")])
+
+
+def _norm_reading(ps: list[np.ndarray], coefs: list[float]) -> str:
+    """The clause naming a norm penalty when ``c_k = a - b / ||W_k||`` with ``b > 0`` fits the coefficients."""
+    inv = np.array([1.0 / float(np.linalg.norm(p)) for p in ps])
+    c = np.array(coefs)
+    A = np.stack([np.ones_like(inv), -inv], axis=1)
+    if np.linalg.matrix_rank(A) < 2:
+        return ""
+    (a, b), *_ = np.linalg.lstsq(A, c, rcond=None)
+    if b <= 0 or float(np.linalg.norm(A @ [a, b] - c)) > PENALTY_RTOL * float(np.linalg.norm(c)):
+        return " (a strength that differs per tensor between the loss and the gradient)"
+    caveat = "" if len(ps) > 2 else "; two coefficients fit this for any two tensors, so a per-tensor strength may be it"
+    return (f": they fit c = {a:.4g} - {b:.4g} / ||W|| over the tensors' norms, what a penalty {b:.4g} * ||W|| "
+            f"(the norm, not its square) in the loss gives against a term {a:.4g} * W in the gradient{caveat}")
 
 
 def _describe(form: str, coef: dict[str, float], label: str) -> tuple[str, str, str]:
