@@ -16,12 +16,14 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from .bugs import fix_for
 from .errors import GradientSpecError
 from .names import match
 from .problem import Problem, same_bits
@@ -32,8 +34,6 @@ __all__ = ["collect_gradients", "repeat_call_findings", "require_no_arguments"]
 
 def require_no_arguments(what: str, fn: Callable[..., Any]) -> None:
     """A clear error for ``check(params, loss_fn, grad_fn)`` where the functions take (params, X, y)."""
-    import inspect
-
     if _plainly_no_arguments(fn):
         return
     try:
@@ -173,8 +173,6 @@ def repeat_call_findings(first: Mapping[str, np.ndarray], second: Mapping[str, n
     doubled = all(
         first[n].shape == second[n].shape and np.allclose(second[n], 2 * first[n], rtol=1e-9, atol=0) for n in changed
     )
-    from .bugs import fix_for
-
     if doubled:
         msg = (
             f"grads() returned twice the first result when called a second time for {changed}: the gradients "

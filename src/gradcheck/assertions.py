@@ -22,8 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .adapters import as_problem
+from .check import check
 from .errors import GradientMismatch
 from .problem import Problem
+from .render import report_to_text
 from .report import Report
 
 __all__ = ["assert_gradients_match", "mismatch_message"]
@@ -56,12 +59,8 @@ def assert_gradients_match(
             findings; ``.report`` holds the report.
     """
     __tracebackhide__ = True  # pytest shows the caller's line, not this helper
-    from .check import check
-
     target = params_or_problem
     if loss is None and grads is None and not isinstance(target, Problem):
-        from .adapters import as_problem
-
         target = as_problem(target)
     report = check(target, loss, grads, **check_options)
     if not report.ok:
@@ -78,6 +77,4 @@ def mismatch_message(report: Report, *, width: int = MESSAGE_WIDTH) -> str:
     >>> "sign_flipped" in mismatch_message(r)
     True
     """
-    from .render import report_to_text
-
     return report_to_text(report, width=width).rstrip()

@@ -30,6 +30,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from .adapters import as_problem
 from .problem import Problem
 from .vary import FactoryPlan, Keyword, plan_factory
 
@@ -285,8 +286,6 @@ def call_factory(factory: Callable[..., Any], config: Mapping[str, Any]) -> Prob
     kwargs = dict(config)
     if "X" in kwargs and "X" not in plan.keywords and plan.inputs is not None:
         kwargs[plan.inputs] = kwargs.pop("X")
-    from .adapters import as_problem
-
     problem = as_problem(factory(**kwargs))
     problem.meta = dict(problem.meta or {})
     problem.meta["config"] = dict(config)

@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .layers import forward_order
+
 __all__ = ["GRAD_PREFIXES", "GRAD_SUFFIXES", "SHORT_FORMS", "gradient_keys", "is_intermediate", "lookup", "match",
            "match_by_position", "param_of", "stem_of"]
 
@@ -155,8 +157,6 @@ def match_by_position(params: Sequence[str], keys: Iterable[Any]) -> dict[str, s
     ...                   ["dW2", "db2", "dW1", "db1", "dA1"])
     {'layer1.weights': 'dW1', 'layer1.bias': 'db1', 'layer2.weights': 'dW2', 'layer2.bias': 'db2'}
     """
-    from .layers import forward_order
-
     grads = forward_order([k for k in keys if isinstance(k, str) and not is_intermediate(k)])
     ordered = forward_order(list(params))
     pw = [p for p in ordered if not _is_bias(p)]

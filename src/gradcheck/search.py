@@ -40,7 +40,7 @@ from .errors import TargetError
 from .explain import Explainer
 from .report import Report
 from .trials import Runner, Trial, config_key
-from .vary import FactoryPlan, plan_factory
+from .vary import FactoryPlan, plan_factory, short_value
 
 __all__ = ["SearchResult", "describe_config", "search"]
 
@@ -293,8 +293,6 @@ def describe_config(config: Mapping[str, Any], name: str | None = None) -> str:
     >>> describe_config({"widths": [1, 2], "reg": 0.5}, "build")
     'build(widths=[1, 2], reg=0.5)'
     """
-    from .vary import short_value
-
     if name is not None:
         return f"{name}({', '.join(f'{k}={short_value(v)}' for k, v in config.items())})"
     parts = []

@@ -33,6 +33,8 @@ Example:
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -84,8 +86,6 @@ def _canonical(convention: str) -> str:
     c = convention.strip().lower()
     c = _ALIASES.get(c, c)
     if c not in CONVENTIONS:
-        import difflib
-
         close = difflib.get_close_matches(c, CONVENTIONS, n=1)
         extra = f" (did you mean {close[0]!r}?)" if close else ""
         raise AdapterError(f"unknown convention {convention!r}{extra}; choose one of {', '.join(CONVENTIONS)}")
@@ -100,8 +100,6 @@ def _zero_arg(fn: Any) -> bool:
     names = arg_names(fn)
     if names is None:
         return True
-    import inspect
-
     sig = inspect.signature(fn)
     return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values())
 

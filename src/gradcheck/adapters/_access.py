@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AdapterError
+from ..names import match
 
 _MISSING = object()
 
@@ -357,8 +358,6 @@ def pick_grads(params: Mapping[str, Any], raw: Any) -> Any:
     >>> pick_grads({"W1": 0}, {"dW1": 1, "dA0": 2})
     {'W1': 1}
     """
-    from ..names import match
-
     if not isinstance(raw, Mapping):
         return raw
     found = match(list(params), list(raw))

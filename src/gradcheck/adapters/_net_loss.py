@@ -30,7 +30,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import AdapterError
+from ..layers import structure
 from ._access import Source, arg_names, call, is_fn, role_of
+from ._losses import LOSSES, examples_in
 from ._params import discover
 from ._state import restored_state
 
@@ -148,8 +150,6 @@ def _output_cost(src: Source, params: dict[str, np.ndarray], data: Any, loss_nam
     """A cost of the forward pass's output: the standard loss named with ``--loss``, or the net's own."""
     X, y = data
     if loss_name is not None:
-        from ._losses import LOSSES, examples_in
-
         if loss_name not in LOSSES:
             raise AdapterError(f"unknown loss {loss_name!r}; choose one of {', '.join(LOSSES)}")
         std, m = LOSSES[loss_name], examples_in(X, y)
@@ -218,8 +218,6 @@ def stored_output(obj: Any, y: Any) -> str | None:
 
 
 def _composed_forward(src: Source, params: dict[str, np.ndarray], X: Any) -> tuple[Callable[[], Any], str]:
-    from ..layers import structure
-
     acts = [a for a in ACTIVATIONS if is_fn(src.get(a))]
     layers = structure(params)
     if not acts or not layers:

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ..problem import protected
+
 __all__ = ["containers", "restored_state"]
 
 def containers(root: Any, depth: int = 2) -> list[Any]:
@@ -52,8 +54,6 @@ def restored_state(root: Any, arrays: Mapping[str, np.ndarray]) -> Iterator[None
     """Put ``root`` back as it was on exit: attribute and item bindings (a step that rebinds
     ``self.W = self.W - lr * dW`` or replaces a list), and the bits of every array found, ``arrays``
     included. Uses :func:`gradcheck.problem.protected` for the arrays."""
-    from ..problem import protected
-
     conts = containers(root) if root is not None else []
     bindings, found = _bindings(conts, arrays)
     draws = [(g, _rng_state(g)) for g in _generators(conts)]

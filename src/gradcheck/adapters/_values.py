@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import inspect
 import numbers
 import types
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..errors import AdapterError
+from ._access import role_of
 
 __all__ = ["KEEP_NAMES", "KEEP_PROBE", "REG_NAMES", "REG_PROBE", "NetValues", "net_functions", "parse_set"]
 
@@ -106,8 +108,6 @@ class NetValues:
         cls, functions: Iterable[Callable[..., Any]], *, context: Any = None, given: Mapping[str, Any] | None = None,
     ) -> NetValues:
         """Values for every hyper-parameter (an argument playing no data role) of ``functions``."""
-        from ._access import role_of
-
         given = dict(given or {})
         defaults: dict[str, Any] = {}
         names: list[str] = []
@@ -194,8 +194,6 @@ def parse_set(items: Iterable[str] | None) -> dict[str, Any]:
     >>> parse_set(["reg=0.05", "use_bias=False", "act=relu"])
     {'reg': 0.05, 'use_bias': False, 'act': 'relu'}
     """
-    import ast
-
     out: dict[str, Any] = {}
     for item in items or ():
         name, sep, text = item.partition("=")

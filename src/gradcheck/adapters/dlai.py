@@ -23,6 +23,8 @@ Example:
 
 from __future__ import annotations
 
+import inspect
+import os
 from typing import Any
 
 import numpy as np
@@ -114,8 +116,6 @@ def _suffix(name: str | None, stems: tuple[str, ...]) -> str:
 
 def _file_of(src: Source) -> str:
     """The user's file as they named it on the command line, else a stand-in."""
-    import os
-
     for o in (src.obj, src.context):
         path = getattr(o, "__gradcheck_path__", None) or (getattr(o, "__file__", None) if o is not None else None)
         if isinstance(path, str) and path:
@@ -224,7 +224,6 @@ def _dropout_hint(src: Source, fwd: Any, params: Any, forward: Any) -> dict[str,
 
     A mask of hidden layer ``l`` has the shape of ``A_l``: ``(W_l.shape[0], m)``.
     """
-    import inspect
     try:
         kp = src.get("keep_prob") if hasattr(src, "get") else None
         if kp is None:

@@ -30,7 +30,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..errors import AdapterError
+from ..names import gradient_keys, lookup
 from ..problem import Problem
+from ..targets import describe_exception
 from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, required_args, role_of
 from ._state import restored_state
 
@@ -69,8 +71,6 @@ def _takes_lr(layer: Any) -> bool:
 
 
 def _grad_of(layer: Any, name: str, shape: tuple[int, ...]) -> Any:
-    from ..names import gradient_keys, lookup
-
     for holder in GRAD_DICTS:
         grads = getattr(layer, holder, None)
         if isinstance(grads, dict):
@@ -111,8 +111,6 @@ def _guess_input(layer: Any, seed: int) -> np.ndarray:
 
 def _shape_message(layer: Any, shape: tuple[int, ...], exc: BaseException, seed: int) -> str:
     """Why ``--input-shape`` is the likely cause of ``forward`` failing, and a shape that fits."""
-    from ..targets import describe_exception
-
     text = (f"--input-shape {','.join(map(str, shape))} is likely wrong: {type(layer).__name__}.forward raised "
             f"{describe_exception(exc)} on an input of shape {shape}. --input-shape is the full shape of x, "
             f"examples first (e.g. 8,4 for 8 examples of 4 features)")

@@ -24,12 +24,14 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import types
 from typing import Any
 
 import numpy as np
 
 from ..errors import AdapterError
+from ..names import match, match_by_position
 from ..problem import Problem
 from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, role_of
 from ._net_loss import net_loss
@@ -126,8 +128,6 @@ def _module_params(src: Source, gname: str, gfn: Any, data: Any) -> tuple[str, d
                            f"a {type(raw).__name__}, not a dict keyed by their names: gradcheck cannot tell which "
                            f"gradient belongs to which array; {hint}")
     params: dict[str, np.ndarray] = {}
-    from ..names import match
-
     named = match(list(arrays), list(raw))
     for k, v in arrays.items():
         if k in named:
@@ -195,8 +195,6 @@ def build(src: Source, data: Any, *, loss: str | None = None, lr: float | None =
 
 def _rate(fn: Any, lr: float | None) -> float | None:
     """The learning rate a gradient method that takes one is called with: ``--lr``, else its default, else 1."""
-    import inspect
-
     try:
         ps = [p for p in inspect.signature(fn).parameters.values() if role_of(p.name) == "lr"]
     except (TypeError, ValueError):
@@ -221,8 +219,6 @@ def _by_position(names: list[str], params: dict[str, np.ndarray], raw: Any) -> A
     by name where the names say it, else weights to weight gradients and biases to bias gradients in
     forward order (:func:`gradcheck.names.match_by_position`); never by shape, so a gradient of the
     wrong shape stays its parameter's finding. A sequence is taken in the order of the parameters."""
-    from ..names import match, match_by_position
-
     if isinstance(raw, (list, tuple)) and len(raw) == len(names):
         return dict(zip(names, raw))
     if not isinstance(raw, dict):

@@ -31,7 +31,9 @@ import numpy as np
 from ..errors import AdapterError
 from ..problem import Problem
 from ._access import Source, arg_names, call, is_fn, is_numeric_array
+from ._losses import LOSSES
 from ._state import restored_state
+from ._values import REG_NAMES
 
 NAME = "nielsen"
 BATCH_GRAD_NAMES = ("batch_gradient", "mini_batch_gradient", "minibatch_gradient", "batch_backprop", "gradient_of_batch")
@@ -144,8 +146,6 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
 def _cost(src: Source, loss: str | None) -> tuple[Any, str, str | None]:
     """The cost of one example ``(a, y) -> float``, its description, and its name for the diagnosis."""
     if loss is not None:
-        from ._losses import LOSSES
-
         if loss not in LOSSES:
             raise AdapterError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         return (lambda a, y: LOSSES[loss](a, y, 1)), f"the {loss} loss per example (--loss)", \
@@ -224,8 +224,6 @@ def _reduction(src: Source, params: dict[str, np.ndarray], batch: list, summed: 
 
 def _l2_in_update(src: Source) -> bool:
     """True when ``update_mini_batch`` takes an L2 strength that the check runs at a nonzero value."""
-    from ._values import REG_NAMES
-
     update = src.get("update_mini_batch")
     names = [n for n in (arg_names(update) or []) if n.lower() in REG_NAMES] if is_fn(update) else []
     values = getattr(src, "values", None)

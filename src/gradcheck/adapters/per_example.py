@@ -33,7 +33,9 @@ import numpy as np
 from ..errors import AdapterError
 from ..problem import Problem
 from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
+from ._losses import LOSSES
 from ._params import CACHE_RE
+from ._state import restored_state
 
 NAME = "per-example"
 FORWARD_NAMES = ("forward_pass", "forward", "feedforward", "feed_forward", "forward_propagation", "predict_one")
@@ -74,8 +76,6 @@ def detect(src: Source) -> str | None:
 def _takes_batches(src: Source, params: dict[str, Any], fwd: Any) -> bool:
     """True when the forward pass runs on the whole batch and gives one output per example."""
     from ._data import find_data
-    from ._state import restored_state
-
     data, _ = find_data(src)
     if data is None or isinstance(data[0], list):
         return False
@@ -145,8 +145,6 @@ def build(src: Source, data: Any, *, loss: str | None = None, **_: Any) -> Probl
 def _cost(src: Source, loss: str | None) -> tuple[Any, str]:
     """The cost of one example ``(output, y) -> float``: a standard loss (``--loss``) or the net's own."""
     if loss is not None:
-        from ._losses import LOSSES
-
         if loss not in LOSSES:
             raise AdapterError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         return (lambda a, t: LOSSES[loss](a, t, 1)), f"the {loss} loss (--loss)"

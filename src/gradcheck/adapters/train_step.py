@@ -28,6 +28,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import inspect
+import re
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -36,9 +38,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import AdapterError
+from ..layers import layer_number
 from ..problem import Problem
 from ._access import ROLES, Source, arg_names, call, is_fn, required_args, role_of
 from ._data import find_data
+from ._losses import examples_in
 from ._net_loss import data_attrs, net_loss, no_new_entries, public_names
 from ._optimizer import momentum_off
 from ._params import discover
@@ -140,8 +144,6 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
 
 
 def _examples(X: Any, y: Any) -> int:
-    from ._losses import examples_in
-
     return len(X) if isinstance(X, list) else examples_in(X, y)
 
 
@@ -181,9 +183,6 @@ def _learning_rate(src: Source, step_name: str, roles: set[str | None], lr: floa
 
 def _rate_line(src: Source, step_name: str) -> str:
     """Where a step sets a learning rate of its own, for the advice: ``train() line 31: lr = 0.5 / epoch``."""
-    import inspect
-    import re
-
     fn = src.get(step_name.split("(")[0]) if "(" not in step_name or ";" not in step_name else None
     if fn is None:
         return "pass --lr if it differs"
@@ -204,8 +203,6 @@ class _Run:
 
     def __init__(self, src: Source, step: Any, step_name: str, params: dict[str, np.ndarray], data: Any,
                  rate: float, lr_attr: str | None, roles: set[str | None]) -> None:
-        from ._losses import examples_in
-
         self.src, self.step, self.step_name, self.params = src, step, step_name, params
         self.X, self.y = data
         self.rate, self.lr_attr, self.roles = rate, lr_attr, roles
@@ -386,8 +383,6 @@ def _linear(run: _Run, rate: float) -> tuple[bool, list[str]]:
 
 def _lower_layers_only(moving: list[str], names: list[str]) -> bool:
     """True when every parameter of the output layer is outside ``moving`` (layer numbers in the names)."""
-    from ..layers import layer_number
-
     numbers = {n: layer_number(n) for n in names}
     if any(v is None for v in numbers.values()):
         return False
