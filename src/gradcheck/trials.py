@@ -27,7 +27,6 @@ import numpy as np
 
 from .check import check
 from .errors import AdapterError, LossError
-from .factories import batch_of, call_factory
 from .report import Report
 from .vary import FactoryPlan
 
@@ -116,6 +115,8 @@ class Runner:
         self.n_checks = 0
 
     def batch_size(self, config: Mapping[str, Any]) -> int | None:
+        from .factories import batch_of  # lazy: factories loads hypothesis, which importing search must not
+
         return batch_of(self.plan, config, self.layout)
 
     def run(self, config: Mapping[str, Any], *, diagnose: bool = False, log: bool = True) -> Trial:
@@ -123,6 +124,8 @@ class Runner:
         key = (config_key(config), diagnose)
         if key in self.cache:
             return self.cache[key]
+        from .factories import call_factory  # lazy: factories loads hypothesis, which importing search must not
+
         config = dict(config)
         m = self.batch_size(config)
         try:
