@@ -81,8 +81,30 @@ def _net_for(f: Formula) -> MLP:
                l2=0.1 if f.kind.startswith("regularization") else 0.0, seed=3)
 
 
+def _normalize(z, axis, eps=1e-5):
+    return (z - z.mean(axis=axis, keepdims=True)) / np.sqrt(z.var(axis=axis, keepdims=True) + eps)
+
+
+def _norm_namespace(f: Formula):
+    """A normalization's input z, output xhat, deviation std and upstream gradient dxhat; the truth dz
+    by central differences of sum(dxhat * normalize(z))."""
+    axis = 0 if f.net == "batchnorm" else 1  # examples as rows: batch norm over them, layer norm over the features
+    rng = np.random.default_rng(11)
+    z, R = rng.normal(size=(6, 4)) * 2 + 1, rng.normal(size=(6, 4))
+    eps, dz = 1e-6, np.zeros_like(z)
+    for idx in np.ndindex(*z.shape):
+        zp, zm = z.copy(), z.copy()
+        zp[idx] += eps
+        zm[idx] -= eps
+        dz[idx] = ((R * _normalize(zp, axis)).sum() - (R * _normalize(zm, axis)).sum()) / (2 * eps)
+    ns = dict(np=np, z=z, xhat=_normalize(z, axis), std=np.sqrt(z.var(axis=axis, keepdims=True) + 1e-5), dxhat=R)
+    return ns, dict(dz=dz)
+
+
 def _namespace(f: Formula):
     """The names of a general formula at the layer it is about, and their true values."""
+    if f.net != "mlp":
+        return _norm_namespace(f)
     net = _net_for(f)
     X, y = net.random_data(6, seed=4)
     masks, keep_prob = None, 0.8
@@ -114,6 +136,13 @@ def _namespace(f: Formula):
         ns["dA_prev"] = truth["dA_prev"] = u(r["dA"][l - 1] * scale)
     if l < L:
         ns["W_next"], ns["dZ_next"] = net.params[f"W{l + 1}"], u(r["dZ"][l + 1] * scale)
+    if f.kind == "target_shape_broadcast":  # targets of shape (m,); the output's shape is (m, 1)
+        ns["y"], truth["y"] = r["Y"].reshape(-1), r["Y"]
+        truth["y_column"] = truth["y"]
+        assert ns["a"].shape == r["Y"].shape
+    ns["t"], ns["lr"] = 0.5 * np.abs(dW_data).max(), 0.1  # a threshold that bites
+    truth["dW_step"] = np.clip(dW_data, -ns["t"], ns["t"])
+    truth["W"] = W - ns["lr"] * truth["dW_step"]
     if masks:
         ns["mask"] = u(masks[l] * keep_prob)
         ns["dA"] = u(r["post"][l] * scale)  # the gradient as it arrives, before the mask
@@ -140,12 +169,12 @@ def test_a_general_fix_formula_is_right_on_the_net_it_names(f: Formula):
     if f.target and not targets:
         ns.pop(f.target, None)
         value = eval(compile(ast.parse(f.code, mode="eval"), "<fix>", "eval"), ns)  # noqa: S307
-        assert np.allclose(value, truth[f.target]), f.code
+        assert np.shape(value) == np.shape(truth[f.target]) and np.allclose(value, truth[f.target]), f.code
         return
     exec(compile(ast.parse(f.code), "<fix>", "exec"), ns)  # noqa: S102
     for t in targets:
         want = truth[f.target or t]
-        assert want is not None and np.allclose(ns[t], want), f"{f.code}: {t}"
+        assert want is not None and np.shape(ns[t]) == np.shape(want) and np.allclose(ns[t], want), f"{f.code}: {t}"
 
 
 def test_every_general_formula_is_tried_and_every_kind_with_one_is_listed():
@@ -256,3 +285,153 @@ def test_the_penalty_form_fixes_hold_the_right_gradients():
             Wm[idx] -= eps
             numeric[idx] = (penalty(Wp) - penalty(Wm)) / (2 * eps)
         assert np.allclose(value, numeric, atol=1e-6)
+
+
+# -- every fix with a formula is covered ------------------------------------------------------------
+
+#: General fixes with an '=' that hold no formula to run, and why.
+NO_FORMULA = {
+    "gradient_accumulates": "'assign with = instead of +=' names an operator, it is no formula",
+}
+
+#: Fix templates with a formula, and what runs it: "formula" (filled from ``Mistake.formula``, run on
+#: every net of NETS), a test of this file, or the codes it holds, each one a code of FORMULAS.
+TEMPLATES = {
+    "derivative": "formula", "derivative_at_input": "formula", "derivative_twice": "formula",
+    "missing_upstream": "formula", "not_transposed_input": "formula", "not_transposed_all": "formula",
+    "not_transposed_one": "formula",
+    "penalty_sum": ("dW += lambd / m * W",),
+    "penalty_sign": "test_the_penalty_form_fixes_hold_the_right_gradients",
+    "sign_from_above": ("A * (1 - A)", "1 - A ** 2", "dA_prev = W.T @ dZ"),
+    "bias_mean_inside": "test_the_bias_fixes_sum_the_deltas_on_the_net",
+    "bias_average": "test_the_bias_fixes_sum_the_deltas_on_the_net",
+    "bias_factor": "test_the_bias_fixes_sum_the_deltas_on_the_net",
+}
+
+
+def _has_formula(text: str) -> bool:
+    """An assignment, an update or a numpy call in a fix's text."""
+    return any(s in text for s in (" = ", " += ", " -= ", "np.")) or "{formula}" in text
+
+
+def test_every_catalogue_fix_with_a_formula_is_covered():
+    from gradcheck.diagnosis.catalogue import FIXES
+
+    with_formula = {f.kind for f in FORMULAS}
+    for kind, bug in CATALOGUE.items():
+        if _has_formula(bug.fix):
+            assert kind in with_formula or kind in NO_FORMULA, f"{kind}: its fix has a formula no test runs"
+    codes = {f.code for f in FORMULAS}
+    for key, template in FIXES.items():
+        if not _has_formula(template):
+            continue
+        how = TEMPLATES.get(key)
+        assert how is not None, f"fix template {key!r} has a formula no test runs"
+        if how == "formula":
+            assert "{formula}" in template
+        elif isinstance(how, tuple):
+            assert all(code in template and code in codes for code in how), key
+        else:
+            assert how in globals(), how
+    assert set(TEMPLATES) <= set(FIXES) and set(NO_FORMULA) <= set(CATALOGUE)
+
+
+@pytest.mark.parametrize("widths,act,loss,layout", NETS)
+def test_every_mistake_fix_with_a_formula_is_covered(widths, act, loss, layout):
+    """A fix written for a net either comes from ``Mistake.formula`` (run above) or is run by a test here."""
+    from gradcheck.diagnosis.mistakes.overwritten_input import OverwrittenInput
+    from gradcheck.diagnosis.mistakes.softmax_axis import SoftmaxAxis
+
+    tested = (OverwrittenInput, SoftmaxAxis)  # test_the_overwritten_cache_fix..., test_the_softmax_axis_fix...
+    net = MLP(widths, activations=act, loss=loss, layout=layout, seed=7)
+    X, y = net.random_data(5, seed=8)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    seen = 0
+    for mk in mistakes(arch, net.params):
+        text = mk.fix(arch)
+        if text and _has_formula(text):
+            assert mk.formula(arch) is not None or isinstance(mk, tested), (type(mk).__name__, text)
+            seen += 1
+    assert seen >= 5
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_the_softmax_axis_fixes_are_right_on_the_net(layout):
+    from gradcheck.diagnosis.mistakes.softmax_axis import SoftmaxAxis
+
+    net = MLP([3, 4, 3], activations=["tanh", "softmax"], loss="softmax_ce", layout=layout, seed=2)
+    X, y = net.random_data(5, seed=3)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    fixes = {mk.how: mk.fix(arch) for mk in mistakes(arch, net.params) if isinstance(mk, SoftmaxAxis)}
+    axis = 0 if layout == "cols" else 1
+    r = reference(net, X, y)
+    Z, P = _u(net, r["Z"][2]), _u(net, r["A"][2])
+    code = f"P = np.exp(Z) / np.exp(Z).sum(axis={axis}, keepdims=True)"
+    assert code in fixes["probabilities"]
+    ns = dict(np=np, Z=Z)
+    exec(code, ns)  # noqa: S102
+    assert np.allclose(ns["P"], P)
+    code = f"dZ = P * (dP - np.sum(P * dP, axis={axis}, keepdims=True))"
+    assert code in fixes["jacobian"]
+    dP = np.random.default_rng(4).normal(size=P.shape)
+    ns = dict(np=np, P=P, dP=dP)
+    exec(code, ns)  # noqa: S102
+    eps, numeric = 1e-6, np.zeros_like(Z)  # the gradient of sum(dP * softmax(Z)) over the classes
+    for idx in np.ndindex(*Z.shape):
+        Zp, Zm = Z.copy(), Z.copy()
+        Zp[idx] += eps
+        Zm[idx] -= eps
+        sp = np.exp(Zp) / np.exp(Zp).sum(axis=axis, keepdims=True)
+        sm = np.exp(Zm) / np.exp(Zm).sum(axis=axis, keepdims=True)
+        numeric[idx] = ((dP * sp).sum() - (dP * sm).sum()) / (2 * eps)
+    assert np.allclose(ns["dZ"], numeric, atol=1e-6)
+
+
+@pytest.mark.parametrize("act,layout", [("sigmoid", "cols"), ("tanh", "rows"), ("relu", "rows")])
+def test_the_overwritten_cache_fix_is_right_on_the_net(act, layout):
+    from gradcheck.diagnosis.mistakes.overwritten_input import OverwrittenInput
+
+    net = MLP([3, 4, 4, 1], activations=[act, act, "sigmoid"], loss="bce", layout=layout, seed=5)
+    X, y = net.random_data(6, seed=6)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    truth = _indexed(net, X, y)
+    r = reference(net, X, y)
+    tried = 0
+    for mk in mistakes(arch, net.params):
+        if not isinstance(mk, OverwrittenInput):
+            continue
+        l, text = mk.layer, mk.fix(arch)
+        deriv = "deriv = " + {"sigmoid": "A{k} * (1 - A{k})", "tanh": "1 - A{k} ** 2", "relu": "(A{k} > 0)"}[act].format(k=l - 1)
+        dw = f"dW{l} = dZ{l} @ A{l - 1}.T" if layout == "cols" else f"dW{l} = A{l - 1}.T @ dZ{l}"
+        assert deriv in text and dw in text, text
+        ns = {k: v for k, v in truth.items()}
+        exec(deriv, ns)  # noqa: S102
+        assert np.allclose(ns["deriv"], _u(net, _dact(act, r["Z"][l - 1], r["A"][l - 1])))
+        ns = {k: v for k, v in truth.items()}
+        exec(dw, ns)  # noqa: S102
+        assert np.allclose(ns[f"dW{l}"], net.gradients(X, y)[f"W{l}"])
+        tried += 1
+    assert tried >= 2
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_the_bias_fixes_sum_the_deltas_on_the_net(layout):
+    from gradcheck.diagnosis.findings import bias_fix
+
+    net = MLP([3, 4, 2], activations=["tanh", "sigmoid"], loss="bce", layout=layout, seed=1)
+    X, y = net.random_data(6, seed=2)
+    r = reference(net, X, y)
+    m, shape = r["m"], net.params["b2"].shape
+    dZ_mean = _u(net, r["dZ"][2])            # the deltas with the 1/m
+    per_example = dZ_mean.shape               # a bias gradient kept per example
+    want = net.gradients(X, y)["b2"]
+    for factor, dZ in ((1.0, dZ_mean), (m, dZ_mean * m), (3.0, dZ_mean * 3)):
+        text = bias_fix("b2", per_example, shape, factor, m)
+        assert ("3 x" in text) == (factor == 3.0), text
+        code = next(part for part in text.replace(" if ", ";").split(": ")[1:] if part.startswith("db2 = "))
+        code = code.split(";")[0].split(" (m = ")[0].rstrip(".")
+        ast.parse(code)
+        ns = dict(np=np, dZ=dZ, m=m)
+        exec(code, ns)  # noqa: S102
+        assert np.shape(ns["db2"]) == want.shape  # with the factor the text says must go too, the values match
+        assert np.allclose(ns["db2"] / (factor if factor == 3.0 else 1.0), want), (factor, code)

@@ -374,7 +374,8 @@ class Formula:
     The names mean: ``X``, ``Y``, ``m`` the batch; ``Z``, ``A``, ``dZ``, ``dA``, ``W``, ``dW``, ``db``
     one layer's pre-activation, activation and gradients; ``A_prev``, ``dA_prev`` the layer below's;
     ``W_next``, ``dZ_next`` the layer above's; ``dact`` the activation's derivative at Z; ``P`` the
-    output probabilities. With ``deltas="summed"`` the deltas hold no 1/m (it comes in dW and db),
+    output probabilities; ``y`` the targets of shape (m,), ``t``, ``lr`` a clipping threshold and a learning
+    rate. With ``deltas="summed"`` the deltas hold no 1/m (it comes in dW and db),
     with ``"mean"`` they carry it.
     """
 
@@ -387,6 +388,8 @@ class Formula:
     activation: str = "tanh"       # the activation of that layer
     target: str = ""               # for an expression: the name whose value it is
     penalty: str = "lambd"         # "lambd": a penalty lambd / 2 * sum(W ** 2); "lambd/m": lambd / (2 * m) * ...
+    net: str = "mlp"               # "mlp": a dense net as above; "batchnorm", "layernorm": a normalization, where
+                                   # ``z``, ``xhat``, ``std``, ``dxhat`` are its input, output, deviation, gradient
 
 
 #: Every formula in the general fixes, with the net it is right for (a test applies each to it).
@@ -425,4 +428,13 @@ FORMULAS: tuple[Formula, ...] = (
     Formula("softmax_backward_wrong", "dscores = P.copy(); dscores[range(m), y] -= 1", layout="rows", deltas="summed",
             layer="output", loss="softmax_ce", activation="softmax", target="dZ"),
     Formula("numerically_unstable", "dZ = A - Y", deltas="summed", layer="output", activation="sigmoid"),
+    Formula("batchnorm_backward_incomplete", "dz = (dxhat - dxhat.mean(axis=0) - xhat * (dxhat * xhat).mean(axis=0)) "
+            "/ std", layout="rows", net="batchnorm"),
+    Formula("layernorm_backward_incomplete", "dz = (dxhat - dxhat.mean(axis=1, keepdims=True) - xhat * (dxhat * "
+            "xhat).mean(axis=1, keepdims=True)) / std", layout="rows", net="layernorm"),
+    Formula("target_shape_broadcast", "y = y.reshape(-1, 1)", layout="rows", layer="output", loss="mse",
+            activation="identity"),
+    Formula("target_shape_broadcast", "y[:, None]", layout="rows", layer="output", loss="mse", activation="identity",
+            target="y_column"),
+    Formula("gradient_clipped", "dW_step = np.clip(dW, -t, t); W -= lr * dW_step"),
 )

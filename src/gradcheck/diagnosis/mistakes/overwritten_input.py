@@ -5,6 +5,7 @@ the activations."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -57,7 +58,9 @@ class OverwrittenInput(Mistake):
         l = self.layers[0]
         w = arch.layers[l - 1][0]
         dw = f"dZ{l} @ A{l - 1}.T" if arch.layout == "cols" else f"A{l - 1}.T @ dZ{l}"
-        return (f"Compute layer {l - 1}'s derivative into a new array (deriv = {self.text}, not A{l - 1} *= ... "
+        steps = in_place_steps(arch.activations[l - 2])
+        deriv = re.sub(r"\bA\b", f"A{l - 1}", steps[0][0] if steps else self.text)  # the whole derivative, not a step
+        return (f"Compute layer {l - 1}'s derivative into a new array (deriv = {deriv}, not A{l - 1} *= ... "
                 f"on the cached A{l - 1}), so that d{w} = {dw} still reads the activations.")
 
 
