@@ -274,10 +274,12 @@ def test_the_penalty_form_fixes_hold_the_right_gradients():
         Wm[idx] -= eps
         numeric[idx] = lambd / (2 * m) * ((Wp**2).sum() - (Wm**2).sum()) / (2 * eps)
     assert np.allclose(ns["dW"], numeric)
-    sign = fix_text("penalty_sign")
-    for expr, penalty in (("lambd * W", lambda V: lambd / 2 * (V**2).sum()),
-                          ("lambd * np.sign(W)", lambda V: lambd * np.abs(V).sum())):
-        assert expr in sign
+    sign, per_tensor = fix_text("penalty_sign"), fix_text("penalty_per_tensor")
+    for text, expr, penalty in ((sign, "lambd * W", lambda V: lambd / 2 * (V**2).sum()),
+                                (sign, "lambd * np.sign(W)", lambda V: lambd * np.abs(V).sum()),
+                                (per_tensor, "lambd * W", lambda V: lambd / 2 * (V**2).sum()),
+                                (per_tensor, "lambd * W / np.linalg.norm(W)", lambda V: lambd * np.linalg.norm(V))):
+        assert expr in text
         value = eval(expr, dict(np=np, W=W, lambd=lambd))  # noqa: S307
         for idx in np.ndindex(*W.shape):
             Wp, Wm = W.copy(), W.copy()
@@ -302,6 +304,7 @@ TEMPLATES = {
     "not_transposed_one": "formula",
     "penalty_sum": ("dW += lambd / m * W",),
     "penalty_sign": "test_the_penalty_form_fixes_hold_the_right_gradients",
+    "penalty_per_tensor": "test_the_penalty_form_fixes_hold_the_right_gradients",
     "sign_from_above": ("A * (1 - A)", "1 - A ** 2", "dA_prev = W.T @ dZ"),
     "bias_mean_inside": "test_the_bias_fixes_sum_the_deltas_on_the_net",
     "bias_average": "test_the_bias_fixes_sum_the_deltas_on_the_net",
