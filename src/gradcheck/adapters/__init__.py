@@ -50,6 +50,7 @@ from ._losses import LOSSES
 from ._near import describe_value, nearest, not_a_net, what_it_is
 from ._params import scalar_weights
 from ._values import NetValues, net_functions, parse_set
+from .methods import NotAGradientMethod
 
 __all__ = [
     "CONVENTIONS",
@@ -231,8 +232,6 @@ def _note_scalar_weights(obj: Any, problem: Problem) -> None:
 def _build_first(chosen: Any, matched: list[Any], src: Source, data: Any, **kw: Any) -> tuple[Problem, Any]:
     """Build with ``chosen``; when its gradient method returns nothing but moves the weights
     (``backward()`` doing ``W -= lr * dW``), read that method as the net's training step."""
-    from .methods import NotAGradientMethod
-
     try:
         return chosen.build(src, data, **kw), chosen
     except NotAGradientMethod as exc:

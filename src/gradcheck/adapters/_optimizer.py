@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import AdapterError
 from ._access import Source, arg_names
+from ._params import optimizer_state
 
 __all__ = ["ADAPTIVE_NAMES", "MOMENTUM_NAMES", "momentum_off"]
 
@@ -36,8 +37,6 @@ _ADAPTIVE_STATE = ("s", "r", "sq", "cache", "rms", "second", "squared", "v_hat",
 def momentum_off(src: Source, step: Any, step_name: str) -> tuple[list[str], list[str], str]:
     """Momentum coefficients to zero for the step (arguments, attributes) and a note, when the net keeps
     optimizer state; an AdapterError when the step is adaptive (its update is not lr times a gradient)."""
-    from ._params import optimizer_state
-
     if isinstance(src.obj, types.ModuleType):
         return [], [], ""
     state = optimizer_state(src.obj)

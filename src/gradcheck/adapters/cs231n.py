@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import AdapterError
 from ..problem import Problem
 from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
+from .methods import grad_method
 
 NAME = "cs231n"
 EXPECTED = "an object with a params dict and a method loss(X, y) returning (loss, grads)"
@@ -39,8 +40,6 @@ def _loss_method(src: Source) -> Any:
 
 
 def detect(src: Source) -> str | None:
-    from .methods import grad_method
-
     if is_array_dict(src.get("params")) and _loss_method(src) is not None:
         if grad_method(src)[0] is not None:
             return None  # a separate gradient method: loss(X, y) returns the loss alone

@@ -33,7 +33,9 @@ from ..errors import AdapterError
 from ..names import gradient_keys, lookup
 from ..problem import Problem
 from ..targets import describe_exception
+from . import train_step
 from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, required_args, role_of
+from ._net_loss import LOSS_XY_NAMES
 from ._state import restored_state
 
 NAME = "layer"
@@ -59,9 +61,6 @@ def detect(src: Source) -> str | None:
 
 def _steps_itself(src: Source) -> bool:
     """The net has its own training step and its own loss: read as one (its layers update in backward)."""
-    from . import train_step
-    from ._net_loss import LOSS_XY_NAMES
-
     has_loss = any(is_fn(src.get(n)) and len(required_args(src.get(n))) == 2 for n in LOSS_XY_NAMES)
     return has_loss and train_step.detect(src) is not None
 

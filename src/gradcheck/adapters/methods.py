@@ -34,8 +34,8 @@ from ..errors import AdapterError
 from ..names import match, match_by_position
 from ..problem import Problem
 from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, role_of
-from ._net_loss import net_loss
-from ._params import discover
+from ._net_loss import LOSS_XY_NAMES, net_loss
+from ._params import PARAM_RE, discover
 from ._state import restored_state
 
 NAME = "methods"
@@ -77,8 +77,6 @@ def _params(src: Source) -> tuple[str, dict[str, np.ndarray]]:
 
 
 def _module_loss(src: Source) -> str | None:
-    from ._net_loss import LOSS_XY_NAMES
-
     for name in LOSS_XY_NAMES:
         fn = src.get(name)
         roles = [role_of(n) for n in (arg_names(fn) or [])] if is_fn(fn) else []
@@ -111,8 +109,6 @@ def detect(src: Source) -> str | None:
 def _module_params(src: Source, gname: str, gfn: Any, data: Any) -> tuple[str, dict[str, np.ndarray], list[str]]:
     """The module-level arrays the gradient dict names, in the module's order, and a note per weight-like
     global it leaves out."""
-    from ._params import PARAM_RE
-
     X, y = data
     arrays = _globals(src)
     saved = {k: v.copy() for k, v in arrays.items()}

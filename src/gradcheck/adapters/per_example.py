@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import AdapterError
 from ..problem import Problem
 from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
+from ._data import find_data
 from ._losses import LOSSES
 from ._params import CACHE_RE
 from ._state import restored_state
@@ -75,7 +76,6 @@ def detect(src: Source) -> str | None:
 
 def _takes_batches(src: Source, params: dict[str, Any], fwd: Any) -> bool:
     """True when the forward pass runs on the whole batch and gives one output per example."""
-    from ._data import find_data
     data, _ = find_data(src)
     if data is None or isinstance(data[0], list):
         return False

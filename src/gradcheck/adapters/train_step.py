@@ -43,7 +43,7 @@ from ..problem import Problem
 from ._access import ROLES, Source, arg_names, call, is_fn, required_args, role_of
 from ._data import find_data
 from ._losses import examples_in
-from ._net_loss import data_attrs, net_loss, no_new_entries, public_names
+from ._net_loss import FORWARD_NAMES, data_attrs, net_loss, no_new_entries, public_names
 from ._optimizer import momentum_off
 from ._params import discover
 from ._state import containers, restored_state
@@ -88,8 +88,6 @@ def _step(src: Source) -> tuple[str | None, Any]:
 
 def _stateful_step(src: Source) -> tuple[str | None, Any]:
     """``forward(); backprop()`` for a net that holds its data: both take no argument."""
-    from ._net_loss import FORWARD_NAMES
-
     if isinstance(src.obj, types.ModuleType):
         return None, None
     fname, fwd = src.first(FORWARD_NAMES, lambda v: is_fn(v) and not required_args(v))
