@@ -161,7 +161,7 @@ def factory_keywords(factory: Callable[..., Any], strategies: Mapping[str, Any] 
 
 
 def _fixed_widths(v: Any) -> list[int]:
-    from .strategies import check_int
+    from .strategies import check_int  # here, not at the top: strategies imports factories at load (a cycle)
 
     v = list(v)
     if len(v) < 2:
@@ -170,7 +170,7 @@ def _fixed_widths(v: Any) -> list[int]:
 
 
 def _role_strategies(plan: FactoryPlan, widths: Any, batch_sizes: Any, seeds: Any) -> dict[str, Any]:
-    from . import strategies as gst
+    from . import strategies as gst  # here, not at the top: strategies imports factories at load (a cycle)
 
     def pick(role: str, given: Any, default: Callable[[], Any], convert: Callable[[Any], Any]) -> None:
         name = plan.role_name(role)
@@ -188,7 +188,7 @@ def _role_strategies(plan: FactoryPlan, widths: Any, batch_sizes: Any, seeds: An
 
 
 def _input_options(inputs: Any, layout: str) -> dict[str, Any]:
-    from .strategies import input_batches
+    from .strategies import input_batches  # here, not at the top: strategies imports factories at load (a cycle)
 
     if inputs is None:
         return {}
@@ -224,8 +224,8 @@ def configs(
     >>> cfg
     {'widths': [2, 1], 'batch_size': 3}
     """
-    from . import strategies as gst
-    from .strategies import check_layout, input_batches
+    from . import strategies as gst  # here, not at the top: strategies imports factories at load (a cycle)
+    from .strategies import check_layout, input_batches  # here, not at the top: strategies imports factories at load (a cycle)
 
     layout = check_layout(layout)
     plan = factory_plan(factory, strategies)

@@ -60,7 +60,7 @@ def _init_worker(counter: Any) -> None:
         counter.value += 1
     # one BLAS thread per worker: the workers already take the cores
     try:
-        import threadpoolctl
+        import threadpoolctl  # lazy: an optional dependency
 
         threadpoolctl.threadpool_limits(1)
     except ImportError:  # pragma: no cover - optional

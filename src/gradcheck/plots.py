@@ -54,7 +54,7 @@ _FLAT = 1e-6
 
 def _pyplot() -> Any:
     try:
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: matplotlib is an optional dependency (the plot extra)
     except ImportError as exc:
         raise ImportError(
             'gradcheck\'s plots need matplotlib: pip install "gradcheck[plot]"'

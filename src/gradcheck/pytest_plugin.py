@@ -160,7 +160,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SETTINGS_KEY] = settings_from_config(config)
     # hypothesis loads --hypothesis-profile in its own pytest_configure: have ours registered first
     if _safe_getoption(config, "hypothesis_profile") == HYPOTHESIS_PROFILE:
-        from gradcheck.strategies import register_hypothesis_profile
+        from gradcheck.strategies import register_hypothesis_profile  # lazy: this plugin loads at every pytest start
 
         register_hypothesis_profile()
 
@@ -177,7 +177,7 @@ def pytest_report_collectionfinish(config: pytest.Config, items: Sequence[pytest
     ``gradcheck`` fixture or marker: a project that merely has gradcheck installed sees nothing."""
     if config.option.verbose < 0 or config.option.no_header or not any(_uses_gradcheck(i) for i in items):
         return []
-    from gradcheck import __version__
+    from gradcheck import __version__  # lazy: this plugin loads at every pytest start
 
     return [f"gradcheck {__version__}: {config.stash[_SETTINGS_KEY].header()}"]
 
@@ -214,22 +214,22 @@ class GradcheckFixture:
     def __call__(self, target: Any, loss: Any = None, grads: Any = None, **options: Any) -> Any:
         __tracebackhide__ = True
         if loss is None and grads is None and _is_factory(target):
-            from gradcheck.vary import plan_factory
+            from gradcheck.vary import plan_factory  # lazy: this plugin loads at every pytest start
 
             plan = plan_factory(target, options.get("strategies"))
             if plan.keywords or plan.required:
                 return self.search(target, **options)
             target = target()
-        from gradcheck.assertions import assert_gradients_match
+        from gradcheck.assertions import assert_gradients_match  # lazy: this plugin loads at every pytest start
 
         return assert_gradients_match(target, loss, grads, **self._check_options(options))
 
     def check(self, target: Any, loss: Any = None, grads: Any = None, **options: Any) -> Any:
         """The report of one check with the session's settings; never fails the test."""
-        from gradcheck.check import check
+        from gradcheck.check import check  # lazy: this plugin loads at every pytest start
 
         if loss is None and grads is None and not _is_problem(target):
-            from gradcheck.adapters import as_problem
+            from gradcheck.adapters import as_problem  # lazy: this plugin loads at every pytest start
 
             target = as_problem(target() if _is_factory(target) else target)
         return check(target, loss, grads, **self._check_options(options))
@@ -237,8 +237,8 @@ class GradcheckFixture:
     def search(self, factory: Callable[..., Any], **options: Any) -> Any:
         """Search the nets ``factory`` builds; fail with the smallest failing one. Returns the result."""
         __tracebackhide__ = True
-        from gradcheck.errors import GradientMismatch
-        from gradcheck.search import search
+        from gradcheck.errors import GradientMismatch  # lazy: this plugin loads at every pytest start
+        from gradcheck.search import search  # lazy: this plugin loads at every pytest start
 
         settings = self.settings
         opts: dict[str, Any] = {"seed": settings.seed, "max_examples": settings.max_examples}

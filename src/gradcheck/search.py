@@ -138,7 +138,7 @@ def _plain(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _validate(seed: Any, max_examples: Any) -> tuple[int, int]:
-    from hypothesis import settings
+    from hypothesis import settings  # lazy: importing search must not load hypothesis
 
     if seed is None:
         seed = _random.SystemRandom().randrange(2**32)
@@ -152,8 +152,8 @@ def _validate(seed: Any, max_examples: Any) -> tuple[int, int]:
 
 
 def _find(strategy: Any, runner: Runner, seed: int, max_examples: int) -> dict[str, Any] | None:
-    from hypothesis import HealthCheck, Phase, Verbosity, find, settings
-    from hypothesis.errors import NoSuchExample, Unsatisfiable
+    from hypothesis import HealthCheck, Phase, Verbosity, find, settings  # lazy: importing search must not load hypothesis
+    from hypothesis.errors import NoSuchExample, Unsatisfiable  # lazy: importing search must not load hypothesis
 
     run_settings = settings(
         settings.default,
@@ -208,7 +208,7 @@ def search(
     Returns:
         A :class:`SearchResult`.
     """
-    from .strategies import configs
+    from .strategies import configs  # lazy: strategies loads hypothesis, which importing search must not
 
     started = time.perf_counter()
     seed, max_examples = _validate(seed, max_examples)

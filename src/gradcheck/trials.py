@@ -189,7 +189,7 @@ class Runner:
 
     def fails(self, config: Mapping[str, Any]) -> bool:
         """The property for hypothesis: True when the gradients of this net are wrong."""
-        from hypothesis import assume
+        from hypothesis import assume  # lazy: importing search must not load hypothesis
 
         trial = self.run(config)
         assume(not trial.rejected)

@@ -339,7 +339,7 @@ def is_array_dict(v: Any) -> bool:
 
 def _all_int_weights(v: Any) -> bool:
     """Integer arrays under weight-like names only (``{"W1": np.array([[1, 2]])}``): a params dict."""
-    from ._params import PARAM_RE
+    from ._params import PARAM_RE  # here, not at the top: _params imports _access at load (a cycle)
 
     return isinstance(v, Mapping) and len(v) > 0 and all(
         isinstance(k, str) and PARAM_RE.search(k) and is_numeric_array(a) for k, a in v.items())
