@@ -24,6 +24,12 @@ import numpy as np
 from ..errors import AdapterError
 from ..names import match
 
+#: Names that look like a weight or a bias (``W1``, ``b2``, ``kernel``, ``self.weights``); shared with ``_params``.
+PARAM_RE = re.compile(
+    r"^(w|b|u|v|weights?|bias(es)?|kernel|theta|gamma|beta|coef|intercept|wei)(_?[a-z]{0,3})?\d*$"
+    r"|weight|bias|kernel|synap", re.I
+)
+
 _MISSING = object()
 
 #: Argument names that mean one role. ``bind`` fills a function's arguments from them.
@@ -339,8 +345,6 @@ def is_array_dict(v: Any) -> bool:
 
 def _all_int_weights(v: Any) -> bool:
     """Integer arrays under weight-like names only (``{"W1": np.array([[1, 2]])}``): a params dict."""
-    from ._params import PARAM_RE  # here, not at the top: _params imports _access at load (a cycle)
-
     return isinstance(v, Mapping) and len(v) > 0 and all(
         isinstance(k, str) and PARAM_RE.search(k) and is_numeric_array(a) for k, a in v.items())
 

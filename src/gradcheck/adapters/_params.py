@@ -20,15 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from ._access import Source, is_array_dict, is_float_array, is_numeric_array
+from ._access import PARAM_RE, Source, is_array_dict, is_float_array, is_numeric_array
 
 __all__ = ["CACHE_RE", "PARAM_RE", "STATE_RE", "discover", "optimizer_state", "scalar_weights"]
-
-PARAM_RE = re.compile(
-    r"^(w|b|u|v|weights?|bias(es)?|kernel|theta|gamma|beta|coef|intercept|wei)(_?[a-z]{0,3})?\d*$"
-    r"|weight|bias|kernel|synap", re.I
-)
-
 
 #: Containers of optimizer state (momentum velocities, Adam moments, RMSprop caches): not parameters.
 STATE_RE = re.compile(
