@@ -106,7 +106,7 @@ def check(
     with exclusive(arrays), protected(problem.params) as saved:
         report = _measure(problem, arrays, saved, opts)
         if opts.diagnose:
-            from .diagnosis import diagnose as run_diagnosis
+            from .diagnosis import diagnose as run_diagnosis  # lazy: the diagnosis loads only when one is asked for
 
             run_diagnosis(report, problem)
     report.elapsed = time.perf_counter() - t_start
@@ -222,7 +222,7 @@ def _pool(opts: Options, strategy: Mode, work: Mapping[str, np.ndarray], loss: C
     """A pool of forked workers when asked for and the mode and method can use one; else None."""
     if opts.workers is None or opts.workers < 2 or not strategy.parallel or opts.method == "complex":
         return None
-    from .parallel import WorkerPool
+    from .parallel import WorkerPool  # lazy: only a check with workers loads the pool
 
     notes.append(f"loss evaluations spread over {opts.workers} forked worker processes")
     return WorkerPool(work, loss, workers=opts.workers)

@@ -116,7 +116,7 @@ class SearchResult:
         return f"{self.explanation}\n\n{self.report}"
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.text import Text
+        from rich.text import Text  # lazy: rich loads only when a result is printed
 
         style = "bold red" if self.found else ("bold green" if self.varied else "bold yellow")
         lines = self.explanation.splitlines()

@@ -145,7 +145,7 @@ class FactoryPlan:
 def short_value(v: Any) -> str:
     """A value as written in a call; an array in short (a few digits, ``...`` past a dozen elements)."""
     if getattr(v, "ndim", 0):
-        import numpy as np
+        import numpy as np  # lazy: numpy loads only when an array is shown
 
         with np.printoptions(precision=3, suppress=True, threshold=12):
             return " ".join(np.array2string(v, separator=", ").split())
