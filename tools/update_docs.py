@@ -80,7 +80,11 @@ def run(sample: Sample) -> str:
     """What the sample's command prints (stdout, then stderr), as the sample shows it."""
     env = {**os.environ, "COLUMNS": str(WIDTH), "LINES": "50", "NO_COLOR": "1", "TERM": "dumb",
            "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("FORCE_COLOR", None)
+    # Pytest and hypothesis print more on a CI machine (full summary lines, a reproduce blob) and
+    # HYPOTHESIS_PROFILE/PYTEST_ADDOPTS change a run: the samples show what a user's shell prints.
+    for name in ("FORCE_COLOR", "CI", "BUILD_NUMBER", "TF_BUILD", "GITHUB_ACTIONS", "HYPOTHESIS_PROFILE",
+                 "PYTEST_ADDOPTS"):
+        env.pop(name, None)
     files = {m["name"]: m["body"] for m in NAMED_FILE.finditer(sample.path.read_text(encoding="utf-8"))}
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp) if files else ROOT

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import math
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .render import format_error, row_cells, shape_text
-from .report import Finding, ParamResult, Report
+
+if TYPE_CHECKING:  # annotations only: report imports this module when it is shown
+    from .report import Finding, ParamResult, Report
 
 __all__ = ["CSS", "evidence_label", "evidence_text", "report_to_html"]
 

@@ -16,14 +16,15 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .report import ParamResult, Report
+if TYPE_CHECKING:  # annotations only: report imports this module when it is shown
+    from .report import ParamResult, Report
 
 __all__ = ["VERDICT_LABELS", "TrailingSpaceStripper", "format_error", "render_report", "report_to_text", "row_cells",
            "shape_text", "strip_trailing_spaces"]

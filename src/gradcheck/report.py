@@ -259,24 +259,24 @@ class Report:
         return json.dumps(self.to_dict(), **kwargs)
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        from .render import render_report  # here, not at the top: render imports report at load (a cycle)
+        from .render import render_report  # shown only when asked for: rich loads with it
 
         yield render_report(self)
 
     def __str__(self) -> str:
-        from .render import report_to_text  # here, not at the top: render imports report at load (a cycle)
+        from .render import report_to_text  # shown only when asked for: rich loads with it
 
         return report_to_text(self)
 
     def _repr_html_(self) -> str:
-        from .html import report_to_html  # here, not at the top: html imports report at load (a cycle)
+        from .html import report_to_html  # shown only when asked for
 
         return report_to_html(self, full_page=False)
 
     def to_html(self, path: Any = None, title: str | None = None) -> str:
         """A self-contained HTML page of the report; written to ``path`` when given. ``title`` names what was
         checked (``net.py:build``); without one the page's title line names the parameters."""
-        from .html import report_to_html  # here, not at the top: html imports report at load (a cycle)
+        from .html import report_to_html  # shown only when asked for
 
         page = report_to_html(self, full_page=True, title=title)
         if path is not None:
