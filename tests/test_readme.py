@@ -52,3 +52,9 @@ def test_drift_is_caught_and_volatile_parts_are_not(tmp_path):
     timed = update_docs.Sample(sample.path, sample.command, 0, 0,
                                sample.text.replace("loss evaluations, 0.", "loss evaluations, 9."))
     assert update_docs.normalize(timed.text) == update_docs.normalize(sample.text)
+
+
+def test_round_off_digits_are_volatile_and_real_errors_are_not():
+    assert update_docs.normalize("W2 │ 8.1e-09 │ ok") == update_docs.normalize("W2 │ 7.5e-09 │ ok")
+    assert update_docs.normalize("b1 │ 1.12 │ WRONG") != update_docs.normalize("b1 │ 1.13 │ WRONG")
+    assert update_docs.normalize("b1 │ 2.3e-06 │ ok") != update_docs.normalize("b1 │ 4.1e-06 │ ok")
