@@ -78,7 +78,12 @@ def _net_for(f: Formula) -> MLP:
         acts = [f.activation, f.activation, out]
     k = 3 if f.loss == "softmax_ce" else 1
     return MLP([3, 4, 4, k], activations=acts, loss=f.loss, layout=f.layout,
-               l2=0.1 if f.kind.startswith("regularization") else 0.0, seed=3)
+               l2=0.1 if _penalized(f) else 0.0, seed=3)
+
+
+def _penalized(f: Formula) -> bool:
+    """The formula is about a penalty's term: its net has an L2 penalty (0.1)."""
+    return f.kind.startswith("regularization") or f.kind == "l1_penalty_gradient_wrong"
 
 
 def _normalize(z, axis, eps=1e-5):
@@ -123,7 +128,7 @@ def _namespace(f: Formula):
               f.activation != "softmax" else None, slope=0.01, lambd=net.l2 * (m if f.penalty == "lambd/m" else 1),
               keep_prob=keep_prob, P=u(r["A"][L]), a=u(r["A"][L]), dW=dW_data.copy())
     truth = dict(dZ=u(r["dZ"][l] * scale) if r["dZ"][l] is not None else None,
-                 dW=dW_data + net.l2 * W if f.kind.startswith("regularization") else dW_data,
+                 dW=dW_data + net.l2 * W if _penalized(f) else dW_data,
                  db=u(r["dZ"][l].sum(axis=0, keepdims=True)), dact=ns["dact"], dW_penalty=net.l2 * W,
                  d_mean_square=2 * (ns["a"] - ns["Y"]) / ns["a"].size, d_half_mean_square=(ns["a"] - ns["Y"]) / m)
     if f.layout == "rows":
@@ -274,7 +279,7 @@ def test_the_penalty_form_fixes_hold_the_right_gradients():
         Wm[idx] -= eps
         numeric[idx] = lambd / (2 * m) * ((Wp**2).sum() - (Wm**2).sum()) / (2 * eps)
     assert np.allclose(ns["dW"], numeric)
-    sign, per_tensor = fix_text("penalty_sign"), fix_text("penalty_per_tensor")
+    sign, per_tensor = CATALOGUE["l1_penalty_gradient_wrong"].fix, fix_text("penalty_per_tensor")
     for text, expr, penalty in ((sign, "lambd * W", lambda V: lambd / 2 * (V**2).sum()),
                                 (sign, "lambd * np.sign(W)", lambda V: lambd * np.abs(V).sum()),
                                 (per_tensor, "lambd * W", lambda V: lambd / 2 * (V**2).sum()),
@@ -303,7 +308,6 @@ TEMPLATES = {
     "missing_upstream": "formula", "not_transposed_input": "formula", "not_transposed_all": "formula",
     "not_transposed_one": "formula",
     "penalty_sum": ("dW += lambd / m * W",),
-    "penalty_sign": "test_the_penalty_form_fixes_hold_the_right_gradients",
     "penalty_per_tensor": "test_the_penalty_form_fixes_hold_the_right_gradients",
     "sign_from_above": ("A * (1 - A)", "1 - A ** 2", "dA_prev = W.T @ dZ"),
     "bias_mean_inside": "test_the_bias_fixes_sum_the_deltas_on_the_net",

@@ -1,5 +1,5 @@
 """The penalty detector fits analytic - numeric to a function of the parameter alone: an L2 term
-missing, one in the wrong form (np.sum(W) for W, sign(W) for W), on nets whose architecture is
+missing, one in the wrong form (np.sum(W) for W, sign(W) for W and the reverse), on nets whose architecture is
 not inferred too; a constant offset is not taken for a penalty."""
 
 from __future__ import annotations
@@ -43,11 +43,14 @@ def test_l2_gradient_written_with_the_sum_of_the_weights_on_a_conv_net():
 
 def test_l1_gradient_where_the_loss_has_l2_and_the_reverse():
     p, loss, grads = _conv(np.random.default_rng(1), penalty="l2", grad_form="sign")
-    assert _kinds(gradcheck.check(p, loss, grads)) == [("regularization_wrong", ["k"], "sign")]
+    report = gradcheck.check(p, loss, grads)
+    assert _kinds(report) == [("l1_penalty_gradient_wrong", ["k"], "sign")]
+    assert (report.findings[0].evidence["found"], report.findings[0].evidence["expected"]) == ("sign", "p")
     p, loss, grads = _conv(np.random.default_rng(2), penalty="l1", grad_form="l2")
     report = gradcheck.check(p, loss, grads)
-    assert _kinds(report) == [("regularization_wrong", ["k"], "sign")]
+    assert _kinds(report) == [("l1_penalty_gradient_wrong", ["k"], "sign")]
     assert "L1 penalty" in report.findings[0].message
+    assert (report.findings[0].evidence["found"], report.findings[0].evidence["expected"]) == ("p", "sign")
 
 
 def test_missing_l2_on_a_dense_net_written_in_columns():

@@ -46,7 +46,7 @@ BUGGY: list[Factory] = [
     _bug(regularization.tanh_net_l2_not_over_m, "regularization strength (and batch size)",
          {"lambd": 0.1, "n_samples": 2}, "regularization_wrong"),
     _bug(regularization.regression_decay_on_biases, "weight decay", {"weight_decay": 0.1}, "regularization_wrong"),
-    _bug(regularization.regression_l1_as_l2, "L1 strength", {"l1": 0.1}, "new:l1_penalty_gradient_wrong"),
+    _bug(regularization.regression_l1_as_l2, "L1 strength", {"l1": 0.1}, "l1_penalty_gradient_wrong"),
     _bug(dropout.dropout_net_no_rescale, "dropout keep probability", {"keep_prob": 0.5}, "dropout_backward_wrong"),
     _bug(dropout.dropout_net_mask_forgotten, "dropout probability", {"p": 0.5}, "dropout_backward_wrong"),
     _bug(steps.backward_updates_as_it_goes, "learning rate", {"lr": 0.5}, "wrong_weights_in_backprop"),

@@ -186,6 +186,17 @@ _BUGS = [
         "leave the biases out.",
     ),
     Bug(
+        "l1_penalty_gradient_wrong",
+        "L1 penalty's gradient in the wrong form",
+        "An L1 penalty lambd * sum(|W|) adds lambd * sign(W) to the gradient, an L2 penalty lambd / 2 * sum(W ** 2) "
+        "adds lambd * W; here the gradient has one where the loss has the other, writes sign(W) as the constant "
+        "lambd, or lacks (or adds) the L1 term.",
+        "analytic - numeric = c * (sign(W) - W), c * (W - sign(W)), c * (sign(W) - 1) or c * sign(W) on every element "
+        "(W of both signs)",
+        "Differentiate the penalty the loss has: lambd * np.sum(np.abs(W)) gives dW += lambd * np.sign(W); "
+        "lambd / 2 * np.sum(W ** 2) gives dW += lambd * W.",
+    ),
+    Bug(
         "dropout_backward_wrong",
         "dropout not applied in the backward pass",
         "The backward pass must use the same dropout mask (and the same 1/keep_prob scaling) as the forward pass.",
@@ -317,8 +328,6 @@ FIXES: dict[str, str] = {
     # an L2 term in the wrong form
     "penalty_sum": "The gradient of an L2 penalty is elementwise: dW += lambd / m * W (here {coefficient:.4g} * W), "
                    "not lambd / m * np.sum(W).",
-    "penalty_sign": "Differentiate the penalty the loss has: lambd / 2 * np.sum(W ** 2) gives lambd * W; "
-                    "lambd * np.sum(np.abs(W)) gives lambd * np.sign(W).",
     "penalty_per_tensor": "Differentiate the penalty the loss has, tensor by tensor: lambd / 2 * np.sum(W ** 2) gives "
                           "lambd * W, lambd * np.linalg.norm(W) gives lambd * W / np.linalg.norm(W); or write the "
                           "loss's penalty as lambd / 2 * np.sum(W ** 2) with the strength the gradient uses for each "
@@ -422,6 +431,7 @@ FORMULAS: tuple[Formula, ...] = (
     Formula("regularization_missing", "dW += lambd * W"),
     Formula("regularization_missing", "dW += lambd / m * W", penalty="lambd/m"),
     Formula("regularization_wrong", "lambd * W", target="dW_penalty"),
+    Formula("l1_penalty_gradient_wrong", "dW += lambd * W"),
     Formula("dropout_backward_wrong", "dA = dA * mask / keep_prob"),
     Formula("softmax_backward_wrong", "dZ = P - Y", deltas="summed", layer="output", loss="softmax_ce",
             activation="softmax"),

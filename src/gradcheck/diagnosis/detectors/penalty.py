@@ -12,8 +12,16 @@ parameter left, to the simplest of these models (:data:`FORMS`) that leaves no r
 - ``c * p``: an L2 term missing (c < 0) or extra / with another factor (c > 0);
 - ``s * (sum(p) - p)``: the L2 gradient written with ``np.sum(W)`` (one number for every
   element) instead of ``W`` (``lambd / m * np.sum(W)`` for ``lambd / m * W``);
+- ``c * sign(p)``: an L1 term ``lambd * sign(W)`` missing (c < 0) or extra (c > 0); taken only when the
+  parameters have both signs (while they have one, ``sign(p)`` is a constant, and any constant offset fits);
 - ``s * (sign(p) - p)``: an L1 gradient (``lambd * sign(W)``) where the loss has L2, or the reverse
-  (``-s``).
+  (``-s``);
+- ``s * (1 - sign(p))``: the L1 gradient written ``lambd`` (the derivative of ``|w|`` for ``w > 0`` only)
+  where the loss's ``lambd * sum(|W|)`` gives ``lambd * sign(W)``.
+
+Each form is a term the gradient has (``found``) against the term the loss's penalty gives
+(``expected``, :data:`TERMS`); a form with ``sign(p)`` in it is an L1 penalty's gradient in the wrong
+form (``l1_penalty_gradient_wrong``), the others an L2 term (``regularization_missing`` / ``_wrong``).
 
 When no shared form fits, each tensor may still carry its own ``c_k * p`` (:func:`fit_per_tensor`):
 the gradient's L2 term does not match the loss's penalty, which is then not ``lambd / 2 * sum(W^2)``
@@ -54,9 +62,15 @@ _BASES: dict[str, Basis] = {
     "p": lambda p: p,
     "sum": lambda p: np.full_like(p, p.sum()),
     "sign": np.sign,
+    "one": np.ones_like,
 }
 #: The models tried, simplest first: a name and the basis functions of the parameter it combines.
-FORMS: tuple[tuple[str, tuple[str, ...]], ...] = (("l2", ("p",)), ("sum", ("p", "sum")), ("sign", ("p", "sign")))
+FORMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("l2", ("p",)), ("l1", ("sign",)), ("sum", ("p", "sum")), ("sign", ("p", "sign")), ("one", ("sign", "one")))
+#: Each basis as the penalty term it is in a gradient, in the names a user writes.
+TERMS: dict[str, str] = {"p": "lambd * W", "sum": "lambd * np.sum(W)", "sign": "lambd * np.sign(W)", "one": "lambd"}
+#: The forms that are an L1 penalty's gradient (``sign(W)`` found or expected).
+L1_FORMS = ("l1", "sign", "one")
 #: The fewest elements a tensor needs for its own coefficient: one or two numbers always fit some
 #: multiple of themselves (two only when they are not proportional), so they prove nothing.
 MIN_TENSOR_SIZE = 3
@@ -72,6 +86,8 @@ def fit_penalty(ps: Sequence[np.ndarray], es: Sequence[np.ndarray]) -> tuple[str
         e = np.concatenate(es)
         if np.linalg.matrix_rank(A) < len(basis) or A.shape[0] <= len(basis):
             continue
+        if "sign" in basis and not _both_signs(ps):
+            continue  # sign(p) is one constant: any constant offset would fit it
         coef, *_ = np.linalg.lstsq(A, e, rcond=None)
         worst = 0.0
         for p, en in zip(ps, es):
@@ -82,6 +98,11 @@ def fit_penalty(ps: Sequence[np.ndarray], es: Sequence[np.ndarray]) -> tuple[str
         if worst <= PENALTY_RTOL and all(abs(c) > 0 for c in coef[1:]) and replaced:
             return form, {b: float(c) for b, c in zip(basis, coef)}, worst
     return None
+
+
+def _both_signs(ps: Sequence[np.ndarray]) -> bool:
+    p = np.concatenate(ps)
+    return bool(np.any(p > 0) and np.any(p < 0))
 
 
 def fit_per_tensor(ps: Sequence[np.ndarray], es: Sequence[np.ndarray]) -> list[float] | None:
@@ -129,8 +150,10 @@ def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
         return _per_tensor(ev, usable, ps, es)
     form, coef, _ = fit
     kind, msg, fix = _describe(form, coef, join_names(forward_order(usable)))
+    evidence: dict[str, object] = {"term": coef.get("p", 0.0), "form": form, "coefficients": coef}
+    evidence.update(penalty_terms(form, coef))
     return Explanation.of([Finding(kind=kind, params=forward_order(usable), message=msg, fix=fix,
-                                   evidence={"term": coef["p"], "form": form, "coefficients": coef},
+                                   evidence=evidence,
                                    layer=ev.layer(usable), confidence="likely")])
 
 
@@ -166,7 +189,23 @@ def _norm_reading(ps: list[np.ndarray], coefs: list[float]) -> str:
             f"(the norm, not its square) in the loss gives against a term {a:.4g} * W in the gradient{caveat}")
 
 
+def penalty_terms(form: str, coef: dict[str, float]) -> dict[str, str]:
+    """The penalty term the gradient has (``found``) and the one the loss's penalty gives (``expected``),
+    each a key of :data:`TERMS` or ``"none"``, for a fitted ``form`` with coefficients ``coef``.
+
+    >>> penalty_terms("sign", {"p": 0.1, "sign": -0.1})
+    {'found': 'p', 'expected': 'sign'}
+    """
+    if form in ("l2", "l1"):
+        basis, c = ("p", coef["p"]) if form == "l2" else ("sign", coef["sign"])
+        return {"found": "none", "expected": basis} if c < 0 else {"found": basis, "expected": "none"}
+    first, second = next(b for f, b in FORMS if f == form)
+    return {"found": second, "expected": first} if coef[second] > 0 else {"found": first, "expected": second}
+
+
 def _describe(form: str, coef: dict[str, float], label: str) -> tuple[str, str, str]:
+    if form in L1_FORMS:
+        return _describe_l1(form, coef, label)
     c = coef["p"]
     if form == "sum":
         s = coef["sum"]
@@ -175,16 +214,6 @@ def _describe(form: str, coef: dict[str, float], label: str) -> tuple[str, str, 
                f"{s:.4g} * p")
         fix = fix_text("penalty_sum", coefficient=s)
         return "regularization_wrong", msg, fix
-    if form == "sign":
-        s = coef["sign"]
-        if s > 0:
-            msg = (f"analytic - numeric = {s:.4g} * (sign(p) - p) on every element of {label}: the gradient has the "
-                   f"L1 term {s:.4g} * np.sign(p) where the loss's L2 penalty gives {s:.4g} * p")
-        else:
-            msg = (f"analytic - numeric = {-s:.4g} * (p - sign(p)) on every element of {label}: the gradient has the "
-                   f"L2 term {-s:.4g} * p where the loss's L1 penalty gives {-s:.4g} * np.sign(p)")
-        fix = fix_text("penalty_sign")
-        return "regularization_wrong", msg, fix
     if c < 0:
         msg = (f"analytic - numeric = {c:.4g} * the parameter, on every element of {label}: the loss penalizes "
                f"{label} with an L2 term whose gradient {-c:.4g} * p is missing")
@@ -192,6 +221,31 @@ def _describe(form: str, coef: dict[str, float], label: str) -> tuple[str, str, 
     msg = (f"analytic - numeric = {c:.4g} * the parameter, on every element of {label}: the gradient has an L2 "
            f"term {c:.4g} * p that the loss does not have (or has with another factor)")
     return "regularization_wrong", msg, fix_for("regularization_wrong")
+
+
+#: What the gradient has against what the loss gives, by (found, expected) term; ``{s}`` is the strength.
+_READINGS = {
+    ("none", "sign"): "the loss has an L1 penalty {s} * sum(|p|) whose gradient {s} * np.sign(p) is missing",
+    ("sign", "none"): "the gradient has an L1 term {s} * np.sign(p) that the loss does not have (or has with "
+                      "another factor)",
+    ("sign", "p"): "the gradient has the L1 term {s} * np.sign(p) where the loss's L2 penalty {s} / 2 * sum(p^2) "
+                   "gives {s} * p",
+    ("p", "sign"): "the gradient has the L2 term {s} * p where the loss's L1 penalty {s} * sum(|p|) gives "
+                   "{s} * np.sign(p)",
+    ("one", "sign"): "the gradient has the constant {s} (the derivative of |p| for p > 0 only) where the loss's L1 "
+                     "penalty {s} * sum(|p|) gives {s} * np.sign(p)",
+    ("sign", "one"): "the gradient has the L1 term {s} * np.sign(p) where the loss's penalty gives the constant {s}",
+}
+_SHOWN = {"l1": "sign(p)", "sign": "(sign(p) - p)", "one": "(sign(p) - 1)"}
+
+
+def _describe_l1(form: str, coef: dict[str, float], label: str) -> tuple[str, str, str]:
+    """An L1 penalty's gradient in the wrong form: the term found against the term expected."""
+    terms = penalty_terms(form, coef)
+    c = coef["sign"]
+    reading = _READINGS[terms["found"], terms["expected"]].format(s=f"{abs(c):.4g}")
+    msg = f"analytic - numeric = {c:.4g} * {_SHOWN[form]} on every element of {label}: {reading}"
+    return "l1_penalty_gradient_wrong", msg, fix_for("l1_penalty_gradient_wrong")
 
 
 # -- on a recognized net: against the recomputed data term -----------------------------------
