@@ -27,14 +27,16 @@ def _sigmoid(z):
 
 def _act(name, z):
     return {"sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda v: np.maximum(v, 0), "identity": lambda v: v,
-            "leaky_relu": lambda v: np.where(v > 0, v, 0.01 * v),
+            "leaky_relu": lambda v: np.where(v > 0, v, 0.01 * v), "relu6": lambda v: np.minimum(np.maximum(v, 0), 6),
+            "abs": np.abs, "hardtanh": lambda v: np.minimum(np.maximum(v, -1), 1),
             "softmax": lambda v: np.exp(v - v.max(1, keepdims=True)) / np.exp(v - v.max(1, keepdims=True)).sum(1, keepdims=True),
             }[name](z)
 
 
 def _dact(name, z, a):
     return {"sigmoid": a * (1 - a), "tanh": 1 - a**2, "relu": (z > 0) * 1.0, "identity": np.ones_like(z),
-            "leaky_relu": np.where(z > 0, 1.0, 0.01)}[name]
+            "leaky_relu": np.where(z > 0, 1.0, 0.01), "relu6": ((z > 0) & (z < 6)) * 1.0,
+            "abs": np.where(z > 0, 1.0, -1.0), "hardtanh": ((z > -1) & (z < 1)) * 1.0}[name]
 
 
 def reference(net: MLP, X, y, masks=None):
@@ -199,6 +201,13 @@ NETS = [
     ([3, 5, 5, 2], "leaky_relu", "mse", "cols"),
     ([2, 3, 3, 2], "identity", "mse", "rows"),
 ]
+#: Nets of the piecewise-linear families, with inputs scaled so that pre-activations reach the flat parts
+#: (a relu6 net whose units all stay below 6 is a relu net) and the negative side of |z|.
+PIECEWISE_NETS = [
+    ([3, 4, 4, 1], "relu6", "mse", "cols", 8.0),
+    ([3, 4, 4, 2], "abs", "mse", "rows", 1.0),
+    ([3, 5, 5, 1], "hardtanh", "bce", "rows", 2.0),
+]
 
 
 def _indexed(net: MLP, X, y):
@@ -219,6 +228,21 @@ def test_the_fix_written_for_a_mistake_is_right_on_the_net(widths, act, loss, la
     net = MLP(widths, activations=act, loss=loss, layout=layout, seed=7)
     X, y = net.random_data(5, seed=8)
     arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    assert _formulas_run(net, X, y, arch) >= 5
+
+
+@pytest.mark.parametrize("widths,act,loss,layout,scale", PIECEWISE_NETS)
+def test_the_fix_written_for_a_piecewise_activation_is_right_on_the_net(widths, act, loss, layout, scale):
+    net = MLP(widths, activations=act, loss=loss, layout=layout, seed=7)
+    X, y = net.random_data(5, seed=8)
+    X = scale * X
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    assert arch.activations[:-1] == [act, act]
+    assert _formulas_run(net, X, y, arch) >= 5
+
+
+def _formulas_run(net: MLP, X, y, arch) -> int:
+    """Runs the formula of every mistake that writes one on the net's true quantities; how many ran."""
     truth = _indexed(net, X, y)
     tried = 0
     for mk in mistakes(arch, net.params):
@@ -232,7 +256,7 @@ def test_the_fix_written_for_a_mistake_is_right_on_the_net(widths, act, loss, la
         exec(compile(ast.parse(code), "<fix>", "exec"), ns)  # noqa: S102
         assert np.allclose(ns[targets[0]], truth[targets[0]]), f"{mk.detail}: {code}"
         tried += 1
-    assert tried >= 5
+    return tried
 
 
 def test_the_input_gradient_fix_of_a_layer_check_is_right():

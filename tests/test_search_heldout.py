@@ -22,12 +22,6 @@ from tests.search_factories.TRUTH import BUGGY, CORRECT
 #: Search seeds per correct factory.
 N_SEEDS = 5
 
-#: Catalogued kinds the diagnosis cannot name yet on these nets (an activation it does not know):
-#: the search finds them and declines the coincidental naming, but the kind stays unknown.
-DIAGNOSIS_GAPS = {
-    "inputs.abs_net_derivative_left_out": "the diagnosis knows no |z| activation",
-    "inputs.relu6_upper_clip_forgotten": "the diagnosis knows no relu6 activation",
-}
 
 
 def _hides(factory, key, value) -> bool:
@@ -57,10 +51,6 @@ def _check_kind(factory, kinds: list[str]) -> None:
     kind = factory.kind
     if kind.startswith("new:"):
         return
-    if factory.name in DIAGNOSIS_GAPS:
-        # found, and no wrong kind named; when the diagnosis learns the activation, move it out of the gaps
-        assert kind not in kinds and "sign_flipped" not in kinds
-        pytest.xfail(DIAGNOSIS_GAPS[factory.name])
     assert kind in kinds, f"{factory.name}: named {kinds}, not {kind}"
 
 

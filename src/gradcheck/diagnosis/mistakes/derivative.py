@@ -11,6 +11,8 @@ import numpy as np
 from ..catalogue import fix_text
 from ..model.arch import Arch
 from ..model.dense import Pass, activation_derivative, base_activation, combined, gelu_derivative, leaky_slope
+from ..model.families import family
+from ..model.families import mistakes as family_mistakes
 from .base import Mistake
 from .text import delta_from_above, derivative_text, layers_label, output_delta
 
@@ -95,6 +97,9 @@ def derivative_mistakes(name: str) -> list[tuple[str, Deriv, str]]:
     slope = leaky_slope(name)
     if slope is not None:
         return _leaky_mistakes(slope)
+    member = family(name)
+    if member is not None:
+        return family_mistakes(member)
     return DERIVATIVE_MISTAKES.get(base_activation(name), [])
 
 

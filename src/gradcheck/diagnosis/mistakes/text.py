@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..model.arch import Arch
 from ..model.dense import leaky_slope
+from ..model.families import family
 
 __all__ = ["delta_from_above", "derivative_text", "layers_label", "output_delta", "weight_name"]
 
@@ -26,6 +27,9 @@ def derivative_text(arch: Arch, l: int) -> str:
     slope = leaky_slope(name)
     if slope is not None:
         return f"np.where(Z{l} > 0, 1, {slope:g})"
+    member = family(name)
+    if member is not None:
+        return member.text(f"Z{l}")
     return {"sigmoid": f"A{l} * (1 - A{l})", "tanh": f"(1 - A{l} ** 2)", "relu": f"(Z{l} > 0)",
             "identity": "1"}.get(name, f"{name}_derivative(Z{l})")
 

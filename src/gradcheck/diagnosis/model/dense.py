@@ -32,11 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .families import NAMED, family
+
 __all__ = ["ACTIVATIONS", "CORRECT", "LAYOUTS", "LEAKY_SLOPE", "LOSSES", "Backprop", "DenseNet", "Pass", "activate",
            "activation_derivative", "backward", "base_activation", "combined", "data_loss", "example_losses",
            "forward", "gelu_derivative", "leaky_slope", "loss", "softmax_backward"]
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax", "gelu", "gelu_tanh")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax", "gelu", "gelu_tanh", *NAMED)
 LOSSES = ("bce", "mse", "softmax_ce")
 LAYOUTS = ("rows", "cols")
 #: The slope of ``leaky_relu`` for negative inputs (``"leaky_relu(0.2)"`` names another slope).
@@ -109,6 +111,9 @@ def activate(name: str, z: np.ndarray) -> np.ndarray:
     slope = leaky_slope(name)
     if slope is not None:
         return np.where(z > 0, z, slope * z)
+    member = family(name)
+    if member is not None:
+        return member.value(z)
     if name == "sigmoid":
         return _sigmoid(z)
     if name == "tanh":
@@ -135,6 +140,9 @@ def activation_derivative(name: str, z: np.ndarray, a: np.ndarray) -> np.ndarray
     slope = leaky_slope(name)
     if slope is not None:
         return np.where(z > 0, 1.0, slope).astype(z.dtype)
+    member = family(name)
+    if member is not None:
+        return member.derivative(z)
     if name == "sigmoid":
         return a * (1.0 - a)
     if name == "tanh":

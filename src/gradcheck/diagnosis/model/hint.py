@@ -35,7 +35,7 @@ _LOSS_ALIASES = {
     "softmax_cross_entropy": "softmax_ce", "nll": "softmax_ce",
 }
 _ACT_ALIASES = {"linear": "identity", "none": "identity", "logistic": "sigmoid", "leaky": "leaky_relu",
-                "leakyrelu": "leaky_relu", "lrelu": "leaky_relu"}
+                "leakyrelu": "leaky_relu", "lrelu": "leaky_relu", "hard_tanh": "hardtanh", "absolute": "abs"}
 
 
 def normalize_hint(hint: Any) -> dict[str, Any]:

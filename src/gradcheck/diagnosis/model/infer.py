@@ -33,6 +33,7 @@ from ..thresholds import LOSS_RTOL, LOW_PRECISION
 from .arch import Arch, layouts, matrix_shape
 from .data import batch_size, normalize_data
 from .dense import ACTIVATIONS, LAYOUTS, data_loss, forward
+from .families import NAMED as PIECEWISE
 from .hint import dropout_hint, normalize_hint
 
 __all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_arch", "loss_rtol", "loss_terms"]
@@ -92,7 +93,8 @@ def candidates(layers, hint: Mapping[str, Any], options: list[tuple[str, str]], 
 
 def _hidden_sets(L: int) -> list[list[str]]:
     """The hidden activations tried without a hint: every combination while there are few (uniform
-    first), else the uniform ones; then other leaky slopes and the smooth ones, uniform."""
+    first), else the uniform ones; then other leaky slopes, the smooth ones and the piecewise-linear
+    families (:mod:`.families`), uniform."""
     if len(HIDDEN) ** (L - 1) <= MAX_COMBOS:
         hidden_sets = [list(c) for c in itertools.product(HIDDEN, repeat=L - 1)]
         hidden_sets.sort(key=lambda c: len(set(c)) > 1)  # uniform hidden layers first
@@ -100,6 +102,7 @@ def _hidden_sets(L: int) -> list[list[str]]:
         hidden_sets = [[h] * (L - 1) for h in HIDDEN]
     hidden_sets += [[f"leaky_relu({s:g})"] * (L - 1) for s in OTHER_SLOPES]
     hidden_sets += [[g] * (L - 1) for g in SMOOTH]
+    hidden_sets += [[f] * (L - 1) for f in PIECEWISE]  # |z|, relu6, hard tanh: uniform only
     return hidden_sets
 
 
