@@ -330,7 +330,7 @@ NO_FORMULA = {
 TEMPLATES = {
     "derivative": "formula", "derivative_at_input": "formula", "derivative_twice": "formula",
     "missing_upstream": "formula", "not_transposed_input": "formula", "not_transposed_all": "formula",
-    "not_transposed_one": "formula",
+    "not_transposed_one": "formula", "reshape_one": "formula",
     "penalty_sum": ("dW += lambd / m * W",),
     "penalty_per_tensor": "test_the_penalty_form_fixes_hold_the_right_gradients",
     "sign_from_above": ("A * (1 - A)", "1 - A ** 2", "dA_prev = W.T @ dZ"),

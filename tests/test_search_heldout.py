@@ -14,6 +14,7 @@ import inspect
 
 import pytest
 
+from gradcheck import check as gradcheck_check
 from gradcheck.errors import GradientMismatch
 from gradcheck.search import search
 from gradcheck.vary import ROLES_WITHOUT_DEFAULT, plan_factory
@@ -47,10 +48,25 @@ def _check_found(factory, result) -> None:
     assert set(result.report.kinds()) <= set(result.kinds)
 
 
+#: Mistakes that are another kind's exact computation at the smallest failing net the search reports (the
+#: search does not move the widths that make a layer square): the kind named there, and why.
+COINCIDING = {
+    "shapes.reshape_for_transpose": ("weights_not_transposed", "the smallest failing net has a square W2, and "
+                                     "W2.reshape of W2.T's shape is W2 itself there"),
+}
+
+
 def _check_kind(factory, kinds: list[str]) -> None:
     kind = factory.kind
     if kind.startswith("new:"):
         return
+    if factory.name in COINCIDING and kind not in kinds:
+        other, why = COINCIDING[factory.name]
+        assert other in kinds, f"{factory.name}: named {kinds}, not {other}"
+        built = factory.fn(**factory.reveal)  # where the two differ, the kind is named
+        report = gradcheck_check(built["params"], built["loss"], built["grads"], data=built.get("data"))
+        assert kind in report.kinds(), f"{factory.name} at {factory.reveal}: named {report.kinds()}, not {kind}"
+        pytest.xfail(why)
     assert kind in kinds, f"{factory.name}: named {kinds}, not {kind}"
 
 

@@ -60,7 +60,8 @@ BUGGY: list[Factory] = [
          "new:clip_ignored_in_backward"),
     _bug(inputs.relu6_upper_clip_forgotten, "saturation (input scale)", {"input_scale": 20.0},
          "wrong_activation_derivative"),
-    _bug(shapes.reshape_for_transpose, "layer widths", {"widths": [1, 2, 2]}, "new:reshape_instead_of_transpose"),
+    # at widths [1, 2, 2] W2 is square and W2.reshape(2, 2) is W2 itself: the mistake there is W2 for W2.T
+    _bug(shapes.reshape_for_transpose, "layer widths", {"widths": [1, 2, 3]}, "reshape_instead_of_transpose"),
     _bug(shapes.equal_width_net_not_transposed, "layer width", {"width": 2}, "weights_not_transposed"),
     _bug(shapes.regression_mean_over_outputs, "number of outputs", {"n_outputs": 2}, "constant_factor"),
     _bug(shapes.deep_net_hidden_derivative_left_out, "depth", {"n_hidden_layers": 1}, "missing_activation_derivative"),

@@ -151,6 +151,17 @@ _BUGS = [
         "Propagate with the transpose: dA_prev = W.T @ dZ (examples as columns), dA_prev = dZ @ W.T (examples as rows).",
     ),
     Bug(
+        "reshape_instead_of_transpose",
+        "W reshaped where W.T belongs",
+        "W.reshape(n_out, n_in) has the shape of W.T but keeps the elements in W's order, so it is not W.T (unless a "
+        "side is 1; for a square W it is W itself). Used to carry the delta down, or to give a gradient its "
+        "parameter's shape, it mixes the elements up without an error.",
+        "recomputing backprop with W.reshape(W.T.shape) in place of W.T at that layer reproduces the analytic "
+        "gradient, or the analytic gradient equals numeric.T.reshape(W.shape)",
+        "Use W.T, not a reshape: dA_prev = W.T @ dZ (examples as columns), dA_prev = dZ @ W.T (examples as rows); "
+        "a gradient computed as the product in the other order gets its parameter's shape with .T, not .reshape.",
+    ),
+    Bug(
         "wrong_weights_in_backprop",
         "delta propagated with the wrong weights",
         "The delta was carried back through another layer's weights, or through weights already updated in this step.",
@@ -325,6 +336,10 @@ FIXES: dict[str, str] = {
                           "{formula} at layer {layer}, and alike at the others.",
     "not_transposed_one": "Carry the delta of layer {layer} into layer {below} through the transpose: {formula}, "
                           "not {wrong}.",
+    "reshape_one": "Carry the delta of layer {layer} into layer {below} through the transpose: {formula}, not {wrong} "
+                   "(a reshape to the transposed shape keeps the elements in their order; only .T swaps the axes).",
+    "reshape_gradient": "Give the gradient its parameter's shape with a transpose: {name} gets (...).T of the "
+                        "product computed in the transposed orientation, not (...).reshape({name}.shape).",
     # an L2 term in the wrong form
     "penalty_sum": "The gradient of an L2 penalty is elementwise: dW += lambd / m * W (here {coefficient:.4g} * W), "
                    "not lambd / m * np.sum(W).",
@@ -426,6 +441,8 @@ FORMULAS: tuple[Formula, ...] = (
     Formula("missing_upstream_gradient", "dZ = (dZ_next @ W_next.T) * dact", layout="rows"),
     Formula("weights_not_transposed", "dA_prev = W.T @ dZ"),
     Formula("weights_not_transposed", "dA_prev = dZ @ W.T", layout="rows"),
+    Formula("reshape_instead_of_transpose", "dA_prev = W.T @ dZ"),
+    Formula("reshape_instead_of_transpose", "dA_prev = dZ @ W.T", layout="rows"),
     Formula("weight_gradient_wrong_input", "dW = dZ @ A_prev.T"),
     Formula("weight_gradient_wrong_input", "dW = A_prev.T @ dZ", layout="rows"),
     Formula("regularization_missing", "dW += lambd * W"),

@@ -19,6 +19,7 @@ from .detectors import (
     penalty,
     ratio,
     recompute,
+    reshaped,
     shapes,
     target_broadcast,
     transposed,
@@ -46,6 +47,7 @@ DETECTORS: tuple[Detector, ...] = (
     zero.detect,         # zero everywhere while the loss moves
     ratio.detect,        # analytic = c * numeric (m, 1/m, -1, 2, other)
     transposed.detect,   # a square gradient that is the transpose of the numerical one
+    reshaped.detect,     # a gradient that is the numerical one transposed, then reshaped to the parameter's shape
     penalty.detect,      # analytic - numeric = c * param (an L2 term)
     unknown.detect,      # whatever is left
 )

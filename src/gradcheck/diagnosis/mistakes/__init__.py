@@ -47,6 +47,7 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
     yield from weight_input.candidates(arch, Ws)     # dW formed with the wrong activations
     yield from overwritten_input.candidates(arch)    # dW formed with a cache its derivative overwrote
     yield from propagation.candidates(arch, Ws)      # W for W.T, another layer's weights
+    yield from propagation.reshapes(arch, Ws)        # W.reshape(W.T.shape) for W.T
     yield from through_gradient.candidates(arch)     # the delta carried down through dW instead of W
 
 

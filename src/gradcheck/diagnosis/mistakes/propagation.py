@@ -1,5 +1,5 @@
-"""Mistakes in carrying a delta down: ``W`` instead of ``W.T``, another layer's weights, weights
-already updated in this step."""
+"""Mistakes in carrying a delta down: ``W`` instead of ``W.T``, ``W`` reshaped to ``W.T``'s shape instead
+of transposed, another layer's weights, weights already updated in this step."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from ..model.dense import Pass
 from .base import Mistake
 from .text import delta_from_above, weight_name
 
-__all__ = ["NotTransposed", "OtherWeights", "UpdatedWeights", "candidates", "updated_weights"]
+__all__ = ["NotTransposed", "OtherWeights", "ReshapedWeights", "UpdatedWeights", "candidates", "reshapes",
+           "updated_weights"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,43 @@ class NotTransposed(_Propagation):
 
 
 @dataclass(frozen=True)
+class ReshapedWeights(_Propagation):
+    """The delta carried with the user's ``W.reshape(W.T.shape)`` instead of ``W.T`` at ``layers``.
+
+    The reshape acts on the user's own array (``layout``): in rows form ``W`` is (n_in, n_out) and
+    ``W.reshape(n_out, n_in)`` stands for ``W.T``; in columns form the user's ``W`` is the rows-form
+    ``W.T``, and ``W.reshape(n_in, n_out)`` stands for its ``W.T``.
+    """
+
+    layout: str = "rows"
+    #: the rows-form shape (n_in, n_out) of the (first) layer's weights
+    shape: tuple[int, int] = (0, 0)
+
+    def carried(self, W: np.ndarray) -> np.ndarray:
+        """What stands for ``W.T`` (rows form) in the product with the delta."""
+        if self.layout == "cols":
+            return W.T.reshape(W.shape).T
+        return W.reshape(W.shape[::-1])
+
+    def propagate(self, p: Pass, l: int, dz: np.ndarray, dW: np.ndarray) -> np.ndarray:
+        return dz @ self.carried(p.net.Ws[l - 1]) if l in self.layers else super().propagate(p, l, dz, dW)
+
+    def formula(self, arch: Arch) -> str | None:
+        return f"dA{self.layers[0] - 1} = {delta_from_above(arch, self.layers[0] - 1)}"
+
+    def fix(self, arch: Arch) -> str | None:
+        l = self.layers[0]
+        w = weight_name(arch, l)
+        n_in, n_out = self.shape
+        cols = arch.layout == "cols"
+        wrong = f"{w}.reshape({n_in}, {n_out}) @ dZ{l}" if cols else f"dZ{l} @ {w}.reshape({n_out}, {n_in})"
+        formula = self.formula(arch)
+        if len(self.layers) > 1:
+            formula = f"{formula} (and alike at layers {', '.join(str(k) for k in self.layers[1:])})"
+        return fix_text("reshape_one", layer=l, below=l - 1, formula=formula, wrong=wrong)
+
+
+@dataclass(frozen=True)
 class OtherWeights(_Propagation):
     """The delta of ``layers`` carried through layer ``other``'s weights."""
 
@@ -100,6 +138,28 @@ def candidates(arch: Arch, Ws: list[np.ndarray]) -> Iterator[Mistake]:
                 yield OtherWeights("wrong_weights_in_backprop", (l,),
                                    f"the delta of layer {l} was carried into layer {l - 1} with layer {k}'s weights "
                                    f"instead of layer {l}'s", other=k)
+
+
+def reshapes(arch: Arch, Ws: list[np.ndarray]) -> Iterator[Mistake]:
+    """``W.reshape(W.T.shape)`` for ``W.T`` at each layer (top first), then at every such layer together.
+
+    Only where the reshape is neither ``W.T`` (a side of 1) nor ``W`` (a square ``W``: that is
+    :class:`NotTransposed`): both sides of 2 or more, and unequal.
+    """
+    L = len(arch.layers)
+    layers = [l for l in range(L, 1, -1) if Ws[l - 1].ndim == 2 and min(Ws[l - 1].shape) >= 2
+              and Ws[l - 1].shape[0] != Ws[l - 1].shape[1]]
+    for l in layers:
+        w = arch.layers[l - 1][0]
+        yield ReshapedWeights("reshape_instead_of_transpose", (l,),
+                              f"the delta of layer {l} was carried into layer {l - 1} with {w} reshaped to the "
+                              f"transposed shape instead of transposed (the elements keep their order)",
+                              layout=arch.layout, shape=Ws[l - 1].shape)
+    if len(layers) >= 2:
+        yield ReshapedWeights("reshape_instead_of_transpose", tuple(layers),
+                              "the deltas were carried back with W reshaped to the transposed shape instead of W.T at "
+                              f"every layer ({', '.join(arch.layers[l - 1][0] for l in layers)})",
+                              layout=arch.layout, shape=Ws[layers[0] - 1].shape)
 
 
 def updated_weights(arch: Arch) -> Iterator[UpdatedWeights]:
