@@ -15,6 +15,8 @@ missing_activation_derivative extra_activation_derivative missing_upstream_gradi
 wrong_weights_in_backprop reshape_instead_of_transpose weight_gradient_wrong_input regularization_missing regularization_wrong l1_penalty_gradient_wrong dropout_backward_wrong
 softmax_backward_wrong batchnorm_backward_incomplete layernorm_backward_incomplete gradient_accumulates
 numerically_unstable nondeterministic_loss target_shape_broadcast gradient_clipped unknown""".split()
+REQUIRED += """clip_ignored_in_backward huber_linear_part_ignored label_smoothing_ignored_in_backward
+loss_weight_ignored_in_backward""".split()
 
 
 def test_every_required_kind_is_catalogued():

@@ -108,8 +108,51 @@ def _norm_namespace(f: Formula):
     return ns, dict(dz=dz)
 
 
+def _loss_of(net: str, Z, Y, y, ns):
+    """The loss of a batch of outputs Z (rows) for the loss nets of FORMULAS; ``A`` is the input for "clip"."""
+    m = Z.shape[0]
+    if net == "clip":  # binary cross-entropy of probabilities A clipped to [lo, hi]
+        Ac = np.clip(Z, ns["lo"], ns["hi"])
+        return -np.mean(Y * np.log(Ac) + (1 - Y) * np.log(1 - Ac))
+    if net == "huber":
+        r = np.abs(Z - Y)
+        return np.mean(np.where(r <= ns["delta"], 0.5 * r**2, ns["delta"] * (r - 0.5 * ns["delta"])))
+    logp = Z - Z.max(1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(1, keepdims=True))
+    if net == "smoothing":
+        return -np.sum(((1 - ns["eps"]) * Y + ns["eps"] / ns["k"]) * logp) / m
+    return -np.sum(ns["w"][y] * logp[np.arange(m), y]) / m  # class weights w
+
+
+def _loss_namespace(f: Formula):
+    """A loss of a batch of outputs (6 examples, rows) and the truth of the formula's target by central
+    differences of that loss by Z (by the probabilities A before the clip, for "clip")."""
+    rng = np.random.default_rng(12)
+    m, k = 6, (1 if f.net in ("clip", "huber") else 3)
+    Z, y = rng.normal(size=(m, k)) * 2, rng.integers(0, 3, size=m)
+    Y = np.eye(3)[y] if k == 3 else rng.random((m, 1)).round()
+    ns = dict(np=np, m=m, k=k, y=y, Y=Y, lo=0.1, hi=0.9, delta=0.8, eps=0.2, w=np.array([1.0, 3.0, 0.5]))
+    if f.net == "clip":
+        Z = np.array([[0.05], [0.3], [0.5], [0.95], [0.7], [0.02]])  # probabilities, three beyond [lo, hi]
+        ns["A"] = Z
+        Ac = np.clip(Z, ns["lo"], ns["hi"])
+        ns["dA_clipped"] = -(Y / Ac - (1 - Y) / (1 - Ac)) / m
+    else:
+        ns["Z"] = Z
+        ns["P"] = np.exp(Z - Z.max(1, keepdims=True)) / np.exp(Z - Z.max(1, keepdims=True)).sum(1, keepdims=True)
+    eps, d = 1e-6, np.zeros_like(Z)
+    for idx in np.ndindex(*Z.shape):
+        Zp, Zm = Z.copy(), Z.copy()
+        Zp[idx] += eps
+        Zm[idx] -= eps
+        d[idx] = (_loss_of(f.net, Zp, Y, y, ns) - _loss_of(f.net, Zm, Y, y, ns)) / (2 * eps)
+    return ns, dict(dA=d, dZ=d)
+
+
 def _namespace(f: Formula):
     """The names of a general formula at the layer it is about, and their true values."""
+    if f.net in ("clip", "huber", "smoothing", "weights"):
+        return _loss_namespace(f)
     if f.net != "mlp":
         return _norm_namespace(f)
     net = _net_for(f)

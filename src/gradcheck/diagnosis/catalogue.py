@@ -289,6 +289,44 @@ _BUGS = [
         "dW_step = np.clip(dW, -t, t); W -= lr * dW_step.",
     ),
     Bug(
+        "clip_ignored_in_backward",
+        "clip in the loss ignored by the backward pass",
+        "The forward pass clips a value on the way to the loss (probabilities before a log, a prediction, a min or "
+        "max), so the loss is flat wherever the clip bites; the backward pass differentiates as if nothing were "
+        "clipped and returns a gradient there.",
+        "the output deltas (dL/dz per example) agree except at outputs beyond a bound, where the loss's is 0 and "
+        "the analytic one is not",
+        "Multiply by the clip's derivative, 1 inside the bounds and 0 outside: "
+        "dA = dA_clipped * ((A > lo) & (A < hi)), or drop the clip from the loss.",
+    ),
+    Bug(
+        "huber_linear_part_ignored",
+        "Huber loss differentiated as if it were quadratic everywhere",
+        "The Huber loss is 0.5 * r^2 for a residual |r| <= delta and linear, delta * (|r| - delta / 2), beyond; "
+        "its derivative is r inside and ±delta outside. The backward pass uses r everywhere.",
+        "the output deltas agree where |z - y| <= delta; beyond, the loss's is ±delta (times the mean's 1/m) while "
+        "the analytic one is the residual",
+        "Clip the residual at the threshold: dZ = np.clip(Z - Y, -delta, delta) / m.",
+    ),
+    Bug(
+        "label_smoothing_ignored_in_backward",
+        "label smoothing in the loss, one-hot targets in the gradient",
+        "The loss uses smoothed targets (1 - eps) * onehot + eps / k, but the backward pass subtracts the one-hot "
+        "targets (P - Y), as if eps were 0.",
+        "analytic - numeric output deltas = c * (1/k - onehot) on every example, one c > 0 (eps / m)",
+        "Subtract the targets the loss uses: dZ = (P - ((1 - eps) * Y + eps / k)) / m.",
+    ),
+    Bug(
+        "loss_weight_ignored_in_backward",
+        "class weight in the loss left out of the gradient",
+        "The loss weighs each example by a weight of its target class (pos_weight, class_weight), but the "
+        "backward pass computes the unweighted gradient.",
+        "analytic / numeric output deltas = one constant per example, the same for every example of a class and "
+        "different between classes (1 / the class's weight)",
+        "Weigh each example's delta as the loss does: dZ = w[y][:, None] * (P - Y) / m (divide by w[y].sum() "
+        "instead of m for a weighted mean).",
+    ),
+    Bug(
         "unknown",
         "mismatch of no known kind",
         "The gradient is wrong in a way that fits no catalogued mistake; the localization still says where it starts.",
@@ -413,7 +451,11 @@ class Formula:
     target: str = ""               # for an expression: the name whose value it is
     penalty: str = "lambd"         # "lambd": a penalty lambd / 2 * sum(W ** 2); "lambd/m": lambd / (2 * m) * ...
     net: str = "mlp"               # "mlp": a dense net as above; "batchnorm", "layernorm": a normalization, where
-                                   # ``z``, ``xhat``, ``std``, ``dxhat`` are its input, output, deviation, gradient
+                                   # ``z``, ``xhat``, ``std``, ``dxhat`` are its input, output, deviation, gradient;
+                                   # "clip", "huber", "smoothing", "weights": a loss of the outputs Z (rows) of
+                                   # that kind, with ``A`` the probabilities before a clip to [lo, hi],
+                                   # ``dA_clipped`` the loss's gradient by the clipped ones, ``delta`` Huber's
+                                   # threshold, ``eps`` a label smoothing over ``k`` classes, ``w`` class weights
 
 
 #: Every formula in the general fixes, with the net it is right for (a test applies each to it).
@@ -464,4 +506,9 @@ FORMULAS: tuple[Formula, ...] = (
     Formula("target_shape_broadcast", "y[:, None]", layout="rows", layer="output", loss="mse", activation="identity",
             target="y_column"),
     Formula("gradient_clipped", "dW_step = np.clip(dW, -t, t); W -= lr * dW_step"),
+    Formula("clip_ignored_in_backward", "dA = dA_clipped * ((A > lo) & (A < hi))", layout="rows", net="clip"),
+    Formula("huber_linear_part_ignored", "dZ = np.clip(Z - Y, -delta, delta) / m", layout="rows", net="huber"),
+    Formula("label_smoothing_ignored_in_backward", "dZ = (P - ((1 - eps) * Y + eps / k)) / m", layout="rows",
+            net="smoothing"),
+    Formula("loss_weight_ignored_in_backward", "dZ = w[y][:, None] * (P - Y) / m", layout="rows", net="weights"),
 )

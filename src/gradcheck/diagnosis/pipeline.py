@@ -14,6 +14,7 @@ from ..report import Finding, Report
 from .catalogue import fix_for
 from .detectors import (
     clipped,
+    loss_backward,
     nonfinite,
     normalization,
     penalty,
@@ -45,6 +46,7 @@ DETECTORS: tuple[Detector, ...] = (
     recompute.detect,    # a catalogued mistake recomputed on the recognized dense net
     normalization.detect,  # batch / layer norm backward without its mean and variance paths
     zero.detect,         # zero everywhere while the loss moves
+    loss_backward.detect,  # the loss's clip, linear part, smoothing or weight left out of its derivative
     ratio.detect,        # analytic = c * numeric (m, 1/m, -1, 2, other)
     transposed.detect,   # a square gradient that is the transpose of the numerical one
     reshaped.detect,     # a gradient that is the numerical one transposed, then reshaped to the parameter's shape

@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["DIFFERENCE_RTOL", "DIFFERS", "EXACT", "FACTOR_RTOL", "FIT_RTOL", "LOSS_RTOL", "LOW_PRECISION", "MIN_FACTOR", "PENALTY_RTOL",
+__all__ = ["DELTA_RTOL", "DIFFERENCE_RTOL", "DIFFERS", "EXACT", "FACTOR_RTOL", "FIT_RTOL", "LOSS_RTOL", "LOW_PRECISION", "MAX_DELTA_CONDITION", "MIN_FACTOR", "PENALTY_RTOL",
            "RECOMPUTE_RTOL", "ROBUST_MIN_COUNT", "ROBUST_RTOL", "ROBUST_SHARE", "fit_rtol", "near", "recompute_rtol"]
 
 #: A ratio analytic / numeric is "constant" when the least-squares fit leaves at most this relative
@@ -54,6 +54,13 @@ DIFFERS = 10.0
 #: finite differences, so it gets FIT_RTOL's margin times 100 for being smaller than the gradients.
 DIFFERENCE_RTOL = 1e-3
 PENALTY_RTOL = DIFFERENCE_RTOL
+
+#: The output deltas (dL/dZ per example, :mod:`.model.output_delta`) are solved from the last layer's
+#: gradients, so the finite differences' ~1e-8 relative error comes back amplified by the condition
+#: number of that solve (at most MAX_DELTA_CONDITION = 1e4: ~1e-4); two deltas agree, and a delta is
+#: zero, within DELTA_RTOL of the largest delta, ten times that.
+DELTA_RTOL = 1e-3
+MAX_DELTA_CONDITION = 1e4
 
 #: How closely a candidate net's loss must equal the user's loss to be taken as the net behind it:
 #: the same float64 formula written another way agrees to ~1e-12; 1e-6 tolerates a clipped log.
