@@ -30,7 +30,7 @@ from ...report import Finding
 from ..catalogue import fix_for
 from ..evidence import Evidence, Explanation
 from ..findings import join_names
-from ..model.infer import _losses_at as losses_at
+from ..model.infer import losses_at
 from ..model.output_delta import OutputDeltas, output_deltas
 from ..thresholds import DELTA_RTOL
 

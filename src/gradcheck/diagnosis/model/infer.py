@@ -36,7 +36,7 @@ from .dense import ACTIVATIONS, LAYOUTS, data_loss, forward
 from .families import NAMED as PIECEWISE
 from .hint import dropout_hint, normalize_hint
 
-__all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_arch", "loss_rtol", "loss_terms"]
+__all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_arch", "loss_rtol", "loss_terms", "losses_at"]
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: Other leaky-relu slopes tried (uniform hidden layers only), named ``"leaky_relu(0.2)"``.
@@ -137,7 +137,7 @@ def infer_arch(
     first = options[0][0]
     k = int(matrix_shape(np.shape(params[layers[-1][0]]), first)[1 if first == "rows" else 0])
     points = _points(params, seed)
-    Lu = _losses_at(params, loss, points)
+    Lu = losses_at(params, loss, points)
     if Lu is None:
         return None
     given_scale = hint.get("scale")
@@ -164,7 +164,7 @@ def _holds_elsewhere(arch: Arch, params: Mapping[str, np.ndarray], loss: Callabl
                      seed: int, rtol: float) -> bool:
     """A net with a fitted parameter also reproduces the loss at three more points, not used in the fit."""
     points = _points(params, seed + 1)[1:]
-    Lu = _losses_at(params, loss, points)
+    Lu = losses_at(params, loss, points)
     if Lu is None:
         return False
     terms = np.array([loss_terms(arch, pt, *data) for pt in points])
@@ -201,7 +201,7 @@ def _points(params: Mapping[str, np.ndarray], seed: int) -> list[dict[str, np.nd
     return points
 
 
-def _losses_at(params: Mapping[str, np.ndarray], loss: Callable[[], Any],
+def losses_at(params: Mapping[str, np.ndarray], loss: Callable[[], Any],
                points: list[dict[str, np.ndarray]]) -> np.ndarray | None:
     """The user's loss at each point (parameters restored bit for bit); None when it fails or is not finite."""
     arrays = {n: params[n] for n in params}

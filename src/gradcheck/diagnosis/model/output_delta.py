@@ -31,11 +31,9 @@ from ..thresholds import DELTA_RTOL, MAX_DELTA_CONDITION
 from .arch import Arch, layouts
 from .data import normalize_data
 from .dense import activation_derivative, forward
+from .infer import HIDDEN
 
 __all__ = ["OutputDeltas", "output_deltas", "solve_deltas"]
-
-#: Hidden activations tried, in order, when no dense net was recognized behind the loss.
-HIDDEN = ("relu", "tanh", "sigmoid", "leaky_relu", "identity")
 
 
 @dataclass
