@@ -13,7 +13,10 @@ catalogue lacks. ``group`` is the class of door problem the net exercises:
 4 a training step that sets its own learning rate;
 5 a net no standard convention takes (stateful, per-example, recurrent, layer library,
   whole exported notebook);
-6 not a net, or half a net.
+6 not a net, or half a net;
+7 forward / backward functions that take extra arguments (a layer list, a dict of activations,
+  keep_prob) given once at the top in upper case, and training steps whose pass count and
+  learning rate have other names (num_passes, max_iter, sweeps; epsilon, step_size, step).
 """
 
 from __future__ import annotations
@@ -102,4 +105,20 @@ CASES: list[Case] = [
     _c("not_a_net_factory.py", "build", exit=2, group=6),
     _c("half_net_no_parameters.py", exit=2, group=6),
     _c("half_net_forward_cost_only.py", exit=2, group=6),
+    # 7. extra arguments of forward / backward functions; pass counts and rates by other names
+    _c("arch_functions_correct.py", group=7),
+    _c("arch_functions_buggy.py", exit=1, wrong=["W1", "b1", "W2", "b2"],
+       kind="activation_derivative_wrong_input", group=7),
+    _c("activations_dict_correct.py", group=7),
+    _c("activations_dict_buggy.py", exit=1, wrong=["W1", "b1"], kind="missing_activation_derivative", group=7),
+    _c("keep_prob_upper_correct.py", group=7),
+    _c("keep_prob_upper_buggy.py", exit=1, wrong=["W1", "b1"], kind="dropout_backward_wrong", group=7),
+    _c("train_passes_epsilon_correct.py", "model", group=7),
+    _c("train_passes_epsilon_buggy.py", "model", exit=1, wrong=["W[0]", "W[1]", "b[0]", "b[1]"],
+       kind="missing_batch_mean", group=7),
+    _c("fit_max_iter_correct.py", "model", group=7),
+    _c("fit_max_iter_buggy.py", "model", exit=1, wrong=["W1", "b1"], kind="activation_derivative_wrong_input",
+       group=7),
+    _c("sweeps_step_correct.py", "net", group=7),
+    _c("sweeps_step_buggy.py", "net", exit=1, wrong=["W2"], kind="constant_factor", group=7),
 ]

@@ -202,6 +202,67 @@ def notebook(mod):
     return [(params, lambda: mod.forward_propagation_n(X, Y, params)[0], grads)]
 
 
+def arch_functions(mod):
+    params, X, Y, layers = mod.param_values, mod.X, mod.Y, mod.NN_LAYERS
+
+    def loss():
+        return mod.binary_cross_entropy(mod.model_forward(X, params, layers)[0], Y)
+
+    def grads():
+        Y_hat, memory = mod.model_forward(X, params, layers)
+        return _strip_d(mod.model_backward(Y_hat, Y, memory, params, layers))
+
+    return [(params, loss, grads)]
+
+
+def activations_dict(mod):
+    params, X, Y, acts = mod.params_dict, mod.X, mod.Y, mod.ACTIVATIONS
+
+    def loss():
+        return mod.compute_loss(mod.forward_pass(X, params, acts)[0], Y)
+
+    def grads():
+        probs, store = mod.forward_pass(X, params, acts)
+        return _strip_d(mod.backprop(probs, Y, store, params, acts))
+
+    return [(params, loss, grads)]
+
+
+def keep_prob_upper(mod):
+    params, X, Y, kp = mod.parameters, mod.X, mod.Y, mod.KEEP_PROB
+
+    def loss():
+        return mod.cost_function(mod.L_forward(X, params, kp)[0], Y)
+
+    def grads():
+        AL, caches = mod.L_forward(X, params, kp)
+        return _strip_d(mod.L_backward(AL, Y, caches, params, kp))
+
+    return [(params, loss, grads)]
+
+
+def train_passes_epsilon(mod):
+    model = mod.model
+    params = {f"{a}[{i}]": getattr(model, a)[i] for a in ("W", "b") for i in range(len(model.W))}
+    # one pass of train() at its default epsilon
+    return [(params, lambda: model.calculate_loss(mod.X, mod.y),
+             lambda: _step_gradient(params, lambda: model.train(mod.X, mod.y, num_passes=1, epsilon=0.01), 0.01))]
+
+
+def fit_max_iter(mod):
+    model = mod.model
+    params = {k: getattr(model, k) for k in ("W1", "b1", "W2", "b2")}
+    return [(params, lambda: model.loss(mod.X, mod.y),
+             lambda: _step_gradient(params, lambda: model.fit(mod.X, mod.y, max_iter=1, step_size=0.2), 0.2))]
+
+
+def sweeps_step(mod):
+    net = mod.net
+    params = {k: getattr(net, k) for k in ("W1", "b1", "W2", "b2")}
+    return [(params, lambda: net.cost(mod.X, mod.Y),
+             lambda: _step_gradient(params, lambda: net.train(mod.X, mod.Y, sweeps=1, step=0.5), 0.5))]
+
+
 GLUE = {
     "dlai_dropout": dlai_dropout,
     "dlai_l2": dlai_l2,
@@ -220,6 +281,12 @@ GLUE = {
     "char_rnn": char_rnn,
     "layer_library": layer_library,
     "notebook_gradcheck": notebook,
+    "arch_functions": arch_functions,
+    "activations_dict": activations_dict,
+    "keep_prob_upper": keep_prob_upper,
+    "train_passes_epsilon": train_passes_epsilon,
+    "fit_max_iter": fit_max_iter,
+    "sweeps_step": sweeps_step,
 }
 
 
