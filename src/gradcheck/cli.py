@@ -581,8 +581,8 @@ def _pick_from_module(module: Any, convention: str | None, recognize: Any, *, se
     for name, value in vars(module).items():
         if name.startswith("_") or isinstance(value, (types.ModuleType, type)) or callable(value) and not hasattr(value, "__dict__"):
             continue
-        if isinstance(value, types.FunctionType):
-            continue
+        if isinstance(value, types.FunctionType) or type(value).__module__.split(".")[0] == "numpy":
+            continue  # a random generator (rng = np.random.default_rng(0)) is no net
         conv = recognize(value, context=module)
         if conv and (convention is None or convention in conv):
             found.append(name)

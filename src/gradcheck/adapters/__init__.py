@@ -71,7 +71,9 @@ __all__ = [
     "role_of",
 ]
 
-#: Detection order: the first convention whose detector matches wins (the others are mentioned).
+#: Detection order: the first convention whose detector matches wins (the others are mentioned). The training
+#: step comes last: a gradient read off an update is second best to a gradient function of the net's own
+#: (a file with forward / cost / backward functions and a train() is checked through the functions).
 _ADAPTERS = (cs231n, nielsen, per_example, dlai, functions, layer, methods, module_loss, train_step)
 #: Every convention name ``convention=`` accepts.
 CONVENTIONS = ("problem", "mapping") + tuple(a.NAME for a in _ADAPTERS)

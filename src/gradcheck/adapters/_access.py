@@ -37,13 +37,14 @@ ROLES: dict[str, tuple[str, ...]] = {
     "X": ("x", "inputs", "input", "features", "x_batch", "x_train", "data_x", "a0", "xs", "train_x"),
     "y": ("y", "labels", "label", "targets", "target", "y_true", "y_batch", "y_train", "ys", "train_y", "t"),
     "params": ("params", "parameters", "theta", "weights_dict", "param", "model_params", "p", "w_dict"),
-    "cache": ("cache", "caches", "cache_list", "memory"),
+    "cache": ("cache", "caches", "cache_list", "memory", "store", "stored", "memo", "tape"),
     "output": ("al", "a_l", "y_hat", "yhat", "output", "outputs", "out", "a", "scores", "probs",
                "y_pred", "ypred", "predictions", "preds", "prediction", "output_activations", "a_out",
                "activations"),
     "lr": ("lr", "learning_rate", "eta", "alpha", "step_size", "learningrate", "rate", "l_rate", "lrate"),
     "epochs": ("epochs", "epocs", "epoch", "n_epochs", "num_epochs", "iterations", "num_iterations",
-               "n_iter", "iters", "iter", "iteration", "steps", "n_steps", "epoches", "max_iter", "n_epoch"),
+               "n_iter", "iters", "iter", "iteration", "steps", "n_steps", "epoches", "max_iter", "n_epoch",
+               "passes", "n_passes"),
     "dout": ("dout", "grad_output", "dy", "upstream", "delta", "dvalues", "d_out", "grad", "dz", "da",
              "grad_out", "output_gradient", "gradient", "dl_dy", "dl_dout"),
     "batch_size": ("batch_size", "mini_batch_size", "minibatch_size", "bs", "batchsize"),
@@ -58,7 +59,7 @@ _DOUT_RE = re.compile(r"^(dl_?d\w+|d_?l_?d_?\w+|(output_|out_|upstream_|top_|acc
 
 
 _PREFIX_RE = re.compile(r"^(training_|train_|num_|n_|number_of_|max_|total_|input_)")
-_SUFFIX_RE = re.compile(r"(_list|_batch|_data|_arr|_array|_vec|_matrix|_set|_mat)$")
+_SUFFIX_RE = re.compile(r"(_list|_batch|_data|_arr|_array|_vec|_matrix|_set|_mat|_values|_dict)$")
 
 
 def role_of(arg: str) -> str | None:
@@ -66,6 +67,8 @@ def role_of(arg: str) -> str | None:
 
     >>> role_of("inputs_list"), role_of("training_outputs"), role_of("num_iterations"), role_of("AL")
     ('X', 'y', 'epochs', 'output')
+    >>> role_of("params_values"), role_of("num_passes"), role_of("memory")
+    ('params', 'epochs', 'cache')
     """
     low = arg.lower()
     for role, names in ROLES.items():
@@ -137,8 +140,11 @@ def bind(
     kwargs: dict[str, Any] = {}
     skipped = False
     net_values = net_values_of(extra)
+    taken: set[str] = set()
     for p, role in zip(params, roles):
-        found, value = _value_for(p, role, values, extra, net_values)
+        found, value = _value_for(p, role, values, extra, net_values, taken=role in taken)
+        if role is not None:
+            taken.add(role)
         if not found and p.default is not p.empty:
             skipped = True
             continue
@@ -172,17 +178,22 @@ def _cannot_fill(fn: Any, name: str, what: str) -> str:
 
 
 def _value_for(p: inspect.Parameter, role: str | None, values: Mapping[str, Any], extra: Source | None,
-               net_values: Any) -> tuple[bool, Any]:
+               net_values: Any, *, taken: bool = False) -> tuple[bool, Any]:
     """``(found, value)`` for one argument: its own value, its role's, the net-wide value of its name
-    (:mod:`gradcheck.adapters._values`), or a module variable of its name when it has no default."""
+    (:mod:`gradcheck.adapters._values`), or a module variable of its name when it has no default.
+    ``taken``: an earlier argument already took the role (then a module setting of this name comes first)."""
     if f"arg:{p.name}" in values:  # a value for this very argument (momentum = 0 for a step)
         return True, values[f"arg:{p.name}"]
     if role == "quiet" and p.default is not p.empty:
         return True, False
+    if role is not None and role in values and not taken:
+        return True, values[role]
+    if net_values is not None and (p.name in net_values or net_values.from_module(p.name)):
+        # a setting of the module for an argument whose role has no value here, or whose role an earlier
+        # argument already took (ACTIVATIONS for forward(X, params, activations))
+        return True, net_values.get(p.name)
     if role is not None and role in values:
         return True, values[role]
-    if net_values is not None and p.name in net_values:
-        return True, net_values.get(p.name)
     if extra is not None and p.name in extra and p.default is p.empty:
         return True, extra.get(p.name)
     return False, None

@@ -7,7 +7,9 @@ L2 strength at 0 lets a missing L2 gradient pass. So every function of the net t
 name gets the same value, chosen once, in this order:
 
 1. a value given by the user (``--set reg=0.05``, ``as_problem(..., values={"reg": 0.05})``);
-2. a module-level variable of that name (``keep_prob = 0.86``);
+2. a module-level variable of that name (``keep_prob = 0.86``), or of that name in another case
+   (``KEEP_PROB``, ``NN_ARCHITECTURE`` for ``nn_architecture``); a list or dict of settings (a layer
+   list, a dict of activations) counts as a setting;
 3. the default one of the net's functions gives it (the first found, when they agree or not);
 4. for a regularization strength that is 0 or has no value: :data:`REG_PROBE`; for a keep
    probability with no value: :data:`KEEP_PROBE`.
@@ -31,6 +33,8 @@ from __future__ import annotations
 import ast
 import inspect
 import numbers
+import os
+import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -38,7 +42,7 @@ from typing import Any
 from ..errors import AdapterError
 from ._access import role_of
 
-__all__ = ["KEEP_NAMES", "KEEP_PROBE", "REG_NAMES", "REG_PROBE", "NetValues", "net_functions", "parse_set"]
+__all__ = ["KEEP_NAMES", "KEEP_PROBE", "REG_NAMES", "REG_PROBE", "NetValues", "module_variable", "net_functions", "parse_set"]
 
 #: Names of an L2 (weight decay) strength.
 REG_NAMES = ("reg", "lambd", "lmbda", "lambda_", "lam", "lamda", "l2", "l2_lambda", "l2_reg", "reg_lambda",
@@ -53,9 +57,43 @@ REG_PROBE = 0.1
 KEEP_PROBE = 0.8
 
 
-def _is_setting(v: Any) -> bool:
-    """A number, flag or string: what a hyper-parameter holds (arrays are data or weights, not settings)."""
+#: How deep a setting may nest (a list of per-layer dicts is two levels): deeper is data, not a setting.
+SETTING_DEPTH = 3
+
+
+def _is_setting(v: Any, depth: int = 0) -> bool:
+    """A number, flag or string, or a list / tuple / dict of them (a layer list, a dict of activations):
+    what a hyper-parameter holds (arrays are data or weights, not settings).
+
+    >>> _is_setting([{"input_dim": 2, "activation": "relu"}]), _is_setting([1.0, b"raw bytes"])
+    (True, False)
+    """
+    if isinstance(v, (list, tuple)) and depth < SETTING_DEPTH:
+        return all(_is_setting(x, depth + 1) for x in v)
+    if isinstance(v, dict) and depth < SETTING_DEPTH:
+        return all(_is_setting(k, depth + 1) and _is_setting(x, depth + 1) for k, x in v.items())
     return isinstance(v, (numbers.Number, str)) and not isinstance(v, complex) or v is None
+
+
+def _structured(v: Any) -> bool:
+    return isinstance(v, (list, tuple, dict))
+
+
+def module_variable(context: Any, name: str) -> str | None:
+    """The module-level variable holding the setting ``name``: the same name, else the one name that
+    matches it case-insensitively (``NN_ARCHITECTURE`` for ``nn_architecture``); None when none does.
+
+    >>> m = types.ModuleType("net"); m.KEEP_PROB = 0.7
+    >>> module_variable(m, "keep_prob"), module_variable(m, "reg")
+    ('KEEP_PROB', None)
+    """
+    if not isinstance(context, types.ModuleType):
+        return None
+    own = vars(context)
+    if name in own and _is_setting(own[name]):
+        return name
+    same = [k for k, v in own.items() if k.lower() == name.lower() and not k.startswith("__") and _is_setting(v)]
+    return same[0] if len(same) == 1 else None
 
 
 def net_functions(obj: Any, context: Any = None) -> list[Callable[..., Any]]:
@@ -74,7 +112,7 @@ def net_functions(obj: Any, context: Any = None) -> list[Callable[..., Any]]:
             continue
         if isinstance(o, types.ModuleType):
             for v in vars(o).values():
-                if isinstance(v, types.FunctionType) and v.__module__ == o.__name__:
+                if isinstance(v, types.FunctionType) and (v.__module__ == o.__name__ or _sibling(v, o)):
                     add(v)
         elif isinstance(o, Mapping):
             for v in o.values():
@@ -90,6 +128,15 @@ def net_functions(obj: Any, context: Any = None) -> list[Callable[..., Any]]:
     return out
 
 
+def _sibling(fn: types.FunctionType, module: types.ModuleType) -> bool:
+    """A function the module imported from a file beside it (``from net_utils import *``): the user's own."""
+    here = getattr(module, "__file__", None)
+    there = getattr(sys.modules.get(fn.__module__), "__file__", None)
+    if not isinstance(here, str) or not isinstance(there, str):
+        return False
+    return os.path.dirname(os.path.abspath(here)) == os.path.dirname(os.path.abspath(there))
+
+
 def _layers(o: Any) -> list[Any]:
     layers = getattr(o, "layers", None) if not isinstance(o, type) else None
     return [v for v in layers if hasattr(v, "__dict__")] if isinstance(layers, (list, tuple)) else []
@@ -98,10 +145,21 @@ def _layers(o: Any) -> list[Any]:
 class NetValues:
     """The value of each hyper-parameter name of the net, and where it came from."""
 
-    def __init__(self, values: dict[str, Any], origins: dict[str, str]) -> None:
+    def __init__(self, values: dict[str, Any], origins: dict[str, str], context: Any = None) -> None:
         self.values = values
         self.origins = origins
         self.used: set[str] = set()
+        self.context = context  # the module whose variables may fill an argument named like a data role
+
+    def from_module(self, name: str) -> bool:
+        """Take the module's setting for ``name`` (an argument named like a data role, ``activations``, that
+        nothing else fills); False when the module has none."""
+        var = module_variable(self.context, name)
+        if var is None:
+            return False
+        self.values[name] = vars(self.context)[var]
+        self.origins[name] = "module variable" + ("" if var == name else f" {var}")
+        return True
 
     @classmethod
     def collect(
@@ -133,7 +191,7 @@ class NetValues:
                 values[name] = value
                 if origin or name in differ:
                     origins[name] = origin or "the default of the function that has one"
-        return cls(values, origins)
+        return cls(values, origins, context)
 
     @staticmethod
     def _choose(name: str, given: Mapping[str, Any], context: Any, defaults: Mapping[str, Any]) -> tuple[Any, str | None]:
@@ -141,8 +199,9 @@ class NetValues:
         low = name.lower()
         if name in given:
             return given[name], "--set"
-        if isinstance(context, types.ModuleType) and name in vars(context) and _is_setting(vars(context)[name]):
-            return vars(context)[name], "module variable"
+        var = module_variable(context, name)
+        if var is not None:
+            return vars(context)[var], "module variable" + ("" if var == name else f" {var}")
         default = defaults.get(name)
         if low in REG_NAMES and (default is None or default == 0):
             return REG_PROBE, f"no value given: a nonzero strength exercises the L2 term; --set {name}=VALUE"
@@ -163,7 +222,16 @@ class NetValues:
 
     def describe(self, only_used: bool = False) -> str:
         names = [n for n in self.values if n in self.origins and (not only_used or n in self.used)]
-        return ", ".join(f"{n} = {self.values[n]!r} ({self.origins[n]})" for n in names)
+        return ", ".join(self._say(n) for n in names)
+
+    def _say(self, name: str) -> str:
+        """``keep_prob = 0.7 (module variable KEEP_PROB)``; a list or dict read from the module by its
+        variable's name: ``nn_architecture = NN_ARCHITECTURE (module variable)``."""
+        origin = self.origins[name]
+        if origin.startswith("module variable") and _structured(self.values[name]):
+            var = origin[len("module variable"):].strip() or name
+            return f"{name} = {var} (module variable)"
+        return f"{name} = {self.values[name]!r} ({origin})"
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """The values worth saying (given, read from the module, chosen by gradcheck, or a default another
@@ -180,6 +248,10 @@ def _plain(v: Any) -> Any:
     """A JSON-ready copy of a setting: numpy numbers as Python numbers, anything odd as its repr."""
     if isinstance(v, bool) or v is None or isinstance(v, str):
         return v
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
     if isinstance(v, numbers.Integral):
         return int(v)
     if isinstance(v, numbers.Real):

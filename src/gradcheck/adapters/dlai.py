@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import AdapterError
 from ..problem import Problem
-from ._access import Source, arg_names, call, is_array_dict, is_fn, pick_grads, role_of
+from ._access import Source, arg_names, call, is_array_dict, is_fn, net_values_of, pick_grads, role_of
 from ._data import find_data
 
 NAME = "dlai"
@@ -42,6 +42,8 @@ BACKWARD_NAMES = ("L_model_backward", "backward_propagation", "model_backward", 
                   "backward_pass", "backward", "backprop", "propagate_backward", "full_backward")
 COST_NAMES = ("compute_cost", "cost", "compute_loss", "cost_function", "loss", "loss_function",
               "cross_entropy", "compute_cost_with_regularization", "get_cost", "cost_fn", "loss_fn")
+#: Words in the name of a cost of the output and the labels (``get_cost_value``, ``binary_cross_entropy``).
+COST_WORDS = ("cost", "loss", "entropy", "error", "mse", "objective", "likelihood")
 EXPECTED = ("a parameters dict, forward(X, parameters) -> (AL, caches), compute_cost(AL, Y) and "
             "backward(AL, Y, caches) -> grads with dW1, db1, ...")
 
@@ -74,8 +76,40 @@ def _initialized(src: Source) -> tuple[str | None, Any]:
     return f"parameters from {name}({args})", params
 
 
-def _parts(src: Source) -> tuple[Any, ...]:
+def _params_dict(src: Source) -> tuple[str | None, Any]:
+    """The parameters dict: ``parameters`` / ``params``, else the one dict of arrays whose name says
+    parameters (``params_values``, ``param_dict``)."""
     pn, params = src.first(PARAM_NAMES, is_array_dict)
+    if params is None:
+        named = [n for n in src.names() if role_of(n) == "params" and is_array_dict(src.get(n))]
+        if len(named) == 1:
+            pn, params = named[0], src.get(named[0])
+    return pn, params
+
+
+def _named_like(src: Source, words: tuple[str, ...], complete: Any) -> tuple[str, ...]:
+    """The net's functions whose names contain one of ``words`` (``full_forward_propagation``,
+    ``model_backward``, ``get_cost_value``) and whose arguments pass ``complete``, shortest first: a
+    pass over the whole net takes the parameters or the caches, a one-layer helper does not."""
+    names = [n for n in src.names() if any(w in n.lower() for w in words) and is_fn(src.get(n))
+             and not n.startswith("_") and complete(_roles(src.get(n)))]
+    return tuple(sorted(names, key=len))
+
+
+def _whole_forward(roles: set[str | None]) -> bool:
+    return "params" in roles and "cache" not in roles and "output" not in roles
+
+
+def _whole_backward(roles: set[str | None]) -> bool:
+    return "cache" in roles or {"output", "y"} <= roles
+
+
+def _cost_like(roles: set[str | None]) -> bool:
+    return {"output", "y"} <= roles and "cache" not in roles
+
+
+def _parts(src: Source) -> tuple[Any, ...]:
+    pn, params = _params_dict(src)
     if params is None:
         cached = getattr(src, "_dlai_initialized", None)
         pn, params = cached if cached is not None else _initialized(src)
@@ -85,8 +119,10 @@ def _parts(src: Source) -> tuple[Any, ...]:
     suffix = _suffix(bn, BACKWARD_NAMES)
     if suffix:  # backward_propagation_with_dropout goes with forward_propagation_with_dropout
         forward_names = tuple(f + suffix for f in FORWARD_NAMES) + forward_names
+    forward_names += _named_like(src, ("forward",), _whole_forward)
     fn, fwd = src.first(forward_names, is_fn)
-    cn, cost = src.first(_cost_names(bn, bwd), is_fn)
+    cost_names = _cost_names(bn, bwd) + _named_like(src, COST_WORDS, _cost_like)
+    cn, cost = src.first(cost_names, is_fn)
     return pn, params, fn, fwd, bn, bwd, cn, cost
 
 
@@ -94,7 +130,8 @@ def _backward(src: Source) -> tuple[str | None, Any]:
     """The backward pass to check: the one the user pointed at (or the one paired with the forward pass
     pointed at), else the first complete one (taking the caches, or the output and the labels), so that
     a notebook's toy ``backward_propagation(x, theta)`` does not hide its ``backward_propagation_n``."""
-    names = BACKWARD_NAMES + _variants(src, BACKWARD_NAMES[:4])
+    names = BACKWARD_NAMES + _variants(src, BACKWARD_NAMES[:4]) + _named_like(src, ("backward", "backprop"),
+                                                                               _whole_backward)
     prefer = getattr(src, "prefer", None)
     if prefer is not None and prefer.startswith(BACKWARD_NAMES):  # the user pointed at this backward pass
         names = (prefer,) + names
@@ -219,16 +256,26 @@ def build(src: Source, data: Any, **_: Any) -> Problem:
     )
 
 
+def _keep_prob(src: Source, fwd: Any) -> Any:
+    """The keep probability the net runs at: its one value across the net (``KEEP_PROB`` of the module
+    too), else a ``keep_prob`` of the module, else the forward pass's default."""
+    nv = net_values_of(src)
+    kp = nv.values.get("keep_prob") if nv is not None else None
+    if kp is None:
+        kp = src.get("keep_prob") if hasattr(src, "get") else None
+    if kp is None:
+        p = inspect.signature(fwd).parameters.get("keep_prob")
+        kp = None if p is None or p.default is inspect.Parameter.empty else p.default
+    return kp
+
+
 def _dropout_hint(src: Source, fwd: Any, params: Any, forward: Any) -> dict[str, Any]:
     """``{"dropout": {1: D1, ...}, "keep_prob": kp}`` from 0/1 arrays in the forward cache; ``{}`` if none.
 
     A mask of hidden layer ``l`` has the shape of ``A_l``: ``(W_l.shape[0], m)``.
     """
     try:
-        kp = src.get("keep_prob") if hasattr(src, "get") else None
-        if kp is None:
-            p = inspect.signature(fwd).parameters.get("keep_prob")
-            kp = None if p is None or p.default is inspect.Parameter.empty else p.default
+        kp = _keep_prob(src, fwd)
         if not isinstance(kp, (int, float)) or not 0 < kp < 1:
             return {}
         _, cache = forward()

@@ -40,13 +40,14 @@ import numpy as np
 from ..errors import AdapterError
 from ..layers import layer_number
 from ..problem import Problem
-from ._access import ROLES, Source, arg_names, call, is_fn, required_args, role_of
+from ._access import ROLES, Source, arg_names, call, is_fn, net_values_of, required_args, role_of
 from ._data import find_data
 from ._losses import examples_in
 from ._net_loss import FORWARD_NAMES, data_attrs, net_loss, no_new_entries, public_names
 from ._optimizer import momentum_off
 from ._params import discover
 from ._state import containers, restored_state
+from ._step_args import int_keywords, pass_counts, rate_argument
 
 NAME = "train-step"
 STEP_NAMES = ("train_step", "training_step", "step", "train", "fit", "sgd_step", "train_one_step", "train_epoch",
@@ -138,7 +139,32 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
         f"the gradient {step_name}() applies changes with the learning rate even on one example: it updates "
         f"more than once per call (an inner loop over epochs or mini-batches that gradcheck cannot set to one "
         f"pass?) or uses weights it has already updated (or does not use the learning rate gradcheck gives it), so the gradient cannot be read off one call. Give "
-        f"{step_name}() an epochs argument (gradcheck sets it to 1), or check the gradient function it calls")
+        f"{step_name}() an epochs argument (gradcheck sets it to 1), or check the gradient function it calls"
+        f"{_pass_advice(_step(src)[1], {})}")
+
+
+def _given(src: Source) -> dict[str, Any]:
+    """The values the user gave with --set (``as_problem(values=...)``)."""
+    nv = net_values_of(src)
+    if nv is None:
+        return {}
+    return {n: nv.values[n] for n, o in nv.origins.items() if o == "--set" and n in nv.values}
+
+
+def _vocabulary_passes(step: Any, given: dict[str, Any]) -> list[str]:
+    """``num_passes = 1 (its pass count; default 20000)`` for a pass count known by its name."""
+    try:
+        ps = inspect.signature(step).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [f"{p.name} = 1 (its pass count; default {p.default})" for p in ps
+            if role_of(p.name) == "epochs" and type(p.default) is int and p.default > 1 and p.name not in given]
+
+
+def _pass_advice(step: Any, done: dict[str, Any]) -> str:
+    """``; if num_loops counts passes, --set num_loops=1``: integer keywords left as they were."""
+    left = [n for n in int_keywords(step) if n not in done]
+    return f"; if {' or '.join(left)} counts passes, --set {left[0]}=1" if left else ""
 
 
 def _examples(X: Any, y: Any) -> int:
@@ -213,6 +239,8 @@ class _Run:
         self.used_from = ""
         self.local_rate: dict[str, Any] = {}
         self.given = False  # a rate the user gave (--lr) is the rate, whatever the step computes
+        self.overrides: dict[str, Any] = {}  # keyword arguments set for every call (a pass count at 1)
+        self.rate_arg: str | None = None  # a keyword found by probing to be the learning rate (epsilon=0.01)
 
     def _prepare(self, rate: float) -> dict[str, Any]:
         if self.lr_attr is not None and "lr" not in self.roles:
@@ -224,7 +252,42 @@ class _Run:
         values = {"X": self.X, "y": self.y, "params": self.params, "lr": rate, "epochs": 1,
                   "batch_size": self.n_examples}
         values.update({f"arg:{a}": 0.0 for a in self.zeroed_args})
+        values.update({f"arg:{a}": v for a, v in self.overrides.items()})
+        if self.rate_arg is not None:
+            values[f"arg:{self.rate_arg}"] = rate
         return values
+
+    def moved(self, rate: float) -> Callable[[dict[str, Any]], dict[str, np.ndarray]]:
+        """``move(overrides)``: the gradient of one call with some keyword arguments set (for probing)."""
+        def move(over: dict[str, Any]) -> dict[str, np.ndarray]:
+            saved = dict(self.overrides)
+            self.overrides.update(over)
+            try:
+                return self.gradient(rate)
+            finally:
+                self.overrides = saved
+        return move
+
+    def probe(self, rate: float, lr: float | None, lr_desc: str) -> tuple[float, str]:
+        """Set the step's pass counts to 1 and find its learning-rate keyword (module docstring of
+        :mod:`._step_args`); ``(the rate to run at, what to say of it)``, the pass counts said too."""
+        given = _given(self.src)
+        passes = [n for n in pass_counts(self.step, self.moved(rate)) if n not in given]
+        self.overrides.update({n: 1 for n in passes})
+        said = [f"{n} = 1 ({self.step_name}() with {n} = 2 moves the weights otherwise: read as its pass count)"
+                for n in passes] + _vocabulary_passes(self.step, given)
+        if "lr" not in self.roles and self.lr_attr is None and self.used_rate is None:
+            name, others = rate_argument(self.step, self.moved(rate))
+            if name is not None:
+                self.rate_arg = name
+                self.roles.add("lr")
+                rate = float(given[name]) if name in given and lr is None else 1.0 if lr is None else float(lr)
+                lr_desc = (f"lr = {rate:g} passed as {name} (halving {name} halves the step: read as the learning "
+                           f"rate{'; --set' if name in given and lr is None else ''})")
+            elif others and lr is None:
+                lr_desc += (f"; no learning rate among {self.step_name}()'s float arguments "
+                            f"({', '.join(others)}: none moves the step in proportion)")
+        return rate, lr_desc + "".join(f"; {p}" for p in said)
 
     def gradient(self, rate: float) -> dict[str, np.ndarray]:
         """``(old - new) / lr`` over one call at ``rate`` (or at the rate the step sets for itself)."""
@@ -332,6 +395,7 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
         raise AdapterError("the learning rate is 0: a step that does not move cannot show a gradient")
     run = _Run(src, step, step_name, params, data, rate, lr_attr, roles)
     run.given = lr is not None
+    rate, lr_desc = run.probe(rate, lr, lr_desc)
     notes: list[str] = []
     linear = True
     if "lr" in roles or lr_attr is not None or _sets_local_rate(run, rate):
