@@ -17,6 +17,7 @@ softmax_backward_wrong batchnorm_backward_incomplete layernorm_backward_incomple
 numerically_unstable nondeterministic_loss target_shape_broadcast gradient_clipped unknown""".split()
 REQUIRED += """clip_ignored_in_backward huber_linear_part_ignored label_smoothing_ignored_in_backward
 loss_weight_ignored_in_backward""".split()
+REQUIRED += ["optimizer_state_in_gradient"]
 
 
 def test_every_required_kind_is_catalogued():

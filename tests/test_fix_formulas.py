@@ -193,6 +193,10 @@ def _namespace(f: Formula):
     ns["t"], ns["lr"] = 0.5 * np.abs(dW_data).max(), 0.1  # a threshold that bites
     truth["dW_step"] = np.clip(dW_data, -ns["t"], ns["t"])
     truth["W"] = W - ns["lr"] * truth["dW_step"]
+    if f.kind == "optimizer_state_in_gradient":  # a velocity from earlier steps, updated with this step's dW
+        ns["momentum"], ns["v"] = 0.9, np.random.default_rng(6).normal(size=W.shape)
+        truth["v"] = 0.9 * ns["v"] + dW_data
+        truth["W"] = W - ns["lr"] * truth["v"]
     if masks:
         ns["mask"] = u(masks[l] * keep_prob)
         ns["dA"] = u(r["post"][l] * scale)  # the gradient as it arrives, before the mask

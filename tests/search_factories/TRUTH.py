@@ -50,7 +50,7 @@ BUGGY: list[Factory] = [
     _bug(dropout.dropout_net_no_rescale, "dropout keep probability", {"keep_prob": 0.5}, "dropout_backward_wrong"),
     _bug(dropout.dropout_net_mask_forgotten, "dropout probability", {"p": 0.5}, "dropout_backward_wrong"),
     _bug(steps.backward_updates_as_it_goes, "learning rate", {"lr": 0.5}, "wrong_weights_in_backprop"),
-    _bug(steps.gradient_read_from_velocity, "momentum", {"momentum": 0.5}, "new:optimizer_state_in_gradient"),
+    _bug(steps.gradient_read_from_velocity, "momentum", {"momentum": 0.5}, "optimizer_state_in_gradient"),
     _bug(steps.step_decays_without_lr, "weight decay in the step", {"weight_decay": 0.1}, "regularization_wrong"),
     _bug(inputs.abs_net_derivative_left_out, "input sign (X)", {"widths": [1, 1, 1], "X": np.array([[-1.0]])},
          "missing_activation_derivative"),

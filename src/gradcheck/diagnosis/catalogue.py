@@ -247,6 +247,17 @@ _BUGS = [
         "Use dZ = P - Y with Y one-hot (dscores = P.copy(); dscores[range(m), y] -= 1), then divide by m.",
     ),
     Bug(
+        "optimizer_state_in_gradient",
+        "optimizer state returned with the gradient",
+        "The backward pass returns what the optimizer keeps between steps (a momentum velocity momentum * v + dW, "
+        "a running average beta * m + (1 - beta) * dW, a previous step's gradient) instead of the gradient of "
+        "this call: a term that does not follow the parameters is added.",
+        "analytic = a * numeric + s with s fixed when the parameters move (the two gradients taken again at a "
+        "second point), s along the gradient",
+        "Return the gradient of this call alone (dW), and keep the optimizer's state apart: "
+        "v = momentum * v + dW; W -= lr * v.",
+    ),
+    Bug(
         "gradient_accumulates",
         "gradients accumulate between calls",
         "The gradient buffers are added to (+=) on every call and never reset, so a second call returns more.",
@@ -511,4 +522,5 @@ FORMULAS: tuple[Formula, ...] = (
     Formula("label_smoothing_ignored_in_backward", "dZ = (P - ((1 - eps) * Y + eps / k)) / m", layout="rows",
             net="smoothing"),
     Formula("loss_weight_ignored_in_backward", "dZ = w[y][:, None] * (P - Y) / m", layout="rows", net="weights"),
+    Formula("optimizer_state_in_gradient", "v = momentum * v + dW; W -= lr * v"),
 )

@@ -17,6 +17,7 @@ from .detectors import (
     loss_backward,
     nonfinite,
     normalization,
+    optimizer_state,
     penalty,
     ratio,
     recompute,
@@ -51,6 +52,7 @@ DETECTORS: tuple[Detector, ...] = (
     transposed.detect,   # a square gradient that is the transpose of the numerical one
     reshaped.detect,     # a gradient that is the numerical one transposed, then reshaped to the parameter's shape
     penalty.detect,      # analytic - numeric = c * param (an L2 term)
+    optimizer_state.detect,  # a term that stays fixed when the parameters move (momentum, an average)
     unknown.detect,      # whatever is left
 )
 
