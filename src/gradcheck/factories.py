@@ -43,8 +43,10 @@ MAX_DRAWN_SIZE = 5
 FLOAT_STRETCH = 10.0
 #: ... so that "away from the default" reaches saturated units and large penalties.
 FLOAT_SPAN = 4.0
-#: A positive float setting is also drawn this many times its default, and at least FAR_FLOAT: a weight
-#: or input scale far from its default saturates sigmoids and reaches clips (z of 10 and more).
+#: A positive float setting is also drawn this many times its default, and at least FAR_FLOAT, and in
+#: between: a weight or input scale far from its default saturates sigmoids and reaches clips (z of 10
+#: and more). The far value is a range of one value next to the range that leads back to the default,
+#: so a failure drawn there shrinks towards the default (drawn as a lone value, it stayed there).
 FAR_STRETCH = 100.0
 FAR_FLOAT = 10.0
 #: A penalty strength or a learning rate is drawn up to this many times its default, and at least up to 1:
@@ -87,8 +89,10 @@ def _setting(role: str, d: float | None) -> st.SearchStrategy[float]:
     elif role == "momentum":
         special, rng = [d, 0.0, 0.9, 0.5], _floats(0.0, 0.99)
     elif d is not None and d > 0:
-        far = st.sampled_from([max(FAR_FLOAT, FAR_STRETCH * d)])  # where units saturate and clips bite
-        return st.one_of(st.sampled_from(_first([float(d), 1.0])), _floats(d / FLOAT_STRETCH, hi), far)
+        far = max(FAR_FLOAT, FAR_STRETCH * d)  # where units saturate and clips bite
+        # each branch holds the first value of the next one, so shrinking walks from far to near
+        return st.one_of(st.sampled_from(_first([float(d), 1.0])), _floats(d / FLOAT_STRETCH, hi),
+                         _floats(hi, far), _floats(far, far))
     else:
         special, rng = [d, 0.0, 1.0, -1.0], _floats(-hi, hi)
     return st.one_of(st.sampled_from(_first([None if v is None else float(v) for v in special])), rng)

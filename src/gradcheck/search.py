@@ -39,10 +39,15 @@ from .confirm import Naming, confirm_naming, dropout_findings
 from .errors import TargetError
 from .explain import Explainer
 from .report import Report
+from .seeded import seed_only
 from .trials import Runner, Trial, config_key
 from .vary import FactoryPlan, plan_factory, short_value
 
-__all__ = ["SearchResult", "describe_config", "search"]
+__all__ = ["SMALL_SEEDS", "SearchResult", "describe_config", "search"]
+
+#: A smallest failing net found at a seed other than 0 is searched again at the seeds below it and below
+#: this (0-9: a seed a reader takes for the author's choice, where 56896 reads as a search's accident).
+SMALL_SEEDS = 10
 
 
 @dataclass
@@ -167,9 +172,56 @@ def _find(strategy: Any, runner: Runner, seed: int, max_examples: int) -> dict[s
         print_blob=False,
     )
     try:
-        return find(strategy, runner.fails, settings=run_settings, random=_random.Random(seed))
+        with seed_only():
+            return find(strategy, runner.fails, settings=run_settings, random=_random.Random(seed))
     except (NoSuchExample, Unsatisfiable):
         return None
+
+
+def _at_small_seed(smallest: dict[str, Any], strategy: Callable[[Mapping[str, Any]], Any], runner: Runner,
+                   seed: int, max_examples: int) -> dict[str, Any]:
+    """The smallest failing configuration of the same sizes at a seed below :data:`SMALL_SEEDS`, if any.
+
+    Hypothesis shrinks one choice at a time. A failure first drawn at a seed whose data happen to
+    show the mistake (an input past a clip at a moderate scale) keeps that seed: moving the seed
+    alone passes, and the larger scale that shows the mistake at seed 0 is never tried with it; a
+    mistake that shows for some seeds only keeps the seed it was drawn at (56896), since no
+    lower seed is found by moving it towards 0. A second search (same budget; the nets already
+    checked are not checked again) over the seeds below SMALL_SEEDS, with every size (batch,
+    widths, size keywords) fixed where the first one ended, finds such a failure; its result wins
+    when its seed is lower and it needs no larger batch (a factory whose batch comes from a drawn X).
+    """
+    from hypothesis import strategies as st  # lazy: importing search must not load hypothesis
+
+    plan = runner.plan
+    name = plan.seed
+    if name is None or name in plan.declared or not isinstance(smallest.get(name), int) or smallest[name] == 0:
+        return smallest
+    pins: dict[str, Any] = {name: st.integers(0, min(SMALL_SEEDS, smallest[name]) - 1)}
+    for kw in plan.keywords.values():
+        if kw.name not in plan.declared and kw.name in smallest and (
+            kw.role in ("widths", "batch", "size", "int", "sizes")
+        ):
+            pins[kw.name] = smallest[kw.name]
+    again = _find(strategy(pins), runner, seed, max_examples)
+    if again is None or any(a > b for a, b in zip(_sizes(runner, again), _sizes(runner, smallest))):
+        return smallest
+    return again
+
+
+def _sizes(runner: Runner, config: Mapping[str, Any]) -> list[int]:
+    """The sizes of a configuration: its batch size, depth and total width, and each size keyword."""
+    plan = runner.plan
+    out = [runner.batch_size(config) or 0]
+    if plan.widths is not None and isinstance(config.get(plan.widths), (list, tuple)):
+        out += [len(config[plan.widths]), sum(config[plan.widths])]
+    for kw in plan.keywords.values():
+        v = config.get(kw.name)
+        if kw.role in ("size", "int") and isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            out.append(abs(int(v)))
+        elif kw.role == "sizes" and isinstance(v, (list, tuple)):
+            out.append(sum(v))
+    return out
 
 
 def search(
@@ -213,11 +265,16 @@ def search(
     started = time.perf_counter()
     seed, max_examples = _validate(seed, max_examples)
     inputs_opts = {"kink_margin": 0.05} if inputs is None else inputs
-    strategy = configs(factory, widths=widths, batch_sizes=batch_sizes, seeds=seeds, inputs=inputs_opts,
-                       layout=layout, strategies=strategies)
+
+    def strategy(pins: Mapping[str, Any]) -> Any:
+        return configs(factory, widths=widths, batch_sizes=batch_sizes, seeds=seeds, inputs=inputs_opts,
+                       layout=layout, strategies={**(strategies or {}), **pins})
+
     plan = plan_factory(factory, strategies)
     runner = Runner(plan, {"method": method, "rtol": rtol, "atol": atol}, layout)
-    smallest = _find(strategy, runner, seed, max_examples)
+    smallest = _find(strategy({}), runner, seed, max_examples)
+    if smallest is not None and seeds is None:
+        smallest = _at_small_seed(smallest, strategy, runner, seed, max_examples)
     if not runner.log and runner.rejected:
         first = runner.rejected[0]
         raise TargetError(
