@@ -275,13 +275,7 @@ def search(
     smallest = _find(strategy({}), runner, seed, max_examples)
     if smallest is not None and seeds is None:
         smallest = _at_small_seed(smallest, strategy, runner, seed, max_examples)
-    if not runner.log and runner.rejected:
-        first = runner.rejected[0]
-        raise TargetError(
-            f"the factory could not build or evaluate any net tried ({len(runner.rejected)}), e.g. "
-            f"{plan.call_label(first.config)}: {first.error}. If it builds nets of one depth or shape only, "
-            f"say so with widths=gradcheck.strategies.layer_widths(min_layers=..., max_layers=..., n_in=..., n_out=...)"
-        )
+    _nothing_built(runner)
     n_examples = len(runner.log)
     if smallest is None:
         varied, not_varied = _varied(plan, runner.log)
@@ -289,6 +283,25 @@ def search(
         return SearchResult(False, None, None, text, seed, n_examples, factory=plan.name, varied=varied,
                             not_varied=not_varied, n_skipped=len(runner.rejected), n_checks=runner.n_checks,
                             elapsed=time.perf_counter() - started)
+    return _failing(runner, smallest, explain, seed, n_examples, started)
+
+
+def _nothing_built(runner: Runner) -> None:
+    """Raise when the factory could build or evaluate none of the nets tried."""
+    if runner.log or not runner.rejected:
+        return
+    first = runner.rejected[0]
+    raise TargetError(
+        f"the factory could not build or evaluate any net tried ({len(runner.rejected)}), e.g. "
+        f"{runner.plan.call_label(first.config)}: {first.error}. If it builds nets of one depth or shape only, "
+        f"say so with widths=gradcheck.strategies.layer_widths(min_layers=..., max_layers=..., n_in=..., n_out=...)"
+    )
+
+
+def _failing(runner: Runner, smallest: dict[str, Any], explain: bool, seed: int, n_examples: int,
+             started: float) -> SearchResult:
+    """The result of a search that found ``smallest``: diagnosed, probed and its naming confirmed."""
+    plan = runner.plan
     n_failing = sum(not t.ok for t in runner.log)
     final = runner.run(smallest, diagnose=True, log=False)
     facts: list[str] = []
