@@ -197,6 +197,54 @@ def positive_weighted_bce(buggy: bool, pos_weight: float = 3.0, m: int = 4, seed
     return {"U": U, "u": u, "V": V, "v": v}, loss, grads, (X, y)
 
 
+def softmax_clipped_target_probability(buggy: bool, m: int = 3, seed: int = 2):
+    """Softmax regression (3 classes) whose loss is -log(clip(p[target], 0.01, 1)); large weights, so
+    some examples' target probability is below the clip."""
+    rng = np.random.default_rng(seed)
+    X, labels = rng.normal(size=(m, 4)), np.array([0, 2, 1, 1][:m])
+    W, c = 3 * rng.normal(size=(4, 3)), np.zeros(3)
+
+    def probs():
+        s = X @ W + c
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def loss():
+        return float(-np.mean(np.log(np.clip(probs()[np.arange(m), labels], 0.01, 1))))
+
+    def grads():
+        D = probs()
+        kept = D[np.arange(m), labels] > 0.01
+        D[np.arange(m), labels] -= 1
+        D /= m
+        if not buggy:
+            D *= kept[:, None]
+        return {"W": X.T @ D, "c": D.sum(0)}
+
+    return {"W": W, "c": c}, loss, grads, (X, labels)
+
+
+def smoothed_logistic(buggy: bool, eps: float = 0.2, m: int = 3, seed: int = 8):
+    """Logistic regression on binary cross-entropy with targets smoothed to y (1 - eps) + eps / 2."""
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(m, 4)), np.array([1.0, 0.0, 1.0, 0.0][:m])
+    w, b = rng.normal(size=4), np.zeros(1)
+    ys = y * (1 - eps) + eps / 2
+
+    def prob():
+        return 1 / (1 + np.exp(-(X @ w + b)))
+
+    def loss():
+        a = prob()
+        return float(-np.mean(ys * np.log(a) + (1 - ys) * np.log(1 - a)))
+
+    def grads():
+        d = (prob() - (y if buggy else ys)) / m
+        return {"w": X.T @ d, "b": np.array([d.sum()])}
+
+    return {"w": w, "b": b}, loss, grads, (X, y)
+
+
 #: name -> (builder taking ``buggy``, the kind its mistake is)
 NETS = {
     "huber_regressor": (lambda buggy: HuberRegressor(buggy).problem(), "huber_linear_part_ignored"),
@@ -205,4 +253,6 @@ NETS = {
     "smoothed_classifier": (smoothed_classifier, "label_smoothing_ignored_in_backward"),
     "clipped_logistic": (clipped_logistic, "clip_ignored_in_backward"),
     "positive_weighted_bce": (positive_weighted_bce, "loss_weight_ignored_in_backward"),
+    "softmax_clipped_target_probability": (softmax_clipped_target_probability, "clip_ignored_in_backward"),
+    "smoothed_logistic": (smoothed_logistic, "label_smoothing_ignored_in_backward"),
 }

@@ -18,6 +18,7 @@ from .loss_nets import NETS, ClippedRegression, HuberRegressor, clipped_logistic
 EXPECTED = {
     "huber_regressor": ("delta", 2.0),
     "smoothed_classifier": ("smoothing", 0.15),
+    "smoothed_logistic": ("smoothing", 0.2),
     "weighted_softmax": ("class_weights", {"0": 1.0, "1": 2.5, "2": 0.4}),
     "positive_weighted_bce": ("class_weights", {"0": 1.0, "1": 3.0}),
 }
@@ -43,6 +44,15 @@ def test_the_mistake_is_named_with_its_parameters(name):
             assert set(got) == set(want) and all(np.isclose(got[c], w, rtol=1e-4) for c, w in want.items()), got
         else:
             assert np.isclose(got, want, rtol=1e-4), got
+
+
+@pytest.mark.parametrize("name", sorted(NETS))
+def test_the_finding_is_valid_json(name):
+    from .jsoncheck import parse_valid
+
+    _, report = _check(NETS[name][0], True)
+    doc = parse_valid(report.to_json())
+    assert [f["kind"] for f in doc["findings"]] == [NETS[name][1]]
 
 
 @pytest.mark.parametrize("name", sorted(NETS))

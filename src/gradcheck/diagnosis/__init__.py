@@ -13,8 +13,10 @@
    no earlier detector explained, and returns its findings. On a recognized dense net the
    gradient is recomputed under every catalogued mistake (:mod:`.mistakes`); the one that
    reproduces the user's analytic gradient is named with confidence ``"confirmed"``. Otherwise
-   the generic signatures run: zeros, a constant ratio (m, 1/m, -1, other), a transpose, an L2
-   term; confidence ``"likely"``. What fits nothing is ``unknown``.
+   the generic signatures run: zeros, a mistake in the loss's own derivative read off the output
+   deltas (:mod:`.model.output_delta`: a clip, a Huber threshold, label smoothing or a class weight
+   left out), a constant ratio (m, 1/m, -1, other), a transpose, an L2 term; confidence
+   ``"likely"``. What fits nothing is ``unknown``.
 
 Every kind a finding can carry is in the catalogue (:mod:`.catalogue`, listed by ``gradcheck bugs``).
 

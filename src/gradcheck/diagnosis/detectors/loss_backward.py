@@ -77,19 +77,31 @@ def _agree(od: OutputDeltas) -> np.ndarray:
 # -- a clip ignored ---------------------------------------------------------------------------
 
 
-def flat_where_differs(N: np.ndarray, U: np.ndarray, z: np.ndarray) -> list[int] | None:
+def flat_where_differs(N: np.ndarray, U: np.ndarray, q: np.ndarray) -> list[int] | None:
     """The rows where the loss is flat in an output that the user's ``U`` still moves, when those are
-    exactly where ``N`` and ``U`` differ, the others agree with some not flat, and in each column the
-    flat outputs lie beyond the agreeing ones' range; None otherwise."""
+    exactly where ``N`` and ``U`` differ, the others agree with some not flat, and in each column of
+    ``q`` (the outputs, or one quantity per example such as the target's probability: then whole rows
+    are flat) the flat ones lie beyond the agreeing ones' range; None otherwise."""
     scale = max(float(np.abs(N).max(initial=0.0)), float(np.abs(U).max(initial=0.0)), 1e-300)
     off = np.abs(U - N) > DELTA_RTOL * scale
+    if q.shape[1] != N.shape[1]:
+        off = np.repeat(off.any(axis=1, keepdims=True), N.shape[1], axis=1)
     if not off.any() or np.any(np.abs(N[off]) > DELTA_RTOL * scale) or not np.any(~off & (np.abs(N) > DELTA_RTOL * scale)):
         return None
-    for j in range(z.shape[1]):
-        inside = z[~off[:, j], j]
-        if inside.size and np.any((z[off[:, j], j] >= inside.min()) & (z[off[:, j], j] <= inside.max())):
+    for j in range(q.shape[1]):
+        inside = q[~off[:, j], j]
+        if inside.size and np.any((q[off[:, j], j] >= inside.min()) & (q[off[:, j], j] <= inside.max())):
             return None  # a flat output between two that move: no clip bound separates them
     return sorted({int(i) for i in np.nonzero(off)[0]})
+
+
+def _target_probability(od: OutputDeltas) -> np.ndarray | None:
+    """The softmax probability of each example's target class, (m, 1), for class targets over k >= 2 outputs."""
+    got = _labels(od) if od.z.shape[1] > 1 else None
+    if got is None:
+        return None
+    e = np.exp(od.z - od.z.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True))[np.arange(od.m), got[1]].reshape(-1, 1)
 
 
 def moves_when_outputs_shrink(ev: Evidence, last: tuple[str, str | None]) -> bool:
@@ -106,17 +118,22 @@ def moves_when_outputs_shrink(ev: Evidence, last: tuple[str, str | None]) -> boo
 
 
 def _clip(od: OutputDeltas, ev: Evidence) -> Fit | None:
-    rows = flat_where_differs(od.numeric, od.user, od.z)
+    q, label = od.z, "outputs z"
+    rows = flat_where_differs(od.numeric, od.user, q)
+    p = _target_probability(od) if rows is None else None
+    if p is not None:
+        q, label = p, "target-class probabilities"
+        rows = flat_where_differs(od.numeric, od.user, q)
     everywhere = not np.any(np.abs(od.numeric) > 0) and np.any(od.user)
     if rows is None and everywhere and moves_when_outputs_shrink(ev, od.last):
         rows = list(range(od.m))  # flat at every output, yet not flat once they are brought toward 0
     if rows is None:
         return None
-    z = od.z[rows]
-    where = (f"at any of the {od.m} examples (outputs z from {z.min():.4g} to {z.max():.4g}), though it does once "
+    z, v = od.z[rows], q[rows]
+    where = (f"at any of the {od.m} examples ({label} from {v.min():.4g} to {v.max():.4g}), though it does once "
              f"the outputs are scaled toward 0, yet the backward pass returns a gradient"
              if len(rows) == od.m else
-             f"at {len(rows)} of the {od.m} examples (outputs z from {z.min():.4g} to {z.max():.4g}, beyond those "
+             f"at {len(rows)} of the {od.m} examples ({label} from {v.min():.4g} to {v.max():.4g}, beyond those "
              f"of the others), yet the backward pass returns a gradient there, and agrees with the loss elsewhere")
     what = (f"the loss does not change with the output {where}: the forward pass clips a value (a probability "
             f"before its log, a prediction, a min/max) that the backward pass differentiates as if it were not "
