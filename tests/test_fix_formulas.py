@@ -149,10 +149,53 @@ def _loss_namespace(f: Formula):
     return ns, dict(dA=d, dZ=d)
 
 
+def _rnn_pass(Wxh, Whh, Why, xs, ys, h0):
+    """A vanilla RNN's states and the loss of the steps from ``start`` on, given the state before it."""
+    def tail(h, start):
+        total = 0.0
+        for t in range(start, len(xs)):
+            h = np.tanh(Wxh @ xs[t] + Whh @ h)
+            total += 0.5 * float(np.sum((Why @ h - ys[t]) ** 2))
+        return total
+    hs = [h0]
+    for x in xs:
+        hs.append(np.tanh(Wxh @ x + Whh @ hs[-1]))
+    return hs, tail
+
+
+def _fd(f, v, eps=1e-6):
+    out = np.zeros_like(v)
+    for idx in np.ndindex(*v.shape):
+        vp, vm = v.copy(), v.copy()
+        vp[idx] += eps
+        vm[idx] -= eps
+        out[idx] = (f(vp) - f(vm)) / (2 * eps)
+    return out
+
+
+def _rnn_namespace(f: Formula):
+    """Step t = 2 of a 5-step vanilla RNN (squared error on every step): its output's gradient dy,
+    the gradient dhnext carried back from step 3 into h_2, dhraw; the truth of dh (the whole
+    gradient of h_2) and of the dhnext that step 2 carries into h_1, by central differences."""
+    rng = np.random.default_rng(12)
+    Wxh, Whh, Why = rng.normal(0, 0.6, (4, 2)), rng.normal(0, 0.5, (4, 4)), rng.normal(0, 0.6, (3, 4))
+    xs, ys, h0 = rng.normal(size=(5, 2)), rng.normal(size=(5, 3)), rng.normal(0, 0.5, 4)
+    hs, tail = _rnn_pass(Wxh, Whh, Why, xs, ys, h0)
+    t = 2
+    h = hs[t + 1]
+    dh = _fd(lambda v: 0.5 * float(np.sum((Why @ v - ys[t]) ** 2)) + tail(v, t + 1), h)
+    ns = dict(np=np, Wxh=Wxh, Whh=Whh, Why=Why, dy=Why @ h - ys[t], dhnext=_fd(lambda v: tail(v, t + 1), h),
+              dhraw=(1 - h**2) * dh, h=h)
+    # the part of h_1's gradient that comes through step 2: the loss of steps 2.. as a function of h_1
+    return ns, dict(dh=dh, dhnext=_fd(lambda v: tail(v, t), hs[t]))
+
+
 def _namespace(f: Formula):
     """The names of a general formula at the layer it is about, and their true values."""
     if f.net in ("clip", "huber", "smoothing", "weights"):
         return _loss_namespace(f)
+    if f.net == "rnn":
+        return _rnn_namespace(f)
     if f.net != "mlp":
         return _norm_namespace(f)
     net = _net_for(f)
@@ -384,6 +427,9 @@ TEMPLATES = {
     "bias_mean_inside": "test_the_bias_fixes_sum_the_deltas_on_the_net",
     "bias_average": "test_the_bias_fixes_sum_the_deltas_on_the_net",
     "bias_factor": "test_the_bias_fixes_sum_the_deltas_on_the_net",
+    "rnn_carry": "test_the_recurrent_fixes_are_right_on_the_net",
+    "rnn_previous_state": "test_the_recurrent_fixes_are_right_on_the_net",
+    "rnn_transpose": "test_the_recurrent_fixes_are_right_on_the_net",
 }
 
 
@@ -513,3 +559,42 @@ def test_the_bias_fixes_sum_the_deltas_on_the_net(layout):
         exec(code, ns)  # noqa: S102
         assert np.shape(ns["db2"]) == want.shape  # with the factor the text says must go too, the values match
         assert np.allclose(ns["db2"] / (factor if factor == 3.0 else 1.0), want), (factor, code)
+
+
+#: The statements each recurrent fix holds, by layout (W @ v or v @ W).
+RNN_STATEMENTS = {
+    "cols": {"missing_recurrent_gradient": ("dh = Why.T @ dy + dh_next", "dh_next = Whh.T @ dh_raw",
+                                            "dh_raw = (1 - h ** 2) * dh"),
+             "weight_gradient_wrong_input": ("dWhh += np.outer(dh_raw, h_prev)",),
+             "weights_not_transposed": ("dh_next = Whh.T @ dh_raw",)},
+    "rows": {"missing_recurrent_gradient": ("dh = dy @ Why.T + dh_next", "dh_next = dh_raw @ Whh.T",
+                                            "dh_raw = (1 - h ** 2) * dh"),
+             "weight_gradient_wrong_input": ("dWhh += np.outer(h_prev, dh_raw)",),
+             "weights_not_transposed": ("dh_next = dh_raw @ Whh.T",)},
+}
+
+
+@pytest.mark.parametrize("layout", ["cols", "rows"])
+def test_the_recurrent_fixes_are_right_on_the_net(layout):
+    """Each statement of a recurrent net's fix, in the net's names and layout, run at one step of a net."""
+    from gradcheck.diagnosis.detectors.recurrent import MISTAKES, fix
+    from gradcheck.diagnosis.model.rnn import RNN
+
+    net = RNN("Wxh", "Whh", None, "Why", None, layout)
+    ns, truth = _rnn_namespace(Formula("missing_recurrent_gradient", "", net="rnn"))
+    u = (lambda W: W) if layout == "cols" else (lambda W: W.T.copy())  # the user's arrays in the layout
+    h_prev = np.random.default_rng(13).normal(size=4)  # the outer product is checked against its definition
+    env = dict(np=np, Wxh=u(ns["Wxh"]), Whh=u(ns["Whh"]), Why=u(ns["Why"]), dy=ns["dy"], dh_next=ns["dhnext"],
+               dh_raw=ns["dhraw"], h=ns["h"], dh=truth["dh"], h_prev=h_prev, dWhh=np.zeros_like(u(ns["Whh"])))
+    want = {"dh": truth["dh"], "dh_next": truth["dhnext"], "dh_raw": ns["dhraw"],
+            "dWhh": u(np.outer(ns["dhraw"], h_prev))}
+    assert set(RNN_STATEMENTS[layout]) == set(MISTAKES)
+    for kind, codes in RNN_STATEMENTS[layout].items():
+        for code in codes:
+            assert code in fix(net, kind), (kind, fix(net, kind))
+            run = dict(env)
+            target, op = code.split()[:2]
+            if op == "=":
+                run.pop(target)
+            exec(compile(code, "<fix>", "exec"), run)  # noqa: S102
+            assert np.allclose(run[target], want[target], atol=1e-6), (layout, code)

@@ -10,14 +10,12 @@ import pytest
 from tests.heldout_naming import all_cases
 from tests.heldout_naming.measure import score, summary
 
-#: buggy nets whose kind is not named yet (no model of their block: a recurrent net, a residual block)
+#: buggy nets whose kind is not named yet (no model of their block: a residual block)
 NOT_NAMED_YET = {
     "blocks_residual_skip_dropped_in_backward",
-    "rnn_hidden_gradient_not_carried_back",
-    "rnn_previous_hidden_from_wrong_step",
 }
-#: buggy nets whose data no rule finds yet (the names say nothing and no dense net reproduces the loss)
-NO_DATA_LINE_YET = {"rnn_previous_hidden_from_wrong_step"}
+#: buggy nets whose data no rule finds yet
+NO_DATA_LINE_YET: set[str] = set()
 
 
 @pytest.fixture(scope="module")

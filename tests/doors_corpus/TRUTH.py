@@ -85,7 +85,7 @@ CASES: list[Case] = [
        kind="softmax_backward_wrong", group=5),
     _c("char_rnn_correct.py", group=5),
     _c("char_rnn_correct.py", "lossFun", group=5),
-    _c("char_rnn_buggy.py", "lossFun", exit=1, wrong=["Wxh", "Whh", "bh"], kind="new:missing_recurrent_gradient",
+    _c("char_rnn_buggy.py", "lossFun", exit=1, wrong=["Wxh", "Whh", "bh"], kind="missing_recurrent_gradient",
        group=5),
     _c("layer_library_correct.py", "model", group=5),
     _c("layer_library_buggy.py", "model", exit=1,

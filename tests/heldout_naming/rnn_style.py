@@ -83,7 +83,7 @@ def rnn_correct_many_to_one():
     return _user(RNN(3, 5, 1, 72, last_only=True), *_sequence(5, 3, 1, 72))
 
 
-@case("rnn", "closure", (6, 2), (6, 2), bug("bptt_truncated", "Wx", "Wh", "bh", new_kind=True))
+@case("rnn", "closure", (6, 2), (6, 2), bug("missing_recurrent_gradient", "Wx", "Wh", "bh", new_kind=True))
 def rnn_hidden_gradient_not_carried_back():
     return _user(RNN(2, 4, 2, 73, mistake="truncated"), *_sequence(6, 2, 2, 73))
 

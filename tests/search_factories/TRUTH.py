@@ -76,7 +76,7 @@ BUGGY: list[Factory] = [
     _bug(architecture.optional_bias_averaged, "optional biases (boolean, and batch size)",
          {"use_bias": True, "batch_size": 2}, "extra_batch_mean"),
     _bug(architecture.rnn_hidden_gradient_not_carried, "sequence length", {"seq_len": 2},
-         "new:missing_recurrent_gradient"),
+         "missing_recurrent_gradient"),
 ]
 
 CORRECT: list[Factory] = [

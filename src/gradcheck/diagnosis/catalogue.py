@@ -338,6 +338,17 @@ _BUGS = [
         "instead of m for a weighted mean).",
     ),
     Bug(
+        "missing_recurrent_gradient",
+        "hidden-state gradient not carried back through time",
+        "In a recurrent net h_t feeds the next step, so the gradient of h_t is the output's gradient at step t plus "
+        "the gradient carried back from step t + 1; here the second part is left out (backpropagation through time "
+        "truncated to one step).",
+        "the analytic gradient equals the recurrent net's gradient recomputed with the gradient from the next step "
+        "left out of dh (the net recognized from the parameter shapes, the data and the loss)",
+        "Add the gradient carried back from the next step: dh = Why.T @ dy + dhnext at each step, and after it "
+        "dhnext = Whh.T @ dhraw for the step before.",
+    ),
+    Bug(
         "unknown",
         "mismatch of no known kind",
         "The gradient is wrong in a way that fits no catalogued mistake; the localization still says where it starts.",
@@ -425,6 +436,12 @@ FIXES: dict[str, str] = {
                         "numerical gradient, so the 1/m is in them once: {target} = {total} if your dZ already "
                         "includes the 1/m, {target} = {total} / m if the 1/m was only in the line that sets {target}.",
     "bias_average": "Sum over the batch axis (one delta per example) and average: {target} = {total} / m (m = {batch}).",
+    # a recurrent net's backpropagation through time
+    "rnn_carry": "Add the gradient carried back from the next step to each step's hidden-state gradient: {dh}, "
+                 "then, after the step's own gradients, {carry} (dh_raw = (1 - h ** 2) * dh).",
+    "rnn_previous_state": "Form the recurrent weights' gradient with the previous state, the one {wh} multiplied in "
+                          "this step: {dwh} with h_prev = h_(t-1), not the step's own output h_t.",
+    "rnn_transpose": "Carry the gradient to the previous step through the transpose of {wh}: {carry}.",
     "bias_factor": "Sum over the batch axis (one delta per example): {target} = {total}; summed, it is {factor:.4g} x "
                    "the numerical gradient, so that factor must go too.",
 }
@@ -467,6 +484,9 @@ class Formula:
                                    # that kind, with ``A`` the probabilities before a clip to [lo, hi],
                                    # ``dA_clipped`` the loss's gradient by the clipped ones, ``delta`` Huber's
                                    # threshold, ``eps`` a label smoothing over ``k`` classes, ``w`` class weights
+                                   # "rnn": one step t of a vanilla RNN (``Wxh``, ``Whh``, ``Why`` as (out, in)),
+                                   # ``dy`` its output's gradient, ``dhraw`` = (1 - h ** 2) * dh, ``dhnext`` the
+                                   # gradient carried back from step t + 1 into h_t
 
 
 #: Every formula in the general fixes, with the net it is right for (a test applies each to it).
@@ -523,4 +543,6 @@ FORMULAS: tuple[Formula, ...] = (
             net="smoothing"),
     Formula("loss_weight_ignored_in_backward", "dZ = w[y][:, None] * (P - Y) / m", layout="rows", net="weights"),
     Formula("optimizer_state_in_gradient", "v = momentum * v + dW; W -= lr * v"),
+    Formula("missing_recurrent_gradient", "dh = Why.T @ dy + dhnext", net="rnn"),
+    Formula("missing_recurrent_gradient", "dhnext = Whh.T @ dhraw", net="rnn"),
 )

@@ -9,9 +9,10 @@ reachable one level down from those (``self.data.X``, a ``net`` in the closure).
 
 A pair is taken only when the loss's own output confirms it:
 
-- ``"reproduced"``: a standard dense net inferred on that data reproduces the loss value at the
-  current and at nearby parameters (:func:`gradcheck.diagnosis.model.infer.infer_arch`); pairs found by their
-  shapes alone (no telling names) must pass this test;
+- ``"reproduced"``: a standard dense net (:func:`gradcheck.diagnosis.model.infer.infer_arch`) or a
+  vanilla recurrent net (:func:`gradcheck.diagnosis.model.rnn.infer_rnn`) inferred on that data
+  reproduces the loss value at the current and at nearby parameters; pairs found by their shapes
+  alone (no telling names) must pass this test;
 - ``"read"``: a pair found by its names, on a net no standard dense net reproduces: changing
   ``X`` changes the loss, and so does changing any one target (each is restored bit for bit at
   once). Such data give the diagnosis the batch size only.
@@ -47,8 +48,9 @@ import numpy as np
 from ..layers import input_name
 from ..problem import protected
 from .model.infer import infer_arch
+from .model.rnn import infer_rnn
 
-__all__ = ["DATA_PAIRS", "DataSource", "candidate_pairs", "discover_data", "reachable", "with_found_data"]
+__all__ = ["DATA_PAIRS", "DataSource", "candidate_pairs", "discover_data", "loss_states", "reachable", "with_found_data"]
 
 #: (inputs, targets) names, most telling first.
 DATA_PAIRS = (
@@ -155,7 +157,8 @@ def _patterns(src: Any) -> Iterator[tuple[Any, str]]:
 
 def shape_pairs(src: Any) -> Iterator[tuple[Any, str]]:
     """``((X, y), "names")`` for arrays of ``src`` that share their example axis (first or last),
-    whatever their names; the wider array is taken as ``X``. Only a reproduced loss confirms these.
+    whatever their names; the wider array is taken as ``X`` (both orders when they are as wide).
+    Only a reproduced loss confirms these.
 
     >>> ns = Namespace({"inp": np.ones((5, 3)), "tgt": np.zeros((5, 1))})
     >>> [names for _, names in shape_pairs(ns)]
@@ -168,6 +171,8 @@ def shape_pairs(src: Any) -> Iterator[tuple[Any, str]]:
             continue
         (xn, x), (yn, y) = ((an, a), (bn, b)) if a.size >= b.size else ((bn, b), (an, a))
         yield (x, y), f"{xn}, {yn}"
+        if a.size == b.size:  # nothing tells inputs from targets (two token sequences): both orders
+            yield (y, x), f"{yn}, {xn}"
 
 
 class Namespace(dict):
@@ -340,11 +345,38 @@ def _usable(data: Any, params: Mapping[str, np.ndarray]) -> bool:
     return isinstance(data, list)
 
 
-def _reproduces(params: Mapping[str, np.ndarray], loss: Callable[[], Any], data: Any, seed: int) -> bool:
+def _reproduces(params: Mapping[str, np.ndarray], loss: Callable[[], Any], data: Any, seed: int,
+                states: list[tuple[str, np.ndarray]]) -> bool:
     try:
-        return infer_arch(params, loss, data, seed=seed) is not None
+        return (infer_arch(params, loss, data, seed=seed) is not None
+                or infer_rnn(params, loss, data, states=states, seed=seed) is not None)
     except Exception:  # noqa: BLE001 - data of a form the inference cannot read
         return False
+
+
+#: The largest array taken for a recurrent net's starting state (a hidden state is a vector).
+MAX_STATE_SIZE = 4096
+
+
+def loss_states(params: Mapping[str, np.ndarray], loss: Callable[[], Any]) -> list[tuple[str, np.ndarray]]:
+    """``(name, vector)``: the float vectors (1-D, or one row or column) the loss reads that are no
+    parameter: candidates for a recurrent net's starting state ``h_0``.
+
+    >>> h0 = np.full((3, 1), 0.5)
+    >>> [n for n, _ in loss_states({}, lambda: float(h0.sum()))]
+    ['h0']
+    """
+    out: list[tuple[str, np.ndarray]] = []
+    seen: set[int] = set()
+    for _where, ns in reachable(loss):
+        for name in ns.names():
+            v = ns[name]
+            if (isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.floating) and 0 < v.size <= MAX_STATE_SIZE
+                    and (v.ndim == 1 or (v.ndim == 2 and 1 in v.shape)) and id(v) not in seen
+                    and not _is_param(v, params)):
+                seen.add(id(v))
+                out.append((ns.qualify(name), v))
+    return out
 
 
 def _moved(loss: Callable[[], Any], f0: float, a: np.ndarray, where: tuple[Any, ...], rng: np.random.Generator) -> bool:
@@ -410,6 +442,7 @@ def discover_data(params: Mapping[str, np.ndarray], loss: Callable[[], Any], *, 
                 (named if by_name else shaped).append((d, n, where))
     seen: set[tuple[int, int]] = set()
     tried = 0
+    states = loss_states(params, loss) if named or shaped else []
     for data, names, where in named + shaped:
         key = (id(data[0]), id(data[1])) if isinstance(data, tuple) else (id(data), 0)
         if key in seen:
@@ -418,7 +451,7 @@ def discover_data(params: Mapping[str, np.ndarray], loss: Callable[[], Any], *, 
         tried += 1
         if tried > MAX_PAIRS:
             break
-        if _reproduces(params, loss, data, seed):
+        if _reproduces(params, loss, data, seed, states):
             return DataSource(data, names, where, "reproduced")
     for data, names, where in named[:MAX_PAIRS]:
         m = _read(params, loss, data, seed)

@@ -21,6 +21,7 @@ from .detectors import (
     penalty,
     ratio,
     recompute,
+    recurrent,
     reshaped,
     shapes,
     target_broadcast,
@@ -45,6 +46,7 @@ DETECTORS: tuple[Detector, ...] = (
     nonfinite.detect,    # NaN/inf where the loss is finite
     clipped.detect,      # gradients clipped by value or norm before they are returned
     recompute.detect,    # a catalogued mistake recomputed on the recognized dense net
+    recurrent.detect,    # a mistake of backpropagation through time on a recognized vanilla RNN
     normalization.detect,  # batch / layer norm backward without its mean and variance paths
     zero.detect,         # zero everywhere while the loss moves
     loss_backward.detect,  # the loss's clip, linear part, smoothing or weight left out of its derivative
