@@ -36,7 +36,8 @@ from .dense import ACTIVATIONS, LAYOUTS, data_loss, forward
 from .families import NAMED as PIECEWISE
 from .hint import dropout_hint, normalize_hint
 
-__all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_arch", "loss_rtol", "loss_terms", "losses_at"]
+__all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_arch", "loss_rtol", "loss_terms", "losses_at",
+           "nearby_points"]
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: Other leaky-relu slopes tried (uniform hidden layers only), named ``"leaky_relu(0.2)"``.
@@ -136,7 +137,7 @@ def infer_arch(
         return None
     first = options[0][0]
     k = int(matrix_shape(np.shape(params[layers[-1][0]]), first)[1 if first == "rows" else 0])
-    points = _points(params, seed)
+    points = nearby_points(params, seed)
     Lu = losses_at(params, loss, points)
     if Lu is None:
         return None
@@ -163,7 +164,7 @@ def infer_arch(
 def _holds_elsewhere(arch: Arch, params: Mapping[str, np.ndarray], loss: Callable[[], Any], data: tuple[Any, Any],
                      seed: int, rtol: float) -> bool:
     """A net with a fitted parameter also reproduces the loss at three more points, not used in the fit."""
-    points = _points(params, seed + 1)[1:]
+    points = nearby_points(params, seed + 1)[1:]
     Lu = losses_at(params, loss, points)
     if Lu is None:
         return False
@@ -192,7 +193,7 @@ def loss_rtol(params: Mapping[str, np.ndarray]) -> float:
     return LOW_PRECISION * LOSS_RTOL if low else LOSS_RTOL
 
 
-def _points(params: Mapping[str, np.ndarray], seed: int) -> list[dict[str, np.ndarray]]:
+def nearby_points(params: Mapping[str, np.ndarray], seed: int) -> list[dict[str, np.ndarray]]:
     """The current parameter values and three nearby points (seeded)."""
     rng = np.random.default_rng(seed)
     points: list[dict[str, np.ndarray]] = [{n: p.copy() for n, p in params.items()}]

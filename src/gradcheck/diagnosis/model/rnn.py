@@ -40,9 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from ..thresholds import LOSS_RTOL, LOW_PRECISION
 from .data import normalize_data
-from .infer import _losses_at, _points
+from .infer import loss_rtol, losses_at, nearby_points
 
 __all__ = ["RNN", "backward", "infer_rnn", "roles"]
 
@@ -317,13 +316,11 @@ def infer_rnn(params: Mapping[str, Any], loss: Callable[[], Any], data: Any, *,
                     break
     if not cands:
         return None
-    points = _points(params, seed)
-    Lu = _losses_at(params, loss, points)
+    points = nearby_points(params, seed)
+    Lu = losses_at(params, loss, points)
     if Lu is None:
         return None
-    low = any(np.finfo(np.asarray(p).dtype).bits < 64 for p in params.values()
-              if np.issubdtype(np.asarray(p).dtype, np.floating))
-    rtol = LOW_PRECISION * LOSS_RTOL if low else LOSS_RTOL
+    rtol = loss_rtol(params)
     for cand, xs, Y in cands:
         with np.errstate(all="ignore"):
             D = np.array([data_term(cand, pt, xs, Y) for pt in points])
