@@ -18,7 +18,7 @@ numerically_unstable nondeterministic_loss target_shape_broadcast gradient_clipp
 REQUIRED += """clip_ignored_in_backward huber_linear_part_ignored label_smoothing_ignored_in_backward
 loss_weight_ignored_in_backward""".split()
 REQUIRED += ["optimizer_state_in_gradient"]
-REQUIRED += ["missing_recurrent_gradient"]
+REQUIRED += ["missing_recurrent_gradient", "missing_skip_gradient"]
 
 
 def test_every_required_kind_is_catalogued():

@@ -190,10 +190,22 @@ def _rnn_namespace(f: Formula):
     return ns, dict(dh=dh, dhnext=_fd(lambda v: tail(v, t), hs[t]))
 
 
+def _residual_namespace(f: Formula):
+    """A block ``A = tanh(W @ A_prev + b) + A_prev`` (examples as columns) under the loss sum(R * A):
+    dA = R, dZ = dA * (1 - tanh ** 2); the truth dA_prev by central differences."""
+    rng = np.random.default_rng(14)
+    W, b, A_prev, R = rng.normal(0, 0.6, (4, 4)), rng.normal(0, 0.2, (4, 1)), rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    T = np.tanh(W @ A_prev + b)
+    ns = dict(np=np, W=W, dA=R, dZ=R * (1 - T**2), A_prev=A_prev)
+    return ns, dict(dA_prev=_fd(lambda v: float(np.sum(R * (np.tanh(W @ v + b) + v))), A_prev))
+
+
 def _namespace(f: Formula):
     """The names of a general formula at the layer it is about, and their true values."""
     if f.net in ("clip", "huber", "smoothing", "weights"):
         return _loss_namespace(f)
+    if f.net == "residual":
+        return _residual_namespace(f)
     if f.net == "rnn":
         return _rnn_namespace(f)
     if f.net != "mlp":
@@ -427,6 +439,7 @@ TEMPLATES = {
     "bias_mean_inside": "test_the_bias_fixes_sum_the_deltas_on_the_net",
     "bias_average": "test_the_bias_fixes_sum_the_deltas_on_the_net",
     "bias_factor": "test_the_bias_fixes_sum_the_deltas_on_the_net",
+    "skip": "test_the_skip_fix_is_right_on_a_residual_net",
     "rnn_carry": "test_the_recurrent_fixes_are_right_on_the_net",
     "rnn_previous_state": "test_the_recurrent_fixes_are_right_on_the_net",
     "rnn_transpose": "test_the_recurrent_fixes_are_right_on_the_net",
@@ -598,3 +611,48 @@ def test_the_recurrent_fixes_are_right_on_the_net(layout):
                 run.pop(target)
             exec(compile(code, "<fix>", "exec"), run)  # noqa: S102
             assert np.allclose(run[target], want[target], atol=1e-6), (layout, code)
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_the_skip_fix_is_right_on_a_residual_net(layout):
+    """The fix written for a dropped skip path, in the net's layout and names, run on a residual net:
+    tanh layer 1, a block ``A2 = relu(Z2) + A1``, sigmoid output, cross-entropy; the truth of dA1
+    by central differences of the loss as a function of A1."""
+    from gradcheck.diagnosis.mistakes.skip import SkipDropped
+
+    rng = np.random.default_rng(15)
+    m = 6
+    u = (lambda v: v) if layout == "rows" else (lambda v: v.T.copy())  # rows form <-> the net's layout
+    params = {}
+    for l, (n_in, n_out) in enumerate(((3, 4), (4, 4), (4, 1)), start=1):
+        params[f"W{l}"] = u(rng.normal(0, 0.7, (n_in, n_out)))
+        params[f"b{l}"] = rng.normal(0, 0.2, n_out) if layout == "rows" else rng.normal(0, 0.2, (n_out, 1))
+    X, Y = rng.normal(size=(m, 3)), (rng.random((m, 1)) < 0.5).astype(float)
+
+    def rows(l):
+        return u(params[f"W{l}"]), params[f"b{l}"].reshape(-1)
+
+    def layer1():
+        W, b = rows(1)
+        return np.tanh(X @ W + b)
+
+    def above(A1):  # the loss from layer 1's output on
+        (W2, b2), (W3, b3) = rows(2), rows(3)
+        A2 = np.maximum(A1 @ W2 + b2, 0) + A1
+        a = 1 / (1 + np.exp(-(A2 @ W3 + b3)))
+        return float(-np.mean(Y * np.log(a) + (1 - Y) * np.log(1 - a)))
+
+    arch = infer_arch(params, lambda: above(layer1()), (u(X), u(Y)))
+    assert arch is not None and arch.skips == {2: 1}, arch
+    (W2, b2), (W3, b3) = rows(2), rows(3)
+    A1 = layer1()
+    Z2 = A1 @ W2 + b2
+    a = 1 / (1 + np.exp(-((np.maximum(Z2, 0) + A1) @ W3 + b3)))
+    dA2 = (a - Y) / m @ W3.T
+    dZ2 = dA2 * (Z2 > 0)
+    mk = next(k for k in mistakes(arch, params) if isinstance(k, SkipDropped))
+    code = mk.formula(arch)
+    assert code in mk.fix(arch) and code.startswith("dA1 = ")
+    ns = dict(np=np, W2=params["W2"], dZ2=u(dZ2), dA2=u(dA2))
+    exec(compile(ast.parse(code), "<fix>", "exec"), ns)  # noqa: S102
+    assert np.allclose(ns["dA1"], u(_fd(above, A1)), atol=1e-6), code

@@ -184,7 +184,7 @@ def blocks_correct_residual():
     return _user(ResidualRegressor(*regression_data(8, 3, 1, 81), width=4, seed=81))
 
 
-@case("blocks", "self", (9, 2), (9, 1), bug("residual_skip_dropped", "W_in", "b_in", new_kind=True))
+@case("blocks", "self", (9, 2), (9, 1), bug("missing_skip_gradient", "W_in", "b_in", new_kind=True))
 def blocks_residual_skip_dropped_in_backward():
     return _user(ResidualRegressor(*regression_data(9, 2, 1, 82), width=3, seed=82, mistake="skip_dropped"))
 

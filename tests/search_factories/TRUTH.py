@@ -72,7 +72,7 @@ BUGGY: list[Factory] = [
     _bug(losses.weighted_cross_entropy_weight_ignored, "class weight", {"pos_weight": 2.0, "batch_size": 2},
          "loss_weight_ignored_in_backward"),
     _bug(architecture.residual_skip_gradient_forgotten, "skip connection (boolean)", {"residual": True},
-         "new:missing_skip_gradient"),
+         "missing_skip_gradient"),
     _bug(architecture.optional_bias_averaged, "optional biases (boolean, and batch size)",
          {"use_bias": True, "batch_size": 2}, "extra_batch_mean"),
     _bug(architecture.rnn_hidden_gradient_not_carried, "sequence length", {"seq_len": 2},

@@ -349,6 +349,17 @@ _BUGS = [
         "dhnext = Whh.T @ dhraw for the step before.",
     ),
     Bug(
+        "missing_skip_gradient",
+        "skip connection left out of the backward pass",
+        "A residual block adds its input to its output (out = f(x) + x), so the gradient of its input is the "
+        "gradient of its output carried through f plus that gradient itself (the identity path); here the identity "
+        "path is left out.",
+        "the analytic gradient equals the gradient of the recognized net with a skip connection recomputed without the "
+        "gradient through the skip (the layers below the block are wrong, the block and above are right)",
+        "Add the block output's gradient to its input's: for A = f(W @ A_prev + b) + A_prev, "
+        "dA_prev = W.T @ dZ + dA (dZ = dA * f'(Z)), not W.T @ dZ alone.",
+    ),
+    Bug(
         "unknown",
         "mismatch of no known kind",
         "The gradient is wrong in a way that fits no catalogued mistake; the localization still says where it starts.",
@@ -436,6 +447,9 @@ FIXES: dict[str, str] = {
                         "numerical gradient, so the 1/m is in them once: {target} = {total} if your dZ already "
                         "includes the 1/m, {target} = {total} / m if the 1/m was only in the line that sets {target}.",
     "bias_average": "Sum over the batch axis (one delta per example) and average: {target} = {total} / m (m = {batch}).",
+    # a residual block's skip path
+    "skip": "Carry the gradient of layer {target}'s output back through the skip connection too: that output is "
+            "f(Z{target}) + A{source}, so {formula}, not dA{source} = {without}.",
     # a recurrent net's backpropagation through time
     "rnn_carry": "Add the gradient carried back from the next step to each step's hidden-state gradient: {dh}, "
                  "then, after the step's own gradients, {carry} (dh_raw = (1 - h ** 2) * dh).",
@@ -486,7 +500,8 @@ class Formula:
                                    # threshold, ``eps`` a label smoothing over ``k`` classes, ``w`` class weights
                                    # "rnn": one step t of a vanilla RNN (``Wxh``, ``Whh``, ``Why`` as (out, in)),
                                    # ``dy`` its output's gradient, ``dhraw`` = (1 - h ** 2) * dh, ``dhnext`` the
-                                   # gradient carried back from step t + 1 into h_t
+                                   # gradient carried back from step t + 1 into h_t; "residual": a block
+                                   # ``A = tanh(W @ A_prev + b) + A_prev``, ``dA``, ``dZ`` its gradients
 
 
 #: Every formula in the general fixes, with the net it is right for (a test applies each to it).
@@ -545,4 +560,5 @@ FORMULAS: tuple[Formula, ...] = (
     Formula("optimizer_state_in_gradient", "v = momentum * v + dW; W -= lr * v"),
     Formula("missing_recurrent_gradient", "dh = Why.T @ dy + dhnext", net="rnn"),
     Formula("missing_recurrent_gradient", "dhnext = Whh.T @ dhraw", net="rnn"),
+    Formula("missing_skip_gradient", "dA_prev = W.T @ dZ + dA", net="residual"),
 )

@@ -25,7 +25,18 @@ import numpy as np
 from ..model.arch import Arch
 from ..model.dense import CORRECT
 from ..model.dense import backward as net_backward
-from . import derivative, dropout, overwritten_input, propagation, softmax, softmax_axis, through_gradient, upstream, weight_input
+from . import (
+    derivative,
+    dropout,
+    overwritten_input,
+    propagation,
+    skip,
+    softmax,
+    softmax_axis,
+    through_gradient,
+    upstream,
+    weight_input,
+)
 from .base import Mistake
 from .propagation import updated_weights
 
@@ -43,6 +54,7 @@ def mistakes(arch: Arch, params: Mapping[str, np.ndarray]) -> Iterator[Mistake]:
         yield from upstream.at_layer(arch, l)        # the local derivative without the delta from above
         yield from derivative.other_layer(arch, Ws, l)  # the derivative taken from another layer
     yield from dropout.candidates(arch)              # the mask or its scaling left out
+    yield from skip.candidates(arch)                 # a residual block's skip path left out
     yield from derivative.groups(arch)               # one derivative mistake at every layer of an activation
     yield from weight_input.candidates(arch, Ws)     # dW formed with the wrong activations
     yield from overwritten_input.candidates(arch)    # dW formed with a cache its derivative overwrote

@@ -52,13 +52,15 @@ class Arch:
     input: str | None = None
     #: ... and the fixed weights ``R`` of the scalar ``sum(output * R)``, rows form (loss ``"linear"``)
     targets: np.ndarray | None = None
+    #: hidden layer j -> the layer i < j whose output is added to j's (a residual connection; 0: the input)
+    skips: dict[int, int] = field(default_factory=dict)
 
     def net(self, params: Mapping[str, np.ndarray]) -> DenseNet:
         """The net in rows form at the current values of ``params``."""
         masks = {l: m for l in self.dropout if (m := self.mask_rows(l)) is not None}
         return DenseNet(Ws=self.weights(params), bs=self.biases(params), activations=list(self.activations),
                         loss=self.loss, scale=self.scale, l2=self.l2, masks=masks, keep_prob=self.keep_prob,
-                        with_input=self.input is not None)
+                        with_input=self.input is not None, skips=dict(self.skips))
 
     def mask_rows(self, layer: int) -> np.ndarray | None:
         """The dropout factor ``mask / keep_prob`` of ``layer`` in rows form, or None."""
@@ -137,6 +139,8 @@ class Arch:
             extra += f", data term x{self.scale:g}"
         if self.l2:
             extra += f", L2 {self.l2:g}"
+        for j, i in sorted(self.skips.items()):
+            extra += f", a skip connection adding {'the input' if i == 0 else f'layer {i} output'} to layer {j} output"
         if self.dropout:
             extra += f", dropout on layer {', '.join(str(l) for l in sorted(self.dropout))} (keep_prob {self.keep_prob:g})"
         src = "given as a hint" if self.given else "inferred from the parameter shapes, the data and the loss"

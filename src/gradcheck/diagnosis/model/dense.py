@@ -1,8 +1,10 @@
 """The one model of the standard dense net: activations, forward pass, loss, backward pass.
 
 Everything is in "rows" form: ``X`` (m, n_in), ``W`` (n_in, n_out), ``b`` (n_out,), targets ``Y``
-(m, k). :class:`gradcheck.nn.MLP`, the architecture inference (:mod:`.infer`) and the recomputation
-of catalogued mistakes (:mod:`gradcheck.diagnosis.mistakes`) all compute with it.
+(m, k). A hidden layer may add an earlier layer's output to its own (a skip connection of a
+residual block, ``DenseNet.skips``). :class:`gradcheck.nn.MLP`, the architecture inference
+(:mod:`.infer`) and the recomputation of catalogued mistakes (:mod:`gradcheck.diagnosis.mistakes`)
+all compute with it.
 
 The backward pass is a :class:`Backprop` object whose methods are its steps (the output delta, a
 layer's activation derivative, the weight gradient, the delta carried into the layer below, the
@@ -187,6 +189,9 @@ class DenseNet:
     keep_prob: float = 1.0
     #: the input's gradient is wanted too (a layer check)
     with_input: bool = False
+    #: hidden layer j -> the layer i < j whose activations are added to j's (a residual connection:
+    #: ``acts[j] = f(z_j) + acts[i]``; 0 is the net's input)
+    skips: dict[int, int] = field(default_factory=dict)
 
     @property
     def depth(self) -> int:
@@ -203,6 +208,8 @@ def forward(net: DenseNet, X: np.ndarray) -> tuple[list[np.ndarray], list[np.nda
         mask = net.masks.get(l)
         if mask is not None:
             a = a * mask
+        if l in net.skips:
+            a = a + acts[net.skips[l]]
         zs.append(z)
         acts.append(a)
     return zs, acts
@@ -258,9 +265,9 @@ class Pass:
         return self.X.shape[0]
 
     def unmasked(self, l: int) -> tuple[np.ndarray, np.ndarray]:
-        """Layer ``l``'s pre-activation and activation, before its dropout mask."""
+        """Layer ``l``'s pre-activation and activation, before its dropout mask (and skip connection)."""
         z, a = self.zs[l - 1], self.acts[l]
-        if l in self.net.masks:
+        if l in self.net.masks or l in self.net.skips:
             a = activate(self.net.activations[l - 1], z)
         return z, a
 
@@ -311,6 +318,11 @@ class Backprop:
         mask = p.net.masks.get(l)
         return da if mask is None else da * mask
 
+    def skip(self, p: Pass, l: int, da: np.ndarray) -> np.ndarray:
+        """What the skip connection into hidden layer ``l``'s output carries back to its source's
+        activations: the gradient of that output, unchanged (the identity path)."""
+        return da
+
     def local(self, p: Pass, l: int, da: np.ndarray) -> np.ndarray:
         """Layer ``l``'s delta: the upstream gradient times the local derivative."""
         return da * self.derivative(p, l)
@@ -335,6 +347,7 @@ def backward(net: DenseNet, X: np.ndarray, Y: np.ndarray, steps: Backprop = CORR
         p = Pass(net, X, Y, zs, acts)
         dz = steps.output_delta(p)
         grads: list[tuple[np.ndarray, np.ndarray | None]] = []
+        skipped: dict[int, np.ndarray] = {}  # layer -> the gradient its activations get through skips
         for l in range(net.depth, 0, -1):
             dW = steps.layer_input(p, l).T @ dz
             if l2 and net.l2:
@@ -342,8 +355,11 @@ def backward(net: DenseNet, X: np.ndarray, Y: np.ndarray, steps: Backprop = CORR
             grads.append((dW, dz.sum(axis=0) if net.bs[l - 1] is not None else None))
             if l == 1:
                 break
-            da = steps.dropout(p, l - 1, steps.propagate(p, l, dz, dW))
-            dz = steps.local(p, l - 1, da)
+            da = steps.propagate(p, l, dz, dW) + skipped.pop(l - 1, 0.0)
+            if l - 1 in net.skips:
+                src = net.skips[l - 1]
+                skipped[src] = skipped.get(src, 0.0) + steps.skip(p, l - 1, da)
+            dz = steps.local(p, l - 1, steps.dropout(p, l - 1, da))
         grads.reverse()
         if net.with_input:
             grads.append((steps.input_gradient(p, dz), None))

@@ -4,7 +4,8 @@
 :func:`infer_arch` then looks for the standard MLP -- layout, activation of every layer,
 loss -- whose loss equals the user's loss at the current parameters and at a few
 nearby points; the data term's scale (mean or sum over the batch, ``0.5`` or not) and
-an L2 strength are fitted on the way. An architecture hint (a dict, see
+an L2 strength are fitted on the way. When no such net fits, the same nets with one skip
+connection (a residual block: a hidden layer's output plus an earlier one of its width) are tried. An architecture hint (a dict, see
 :mod:`gradcheck.diagnosis`) narrows the search or replaces it.
 
 Everything works in the "rows" form internally: ``X`` (m, n_in), ``W`` (n_in, n_out),
@@ -37,7 +38,7 @@ from .families import NAMED as PIECEWISE
 from .hint import dropout_hint, normalize_hint
 
 __all__ = ["HIDDEN", "MAX_COMBOS", "OUTPUTS", "candidates", "fit_loss", "infer_arch", "loss_rtol", "loss_terms", "losses_at",
-           "nearby_points"]
+           "nearby_points", "skip_candidates"]
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: Other leaky-relu slopes tried (uniform hidden layers only), named ``"leaky_relu(0.2)"``.
@@ -90,6 +91,23 @@ def candidates(layers, hint: Mapping[str, Any], options: list[tuple[str, str]], 
             for hidden in hidden_sets:
                 yield Arch(layers=list(layers), layout=layout, activations=list(hidden) + [out], loss=loss,
                            x_layout="" if x_layout == layout else x_layout)
+
+
+def skip_candidates(layers, params: Mapping[str, np.ndarray], hint: Mapping[str, Any],
+                    options: list[tuple[str, str]], k: int):
+    """The nets of :func:`candidates` with one skip connection (a residual block): the output of
+    layer i (0: the input) added to that of a later hidden layer j of the same width, nearest first."""
+    L = len(layers)
+    for layout, x_layout in options:
+        shapes = [matrix_shape(np.shape(params[w]), layout) for w, _ in layers]
+        widths = [shapes[0][0] if layout == "rows" else shapes[0][1]]
+        widths += [s[1] if layout == "rows" else s[0] for s in shapes]
+        pairs = sorted(((i, j) for j in range(1, L) for i in range(j) if widths[i] == widths[j]),
+                       key=lambda ij: (ij[1] - ij[0], -ij[1]))
+        for i, j in pairs:
+            for arch in candidates(layers, hint, [(layout, x_layout)], k):
+                arch.skips = {j: i}
+                yield arch
 
 
 def _hidden_sets(L: int) -> list[list[str]]:
@@ -146,7 +164,8 @@ def infer_arch(
         m = batch_size(data, params)
         given_scale = float(m) if m else None
     dropout, keep_prob = dropout_hint(hint)
-    for arch in candidates(layers, hint, options, k):
+    skips = () if dropout else skip_candidates(layers, params, hint, options, k)
+    for arch in itertools.chain(candidates(layers, hint, options, k), skips):
         arch.dropout, arch.keep_prob = dropout, keep_prob
         fit = _fit(arch, points, X, y, Lu, hint.get("l2"), given_scale, rtol)
         if fit is not None:
