@@ -3,7 +3,8 @@
 Style A: plain functions over a token sequence with a closure (``x @ W`` layout, softmax
 cross-entropy over the vocabulary at every step or the mean over the steps, a non-zero starting
 state in the closure). Style B: a class with ``forward``/``backward`` over a list of column
-vectors (``W @ x``, squared error, on every step or only the last). Each mistake is checked on
+vectors (``W @ x``, squared error, on every step or only the last). Style C: a minibatch of
+sequences as one array, (N, T, D) or (T, N, D), squared error averaged over the batch. Each mistake is checked on
 its kind AND the parameters named; each correct net gets no finding and stays "ok".
 """
 
@@ -117,6 +118,64 @@ def class_net(n_in, n_hidden, n_out, steps, seed, mistake=None, last_only=False)
     inputs = [rng.normal(size=(n_in, 1)) for _ in range(steps)]
     outputs = [rng.normal(size=(n_out, 1)) for _ in range(steps)]
     return net.params(), lambda: net.cost(inputs, outputs), lambda: net.backward(inputs, outputs)
+
+
+# -- style C: a minibatch of sequences (N, T, D), rows layout, mean over the batch -----------------------------
+
+
+def batch_net(n, steps, n_in, hidden, n_out, seed, mistake=None, time_first=False):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(steps, n, n_in) if time_first else (n, steps, n_in))
+    Y = rng.normal(size=(steps, n, n_out) if time_first else (n, steps, n_out))
+    w = {"Wxh": rng.normal(0, 0.5, (n_in, hidden)), "Whh": rng.normal(0, 0.4, (hidden, hidden)),
+         "bh": rng.normal(0, 0.1, hidden), "Why": rng.normal(0, 0.5, (hidden, n_out)), "by": np.zeros(n_out)}
+
+    def step_input(t):
+        return X[t] if time_first else X[:, t]
+
+    def step_target(t):
+        return Y[t] if time_first else Y[:, t]
+
+    def states():
+        hs = [np.zeros((n, hidden))]
+        for t in range(steps):
+            hs.append(np.tanh(step_input(t) @ w["Wxh"] + hs[-1] @ w["Whh"] + w["bh"]))
+        return hs
+
+    def loss():
+        hs = states()
+        return float(sum(np.sum((hs[t + 1] @ w["Why"] + w["by"] - step_target(t)) ** 2) for t in range(steps)) / n)
+
+    def grads():
+        hs = states()
+        g = {k: np.zeros_like(v) for k, v in w.items()}
+        dnext = np.zeros((n, hidden))
+        for t in reversed(range(steps)):
+            dout = 2 * (hs[t + 1] @ w["Why"] + w["by"] - step_target(t)) / n
+            g["Why"] += hs[t + 1].T @ dout
+            g["by"] += dout.sum(axis=0)
+            dh = dout @ w["Why"].T + (0 if mistake == "truncated" else dnext)
+            dz = dh * (1 - hs[t + 1] ** 2)
+            g["Wxh"] += step_input(t).T @ dz
+            g["Whh"] += (hs[t + 1] if mistake == "own_state" else hs[t]).T @ dz
+            g["bh"] += dz.sum(axis=0)
+            dnext = dz @ w["Whh"].T
+        return g
+
+    return w, loss, grads
+
+
+@pytest.mark.parametrize("time_first", [False, True])
+def test_a_minibatch_of_sequences_is_read_and_its_mistakes_named(time_first):
+    report = gradcheck.check(*batch_net(4, 5, 3, 4, 2, 51, time_first=time_first))
+    assert report.ok and not report.findings
+    report = gradcheck.check(*batch_net(3, 6, 2, 5, 2, 52, "truncated", time_first=time_first))
+    assert sorted(report.wrong) == ["Whh", "Wxh", "bh"]
+    assert report.kinds() == ["missing_recurrent_gradient"] and sorted(report.findings[0].params) == ["Whh", "Wxh", "bh"]
+    assert "a batch of sequences" in report.findings[0].message
+    assert "dh = dy @ Why.T + dh_next" in report.findings[0].fix
+    report = gradcheck.check(*batch_net(5, 4, 2, 3, 1, 53, "own_state", time_first=time_first))
+    assert report.wrong == ["Whh"] and report.kinds() == ["weight_gradient_wrong_input"]
 
 
 def _named(report, kind):

@@ -1,7 +1,8 @@
 """The one model of a vanilla recurrent net, and its recognition behind a user's arrays and loss.
 
-``h_t = tanh(Wx x_t + Wh h_(t-1) + bh)``, ``out_t = Wy h_t + by`` over one sequence ``x_1 .. x_T``
-(real vectors, or integer tokens read as one-hot vectors), from a starting state ``h_0``; the loss
+``h_t = tanh(Wx x_t + Wh h_(t-1) + bh)``, ``out_t = Wy h_t + by`` over a sequence ``x_1 .. x_T``
+(real vectors, or integer tokens read as one-hot vectors), or a batch of them ((N, T, D) or
+(T, N, D)), from a starting state ``h_0``; the loss
 is a squared error (``0.5 * ||out_t - y_t||^2``) or a softmax cross-entropy, on every step or on
 the last one only, times a fitted constant (a sum or a mean over the steps, 0.5 or not).
 
@@ -69,6 +70,8 @@ class RNN:
     scale: float = 1.0
     h0: np.ndarray | None = None
     h0_name: str = ""
+    #: how the data hold the sequences: one (``"single"``), or a batch (``"batch_first"``, ``"time_first"``)
+    order: str = "single"
 
     @property
     def names(self) -> list[str]:
@@ -93,17 +96,21 @@ class RNN:
         where = "on every step" if self.scored == "all" else "on the last step"
         start = f"h_0 = {self.h0_name}" if self.h0_name else "h_0 = 0"
         scale = f", x{self.scale:g}" if self.scale != 1.0 else ""
+        if self.order != "single":
+            scale += f"; a batch of sequences, {'one per row' if self.order == 'batch_first' else 'time first'}"
         return (f"a vanilla RNN ({step}, {start}; {loss} {where}{scale}), inferred from the parameter shapes, "
                 f"the data and the loss")
 
 
 def _outputs(net: RNN, params: Mapping[str, Any], xs: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The states ``hs`` (``hs[0] = h_0``) and outputs of the sequences ``xs`` (T, B, D), each (B, H) / (B, O)."""
     Wx, Wh, bh, Wy, by = net.matrices(params)
-    h0 = np.zeros(Wh.shape[0]) if net.h0 is None else np.asarray(net.h0, dtype=np.float64).reshape(-1)
+    H, B = Wh.shape[0], xs.shape[1]
+    h0 = np.zeros((B, H)) if net.h0 is None else np.broadcast_to(np.asarray(net.h0, np.float64).reshape(-1, H), (B, H))
     hs, outs = [h0], []
     for x in xs:
-        hs.append(np.tanh(Wx @ x + Wh @ hs[-1] + bh))
-        outs.append(Wy @ hs[-1] + by)
+        hs.append(np.tanh(x @ Wx.T + hs[-1] @ Wh.T + bh))
+        outs.append(hs[-1] @ Wy.T + by)
     return hs, outs
 
 
@@ -111,21 +118,20 @@ def _steps(net: RNN, T: int) -> range:
     return range(T) if net.scored == "all" else range(T - 1, T)
 
 
-def _softmax(s: np.ndarray) -> np.ndarray:
-    e = np.exp(s - s.max())
-    return e / e.sum()
+def _log_softmax(s: np.ndarray) -> np.ndarray:
+    s = s - s.max(axis=-1, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
 
 
 def data_term(net: RNN, params: Mapping[str, Any], xs: np.ndarray, Y: np.ndarray) -> float:
-    """The loss before ``scale``: summed over the scored steps."""
+    """The loss before ``scale``: summed over the scored steps and the sequences."""
     _, outs = _outputs(net, params, xs)
     total = 0.0
     for t in _steps(net, len(xs)):
         if net.head == "mse":
             total += 0.5 * float(np.sum((outs[t] - Y[t]) ** 2))
         else:
-            s = outs[t] - outs[t].max()
-            total -= float(Y[t] @ (s - np.log(np.exp(s).sum())))
+            total -= float(np.sum(Y[t] * _log_softmax(outs[t])))
     return total
 
 
@@ -140,22 +146,22 @@ def backward(net: RNN, params: Mapping[str, Any], xs: np.ndarray, Y: np.ndarray,
     Wx, Wh, bh, Wy, by = net.matrices(params)
     hs, outs = _outputs(net, params, xs)
     g = [np.zeros_like(a) for a in (Wx, Wh, bh, Wy, by)]
-    dh_next = np.zeros_like(bh)
+    dh_next = np.zeros_like(hs[0])
     scored = set(_steps(net, len(xs)))
     for t in reversed(range(len(xs))):
-        if t in scored:
-            dy = outs[t] - Y[t] if net.head == "mse" else _softmax(outs[t]) * Y[t].sum() - Y[t]
-            dy = net.scale * dy
-        else:
-            dy = np.zeros_like(by)
-        g[3] += np.outer(dy, hs[t + 1])
-        g[4] += dy
-        dh = Wy.T @ dy + (dh_next if carry else 0.0)
+        dy = np.zeros_like(outs[t])
+        if t in scored and net.head == "mse":
+            dy = net.scale * (outs[t] - Y[t])
+        elif t in scored:
+            dy = net.scale * (np.exp(_log_softmax(outs[t])) * Y[t].sum(axis=-1, keepdims=True) - Y[t])
+        g[3] += dy.T @ hs[t + 1]
+        g[4] += dy.sum(axis=0)
+        dh = dy @ Wy + (dh_next if carry else 0.0)
         dz = dh * (1.0 - hs[t + 1] ** 2)
-        g[0] += np.outer(dz, xs[t])
-        g[1] += np.outer(dz, hs[t + 1] if own_state else hs[t])
-        g[2] += dz
-        dh_next = (Wh.T if transposed else Wh) @ dz
+        g[0] += dz.T @ xs[t]
+        g[1] += dz.T @ (hs[t + 1] if own_state else hs[t])
+        g[2] += dz.sum(axis=0)
+        dh_next = dz @ Wh if transposed else dz @ Wh.T
     out: dict[str, np.ndarray] = {}
     for name, grad in zip((net.wx, net.wh, net.bh, net.wy, net.by), g):
         if name is None:
@@ -208,65 +214,91 @@ def _with_biases(names: list[str], params: Mapping[str, Any], wx: str, wh: str, 
                 yield RNN(wx, wh, bh, wy, by, layout)
 
 
-def sequences(X: Any, D: int) -> list[np.ndarray]:
-    """The ways ``X`` holds a sequence of ``D``-vectors, each as (T, D): rows, columns, tokens.
+#: How a batch of sequences is held: one sequence, sequences first (N, T, ...), time first (T, N, ...).
+ORDERS = ("single", "batch_first", "time_first")
 
-    >>> [s.shape for s in sequences(np.array([0, 2, 1]), 3)]
-    [(3, 3)]
+
+def _one_hot(A: np.ndarray, D: int) -> np.ndarray | None:
+    if not np.issubdtype(A.dtype, np.integer) or D < 2 or A.min() < 0 or A.max() >= D:
+        return None
+    return np.eye(D)[A]
+
+
+def sequences(X: Any, D: int) -> list[tuple[np.ndarray, str]]:
+    """The ways ``X`` holds sequences of ``D``-vectors, each as (T, B, D) with its order: one sequence
+    as rows, columns or tokens; a batch (N, T, D) or (T, N, D), or of tokens (N, T) or (T, N).
+
+    >>> [(s.shape, order) for s, order in sequences(np.array([0, 2, 1]), 3)]
+    [((3, 1, 3), 'single')]
     """
     A = np.asarray(X)
-    if A.dtype == object or A.size == 0:
+    if A.dtype == object or A.size == 0 or not np.issubdtype(A.dtype, np.number):
         return []
-    if A.ndim == 3 and 1 in A.shape[1:]:
-        A = A.reshape(A.shape[0], -1)
-    out = []
-    if A.ndim == 1 and np.issubdtype(A.dtype, np.integer) and D > 1 and A.min() >= 0 and A.max() < D:
-        out.append(np.eye(D)[A])
-    if A.ndim == 2 and np.issubdtype(A.dtype, np.number):
-        if A.shape[1] == D:
-            out.append(A.astype(np.float64))
-        if A.shape[0] == D and A.shape[1] != D:
-            out.append(A.T.astype(np.float64))
-    if A.ndim == 1 and D == 1 and np.issubdtype(A.dtype, np.floating):
-        out.append(A.reshape(-1, 1).astype(np.float64))
+    if A.ndim == 3 and A.shape[2] == 1 and A.shape[1] == D:
+        A = A.reshape(A.shape[0], D)  # one sequence of column vectors
+    out: list[tuple[np.ndarray, str]] = []
+    hot = _one_hot(A, D) if A.ndim in (1, 2) else None
+    if hot is not None and A.ndim == 1:
+        out.append((hot[:, None, :], "single"))
+    elif hot is not None:
+        out += [(hot.transpose(1, 0, 2), "batch_first"), (hot, "time_first")]
+    elif A.ndim == 2 and A.shape[1] == D:
+        out.append((A.astype(np.float64)[:, None, :], "single"))
+    elif A.ndim == 2 and A.shape[0] == D:
+        out.append((A.T.astype(np.float64)[:, None, :], "single"))
+    elif A.ndim == 1 and D == 1:
+        out.append((A.astype(np.float64).reshape(-1, 1, 1), "single"))
+    elif A.ndim == 3 and A.shape[2] == D:
+        A = A.astype(np.float64)
+        out += [(A.transpose(1, 0, 2), "batch_first"), (A, "time_first")]
     return out
 
 
-def targets(y: Any, T: int, O: int, head: str, scored: str) -> np.ndarray | None:
-    """The targets as (T, O) rows (one-hot for class labels); for a last-step loss a single target
-    fills the last row. None when ``y`` cannot be read so."""
+def _as_steps(A: np.ndarray, T: int, B: int, k: int, order: str) -> np.ndarray:
+    """``A`` of T * B * k values as (T, B, k), read in ``order``."""
+    if order == "batch_first":
+        return A.reshape(B, T, k).transpose(1, 0, 2)
+    if order == "single" and A.ndim == 2 and A.shape == (k, T) and A.shape != (T, k):
+        return A.T.reshape(T, 1, k)
+    return A.reshape(T, B, k)
+
+
+def targets(y: Any, T: int, B: int, O: int, order: str, head: str, scored: str) -> np.ndarray | None:
+    """The targets as (T, B, O) (one-hot for class labels); for a last-step loss one target per
+    sequence fills the last step. None when ``y`` cannot be read so."""
     A = np.asarray(y)
-    if A.dtype == object or A.size == 0:
+    if A.dtype == object or A.size == 0 or not np.issubdtype(A.dtype, np.number):
         return None
-    if A.ndim == 3 and 1 in A.shape[1:]:
+    if A.ndim == 3 and A.shape[-1] == 1 and order == "single":
         A = A.reshape(A.shape[0], -1)
-    if head == "softmax_ce" and np.issubdtype(A.dtype, np.integer) and A.size in (T, 1) and O > 1:
-        if A.min() < 0 or A.max() >= O:
+    last = scored == "last" and T > 1
+    if head == "softmax_ce" and np.issubdtype(A.dtype, np.integer) and O > 1:
+        hot = _one_hot(A, O)
+        if hot is None or A.size not in (T * B, B):
             return None
-        lab = A.reshape(-1)
-        Y = np.zeros((T, O))
-        Y[np.arange(T - lab.size, T), lab] = 1.0
-        return Y if lab.size == T or scored == "last" else None
+        if A.size == T * B:
+            return _as_steps(hot.reshape(-1, O) if order != "single" else hot, T, B, O, order)
+        Y = np.zeros((T, B, O))
+        Y[-1] = hot.reshape(B, O)
+        return Y if last else None
     A = A.astype(np.float64)
-    if A.size == O and scored == "last" and T > 1:
-        Y = np.zeros((T, O))
-        Y[-1] = A.reshape(-1)
+    if A.size == T * B * O:
+        return _as_steps(A, T, B, O, order)
+    if last and A.size == B * O:
+        Y = np.zeros((T, B, O))
+        Y[-1] = A.reshape(B, O)
         return Y
-    if A.size != T * O:
-        return None
-    if A.ndim == 2 and A.shape == (O, T) and A.shape != (T, O):
-        return A.T.copy()
-    return A.reshape(T, O)
+    return None
 
 
 def _readings(net: RNN, params: Mapping[str, Any], X: Any, y: Any) -> Iterator[tuple[RNN, np.ndarray, np.ndarray]]:
     Wx, _, _, Wy, _ = net.matrices(params)
-    for xs in sequences(X, Wx.shape[1]):
+    for xs, order in sequences(X, Wx.shape[1]):
         for head in HEADS:
             for scored in SCORED:
-                Y = targets(y, len(xs), Wy.shape[0], head, scored)
+                Y = targets(y, xs.shape[0], xs.shape[1], Wy.shape[0], order, head, scored)
                 if Y is not None and (head == "mse" or np.all((Y == 0) | (Y == 1))):
-                    yield replace(net, head=head, scored=scored), xs, Y
+                    yield replace(net, head=head, scored=scored, order=order), xs, Y
 
 
 def _starts(net: RNN, params: Mapping[str, Any], states: Sequence[tuple[str, np.ndarray]]) -> list[tuple[str, Any]]:
@@ -280,7 +312,7 @@ def batch(net: RNN, params: Mapping[str, Any], data: Any) -> tuple[np.ndarray, n
     if found is None:
         return None
     for cand, xs, Y in _readings(net, params, *found):
-        if (cand.head, cand.scored) == (net.head, net.scored):
+        if (cand.head, cand.scored, cand.order) == (net.head, net.scored, net.order):
             return xs, Y
     return None
 
