@@ -205,3 +205,10 @@ def test_known_names_are_not_probed():
 
     assert [n for n, _ in float_keywords(step)] == ["tol"]
     assert int_keywords(step) == ["n_hidden"]
+
+
+def test_a_train_that_builds_its_own_parameters_is_refused_as_a_step_not_called_wrong(capsys):
+    # arch_functions' train() calls init_network() and updates those arrays, never the module's param_values
+    code, rep = run(capsys, str(NETS / "arch_functions_correct.py"), "--convention", "train-step")
+    assert code == 2
+    assert "train() moved none of the parameters gradcheck found" in rep["error"]["message"]

@@ -143,6 +143,23 @@ def build(src: Source, data: Any, *, lr: float | None = None, loss: str | None =
         f"{_pass_advice(_step(src)[1], {})}")
 
 
+def _moves_something(run: _Run, rate: float) -> None:
+    """An AdapterError when one call of the step leaves every parameter as it was: it updates arrays of its
+    own (a ``train()`` that builds its parameters with an initializer, or returns new ones), and reading
+    a gradient of zero off it would blame the user's backward pass for what is gradcheck's misreading."""
+    try:
+        moved = run.gradient(rate)
+    except Exception:  # noqa: BLE001 - only a probe; the step's own errors show in the check
+        return
+    if moved and all(np.all(g == 0) for g in moved.values()):
+        raise AdapterError(
+            f"{run.step_name}() moved none of the parameters gradcheck found ({', '.join(run.params)}): it "
+            f"updates arrays of its own (does it build its parameters, e.g. with an initializer, or return new "
+            f"ones instead of updating these in place?), so no gradient can be read off it. Point gradcheck at "
+            f"the functions that compute the gradients (docs/adapters.md lists the conventions), or make "
+            f"{run.step_name}() update these arrays")
+
+
 def _given(src: Source) -> dict[str, Any]:
     """The values the user gave with --set (``as_problem(values=...)``)."""
     nv = net_values_of(src)
@@ -396,6 +413,7 @@ def _build(src: Source, data: Any, *, lr: float | None, loss: str | None) -> tup
     run = _Run(src, step, step_name, params, data, rate, lr_attr, roles)
     run.given = lr is not None
     rate, lr_desc = run.probe(rate, lr, lr_desc)
+    _moves_something(run, rate)
     notes: list[str] = []
     linear = True
     if "lr" in roles or lr_attr is not None or _sets_local_rate(run, rate):
