@@ -9,7 +9,8 @@ above, a flag both ways, a size from 1 up. Each drawn setting shrinks towards it
 first, then towards the values where it is special, so the smallest failing configuration
 keeps every keyword that does not matter at the value the author wrote.
 
-Everything here is re-exported by :mod:`gradcheck.strategies`.
+Everything here is re-exported by :mod:`gradcheck.strategies`; the strategies of the widths, batch
+size, seed and inputs come from :mod:`gradcheck.net_strategies`.
 
 Example:
     >>> from gradcheck import strategies as gst
@@ -30,6 +31,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from . import net_strategies as nst
 from .adapters import as_problem
 from .problem import Problem
 from .vary import FactoryPlan, Keyword, plan_factory
@@ -165,35 +167,29 @@ def factory_keywords(factory: Callable[..., Any], strategies: Mapping[str, Any] 
 
 
 def _fixed_widths(v: Any) -> list[int]:
-    from .strategies import check_int  # here, not at the top: strategies imports factories at load (a cycle)
-
     v = list(v)
     if len(v) < 2:
         raise InvalidArgument(f"widths={v!r} must list at least two layer sizes")
-    return [check_int("widths[i]", w, minimum=1) for w in v]
+    return [nst.check_int("widths[i]", w, minimum=1) for w in v]
 
 
 def _role_strategies(plan: FactoryPlan, widths: Any, batch_sizes: Any, seeds: Any) -> dict[str, Any]:
-    from . import strategies as gst  # here, not at the top: strategies imports factories at load (a cycle)
-
     def pick(role: str, given: Any, default: Callable[[], Any], convert: Callable[[Any], Any]) -> None:
         name = plan.role_name(role)
         if name is not None:
             if name in plan.declared:
                 out[name] = keyword_strategy(plan.keywords[name], plan)
             else:
-                out[name] = default() if given is None else gst._as_strategy(role, given, convert)
+                out[name] = default() if given is None else nst.as_strategy(role, given, convert)
 
     out: dict[str, Any] = {}
-    pick("widths", widths, gst.layer_widths, _fixed_widths)
-    pick("batch", batch_sizes, gst.batch_sizes, lambda v: gst.check_int("batch_sizes", v, minimum=1))
-    pick("seed", seeds, gst.seeds, lambda v: gst.check_int("seeds", v, minimum=0))
+    pick("widths", widths, nst.layer_widths, _fixed_widths)
+    pick("batch", batch_sizes, nst.batch_sizes, lambda v: nst.check_int("batch_sizes", v, minimum=1))
+    pick("seed", seeds, nst.seeds, lambda v: nst.check_int("seeds", v, minimum=0))
     return out
 
 
 def _input_options(inputs: Any, layout: str) -> dict[str, Any]:
-    from .strategies import input_batches  # here, not at the top: strategies imports factories at load (a cycle)
-
     if inputs is None:
         return {}
     if not isinstance(inputs, Mapping):
@@ -202,7 +198,7 @@ def _input_options(inputs: Any, layout: str) -> dict[str, Any]:
     bad = set(opts) & {"n_features", "batch_size", "layout"}
     if bad:
         raise InvalidArgument(f"inputs options {sorted(bad)} are set by the search itself")
-    input_batches(n_features=1, batch_size=1, layout=layout, **opts)  # validate eagerly
+    nst.input_batches(n_features=1, batch_size=1, layout=layout, **opts)  # validate eagerly
     return opts
 
 
@@ -228,10 +224,7 @@ def configs(
     >>> cfg
     {'widths': [2, 1], 'batch_size': 3}
     """
-    from . import strategies as gst  # here, not at the top: strategies imports factories at load (a cycle)
-    from .strategies import check_layout, input_batches  # here, not at the top: strategies imports factories at load (a cycle)
-
-    layout = check_layout(layout)
+    layout = nst.check_layout(layout)
     plan = factory_plan(factory, strategies)
     if plan.required:
         raise InvalidArgument(
@@ -258,9 +251,9 @@ def configs(
             if x_declared:
                 cfg[x_name] = draw(keyword_strategy(plan.keywords[x_name], plan))
             else:
-                m = cfg[plan.batch] if plan.batch else draw(gst.batch_sizes())
+                m = cfg[plan.batch] if plan.batch else draw(nst.batch_sizes())
                 n = _n_features(plan, cfg)
-                cfg[x_name] = draw(input_batches(n_features=n if n else st.integers(1, 4), batch_size=m,
+                cfg[x_name] = draw(nst.input_batches(n_features=n if n else st.integers(1, 4), batch_size=m,
                                                  layout=layout, **input_opts))
         return {k: cfg[k] for k in order if k in cfg}
 
