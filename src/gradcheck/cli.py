@@ -19,17 +19,38 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import io
 import json
 import os
+import shutil
+import signal
 import sys
+import sysconfig
+import tempfile
+import textwrap
+import threading
 import time
 import traceback
+import types
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from dataclasses import asdict
+from typing import IO, Any, cast
 
-from .errors import GradcheckError, TargetError
+# Every command builds the parser, whose choices load the adapters, check and numeric modules (and numpy):
+# the modules below are loaded by then, so importing them here costs no command any time. rich (~25 ms),
+# the search (hypothesis, ~100 ms) and the report's rendering (rich) are imported where they are used.
+from . import __version__
+from .adapters import CONVENTIONS, LOSSES, as_problem, describe_value, not_a_net, parse_set, recognize, required_args, role_of
+from .bugs import CATALOGUE
+from .bugsearch import find_bugs
+from .check import MODES, check
+from .errors import AdapterError, GradcheckError, TargetError
+from .examples import seed_net
+from .numeric import METHODS
+from .report import SCHEMA_VERSION, with_nonfinite
+from .targets import describe_exception, load_target, materialize, user_code_path, user_frame
 
 __all__ = ["main", "build_parser"]
 
@@ -55,10 +76,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gradcheck`` command (subcommands check, demo, bugs, search)."""
-    from . import __version__
-    from .adapters import CONVENTIONS, LOSSES
-    from .check import MODES
-    from .numeric import METHODS
 
     parser = _Parser(
         prog="gradcheck",
@@ -164,8 +181,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .targets import user_code_path
-
     handler: Callable[[argparse.Namespace], int] = {
         "check": _cmd_check, "demo": _cmd_demo, "bugs": _cmd_bugs, "search": _cmd_search,
     }[args.command]
@@ -217,9 +232,6 @@ def _seconds(text: str) -> float:
 def _deadline(seconds: float | None) -> Iterator[None]:
     """Raise :class:`CheckTimeout` in the main thread after ``seconds``; if user code does not return to
     Python within :data:`HARD_TIMEOUT_GRACE` more, say so and end the process with exit code 2."""
-    import signal
-    import threading
-
     if seconds is None:
         yield
         return
@@ -251,8 +263,6 @@ def _deadline(seconds: float | None) -> Iterator[None]:
 
 def _print_json(data: dict[str, Any]) -> None:
     """One JSON document on stdout: with ``schema_version``, never NaN or Infinity (null, named in ``nonfinite``)."""
-    from .report import SCHEMA_VERSION, with_nonfinite
-
     doc = with_nonfinite({"schema_version": SCHEMA_VERSION, **data})
     sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
     sys.stdout.flush()
@@ -270,11 +280,9 @@ def _console(args: argparse.Namespace, *, stderr: bool = False) -> Any:
     """A rich console for the command's output. Colour follows rich's reading of the environment
     (NO_COLOR, FORCE_COLOR, TERM, a terminal or not) unless ``--no-color`` turns it off; lines never
     end in spaces (rich pads table cells to their width)."""
-    from typing import IO, cast
+    from rich.console import Console  # lazy: rich takes ~25 ms to load, which `gradcheck --help` does not need
 
-    from rich.console import Console
-
-    from .render import TrailingSpaceStripper
+    from .render import TrailingSpaceStripper  # lazy: render loads rich
 
     stream = TrailingSpaceStripper(lambda: sys.stderr if stderr else sys.stdout)
     return Console(file=cast(IO[str], stream), no_color=True if getattr(args, "no_color", False) else None, highlight=False,
@@ -284,8 +292,6 @@ def _console(args: argparse.Namespace, *, stderr: bool = False) -> Any:
 def _user_warnings(caught: Sequence[warnings.WarningMessage]) -> list[warnings.WarningMessage]:
     """The warnings raised by the user's code (numpy's RuntimeWarnings in their forward pass), not gradcheck's
     own (those are in the report's notes already)."""
-    import os
-
     here = os.path.dirname(os.path.abspath(__file__))
     out = []
     for w in caught:
@@ -298,8 +304,6 @@ def _user_warnings(caught: Sequence[warnings.WarningMessage]) -> list[warnings.W
 
 def _warnings_note(args: argparse.Namespace) -> str | None:
     """One note for the user's warnings (hidden unless --debug), naming the first and where it came from."""
-    import os
-
     user = _user_warnings(getattr(args, "warnings", None) or [])
     if not user:
         return None
@@ -344,16 +348,11 @@ def _advice_as_flags(report: Any) -> None:
 
 def _wrap(text: str) -> str:
     """One paragraph, wrapped to the terminal's width (80 columns when not a terminal)."""
-    import shutil
-    import textwrap
-
     width = max(40, shutil.get_terminal_size(fallback=(80, 24)).columns)
     return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)
 
 
 def _fail(args: argparse.Namespace, exc: BaseException) -> int:
-    from .targets import describe_exception
-
     if isinstance(exc, SystemExit):
         source, message = "user_code", _exit_message(exc)
     elif isinstance(exc, CheckTimeout):
@@ -382,8 +381,6 @@ def _fail(args: argparse.Namespace, exc: BaseException) -> int:
 def _raised_in_user_code(exc: BaseException) -> bool:
     """True when the traceback reaches the user's code below gradcheck's last frame; an exception raised in
     gradcheck, or in a library gradcheck called (rich, numpy), is gradcheck's own, not the user's."""
-    import sysconfig
-
     here = os.path.dirname(os.path.abspath(__file__))
     libraries = {os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "purelib", "platlib")}
     frames = [os.path.abspath(fr.filename) for fr in traceback.extract_tb(exc.__traceback__)]
@@ -394,8 +391,6 @@ def _raised_in_user_code(exc: BaseException) -> bool:
 
 def _exit_message(exc: SystemExit) -> str:
     """``your code called sys.exit(0) at net.py line 3, in build (sys.exit(0)): ...``"""
-    from .targets import user_frame
-
     fr = user_frame(exc.__traceback__)
     where = ""
     if fr is not None:
@@ -410,8 +405,6 @@ def _user_output(args: argparse.Namespace) -> Iterator[io.StringIO]:
     """Catch what the user's code prints, so stdout holds only gradcheck's output: ``print`` (sys.stdout)
     and writes to file descriptor 1 (``os.write(1, ...)``, C code, worker processes) alike. The text
     caught is in the buffer yielded once the block ends (gradcheck prints nothing inside the block)."""
-    import tempfile
-
     buf = io.StringIO()
     try:
         sys.stdout.flush()
@@ -458,8 +451,8 @@ class _Progress:
         if self.bar is None:
             if time.perf_counter() - self.start < PROGRESS_AFTER or not sys.stderr.isatty():
                 return
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.console import Console  # lazy: rich loads in ~25 ms, and only a long check shows a bar
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn  # lazy: as above
 
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                                 TimeRemainingColumn(), console=Console(stderr=True), transient=True)
@@ -499,10 +492,6 @@ def load_problem(
     values: dict[str, Any] | None = None,
 ) -> Any:
     """The :class:`gradcheck.Problem` a ``gradcheck check`` TARGET stands for."""
-    from .adapters import as_problem, recognize
-    from .errors import AdapterError
-    from .targets import load_target, materialize
-
     target = load_target(spec)
     prefer = None
     if _takes_net_arguments(target.obj, target.module):
@@ -532,8 +521,6 @@ def load_problem(
         return as_problem(obj, context=target.module if obj is not target.module else None, **kw)
     except AdapterError as exc:
         if target.attr is not None and callable(target.obj) and not isinstance(target.obj, type) and obj is not target.obj:
-            from .adapters import describe_value, not_a_net
-
             if not_a_net(obj):
                 raise AdapterError(
                     f"{target.label}() returned {describe_value(obj)}, not a net: gradcheck calls a function it is "
@@ -546,10 +533,6 @@ def load_problem(
 def _takes_net_arguments(obj: Any, module: Any = None) -> bool:
     """A function of the net (``loss_fn(params, X, y)``, ``L_model_forward(X, parameters)``,
     ``lossFun(inputs, targets, hprev)`` with ``hprev`` beside it), not a factory."""
-    import types
-
-    from .adapters import required_args, role_of
-
     if not isinstance(obj, types.FunctionType):
         return False
     required = required_args(obj)
@@ -570,11 +553,6 @@ def _kind(obj: Any) -> str:
 
 def _pick_from_module(module: Any, convention: str | None, recognize: Any, *, seed: int, batch_size: int | None) -> Any:
     """For a target without a name: the module itself when it is a net, else the one net it defines."""
-    import types
-
-    from .errors import AdapterError
-    from .targets import materialize
-
     if recognize(module) and convention is None or convention is not None and convention in recognize(module):
         return module
     found = []
@@ -608,9 +586,6 @@ def _values_line(problem: Any) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from . import check
-    from .adapters import parse_set
-
     if args.batch_size is not None and args.batch_size < 1:
         raise TargetError(f"--batch-size must be a positive integer, got {args.batch_size}")
     if args.sample is not None and args.sample < 1:
@@ -648,7 +623,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         _print_json({**report.to_dict(), "target": args.target, "recognized": recognized,
                      "convention": problem.meta.get("convention"), **extra})
     else:
-        from rich.text import Text
+        from rich.text import Text  # lazy: rich loads in ~25 ms, which `gradcheck --help` does not need
 
         console = _console(args)
         console.print(Text(f"gradcheck {args.target}", style="bold"))
@@ -662,10 +637,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from rich.rule import Rule
-    from rich.text import Text
-
-    from . import check
+    from rich.rule import Rule  # lazy: rich loads in ~25 ms, which `gradcheck --help` does not need
+    from rich.text import Text  # lazy: as above
 
     steps = [
         ("1/2  The net as written", "gradcheck.examples.seed_net:build",
@@ -695,10 +668,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         _print_json({"steps": [{**r.to_dict(), "title": t, "target": s, "recognized": p.meta.get("recognized")}
                                for t, s, p, r in results], "as_expected": as_expected})
     else:
-        import os
-
-        from .examples import seed_net
-
         kinds = ", ".join(dict.fromkeys(results[0][3].kinds())) or "none"
         folder = os.path.dirname(seed_net.__file__)
         console.print(Text(
@@ -713,12 +682,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bugs(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from rich.text import Text
-
-    from .bugs import CATALOGUE
-    from .bugsearch import find_bugs
+    from rich.text import Text  # lazy: rich loads in ~25 ms, which `gradcheck --help` does not need
 
     query = " ".join(args.kind or [])
     if not query or query in CATALOGUE:
@@ -728,8 +692,6 @@ def _cmd_bugs(args: argparse.Namespace) -> int:
         looks_like_id = "_" in query and " " not in query
         bugs = [] if looks_like_id else find_bugs(query)
         if not bugs:
-            import difflib
-
             close = difflib.get_close_matches(query, list(CATALOGUE), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else "; `gradcheck bugs` lists them"
             what = f"named {query!r}" if looks_like_id else f"named {query!r} or mentioning {' '.join(query.split())!r}"
@@ -753,7 +715,7 @@ def _cmd_bugs(args: argparse.Namespace) -> int:
 
 
 def _bugs_table(console: Any, bugs: Sequence[Any]) -> None:
-    from rich.table import Table
+    from rich.table import Table  # lazy: rich loads in ~25 ms, which `gradcheck --help` does not need
 
     table = Table(show_edge=False, header_style="bold")
     table.add_column("kind")
@@ -768,11 +730,9 @@ def _bugs_table(console: Any, bugs: Sequence[Any]) -> None:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     try:
-        from .search import search
+        from .search import search  # lazy: the search loads hypothesis (~100 ms), which the other commands do not need
     except ImportError:
         raise TargetError("gradcheck search is not available in this version") from None
-    from .targets import load_target
-
     target = load_target(args.target)
     if not callable(target.obj):
         raise TargetError(f"{target.label} is a {type(target.obj).__name__}; search needs a factory function "
