@@ -76,7 +76,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gradcheck`` command (subcommands check, demo, bugs, search)."""
-
     parser = _Parser(
         prog="gradcheck",
         description="Find the mistakes in hand-written backpropagation: which gradient is wrong, where it "
@@ -104,31 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"known convention ({', '.join(CONVENTIONS[2:])}). Data are read from X, y (or inputs, labels, ...) "
         "beside the net when not given. Exit codes: 0 right, 1 wrong, 2 usage or input error.",
     )
-    c.add_argument("target", metavar="TARGET", help="path/to/file.py:name or package.module:name")
-    c.add_argument("--method", choices=METHODS, default="central", help="finite-difference method (default central)")
-    c.add_argument("--mode", choices=MODES, default="auto", help="full, sampled, fast (directional) or auto (default)")
-    c.add_argument("--rtol", type=float, default=None, help="relative tolerance (default by dtype)")
-    c.add_argument("--atol", type=float, default=None, help="absolute tolerance (default by dtype)")
-    c.add_argument("--seed", type=int, default=0, help="seeds samples and directions, and is passed to a factory (default 0)")
-    c.add_argument("--fast", action="store_true", help="directional check (same as --mode fast)")
-    c.add_argument("--sample", type=int, metavar="N", default=None, help="check N random elements per tensor (--mode sampled)")
-    c.add_argument("--convention", choices=CONVENTIONS, default=None, help="how to read TARGET when it fits several conventions")
-    c.add_argument("--lr", type=float, default=None, help="learning rate of a training step (train-step convention; default: the net's own, else 1)")
-    c.add_argument("--loss", choices=sorted(LOSSES), default=None,
-                   help="a standard loss on the net's output, for a net without a loss of its own (training-step, "
-                   "methods and Nielsen nets; bce, ce: mean over examples; half-sse: 0.5 * sum of squares; ...)")
-    c.add_argument("--batch-size", type=int, default=None, metavar="N",
-                   help="examples to check on: passed to a factory that takes batch_size (or m), and data found "
-                   "beside the net are cut to their first N (default 64, also for a factory whose batch_size has no "
-                   "default); --batch-size 1 for a train() that "
-                   "updates once per example")
-    c.add_argument("--upcast", action="store_true",
-                   help="check float32/float16 parameters in float64 (the loss must read them through its params dict)")
-    c.add_argument("--set", action="append", default=None, metavar="NAME=VALUE", dest="set_values",
-                   help="a hyper-parameter of the net (reg, lambd, keep_prob, ...), used by every function of the net "
-                   "that takes it, default or not; repeat for several (--set reg=0.05 --set keep_prob=0.8)")
-    c.add_argument("--input-shape", default=None, metavar="SHAPE", help="the full shape of a single layer's input x, examples first, e.g. 8,4 (8 examples of 4 features)")
-    c.add_argument("--html", default=None, metavar="PATH", help="also write the report as a self-contained HTML page to PATH")
+    _check_options(c)
     output_options(c)
 
     d = sub.add_parser(
@@ -156,6 +131,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=None, help="seed of the search (printed, so a failure replays)")
     output_options(s)
     return parser
+
+
+def _check_options(c: argparse.ArgumentParser) -> None:
+    """The options of ``gradcheck check`` (beside the output options every command has)."""
+    c.add_argument("target", metavar="TARGET", help="path/to/file.py:name or package.module:name")
+    c.add_argument("--method", choices=METHODS, default="central", help="finite-difference method (default central)")
+    c.add_argument("--mode", choices=MODES, default="auto", help="full, sampled, fast (directional) or auto (default)")
+    c.add_argument("--rtol", type=float, default=None, help="relative tolerance (default by dtype)")
+    c.add_argument("--atol", type=float, default=None, help="absolute tolerance (default by dtype)")
+    c.add_argument("--seed", type=int, default=0, help="seeds samples and directions, and is passed to a factory (default 0)")
+    c.add_argument("--fast", action="store_true", help="directional check (same as --mode fast)")
+    c.add_argument("--sample", type=int, metavar="N", default=None, help="check N random elements per tensor (--mode sampled)")
+    c.add_argument("--convention", choices=CONVENTIONS, default=None, help="how to read TARGET when it fits several conventions")
+    c.add_argument("--lr", type=float, default=None, help="learning rate of a training step (train-step convention; default: the net's own, else 1)")
+    c.add_argument("--loss", choices=sorted(LOSSES), default=None,
+                   help="a standard loss on the net's output, for a net without a loss of its own (training-step, "
+                   "methods and Nielsen nets; bce, ce: mean over examples; half-sse: 0.5 * sum of squares; ...)")
+    c.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="examples to check on: passed to a factory that takes batch_size (or m), and data found "
+                   "beside the net are cut to their first N (default 64, also for a factory whose batch_size has no "
+                   "default); --batch-size 1 for a train() that "
+                   "updates once per example")
+    c.add_argument("--upcast", action="store_true",
+                   help="check float32/float16 parameters in float64 (the loss must read them through its params dict)")
+    c.add_argument("--set", action="append", default=None, metavar="NAME=VALUE", dest="set_values",
+                   help="a hyper-parameter of the net (reg, lambd, keep_prob, ...), used by every function of the net "
+                   "that takes it, default or not; repeat for several (--set reg=0.05 --set keep_prob=0.8)")
+    c.add_argument("--input-shape", default=None, metavar="SHAPE", help="the full shape of a single layer's input x, examples first, e.g. 8,4 (8 examples of 4 features)")
+    c.add_argument("--html", default=None, metavar="PATH", help="also write the report as a self-contained HTML page to PATH")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
