@@ -20,16 +20,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
 
-__all__ = ["INPUT_NAMES", "forward_order", "input_name", "layer_groups", "layer_number", "structure"]
+__all__ = ["INPUT_NAMES", "Pairing", "forward_order", "input_name", "known_structure", "layer_groups", "layer_number",
+           "structure"]
 
 #: Names under which a layer check passes the layers' input as a parameter.
 INPUT_NAMES = ("input", "x", "X", "inputs")
 
 _NUMBER = re.compile(r"(\d+)")
+
+#: The dense layers :func:`structure` finds: ``(weight name, bias name or None)`` in forward order.
+Pairing = list[tuple[str, str | None]]
 
 
 def layer_number(name: str) -> int | None:
@@ -84,6 +89,16 @@ def structure(params: Mapping[str, np.ndarray]) -> list[tuple[str, str | None]] 
     if all(layer_number(n) is not None for n in names):
         return _pair_by_number(names, shapes)
     return _pair_in_order(names, shapes)
+
+
+def known_structure(params: Mapping[str, np.ndarray], pairing: Pairing | None | EllipsisType) -> Pairing | None:
+    """``pairing`` when the caller has computed :func:`structure` of ``params`` already (None included:
+    no dense pairing), else ``structure(params)``; ``...`` stands for "not computed".
+
+    >>> known_structure({"W": np.ones((2, 3))}, ...), known_structure({"W": np.ones((2, 3))}, None)
+    ([('W', None)], None)
+    """
+    return structure(params) if isinstance(pairing, EllipsisType) else pairing
 
 
 def _pair_by_number(names: list[str], shapes: dict[str, tuple[int, ...]]) -> list[tuple[str, str | None]] | None:
@@ -147,10 +162,11 @@ def _pick_weight(a: str, b: str, shapes: dict[str, tuple[int, ...]]) -> tuple[st
 
 
 def layer_groups(names: Sequence[str], params: Mapping[str, np.ndarray],
-                 hint: Mapping[str, Any] | None = None) -> list[list[str]]:
+                 hint: Mapping[str, Any] | None = None, *, pairing: Pairing | None | EllipsisType = ...) -> list[list[str]]:
     """The parameters ``names`` grouped into layers, forward order: by the dense pairing of
     :func:`structure` (or the hint's ``layers``) when it covers them, else by the numbers in their
     names, else one parameter a layer. The input of a layer check (:func:`input_name`) is in no group.
+    ``pairing``: :func:`structure` of the parameters without that input, when the caller has it.
 
     >>> layer_groups(["W1", "b1", "gamma", "beta", "W2"], {})
     [['W1', 'b1'], ['gamma', 'beta', 'W2']]
@@ -158,7 +174,7 @@ def layer_groups(names: Sequence[str], params: Mapping[str, np.ndarray],
     given = input_name(params)
     names = [n for n in names if n != given]
     params = {n: p for n, p in params.items() if n != given}
-    layers = _pairing(params, hint)
+    layers = _pairing(params, hint, pairing)
     if layers:
         groups = [[n for n in layer if n is not None and n in names] for layer in layers]
         if {n for g in groups for n in g} == set(names):
@@ -172,12 +188,13 @@ def layer_groups(names: Sequence[str], params: Mapping[str, np.ndarray],
     return [[n] for n in names]
 
 
-def _pairing(params: Mapping[str, np.ndarray], hint: Mapping[str, Any] | None) -> list[tuple[Any, ...]] | None:
+def _pairing(params: Mapping[str, np.ndarray], hint: Mapping[str, Any] | None,
+             pairing: Pairing | None | EllipsisType) -> list[tuple[Any, ...]] | None:
     """The hint's ``layers``, else :func:`structure`'s pairing, else None."""
     if hint and hint.get("layers"):
         return [tuple(x) if isinstance(x, (list, tuple)) else (x,) for x in hint["layers"]]
     try:
-        return structure(params)
+        return known_structure(params, pairing)
     except Exception:  # noqa: BLE001 - odd shapes: fall back to names
         return None
 

@@ -41,11 +41,12 @@ import re
 import types
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
 
-from ..layers import input_name
+from ..layers import Pairing, input_name
 from ..problem import protected
 from .model.infer import infer_arch
 from .model.rnn import infer_rnn
@@ -346,9 +347,9 @@ def _usable(data: Any, params: Mapping[str, np.ndarray]) -> bool:
 
 
 def _reproduces(params: Mapping[str, np.ndarray], loss: Callable[[], Any], data: Any, seed: int,
-                states: list[tuple[str, np.ndarray]]) -> bool:
+                states: list[tuple[str, np.ndarray]], pairing: Pairing | None | EllipsisType) -> bool:
     try:
-        return (infer_arch(params, loss, data, seed=seed) is not None
+        return (infer_arch(params, loss, data, seed=seed, pairing=pairing) is not None
                 or infer_rnn(params, loss, data, states=states, seed=seed) is not None)
     except Exception:  # noqa: BLE001 - data of a form the inference cannot read
         return False
@@ -429,8 +430,10 @@ def _read(params: Mapping[str, np.ndarray], loss: Callable[[], Any], data: Any, 
     return None
 
 
-def discover_data(params: Mapping[str, np.ndarray], loss: Callable[[], Any], *, seed: int = 0) -> DataSource | None:
-    """The ``(X, y)`` that ``loss`` reads, confirmed by its output, or None.
+def discover_data(params: Mapping[str, np.ndarray], loss: Callable[[], Any], *, seed: int = 0,
+                  pairing: Pairing | None | EllipsisType = ...) -> DataSource | None:
+    """The ``(X, y)`` that ``loss`` reads, confirmed by its output, or None. ``pairing``:
+    :func:`gradcheck.layers.structure` of ``params``, when the caller has it.
 
     Every parameter and every array tried holds its old bits afterwards.
     """
@@ -451,7 +454,7 @@ def discover_data(params: Mapping[str, np.ndarray], loss: Callable[[], Any], *, 
         tried += 1
         if tried > MAX_PAIRS:
             break
-        if _reproduces(params, loss, data, seed, states):
+        if _reproduces(params, loss, data, seed, states, pairing):
             return DataSource(data, names, where, "reproduced")
     for data, names, where in named[:MAX_PAIRS]:
         m = _read(params, loss, data, seed)
@@ -465,7 +468,7 @@ NOT_FOUND = ("none confirmed among the arrays the loss reads (closure, globals, 
              "pass data=(X, y) so the mistake can be recomputed")
 
 
-def with_found_data(problem: Any, report: Any) -> Any:
+def with_found_data(problem: Any, report: Any, *, pairing: Pairing | None | EllipsisType = ...) -> Any:
     """``problem`` with the data its loss reads, when it has none and a gradient is wrong; the
     report's ``data_source`` says where they came from (or that none was confirmed).
 
@@ -474,7 +477,7 @@ def with_found_data(problem: Any, report: Any) -> Any:
     if problem.data is not None or not report.wrong or input_name(problem.params) is not None:
         return problem
     try:
-        found = discover_data(problem.params, problem.loss, seed=report.seed or 0)
+        found = discover_data(problem.params, problem.loss, seed=report.seed or 0, pairing=pairing)
     except Exception:  # noqa: BLE001 - looking for data must never fail a check
         found = None
     if found is None:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
 
-from ..layers import input_name, layer_groups
+from ..layers import Pairing, input_name, layer_groups, structure
 from ..problem import protected
 from ..report import Finding, Report
 from .discover import with_found_data
@@ -64,6 +65,9 @@ class Evidence:
     layer_input: str | None = None
     #: the standard dense net behind the loss, or None when none was recognized (or none was tried)
     arch: Arch | None = None
+    #: the dense pairing of the parameters (without the input of a layer check), computed once:
+    #: :func:`gradcheck.layers.structure`, or None when they are no stack of dense layers
+    pairing: Pairing | None = None
 
     @property
     def wrong(self) -> list[str]:
@@ -77,20 +81,27 @@ class Evidence:
 def build_evidence(report: Report, problem: Any) -> Evidence:
     """The evidence of one check; the architecture inference runs here, once. Without data, the
     data the loss reads are looked for (:mod:`.discover`; the report says where they came from)."""
-    problem = with_found_data(problem, report)
     params: Mapping[str, np.ndarray] = problem.params
+    given = input_name(params)
+    try:
+        pairing: Pairing | None | EllipsisType = structure({n: p for n, p in params.items() if n != given})
+    except Exception:  # noqa: BLE001 - odd shapes: each reader meets them as before
+        pairing = ...
+    # with a layer check's input among the parameters, what pairs all of them is left to each reader
+    whole = pairing if given is None else ...
+    problem = with_found_data(problem, report, pairing=whole)
     hint = normalize_hint(problem.hint) or None
     if problem.hint is not None and not isinstance(problem.hint, Mapping):
         report.notes.append(
             f"the architecture hint was ignored: it must be a dict such as {{'activations': ['relu', 'sigmoid'], "
             f"'loss': 'bce', 'layout': 'cols'}}, got {type(problem.hint).__name__}"
         )
-    groups = layer_groups([p.name for p in report.params], params, hint)
+    groups = layer_groups([p.name for p in report.params], params, hint, pairing=pairing)
     ev = Evidence(
         report=report, problem=problem, params=params, data=problem.data, hint=hint, layers=groups,
         layer_of={n: i + 1 for i, g in enumerate(groups) for n in g},
-        batch=batch_size(problem.data, params, hint), grads={},
-        layer_input=input_name(params) if problem.data is None else None,
+        batch=batch_size(problem.data, params, hint, pairing=whole), grads={},
+        layer_input=given if problem.data is None else None, pairing=None if pairing is ... else pairing,
     )
     _effective_gradients(ev)
     ev.arch = _architecture(ev)
@@ -129,13 +140,15 @@ def _architecture(ev: Evidence) -> Arch | None:
 
 def _infer(ev: Evidence) -> Arch | None:
     params, problem, hint, seed = ev.params, ev.problem, ev.hint, ev.report.seed or 0
+    given = input_name(params)
+    whole: Pairing | None | EllipsisType = ev.pairing if given is None else ...  # the pairing of all parameters
     with protected(params):
-        if problem.data is None and input_name(params) is not None:
-            return infer_layer_arch(params, problem.loss, hint=hint, seed=seed)
-        arch = infer_arch(params, problem.loss, problem.data, hint=hint, seed=seed)
+        if problem.data is None and given is not None:
+            return infer_layer_arch(params, problem.loss, hint=hint, seed=seed, pairing=ev.pairing)
+        arch = infer_arch(params, problem.loss, problem.data, hint=hint, seed=seed, pairing=whole)
         if arch is None and problem.data is not None and not (hint and (hint.get("dropout") or hint.get("activations"))):
             # a forward pass with a fixed dropout mask: the mask read off the loss
-            arch = infer_dropout_arch(params, problem.loss, problem.data, seed=seed)
+            arch = infer_dropout_arch(params, problem.loss, problem.data, seed=seed, pairing=whole)
         return arch
 
 

@@ -10,11 +10,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
 
-from ...layers import structure
+from ...layers import Pairing, known_structure
 
 __all__ = ["batch_size", "normalize_data"]
 
@@ -82,8 +83,10 @@ def ragged_pairs(data: Any) -> bool:
         return False
 
 
-def batch_size(data: Any, params: Mapping[str, np.ndarray], hint: Any = None) -> int | None:
-    """The number of examples in ``data = (X, y)``, or from ``hint["batch_size"]``; None if unknown."""
+def batch_size(data: Any, params: Mapping[str, np.ndarray], hint: Any = None, *,
+               pairing: Pairing | None | EllipsisType = ...) -> int | None:
+    """The number of examples in ``data = (X, y)``, or from ``hint["batch_size"]``; None if unknown.
+    ``pairing``: :func:`gradcheck.layers.structure` of ``params``, when the caller has it."""
     if isinstance(hint, Mapping) and isinstance(hint.get("batch_size"), (int, np.integer)):
         return int(hint["batch_size"])
     data = normalize_data(data)
@@ -94,7 +97,7 @@ def batch_size(data: Any, params: Mapping[str, np.ndarray], hint: Any = None) ->
         return 1
     if X.ndim != 2:
         return None
-    layers = structure(params)
+    layers = known_structure(params, pairing)
     if layers and layers[0] is not None:
         in_dims = set(np.shape(params[layers[0][0]]))
         r, c = X.shape

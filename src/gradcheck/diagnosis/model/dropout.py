@@ -29,11 +29,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
 
-from ...layers import structure
+from ...layers import Pairing, known_structure
 from ...problem import protected
 from .arch import Arch, layouts, matrix_shape
 from .dense import activate, example_losses
@@ -108,13 +109,15 @@ def infer_dropout_arch(
     data: Any,
     *,
     seed: int = 0,
+    pairing: Pairing | None | EllipsisType = ...,
 ) -> Arch | None:
-    """A two-layer dense net with a fixed dropout mask on its hidden layer behind ``loss``, or None."""
+    """A two-layer dense net with a fixed dropout mask on its hidden layer behind ``loss``, or None.
+    ``pairing``: :func:`gradcheck.layers.structure` of ``params``, when the caller has it."""
     if not (isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[0], np.ndarray)
             and np.issubdtype(data[0].dtype, np.floating) and data[0].ndim == 2 and data[0].flags.writeable):
         return None
     X, y = data
-    layers = structure(params)
+    layers = known_structure(params, pairing)
     options = layouts(layers, params, X) if layers and len(layers) == 2 else []
     if not options:
         return None
@@ -139,7 +142,7 @@ def infer_dropout_arch(
         kept, keep_prob = found
         hint = {"dropout": {1: (kept.T if cols else kept).astype(float)}, "keep_prob": keep_prob, "layout": layout,
                 "activations": cand.activations, "loss": cand.loss}
-        arch = infer_arch(params, loss, data, hint=hint, seed=seed)
+        arch = infer_arch(params, loss, data, hint=hint, seed=seed, pairing=layers)
         if arch is not None and not arch.notes:
             arch.given = False
             arch.notes.append(f"the dropout mask of layer 1 (keep_prob {keep_prob:.3g}) was read off the loss")

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
 
-from ...layers import structure
+from ...layers import Pairing, known_structure
 from ...problem import protected
 from ..thresholds import LOSS_RTOL, LOW_PRECISION
 from .arch import Arch, layouts, matrix_shape
@@ -133,16 +134,19 @@ def infer_arch(
     hint: Any = None,
     seed: int = 0,
     rtol: float | None = None,
+    pairing: Pairing | None | EllipsisType = ...,
 ) -> Arch | None:
     """The standard MLP whose loss equals ``loss()`` at the current and three nearby parameter points.
 
     The parameters are moved and restored bit for bit. Returns None when no standard
     net fits (or the data are missing). ``rtol``: how closely the losses must agree
     (default :data:`~gradcheck.diagnosis.thresholds.LOSS_RTOL`, 100x more below float64).
+    ``pairing``: :func:`gradcheck.layers.structure` of ``params``, when the caller has it.
     """
     rtol = loss_rtol(params) if rtol is None else rtol
     hint = normalize_hint(hint)
-    layers = hint.get("layers") or structure(params)
+    pairing = known_structure(params, pairing)
+    layers = hint.get("layers") or pairing
     data = normalize_data(data) if layers else None
     if data is None or layers is None:
         return None
@@ -161,7 +165,7 @@ def infer_arch(
         return None
     given_scale = hint.get("scale")
     if hint.get("reduction") == "sum":
-        m = batch_size(data, params)
+        m = batch_size(data, params, pairing=pairing)
         given_scale = float(m) if m else None
     dropout, keep_prob = dropout_hint(hint)
     skips = () if dropout else skip_candidates(layers, params, hint, options, k)

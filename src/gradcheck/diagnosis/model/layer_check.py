@@ -8,11 +8,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import Any
 
 import numpy as np
 
-from ...layers import input_name, structure
+from ...layers import Pairing, input_name, known_structure
 from ...problem import protected
 from ..thresholds import LOSS_RTOL, LOW_PRECISION
 from .arch import Arch, layouts, matrix_shape
@@ -35,6 +36,7 @@ def infer_layer_arch(
     hint: Any = None,
     seed: int = 0,
     rtol: float | None = None,
+    pairing: Pairing | None | EllipsisType = ...,
 ) -> Arch | None:
     """A layer check (the input checked like a parameter, the scalar ``sum(output * R)`` for an
     unknown fixed ``R``): the stack of dense layers and activations behind it, with ``R`` recovered.
@@ -42,7 +44,8 @@ def infer_layer_arch(
     Each example's output depends on its own input row only, so moving one row at a time and
     reading the loss gives ``R`` row by row by least squares, for every candidate stack; the stack
     whose outputs explain every reading is returned (``loss = "linear"``, ``targets = R``).
-    The parameters are restored bit for bit. Returns None when no stack fits.
+    The parameters are restored bit for bit. Returns None when no stack fits. ``pairing``:
+    :func:`gradcheck.layers.structure` of the parameters other than the input, when the caller has it.
 
     >>> from gradcheck.nn import MLP
     >>> net = MLP([3, 4], activations=["tanh"], loss="mse", layout="rows")
@@ -58,7 +61,7 @@ def infer_layer_arch(
         return None
     x = params[name]
     rest = {n: p for n, p in params.items() if n != name}
-    layers = hint.get("layers") or structure(rest)
+    layers = hint.get("layers") or known_structure(rest, pairing)
     options = layouts(layers, rest, x) if layers else []
     if not options or layers is None:
         return None
