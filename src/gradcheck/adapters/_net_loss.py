@@ -218,6 +218,13 @@ def stored_output(obj: Any, y: Any) -> str | None:
 
 
 def _composed_forward(src: Source, params: dict[str, np.ndarray], X: Any) -> tuple[Callable[[], Any], str]:
+    """The user's net's forward pass, built from its weights and its own activation methods.
+
+    This is not the standard dense net of :mod:`gradcheck.diagnosis.model.dense`, and must not be: the
+    loss gradcheck differentiates has to be the user's, so each layer calls the net's own ``sigmoid`` or
+    ``activation`` method (which may be custom, or wrong) rather than the model's activation of that
+    name, and keeps the net's own layout (``W @ a``, ``a @ W`` or ``a @ W.T``) and bias shapes.
+    """
     acts = [a for a in ACTIVATIONS if is_fn(src.get(a))]
     layers = structure(params)
     if not acts or not layers:
