@@ -246,8 +246,9 @@ def _finding(f: Finding) -> str:
     if f.params:
         head += " · " + ", ".join(f"<code>{escape(p)}</code>" for p in f.params)
     extra = [escape(f.confidence)] if f.confidence else []
-    if f.layer is not None:
-        extra.append(f"layer {escape(str(f.layer))}")
+    label = f.layer_label()
+    if label is not None:
+        extra.append(escape(label))
     if extra:
         head += f' <span class="gc-muted">({", ".join(extra)})</span>'
     parts = [f'<div class="{cls}" data-kind="{escape(f.kind)}">', f'<div class="gc-head">{head}</div>',

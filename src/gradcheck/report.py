@@ -125,7 +125,9 @@ class Finding:
 
     ``kind`` is a catalogue id (``gradcheck bugs`` lists them), ``params`` the
     parameters it concerns, ``message`` the evidence in one or two sentences and
-    ``fix`` what to change. ``evidence`` holds the numbers behind the message.
+    ``fix`` what to change. ``evidence`` holds the numbers behind the message. ``layer`` is the
+    layer nearest the loss among the parameters (where backprop shows the mistake first), ``layers``
+    every layer the parameters are in (a missing 1/m on a whole net spans them all).
     """
 
     kind: str
@@ -135,6 +137,22 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     layer: int | None = None
     confidence: str = "likely"
+    layers: list[int] = field(default_factory=list)
+
+    def layer_label(self) -> str | None:
+        """``"layer 2"``, ``"layers 1-3"`` (every layer of a span) or ``"layers 1, 3"``; None without a layer.
+
+        >>> Finding("missing_batch_mean", ["W1", "W2", "W3"], "", layer=3, layers=[1, 2, 3]).layer_label()
+        'layers 1-3'
+        """
+        span = sorted(set(self.layers)) or ([self.layer] if self.layer is not None else [])
+        if not span:
+            return None
+        if len(span) == 1:
+            return f"layer {span[0]}"
+        if span == list(range(span[0], span[-1] + 1)):
+            return f"layers {span[0]}-{span[-1]}"
+        return "layers " + ", ".join(str(n) for n in span)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data; a NaN or infinite number in the evidence is null, named in ``"nonfinite"``."""
@@ -144,6 +162,7 @@ class Finding:
             "message": self.message,
             "fix": self.fix,
             "layer": self.layer,
+            "layers": list(self.layers),
             "confidence": self.confidence,
             "evidence": self.evidence,
         })

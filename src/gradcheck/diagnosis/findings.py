@@ -172,7 +172,8 @@ def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str
     """The fix of ``analytic = c * numeric`` named ``kind``; ``right_above``: the layer whose upper
     layers are all right (the factor then enters on the way into it, not at the output); ``loss``:
     the recognized net's loss (the MSE convention hint only for an MSE loss or an unknown one);
-    ``dropout``: whether the recognized net has dropout (False: no dropout advice)."""
+    ``dropout``: whether the recognized net has dropout (dropout advice only when it has: None, no net
+    recognized, backs no advice about dropout)."""
     general = fix_for(kind)
     if kind == "constant_factor":
         general = fix_text("factor_here", general=general, factor=c)
@@ -182,7 +183,7 @@ def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str
         elif np.isfinite(c) and c != 0 and not (near(size, 2) or near(size, 0.5)):  # else: the MSE convention hint
             sign = " and flip its sign" if c < 0 else ""
             key = "factor_below_one" if size < 1 else "factor_above_one"
-            general = fix_text(key + ("_no_dropout" if dropout is False else ""), size=size, factor=c, sign=sign)
+            general = fix_text(key + ("" if dropout else "_no_dropout"), size=size, factor=c, sign=sign)
     if right_above is None:
         return general
     if kind == "sign_flipped":

@@ -90,6 +90,8 @@ def _diagnose(report: Report, problem: Any) -> None:
         findings.extend(found.findings)
         unexplained = [n for n in unexplained if n not in found.names]
     findings = _without_accumulated_factor(report, findings)
+    for f in findings:  # the span of layers each finding covers, from the one notion of a layer
+        f.layers = sorted({ev.layer_of[n] for n in f.params if n in ev.layer_of})
     report.findings.extend(ordered(findings, report))
 
 

@@ -77,7 +77,8 @@ def _below(rc: Recomputation, names: list[str], cand: dict[str, np.ndarray]) -> 
             transposed.append(n)
         else:
             rest.append(n)
-    out = [factor_finding(float(c), forward_order(group), rc.m, rc.layer_of, None, confirmed=False, versus=BELOW)
+    out = [factor_finding(float(c), forward_order(group), rc.m, rc.layer_of, None, confirmed=False, versus=BELOW,
+                          loss=rc.arch.loss, dropout=bool(rc.arch.dropout))
            for c, group in factors.items()]
     if transposed:
         group = forward_order(transposed)
@@ -116,7 +117,7 @@ def mistake_and_factors(rc: Recomputation) -> list[Finding] | None:
         for c, names in scaled.items():
             versus = BELOW if rc.reaches(cand, names) else "numeric"
             out.append(factor_finding(float(c), forward_order(names), rc.m, rc.layer_of, None, confirmed=True,
-                                      versus=versus))
+                                      versus=versus, loss=rc.arch.loss, dropout=bool(rc.arch.dropout)))
         return out
     return None
 
