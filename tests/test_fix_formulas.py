@@ -14,6 +14,7 @@ import ast
 import numpy as np
 import pytest
 
+import gradcheck
 from gradcheck.diagnosis.catalogue import CATALOGUE, FORMULAS, Formula
 from gradcheck.diagnosis.mistakes import mistakes
 from gradcheck.diagnosis.model.infer import infer_arch
@@ -420,6 +421,21 @@ def test_the_penalty_form_fixes_hold_the_right_gradients():
         assert np.allclose(value, numeric, atol=1e-6)
 
 
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_the_batch_mean_fix_is_written_in_the_nets_layout(layout):
+    from gradcheck.diagnosis.findings import BATCH_MEAN_FORMULAS
+
+    net = MLP([3, 4, 2], activations="tanh", loss="mse", layout=layout, seed=3)
+    X, y = net.random_data(6, seed=4)
+    g = {k: 6 * v for k, v in net.gradients(X, y).items()}
+    (f,) = gradcheck.check(net.params, lambda: net.loss(X, y), g, data=(X, y)).findings
+    assert (f.kind, f.params) == ("missing_batch_mean", ["W1", "b1", "W2", "b2"])
+    code = BATCH_MEAN_FORMULAS[layout]
+    assert code in f.fix and all(other not in f.fix for other in BATCH_MEAN_FORMULAS.values() if other != code)
+    # the code is the formula of the catalogue for this layout, which the test above runs on its net
+    assert any(fm.kind == "missing_batch_mean" and fm.code == code and fm.layout == layout for fm in FORMULAS)
+
+
 # -- every fix with a formula is covered ------------------------------------------------------------
 
 #: General fixes with an '=' that hold no formula to run, and why.
@@ -443,6 +459,7 @@ TEMPLATES = {
     "rnn_carry": "test_the_recurrent_fixes_are_right_on_the_net",
     "rnn_previous_state": "test_the_recurrent_fixes_are_right_on_the_net",
     "rnn_transpose": "test_the_recurrent_fixes_are_right_on_the_net",
+    "batch_mean_layout": "test_the_batch_mean_fix_is_written_in_the_nets_layout",
 }
 
 

@@ -41,7 +41,8 @@ _BUGS = [
         "gradient not divided by the batch size",
         "The loss is averaged over the m examples of the batch, but the gradient is summed over them.",
         "analytic / numeric = m (the batch size) on every element",
-        "Divide the gradient by m (e.g. dW = dZ @ A_prev.T / m), or compute the loss as a sum instead of a mean.",
+        "Divide the gradient by m (e.g. dW = dZ @ A_prev.T / m with examples as columns, dW = A_prev.T @ dZ / m "
+        "with examples as rows), or compute the loss as a sum instead of a mean.",
     ),
     Bug(
         "extra_batch_mean",
@@ -419,6 +420,8 @@ FIXES: dict[str, str] = {
                           "loss's penalty as lambd / 2 * np.sum(W ** 2) with the strength the gradient uses for each "
                           "weight.",
     # a constant factor
+    "batch_mean_layout": "Divide the gradient by m (examples as {layout}: {formula}), or compute the loss as a sum "
+                         "instead of a mean.",
     "factor_here": "{general} Here the gradient must be divided by {factor:.4g}.",
     "factor_below_one": "A factor below 1 such as {size:.4g} is often a scaling applied in the forward pass but not in "
                         "the backward one (dropout's 1/keep_prob, a learning rate or a 1/n left in the gradient). "
@@ -507,6 +510,7 @@ class Formula:
 #: Every formula in the general fixes, with the net it is right for (a test applies each to it).
 FORMULAS: tuple[Formula, ...] = (
     Formula("missing_batch_mean", "dW = dZ @ A_prev.T / m", deltas="summed"),
+    Formula("missing_batch_mean", "dW = A_prev.T @ dZ / m", layout="rows", deltas="summed"),
     Formula("constant_factor", "2 * (a - y) / m", layer="output", loss="mse", activation="identity",
             target="d_mean_square"),
     Formula("constant_factor", "(a - y) / m", layer="output", loss="mse", activation="identity",

@@ -22,6 +22,9 @@ from .model.arch import Arch
 from .signatures import fit_ratio, name_factor
 from .thresholds import DIFFERS, fit_rtol, near
 
+#: The weight gradient averaged over the batch, in each layout (each is a formula of the catalogue's fix).
+BATCH_MEAN_FORMULAS = {"cols": "dW = dZ @ A_prev.T / m", "rows": "dW = A_prev.T @ dZ / m"}
+
 __all__ = ["bias_fix", "differs", "factor_finding", "factor_fix", "join_names", "mistake_finding", "nice_factor", "ordered", "round_factor",
            "shape_finding"]
 
@@ -37,12 +40,12 @@ def factor_finding(
     residual: float | None = None,
     versus: str = "numeric",
     right: set[str] | frozenset[str] = frozenset(),
-    loss: str | None = None,
-    dropout: bool | None = None,
+    net: Arch | None = None,
 ) -> Finding:
     """A finding for ``analytic = c * numeric`` on ``names``; ``right``: the parameters that match,
-    so the fix can say the layers above are right when they all are; ``loss``: the recognized net's
-    loss, so that a factor of 2 is not blamed on a square the loss does not have."""
+    so the fix can say the layers above are right when they all are; ``net``: the recognized net, whose
+    loss, dropout and layout the advice is written for (None: advice that needs none of them)."""
+    loss = net.loss if net is not None else None
     kind = name_factor(c, batch=batch)
     where = "every element" + (f" of {join_names(names)}" if names else "")
     msg = f"analytic / {versus} = {c:.4g} on {where}"
@@ -59,7 +62,8 @@ def factor_finding(
     top = max((layer_of.get(n, 0) for n in names), default=0) or None
     upper = [n for n, layer in layer_of.items() if top is not None and layer > top]
     above_right = top is not None and bool(upper) and all(n in right for n in upper)
-    fix = factor_fix(kind, c, top if above_right else None, loss=loss, dropout=dropout)
+    fix = factor_fix(kind, c, top if above_right else None, loss=loss, dropout=bool(net.dropout) if net else None,
+                     layout=net.layout if net is not None and not net.x_layout else None)
     return Finding(kind=kind, params=list(names), message=msg, fix=fix,
                    evidence={"factor": c, "batch_size": batch}, layer=top,
                    confidence="confirmed" if confirmed else "likely")
@@ -168,13 +172,20 @@ def join_names(names: list[str]) -> str:
 
 
 def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str | None = None,
-               dropout: bool | None = None) -> str:
+               dropout: bool | None = None, layout: str | None = None) -> str:
     """The fix of ``analytic = c * numeric`` named ``kind``; ``right_above``: the layer whose upper
     layers are all right (the factor then enters on the way into it, not at the output); ``loss``:
     the recognized net's loss (the MSE convention hint only for an MSE loss or an unknown one);
     ``dropout``: whether the recognized net has dropout (dropout advice only when it has: None, no net
-    recognized, backs no advice about dropout)."""
+    recognized, backs no advice about dropout); ``layout``: the recognized net's (``"rows"``: W is
+    (n_in, n_out) and the examples are rows), so a formula is written the net's way.
+
+    >>> factor_fix("missing_batch_mean", 8.0, layout="rows")
+    'Divide the gradient by m (examples as rows: dW = A_prev.T @ dZ / m), or compute the loss as a sum instead of a mean.'
+    """
     general = fix_for(kind)
+    if kind == "missing_batch_mean" and layout in BATCH_MEAN_FORMULAS:
+        general = fix_text("batch_mean_layout", layout=layout, formula=BATCH_MEAN_FORMULAS[layout])
     if kind == "constant_factor":
         general = fix_text("factor_here", general=general, factor=c)
         size = abs(c)

@@ -259,8 +259,8 @@ def on_net(rc: Recomputation) -> list[Finding] | None:
     found = _terms(rc, g0, c)
     if found is None:
         return None
-    out = [factor_finding(c, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True, loss=rc.arch.loss,
-                          dropout=bool(rc.arch.dropout))] if c != 1.0 else []
+    out = [factor_finding(c, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True,
+                          net=rc.arch)] if c != 1.0 else []
     if not found:
         return out or None
     lam = rc.arch.l2

@@ -75,9 +75,9 @@ def _finding(ev: Evidence, items: list[tuple[str, float, float]], off: dict[str,
     names = forward_order([i[0] for i in items])
     c = float(np.median([i[1] for i in items]))
     res = max(i[2] for i in items)
-    arch = ev.arch  # the advice names the net's own loss and dropout, or neither when no net was recognized
+    # the advice is written for the recognized net (its loss, dropout, layout), or needs none
     f = factor_finding(c, names, ev.batch, ev.layer_of, None, confirmed=False, residual=None if off else res,
-                       right=right, loss=arch.loss if arch else None, dropout=bool(arch.dropout) if arch else None)
+                       right=right, net=ev.arch)
     odd = [n for n in names if n in off]
     if odd:
         k = sum(off[n][0] for n in odd)

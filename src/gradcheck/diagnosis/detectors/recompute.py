@@ -56,8 +56,7 @@ def whole(rc: Recomputation) -> list[Finding] | None:
         if abs(c0 - 1.0) <= EXACT:
             _numerical_note(rc)
             return []
-        factor = [factor_finding(c0, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True, loss=rc.arch.loss,
-                                 dropout=bool(rc.arch.dropout))]
+        factor = [factor_finding(c0, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True, net=rc.arch)]
         if nice_factor(c0, rc.m):
             return factor
         # an odd factor on everything: a mistake that fits exactly without one explains it better
@@ -76,7 +75,7 @@ def whole(rc: Recomputation) -> list[Finding] | None:
         return factor
     mk, c, affected = scaled
     return [rc.named(mk, affected), factor_finding(c, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True,
-                                                 loss=rc.arch.loss, dropout=bool(rc.arch.dropout))]
+                                                 net=rc.arch)]
 
 
 def _numerical_note(rc: Recomputation) -> None:

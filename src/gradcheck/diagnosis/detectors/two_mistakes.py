@@ -77,8 +77,7 @@ def _below(rc: Recomputation, names: list[str], cand: dict[str, np.ndarray]) -> 
             transposed.append(n)
         else:
             rest.append(n)
-    out = [factor_finding(float(c), forward_order(group), rc.m, rc.layer_of, None, confirmed=False, versus=BELOW,
-                          loss=rc.arch.loss, dropout=bool(rc.arch.dropout))
+    out = [factor_finding(float(c), forward_order(group), rc.m, rc.layer_of, None, confirmed=False, versus=BELOW, net=rc.arch)
            for c, group in factors.items()]
     if transposed:
         group = forward_order(transposed)
@@ -117,7 +116,7 @@ def mistake_and_factors(rc: Recomputation) -> list[Finding] | None:
         for c, names in scaled.items():
             versus = BELOW if rc.reaches(cand, names) else "numeric"
             out.append(factor_finding(float(c), forward_order(names), rc.m, rc.layer_of, None, confirmed=True,
-                                      versus=versus, loss=rc.arch.loss, dropout=bool(rc.arch.dropout)))
+                                      versus=versus, net=rc.arch))
         return out
     return None
 
