@@ -64,3 +64,34 @@ def test_the_walk_finds_a_crossing(tmp_path: Path) -> None:
     assert len(found) == 3, found
     assert any("a.py:1" in f and "private module of pkg.sub" in f for f in found), found
     assert any("a.py:6" in f and "_hidden" in f for f in found), found
+
+
+def private_attributes(root: Path) -> list[str]:
+    """Each ``module._name`` read under ``root`` where ``module`` is a module of the package imported by name."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] == root.name):
+                modules |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                modules |= {a.asname or a.name.split(".")[0] for a in node.names if a.name.split(".")[0] == root.name}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules
+                    and _is_private(node.attr)):
+                found.append(f"{path.relative_to(root.parent)}:{node.lineno} reads {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_private_name_is_read_off_another_module() -> None:
+    assert private_attributes(SRC) == []
+
+
+def test_the_walk_finds_a_private_attribute(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "b.py").write_text("def _hidden():\n    return 1\n")
+    (pkg / "a.py").write_text("from . import b as other\n\n\ndef f():\n    return other._hidden() + other.__name__.count('b')\n")
+    assert private_attributes(pkg) == ["pkg/a.py:5 reads other._hidden"]
