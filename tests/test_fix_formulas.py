@@ -436,6 +436,20 @@ def test_the_batch_mean_fix_is_written_in_the_nets_layout(layout):
     assert any(fm.kind == "missing_batch_mean" and fm.code == code and fm.layout == layout for fm in FORMULAS)
 
 
+@pytest.mark.parametrize("layout", ["rows", "cols", None])
+def test_the_sign_fix_carries_the_delta_in_the_nets_layout(layout):
+    from gradcheck.diagnosis.findings import CARRY_FORMULAS, factor_fix
+
+    text = factor_fix("sign_flipped", -1.0, 1, layout=layout)
+    assert text.startswith("The layers above layer 1 are right") and "A * (1 - A)" in text and "1 - A ** 2" in text
+    carried = [code for code in CARRY_FORMULAS.values() if code in text]
+    assert carried == ([CARRY_FORMULAS[layout]] if layout else list(CARRY_FORMULAS.values()))
+    for code in carried:  # each a formula of the catalogue, run on the net of its layout above
+        assert any(fm.code == code and (layout is None or fm.layout == layout) for fm in FORMULAS)
+    # the derivatives it names are the catalogue's formulas for sigmoid and tanh, run above
+    assert {("A * (1 - A)", "sigmoid"), ("1 - A ** 2", "tanh")} <= {(fm.code, fm.activation) for fm in FORMULAS}
+
+
 # -- every fix with a formula is covered ------------------------------------------------------------
 
 #: General fixes with an '=' that hold no formula to run, and why.
@@ -451,7 +465,7 @@ TEMPLATES = {
     "not_transposed_one": "formula", "reshape_one": "formula",
     "penalty_sum": ("dW += lambd / m * W",),
     "penalty_per_tensor": "test_the_penalty_form_fixes_hold_the_right_gradients",
-    "sign_from_above": ("A * (1 - A)", "1 - A ** 2", "dA_prev = W.T @ dZ"),
+    "sign_from_above": "test_the_sign_fix_carries_the_delta_in_the_nets_layout",
     "bias_mean_inside": "test_the_bias_fixes_sum_the_deltas_on_the_net",
     "bias_average": "test_the_bias_fixes_sum_the_deltas_on_the_net",
     "bias_factor": "test_the_bias_fixes_sum_the_deltas_on_the_net",

@@ -444,7 +444,7 @@ FIXES: dict[str, str] = {
                          "layer {above} into layer {layer} or in layer {layer}'s own dW and db.",
     "sign_from_above": "The layers above layer {layer} are right, so the output delta is not the cause: the sign flips "
                        "on the way from layer {above} into layer {layer}. Check that step's signs: the activation's "
-                       "derivative (A * (1 - A), not A * (A - 1); 1 - A ** 2, not A ** 2 - 1) and dA_prev = W.T @ dZ.",
+                       "derivative (A * (1 - A), not A * (A - 1); 1 - A ** 2, not A ** 2 - 1) and {carry}.",
     # a bias gradient kept per example
     "bias_mean_inside": "Sum over the batch axis (one delta per example). Summed, your values already match the "
                         "numerical gradient, so the 1/m is in them once: {target} = {total} if your dZ already "

@@ -24,6 +24,8 @@ from .thresholds import DIFFERS, fit_rtol, near
 
 #: The weight gradient averaged over the batch, in each layout (each is a formula of the catalogue's fix).
 BATCH_MEAN_FORMULAS = {"cols": "dW = dZ @ A_prev.T / m", "rows": "dW = A_prev.T @ dZ / m"}
+#: The delta carried into the layer below, in each layout (formulas of the weights_not_transposed fix).
+CARRY_FORMULAS = {"cols": "dA_prev = W.T @ dZ", "rows": "dA_prev = dZ @ W.T"}
 
 __all__ = ["bias_fix", "differs", "factor_finding", "factor_fix", "join_names", "mistake_finding", "nice_factor", "ordered", "round_factor",
            "shape_finding"]
@@ -198,7 +200,8 @@ def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str
     if right_above is None:
         return general
     if kind == "sign_flipped":
-        return fix_text("sign_from_above", layer=right_above, above=right_above + 1)
+        carry = CARRY_FORMULAS.get(layout or "", f"{CARRY_FORMULAS['cols']} ({CARRY_FORMULAS['rows']} with examples as rows)")
+        return fix_text("sign_from_above", layer=right_above, above=right_above + 1, carry=carry)
     if kind in ("missing_batch_mean", "extra_batch_mean", "constant_factor"):
         return fix_text("factor_from_above", general=general, layer=right_above, above=right_above + 1)
     return general

@@ -38,4 +38,4 @@ def _why(ev: Evidence) -> str:
                 "unusual net, so the mistake can be named by recomputation.")
     return (" The net was not recognized as a standard dense net (sigmoid, tanh, relu, leaky relu, identity "
             "or softmax layers; an MSE or cross-entropy loss; L2 on the weights), so no mistake could be "
-            "recomputed. A hint can describe the net (help(gradcheck.diagnose) lists its keys).")
+            "recomputed. A hint can describe the net (help(gradcheck.diagnosis) lists its keys).")
