@@ -26,7 +26,6 @@ import os
 import shutil
 import signal
 import sys
-import sysconfig
 import tempfile
 import textwrap
 import threading
@@ -40,14 +39,13 @@ from typing import IO, Any, cast
 
 # Every command builds the parser, whose choices load the adapters, check and numeric modules (and numpy):
 # the modules below are loaded by then, so importing them here costs no command any time. rich (~25 ms),
-# the search (hypothesis, ~100 ms) and the report's rendering (rich) are imported where they are used.
+# the search (hypothesis, ~100 ms), the report's rendering (rich) and what one command alone needs are
+# imported where they are used, so gradcheck --help loads the same modules as when they all were.
 from . import __version__
 from .adapters import CONVENTIONS, LOSSES, as_problem, describe_value, not_a_net, parse_set, recognize, required_args, role_of
 from .bugs import CATALOGUE
-from .bugsearch import find_bugs
 from .check import MODES, check
 from .errors import AdapterError, GradcheckError, TargetError
-from .examples import seed_net
 from .numeric import METHODS
 from .report import SCHEMA_VERSION, with_nonfinite
 from .targets import describe_exception, load_target, materialize, user_code_path, user_frame
@@ -385,6 +383,8 @@ def _fail(args: argparse.Namespace, exc: BaseException) -> int:
 def _raised_in_user_code(exc: BaseException) -> bool:
     """True when the traceback reaches the user's code below gradcheck's last frame; an exception raised in
     gradcheck, or in a library gradcheck called (rich, numpy), is gradcheck's own, not the user's."""
+    import sysconfig  # lazy: only an error's origin needs it, and gradcheck --help loads nothing it does not use
+
     here = os.path.dirname(os.path.abspath(__file__))
     libraries = {os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "purelib", "platlib")}
     frames = [os.path.abspath(fr.filename) for fr in traceback.extract_tb(exc.__traceback__)]
@@ -673,6 +673,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                                for t, s, p, r in results], "as_expected": as_expected})
     else:
         kinds = ", ".join(dict.fromkeys(results[0][3].kinds())) or "none"
+        from .examples import seed_net  # lazy: the demo's own net, which no other command loads
+
         folder = os.path.dirname(seed_net.__file__)
         console.print(Text(
             f"The net as written: first wrong {results[0][3].first_wrong}, mistakes named: {kinds}. The fixed net: "
@@ -694,6 +696,8 @@ def _cmd_bugs(args: argparse.Namespace) -> int:
     else:
         # an id (one token with underscores) is looked up as an id; anything else by its words
         looks_like_id = "_" in query and " " not in query
+        from .bugsearch import find_bugs  # lazy: only a search by words needs it
+
         bugs = [] if looks_like_id else find_bugs(query)
         if not bugs:
             close = difflib.get_close_matches(query, list(CATALOGUE), n=3, cutoff=0.5)
