@@ -53,7 +53,7 @@ class WeightedSoftmax:
 
     def __init__(self, buggy: bool, weights=(1.0, 2.5, 0.4), m: int = 5, seed: int = 1):
         rng = np.random.default_rng(seed)
-        self.X, self.y = rng.normal(size=(4, m)), np.array([0, 1, 2, 1, 0][:m])
+        self.X, self.y = rng.normal(size=(4, m)), np.arange(m) % 3
         self.params = {"W1": 0.6 * rng.normal(size=(6, 4)), "b1": 0.1 * np.ones((6, 1)),
                        "W2": 0.6 * rng.normal(size=(3, 6)), "b2": np.zeros((3, 1))}
         self.w, self.buggy, self.m = np.asarray(weights), buggy, m
@@ -176,7 +176,7 @@ def positive_weighted_bce(buggy: bool, pos_weight: float = 3.0, m: int = 4, seed
     """tanh hidden layer, one sigmoid output, binary cross-entropy with the positive examples
     weighted by pos_weight (mean over the batch)."""
     rng = np.random.default_rng(seed)
-    X, y = rng.normal(size=(m, 3)), np.array([1.0, 0.0, 1.0, 0.0, 1.0][:m])
+    X, y = rng.normal(size=(m, 3)), (np.arange(m) + 1.0) % 2
     U, u, V, v = rng.normal(size=(3, 5)), np.zeros(5), rng.normal(size=(5, 1)), np.zeros(1)
     Y = y.reshape(-1, 1)
 
@@ -227,7 +227,7 @@ def softmax_clipped_target_probability(buggy: bool, m: int = 3, seed: int = 2):
 def smoothed_logistic(buggy: bool, eps: float = 0.2, m: int = 3, seed: int = 8):
     """Logistic regression on binary cross-entropy with targets smoothed to y (1 - eps) + eps / 2."""
     rng = np.random.default_rng(seed)
-    X, y = rng.normal(size=(m, 4)), np.array([1.0, 0.0, 1.0, 0.0][:m])
+    X, y = rng.normal(size=(m, 4)), (np.arange(m) + 1.0) % 2
     w, b = rng.normal(size=4), np.zeros(1)
     ys = y * (1 - eps) + eps / 2
 
@@ -255,4 +255,14 @@ NETS = {
     "positive_weighted_bce": (positive_weighted_bce, "loss_weight_ignored_in_backward"),
     "softmax_clipped_target_probability": (softmax_clipped_target_probability, "clip_ignored_in_backward"),
     "smoothed_logistic": (smoothed_logistic, "label_smoothing_ignored_in_backward"),
+}
+
+#: The same mistakes on batches larger than the last layer's inputs (its gradients cannot tell the
+#: examples apart): name -> (builder taking ``buggy``, the kind).
+LARGE_BATCH = {
+    "huber_regressor_40": (lambda buggy: HuberRegressor(buggy, m=40).problem(), "huber_linear_part_ignored"),
+    "weighted_softmax_30": (lambda buggy: WeightedSoftmax(buggy, m=30).problem(), "loss_weight_ignored_in_backward"),
+    "smoothed_classifier_20": (lambda buggy: smoothed_classifier(buggy, m=20), "label_smoothing_ignored_in_backward"),
+    "positive_weighted_bce_25": (lambda buggy: positive_weighted_bce(buggy, m=25), "loss_weight_ignored_in_backward"),
+    "smoothed_logistic_30": (lambda buggy: smoothed_logistic(buggy, m=30), "label_smoothing_ignored_in_backward"),
 }

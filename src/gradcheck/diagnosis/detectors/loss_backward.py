@@ -12,7 +12,9 @@ It reads the output deltas (:mod:`..model.output_delta`): ``N``, the loss's true
 - a class weight ignored: ``U = N / w[class]`` example by example, one ``w`` per target class.
 
 Each needs more numbers than it has unknowns (or a class weight of exactly 1), so a single
-example whose two deltas differ by a factor is left to the constant-factor detector.
+example whose two deltas differ by a factor is left to the constant-factor detector. When the
+deltas cannot be solved for (more examples than the last layer has inputs), the Huber, smoothing
+and weight models are tested against the gradients instead (:mod:`.loss_models`).
 
 Example:
     >>> import numpy as np
@@ -31,8 +33,9 @@ from ..catalogue import fix_for
 from ..evidence import Evidence, Explanation
 from ..findings import join_names
 from ..model.infer import losses_at
-from ..model.output_delta import OutputDeltas, output_deltas
+from ..model.output_delta import OutputDeltas, output_deltas, output_maps
 from ..thresholds import DELTA_RTOL
+from .loss_models import class_targets, fit_map, huber_text, smoothing_text, targets_like, weights_text
 
 __all__ = ["detect", "flat_where_differs"]
 
@@ -51,19 +54,18 @@ def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
         return Explanation()
     numeric = {r.name: r.numeric for r in ev.report.params if r.numeric is not None}
     od = output_deltas(ev.params, ev.data, numeric, ev.grads, ev.arch)
-    if od is None:
+    if od is not None:
+        got = next((g for fit in (_clip, _huber, _smoothing, _weights) if (g := fit(od, ev)) is not None), None)
+    else:  # the deltas cannot be solved for: models of them tested against the gradients
+        got = next((g for mp in output_maps(ev.params, ev.data, numeric, ev.grads, ev.arch)
+                    if (g := fit_map(mp)) is not None), None)
+    if got is None:
         return Explanation()
-    for fit in (_clip, _huber, _smoothing, _weights):
-        got = fit(od, ev)
-        if got is not None:
-            kind, what, evidence = got
-            names = forward_order(unexplained)
-            msg = f"the gradients of {join_names(names)} are wrong because the loss's derivative is: {what}"
-            return Explanation(
-                [Finding(kind=kind, params=names, message=msg, fix=fix_for(kind), evidence=evidence,
-                         layer=ev.layer(names), confidence="likely")],
-                set(unexplained))
-    return Explanation()
+    kind, what, evidence = got
+    names = forward_order(unexplained)
+    msg = f"the gradients of {join_names(names)} are wrong because the loss's derivative is: {what}"
+    return Explanation([Finding(kind=kind, params=names, message=msg, fix=fix_for(kind), evidence=evidence,
+                                layer=ev.layer(names), confidence="likely")], set(unexplained))
 
 
 def _scale(od: OutputDeltas) -> float:
@@ -97,7 +99,7 @@ def flat_where_differs(N: np.ndarray, U: np.ndarray, q: np.ndarray) -> list[int]
 
 def _target_probability(od: OutputDeltas) -> np.ndarray | None:
     """The softmax probability of each example's target class, (m, 1), for class targets over k >= 2 outputs."""
-    got = _labels(od) if od.z.shape[1] > 1 else None
+    got = class_targets(od) if od.z.shape[1] > 1 else None
     if got is None:
         return None
     e = np.exp(od.z - od.z.max(axis=1, keepdims=True))
@@ -144,16 +146,6 @@ def _clip(od: OutputDeltas, ev: Evidence) -> Fit | None:
 # -- a Huber loss's linear part ignored ---------------------------------------------------------
 
 
-def _targets(od: OutputDeltas) -> np.ndarray | None:
-    """The targets in the outputs' (m, k) shape, when they are numbers of that many."""
-    y = np.asarray(od.y)
-    if not np.issubdtype(y.dtype, np.number) or y.size != od.z.size:
-        return None
-    if y.ndim == 2 and y.shape == od.z.shape[::-1] and y.shape != od.z.shape:
-        return y.T.astype(np.float64)
-    return y.reshape(od.z.shape).astype(np.float64)
-
-
 def linear_there(ev: Evidence, od: OutputDeltas, s: float, h: float) -> bool:
     """The loss is linear in the outputs around this point: shifting the last layer's bias by ``±h``
     changes it by a second difference far below the ``s * h**2`` per output a quadratic gives."""
@@ -172,7 +164,7 @@ def linear_there(ev: Evidence, od: OutputDeltas, s: float, h: float) -> bool:
 
 
 def _huber(od: OutputDeltas, ev: Evidence) -> Fit | None:
-    y = _targets(od)
+    y = targets_like(od)
     if y is None:
         return None
     r, U, N, tol = od.z - y, od.user, od.numeric, DELTA_RTOL * _scale(od)
@@ -190,37 +182,15 @@ def _huber(od: OutputDeltas, ev: Evidence) -> Fit | None:
     if not moving.any() and len(np.unique(np.round(np.abs(U[off]) / t, 6))) < 2 and not linear_there(
             ev, od, s, HUBER_STEP * float(np.min(np.abs(r[off]) - delta))):
         return None  # every output cut by one factor, and the loss is no linear there: a constant factor
-    what = (f"the backward pass uses the residual z - y (times {s:.4g}) at every output, but the loss is linear "
-            f"beyond |z - y| = {delta:.4g}, where its derivative stays at ±{delta:.4g} (times {s:.4g}); {int(off.sum())} "
-            f"of the {off.size} outputs are past it")
+    what = huber_text(s, delta, int(off.sum()), off.size)
     return "huber_linear_part_ignored", what, {"delta": delta, "scale": s, "outputs_past_delta": int(off.sum())}
 
 
 # -- label smoothing ignored ---------------------------------------------------------------
 
 
-def _labels(od: OutputDeltas) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(onehot (m, k) or the 0/1 targets (m, 1), class of each example)`` from class targets; else None."""
-    m, k = od.z.shape
-    y = np.asarray(od.y)
-    if not np.issubdtype(y.dtype, np.number) or not np.all(np.isfinite(y)):
-        return None
-    if k >= 2 and y.size == m and np.allclose(y, np.round(y)) and y.min() >= 0 and y.max() < k:
-        labels = np.round(y.reshape(-1)).astype(int)
-        return np.eye(k)[labels], labels
-    if y.size == m * k and set(np.unique(y).tolist()) <= {0.0, 1.0}:
-        Y = _targets(od)
-        if Y is None:
-            return None
-        if k == 1:
-            return Y, Y[:, 0].astype(int)
-        if np.all(Y.sum(axis=1) == 1):
-            return Y, Y.argmax(axis=1)
-    return None
-
-
 def _smoothing(od: OutputDeltas, _ev: Evidence) -> Fit | None:
-    got = _labels(od)
+    got = class_targets(od)
     if got is None:
         return None
     Y, classes = got
@@ -239,10 +209,7 @@ def _smoothing(od: OutputDeltas, _ev: Evidence) -> Fit | None:
     s = float((od.user * (p - Y)).sum() / max(float(((p - Y) ** 2).sum()), 1e-300))
     exact = s > 0 and np.abs(od.user - s * (p - Y)).max() <= DELTA_RTOL * _scale(od)
     eps = c / s if exact else None
-    amount = f"a smoothing of {eps:.4g}" if eps is not None else f"{c:.4g} * (1/k - onehot) per example"
-    what = (f"the loss's targets are smoothed, (1 - eps) * onehot + eps / {n_classes}, with {amount}, but the "
-            f"backward pass subtracts the one-hot targets (the difference is exactly that multiple of "
-            f"1/{n_classes} - onehot on every example)")
+    what = smoothing_text(eps, c, n_classes)
     return "label_smoothing_ignored_in_backward", what, {"coefficient": c, "smoothing": eps, "classes": n_classes}
 
 
@@ -267,7 +234,7 @@ def _row_ratios(od: OutputDeltas) -> list[float | None] | None:
 
 
 def _weights(od: OutputDeltas, _ev: Evidence) -> Fit | None:
-    got = _labels(od)
+    got = class_targets(od)
     ratios = _row_ratios(od) if got is not None else None
     if got is None or ratios is None:
         return None
@@ -285,10 +252,5 @@ def _weights(od: OutputDeltas, _ev: Evidence) -> Fit | None:
     unit = any(abs(v - 1.0) <= DELTA_RTOL for v in med.values())
     if numbers - (len(med) - int(unit)) < 1:
         return None  # as many ratios as numbers: any two gradients fit
-    first = min(med)
-    weights = {c: (1.0 if unit else med[first]) / v for c, v in sorted(med.items())}
-    listed = ", ".join(f"class {c}: {w:.4g}" for c, w in weights.items())
-    rel = "" if unit else f" (relative to class {first}'s: a normalized weighted mean hides one common factor)"
-    what = (f"the loss weighs each example by its target class{rel} ({listed}), and the backward pass leaves the "
-            f"weight out: each example's gradient is the loss's divided by its class weight")
-    return "loss_weight_ignored_in_backward", what, {"class_weights": {str(c): w for c, w in weights.items()}}
+    what, evidence = weights_text({c: 1.0 / v for c, v in med.items()}, unit)
+    return "loss_weight_ignored_in_backward", what, evidence

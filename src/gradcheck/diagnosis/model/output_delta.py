@@ -33,7 +33,7 @@ from .data import normalize_data
 from .dense import activation_derivative, forward
 from .infer import HIDDEN
 
-__all__ = ["OutputDeltas", "output_deltas", "solve_deltas"]
+__all__ = ["OutputDeltas", "OutputMap", "output_deltas", "output_maps", "solve_deltas"]
 
 
 @dataclass
@@ -50,6 +50,33 @@ class OutputDeltas:
     @property
     def m(self) -> int:
         return int(self.z.shape[0])
+
+
+@dataclass
+class OutputMap:
+    """The net's outputs ``z`` (rows form) and the map from an output delta to the gradients it gives
+    (:meth:`pullback`, all parameters flattened in one vector), with the numerical and the user's
+    gradients flattened the same way: for nets whose deltas cannot be solved for, a model of the
+    deltas can still be tested against the gradients."""
+
+    z: np.ndarray
+    y: np.ndarray
+    last: tuple[str, str | None]
+    numeric: np.ndarray
+    user: np.ndarray
+    arch: Arch
+    net: Any
+    zs: list[np.ndarray]
+    acts: list[np.ndarray]
+
+    @property
+    def m(self) -> int:
+        return int(self.z.shape[0])
+
+    def pullback(self, D: np.ndarray) -> np.ndarray:
+        """The gradients of every parameter, flattened, when dL/dz = ``D``."""
+        grads = _pullback(self.arch, self.net, self.zs, self.acts, D)
+        return np.concatenate([grads[n].ravel() for n in _names(self.arch)])
 
 
 def solve_deltas(H: np.ndarray, gW: np.ndarray, gb: np.ndarray | None) -> np.ndarray | None:
@@ -82,6 +109,37 @@ def output_deltas(params: Mapping[str, np.ndarray], data: Any, numeric: Mapping[
             D_num, D_user, z = got
             return OutputDeltas(D_num, D_user, z, np.asarray(y), a.layers[-1])
     return None
+
+
+def output_maps(params: Mapping[str, np.ndarray], data: Any, numeric: Mapping[str, np.ndarray],
+                user: Mapping[str, np.ndarray | None], arch: Arch | None = None) -> list[OutputMap]:
+    """One :class:`OutputMap` per candidate net (the recognized one, else the layouts and hidden
+    activations the shapes allow)."""
+    xy = normalize_data(data)
+    if xy is None:
+        return []
+    X, y = xy
+    archs = [arch] if arch is not None and not arch.dropout and arch.input is None else _candidates(params, X)
+    out = []
+    for a in archs:
+        names = _names(a)
+        if any(numeric.get(n) is None or user.get(n) is None for n in names):
+            return []
+        try:
+            net = replace(a, activations=[*a.activations[:-1], "identity"]).net(params)
+            zs, acts = forward(net, a.x_rows(X))
+            num = np.concatenate([a.to_rows(n, np.asarray(numeric[n], dtype=np.float64)).ravel() for n in names])
+            usr = np.concatenate([a.to_rows(n, np.asarray(user[n], dtype=np.float64)).ravel() for n in names])
+        except (ValueError, IndexError):
+            continue
+        if num.size != sum(np.size(params[n]) for n in names):
+            continue
+        out.append(OutputMap(zs[-1], np.asarray(y), a.layers[-1], num, usr, a, net, zs, acts))
+    return out
+
+
+def _names(arch: Arch) -> list[str]:
+    return [n for layer in arch.layers for n in layer if n is not None]
 
 
 def _candidates(params: Mapping[str, np.ndarray], X: np.ndarray) -> list[Arch]:
@@ -122,18 +180,26 @@ def _read(arch: Arch, params: Mapping[str, np.ndarray], X: np.ndarray, numeric: 
     return D_num, D_usr, zs[-1]
 
 
+def _pullback(arch: Arch, net: Any, zs: list[np.ndarray], acts: list[np.ndarray], D: np.ndarray) -> dict[str, np.ndarray]:
+    """The backward pass of the output delta ``D`` through the net: every parameter's gradient, rows form."""
+    out: dict[str, np.ndarray] = {}
+    dz = D
+    for l in range(len(arch.layers), 0, -1):
+        if l < len(arch.layers):
+            dz = (dz @ net.Ws[l].T) * activation_derivative(arch.activations[l - 1], zs[l - 1], acts[l])
+        w, b = arch.layers[l - 1]
+        out[w] = acts[l - 1].T @ dz
+        if b is not None:
+            out[b] = dz.sum(axis=0)
+    return out
+
+
 def _carried(arch: Arch, net: Any, zs: list[np.ndarray], acts: list[np.ndarray], D: np.ndarray,
              grads: Mapping[str, np.ndarray]) -> bool:
     """The lower layers' gradients are the backward pass of the output delta ``D`` through the net."""
-    dz = D
-    for l in range(len(arch.layers) - 1, 0, -1):
-        da = dz @ net.Ws[l].T
-        dz = da * activation_derivative(arch.activations[l - 1], zs[l - 1], acts[l])
-        w, b = arch.layers[l - 1]
-        expected = [(w, acts[l - 1].T @ dz)] + ([(b, dz.sum(axis=0))] if b is not None else [])
-        for name, e in expected:
-            g = grads[name].reshape(e.shape)
-            scale = max(float(np.abs(g).max(initial=0.0)), float(np.abs(e).max(initial=0.0)), 1e-300)
-            if float(np.abs(g - e).max(initial=0.0)) > DELTA_RTOL * scale:
-                return False
+    for name, e in _pullback(arch, net, zs, acts, D).items():
+        g = grads[name].reshape(e.shape)
+        scale = max(float(np.abs(g).max(initial=0.0)), float(np.abs(e).max(initial=0.0)), 1e-300)
+        if float(np.abs(g - e).max(initial=0.0)) > DELTA_RTOL * scale:
+            return False
     return True
