@@ -265,4 +265,5 @@ LARGE_BATCH = {
     "smoothed_classifier_20": (lambda buggy: smoothed_classifier(buggy, m=20), "label_smoothing_ignored_in_backward"),
     "positive_weighted_bce_25": (lambda buggy: positive_weighted_bce(buggy, m=25), "loss_weight_ignored_in_backward"),
     "smoothed_logistic_30": (lambda buggy: smoothed_logistic(buggy, m=30), "label_smoothing_ignored_in_backward"),
+    "clipped_logistic_40": (lambda buggy: clipped_logistic(buggy, m=40), "clip_ignored_in_backward"),
 }

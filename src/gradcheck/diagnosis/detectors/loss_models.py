@@ -9,7 +9,9 @@ the numerical ones, with fewer coefficients than gradient elements:
 - Huber: the user's delta is ``s * (z - y)``; the loss's is ``s * (z - y)`` where ``|z - y| <= delta``
   and ``±s * delta`` beyond (one split of the sorted residuals, ``delta`` between its two sides);
 - label smoothing: the user's is ``s * (p - onehot)``, the loss's ``s * (p - onehot) - c * (1/k - onehot)``;
-- class weights: the user's is ``s * (p - onehot)``, the loss's ``s * w[class] * (p - onehot)``.
+- class weights: the user's is ``s * (p - onehot)``, the loss's ``s * w[class] * (p - onehot)``;
+- a clip: the user's is ``s * (p - y)`` or ``s * (z - y)`` (one output), the loss's the same with the
+  examples of the lowest and highest outputs left out (flat where the clip bites).
 
 Example:
     >>> import numpy as np
@@ -29,6 +31,10 @@ __all__ = ["class_targets", "fit_map", "huber_text", "least_squares", "smoothing
 
 Outputs = OutputDeltas | OutputMap
 Fit = tuple[str, str, dict]
+
+#: The most examples whose flat ones are looked for among the lowest and highest outputs (every
+#: pair of counts is tried: m^2 / 2 fits of one gradient each, ~10^5 at this size).
+MAX_SPLIT_ROWS = 400
 
 
 def targets_like(od: Outputs) -> np.ndarray | None:
@@ -178,9 +184,46 @@ def _weights(mp: OutputMap) -> Fit | None:
     return "loss_weight_ignored_in_backward", what, evidence
 
 
+def _flat_split(mp: OutputMap, basis: np.ndarray, s: float) -> tuple[int, int] | None:
+    """``(i, j)``: the numerical gradient is the user's delta ``s * basis`` with the ``i`` examples of the
+    smallest output and the ``j`` of the largest left out (flat), some but not all of them; else None."""
+    m = mp.m
+    order = np.argsort(mp.z[:, 0], kind="stable")
+    rows = np.stack([mp.pullback(s * basis * (np.arange(m) == i)[:, None]) for i in order])
+    low = np.vstack([np.zeros(rows.shape[1]), np.cumsum(rows, axis=0)])
+    high = np.vstack([np.zeros(rows.shape[1]), np.cumsum(rows[::-1], axis=0)])
+    norm = float(np.linalg.norm(mp.numeric))
+    for i in range(m):
+        for j in range(m - i):
+            if i + j and float(np.linalg.norm(low[m] - low[i] - high[j] - mp.numeric)) <= DELTA_RTOL * norm:
+                return i, j
+    return None
+
+
+def _clip(mp: OutputMap) -> Fit | None:
+    Y = targets_like(mp)
+    if Y is None or mp.z.shape[1] != 1 or mp.m > MAX_SPLIT_ROWS or not np.any(mp.numeric):
+        return None
+    for basis in (probabilities(mp.z) - Y, mp.z - Y):
+        user = least_squares([mp.pullback(basis)], mp.user)
+        split = _flat_split(mp, basis, user[0]) if user is not None and user[0] > 0 else None
+        if split is None:
+            continue
+        order = np.argsort(mp.z[:, 0], kind="stable")
+        rows = sorted(int(r) for r in [*order[: split[0]], *order[mp.m - split[1]:]])
+        z = mp.z[rows, 0]
+        what = (f"the loss does not change with the output at {len(rows)} of the {mp.m} examples (outputs z from "
+                f"{z.min():.4g} to {z.max():.4g}, the {'lowest' if not split[1] else 'highest' if not split[0] else 'most extreme'}), "
+                f"yet the backward pass returns a gradient there, and agrees with the loss elsewhere: the forward pass "
+                f"clips a value (a probability before its log, a prediction, a min/max) that the backward pass "
+                f"differentiates as if it were not clipped")
+        return "clip_ignored_in_backward", what, {"examples": rows, "z_range": [float(z.min()), float(z.max())]}
+    return None
+
+
 def fit_map(mp: OutputMap) -> Fit | None:
     """The first model that reproduces both gradients on ``mp``, as ``(kind, what, evidence)``; or None."""
-    for fit in (_huber, _smoothing, _weights):
+    for fit in (_clip, _huber, _smoothing, _weights):
         got = fit(mp)
         if got is not None:
             return got
