@@ -40,10 +40,17 @@ from .arch import Arch, layouts, matrix_shape
 from .dense import activate, example_losses
 from .infer import candidates, infer_arch
 
-__all__ = ["infer_dropout_arch"]
+__all__ = ["infer_dropout_arch", "loss_scales"]
 
 #: The most loss evaluations spent on reading the masks.
 MAX_EVALS = 3000
+#: A probe that moves an example's term of a log loss by more than this saturates the output, where the
+#: loss loses its digits (log(1 - a) at a within 1e-2 of 1): such probes are not read.
+MAX_LOG_TERM_CHANGE = 4.0
+#: Random starting masks (and their mirrors) tried on an example the descent missed while others fit.
+RESTARTS = 6
+#: Their spread: masks of 0 and 1 / keep_prob, with keep_prob down to 0.3 or so.
+RESTART_SPREAD = 2.0
 #: The largest share of mask values that may be unreadable (probes across a relu kink); more, and no mask is read.
 MAX_UNREAD_SHARE = 0.1
 
@@ -54,53 +61,65 @@ def _term(loss: str, out: str, z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _solve(loss: str, out: str, H: np.ndarray, W2: np.ndarray, b2: np.ndarray, y: np.ndarray,
-           target: np.ndarray) -> np.ndarray | None:
+           target: np.ndarray, restarts: int = 0) -> np.ndarray | None:
     """The mask column ``v`` with ``term(H[j] * v) - term(H[0] * v) = target[j - 1]``; None if none fits.
 
     Units that stay at the same activation on every probe (a dead relu) cannot be read and get 0.
+    Gauss-Newton starts from a mask of ones; where it settles without a fit, it starts again from
+    the negative of where it settled: a squared error has a mirror basin (``z - y`` for ``y - z``)
+    that draws the descent to a mask of the wrong sign (a lone kept unit read as -2 for 2). Then
+    from ``restarts`` seeded random masks, each with its mirror.
     """
     moving = np.abs(H[1:] - H[0]).max(axis=0) > 1e-12 * max(float(np.abs(H).max()), 1e-300)
     v = np.zeros(H.shape[1])
     if not moving.any():
         return v if np.abs(target).max() <= 1e-12 else None
     Hm, Wm = H[:, moving], W2[moving]
-    w = np.ones(int(moving.sum()))
+
+    def term(z: np.ndarray) -> np.ndarray:
+        return _term(loss, out, z, y)
+
+    n = int(moving.sum())
+    rng = np.random.default_rng(0)
+    for start in [np.ones(n), *(RESTART_SPREAD * rng.normal(size=n) for _ in range(restarts))]:
+        w, fits = _descend(term, Hm, Wm, b2, target, start)
+        if not fits and w is not None:
+            w, fits = _descend(term, Hm, Wm, b2, target, -w)
+        if fits and w is not None:
+            v[moving] = w
+            return v
+    return None
+
+
+def _descend(term: Callable[[np.ndarray], np.ndarray], Hm: np.ndarray, Wm: np.ndarray, b2: np.ndarray,
+             target: np.ndarray, w: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """Gauss-Newton on the mask ``w`` from where it is given: where it ended (None if it blew up)
+    and whether it fits every probe."""
     eps = 1e-6
-
-    def terms(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        z = (Hm * w) @ Wm + b2
-        return z, _term(loss, out, z, y)
-
     for it in range(30):
-        z, t = terms(w)
+        z = (Hm * w) @ Wm + b2
+        t = term(z)
         r = (t[1:] - t[0]) - target
         scale = float(np.abs(t).max())
         norm = float(np.linalg.norm(r))
         if norm <= 1e-10 * max(scale, 1e-12) * np.sqrt(r.size):
             break
         if it == 8 and norm > 1e-3 * max(scale, 1e-12) * np.sqrt(r.size):
-            return None  # not converging: another net
+            return w, False  # not converging: another net, or another basin
         # d term / d z by differences over the k outputs, then the chain to w (z is linear in w)
         G = np.empty_like(z)
         for o in range(z.shape[1]):
             dz = z.copy()
             dz[:, o] += eps
-            G[:, o] = (_term(loss, out, dz, y) - t) / eps
+            G[:, o] = (term(dz) - t) / eps
         rows = Hm * (G @ Wm.T)
         J = rows[1:] - rows[0]
         w = w + np.linalg.lstsq(J, -r, rcond=None)[0]
         if not np.all(np.isfinite(w)):
-            return None
-
-    def resid(w: np.ndarray) -> tuple[np.ndarray, float]:
-        t = terms(w)[1]
-        return (t[1:] - t[0]) - target, float(np.abs(t).max())
-
-    r, scale = resid(w)
-    if np.linalg.norm(r) > 1e-8 * max(scale, 1e-12) * np.sqrt(r.size):
-        return None
-    v[moving] = w
-    return v
+            return None, False
+    t = term((Hm * w) @ Wm + b2)
+    r = (t[1:] - t[0]) - target
+    return w, bool(np.linalg.norm(r) <= 1e-8 * max(float(np.abs(t).max()), 1e-12) * np.sqrt(r.size))
 
 
 def infer_dropout_arch(
@@ -194,24 +213,65 @@ def _masks(cand: Arch, params: Mapping[str, np.ndarray], y: Any, Xr: np.ndarray,
     b1 = bs[0] if bs[0] is not None else 0.0
     b2 = bs[1] if bs[1] is not None else np.zeros(Ws[-1].shape[1])
     finite = np.isfinite(D)
-    for scale in (1.0, float(m)):
-        masks = np.empty((m, n1))
-        for e in range(m):
-            # probes that move the example's term by a lot saturate the output, where a loss written
-            # as log(a) and log(1 - a) loses its digits: they are left out
-            ok_j = finite[e] & (np.abs(np.where(finite[e], D[e], 0.0)) * m / scale <= 4.0)
-            if ok_j.sum() < n1 + 2:
-                break
-            pts = np.vstack([Xr[e][None, :], Xr[e] + U[e][ok_j]])
-            with np.errstate(all="ignore"):
-                H = activate(cand.activations[0], pts @ Ws[0] + b1)
-                v = _solve(cand.loss, cand.activations[1], H, Ws[1], b2, Y[e], D[e][ok_j] * m / scale)
-            if v is None:
-                break
-            masks[e] = v
-        else:
+    for scale in loss_scales(cand.loss, m, Ws[-1].shape[1]):
+        masks = _masks_at(cand, Ws, b1, b2, Y, Xr, U, D, n1, finite, scale)
+        if masks is not None:
             return masks
     return None
+
+
+def _masks_at(cand: Arch, Ws: list[np.ndarray], b1: Any, b2: np.ndarray, Y: np.ndarray, Xr: np.ndarray,
+              U: np.ndarray, D: np.ndarray, n1: int, finite: np.ndarray, scale: float) -> np.ndarray | None:
+    """The masks of every example at one loss scale, or None. A candidate none of whose first two
+    examples fits is another net; once an example fits, an example the descent missed is read again
+    from :data:`RESTARTS` other starting masks."""
+    m = Xr.shape[0]
+
+    def read(e: int, restarts: int) -> np.ndarray | None:
+        # probes that move the example's term by a lot saturate the output, where a loss written
+        # as log(a) and log(1 - a) loses its digits: they are left out (a squared error has no log)
+        ok_j = finite[e] & ((np.abs(np.where(finite[e], D[e], 0.0)) * m / scale <= MAX_LOG_TERM_CHANGE)
+                            | (cand.loss == "mse"))
+        if ok_j.sum() < n1 + 2:
+            return None
+        pts = np.vstack([Xr[e][None, :], Xr[e] + U[e][ok_j]])
+        with np.errstate(all="ignore"):
+            H = activate(cand.activations[0], pts @ Ws[0] + b1)
+            return _solve(cand.loss, cand.activations[1], H, Ws[1], b2, Y[e], D[e][ok_j] * m / scale,
+                          restarts=restarts)
+
+    masks = np.empty((m, n1))
+    missed: list[int] = []
+    for e in range(m):
+        v = read(e, 0)
+        if v is None:
+            missed.append(e)
+            if len(missed) == min(2, m) and len(missed) == e + 1:
+                return None  # neither of the first two examples fits: another net
+        else:
+            masks[e] = v
+    for e in missed:  # the net fits other examples: this one's descent settled in another basin
+        v = read(e, RESTARTS)
+        if v is None:
+            return None
+        masks[e] = v
+    return masks
+
+
+def loss_scales(loss: str, m: int, k: int) -> list[float]:
+    """The coefficients ``c`` of the conventions ``loss = c / m * sum of the model's example terms``.
+
+    A mean over the batch (``c = 1``) or a sum (``c = m``); a squared error also without the 0.5 of
+    the model's term (``2``) and averaged over its ``k`` outputs too (``1 / k``, ``2 / k``): a mask
+    read under another convention than the user's is off by that factor, and fits no example.
+
+    >>> loss_scales("mse", 4, 2)
+    [1.0, 4.0, 2.0, 8.0, 0.5]
+    >>> loss_scales("bce", 4, 1)
+    [1.0, 4.0]
+    """
+    per_example = [1.0, 2.0, 1.0 / k, 2.0 / k] if loss == "mse" and k > 1 else [1.0, 2.0] if loss == "mse" else [1.0]
+    return list(dict.fromkeys(c * batch for c in per_example for batch in (1.0, float(m))))
 
 
 def _keep_prob(masks: np.ndarray) -> tuple[np.ndarray, float] | None:
