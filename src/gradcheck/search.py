@@ -347,9 +347,25 @@ def _varied(plan: FactoryPlan, log: list[Trial]) -> tuple[list[str], dict[str, s
             not_varied[name] = "drawn, but every net tried had the same value" if log else "no net was tried"
         elif name == plan.widths and len(shapes) < 2:
             not_varied[name] = "drawn, but every net built had the same parameter shapes"
+        elif not _changes_the_net(name, log):
+            not_varied[name] = "drawn, but the nets checked did not change with it: same arrays, loss and gradients"
         else:
             varied.append(name)
     return varied, not_varied
+
+
+def _changes_the_net(name: str, log: list[Trial]) -> bool:
+    """Whether keyword ``name`` changed the net the check saw: two nets whose configurations differ in
+    it alone differ (when the search tried such a pair), or at least two different nets were checked."""
+    nets = [t for t in log if t.net is not None and name in t.config]
+    if len({t.net for t in nets}) < 2:
+        return not nets  # every net checked was the same one (no digest: nothing to tell)
+    pairs: dict[tuple, dict[tuple, set[str]]] = {}
+    for t in nets:
+        rest = config_key({k: v for k, v in t.config.items() if k != name})
+        pairs.setdefault(rest, {}).setdefault(config_key({name: t.config[name]}), set()).add(str(t.net))
+    told = [by_value for by_value in pairs.values() if len(by_value) >= 2]
+    return not told or any(len(set().union(*by_value.values())) >= 2 for by_value in told)
 
 
 # -- text ----------------------------------------------------------------------------------
@@ -415,9 +431,11 @@ def _passing_text(plan: FactoryPlan, runner: Runner, seed: int, varied: list[str
     if varied:
         first = f"✔ gradients match on all {len(log)} nets tried (search seed {seed})"
     else:
+        drawn = [why for k, why in not_varied.items() if k in plan.keywords]
+        same = ("with the same values" if all(why.startswith("drawn, but every net tried") for why in drawn)
+                else "that all built the same net")
         first = (f"? nothing was varied: {plan.name}() was checked at {len(log)} configuration"
-                 f"{'' if len(log) == 1 else 's'} with the same values, and its gradients match there "
-                 f"(search seed {seed})")
+                 f"{'' if len(log) == 1 else 's'} {same}, and its gradients match there (search seed {seed})")
     lines = [first, *_keywords_lines(varied, not_varied), *_rejected_line(runner.rejected)]
     built = [t.weight_shapes for t in log if t.weight_shapes]
     if built:
@@ -425,7 +443,7 @@ def _passing_text(plan: FactoryPlan, runner: Runner, seed: int, varied: list[str
         sizes = sorted({d for ws in built for s in ws for d in s})
         lines.append(f"  nets built: {depths[0]}-{depths[-1]} weight matrices, dimensions {sizes[0]}-{sizes[-1]}")
     ms = sorted({t.batch_size for t in log if t.batch_size is not None})
-    if ms:
+    if ms and (plan.batch is None or plan.batch in varied):
         lines.append(f"  batch sizes {ms[0]}-{ms[-1]}")
     xs = [t.config[plan.inputs] for t in log if plan.inputs and isinstance(t.config.get(plan.inputs), np.ndarray)]
     if xs:

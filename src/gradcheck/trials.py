@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,7 +44,8 @@ BIAS_NAME = re.compile(r"(^b\d*$|^b_|bias|^beta)", re.IGNORECASE)
 @dataclass
 class Trial:
     """A configuration and what came of it; ``rejected`` when the factory raised or the loss at
-    the starting point was not finite (no net to judge), ``error`` when the check raised."""
+    the starting point was not finite (no net to judge), ``error`` when the check raised; ``net``
+    a digest of what the check saw (arrays built, loss value, analytic gradients)."""
 
     config: dict[str, Any]
     ok: bool
@@ -54,6 +56,7 @@ class Trial:
     rejected: bool = False
     batch_size: int | None = None
     negative_inputs: int | None = None
+    net: str | None = None
 
     @property
     def weight_shapes(self) -> list[tuple[int, ...]]:
@@ -92,6 +95,27 @@ def _data_shapes(data: Any) -> tuple[tuple[int, ...], ...]:
     if isinstance(data, (tuple, list)):
         return tuple(tuple(np.shape(d)) for d in data if hasattr(d, "shape"))
     return ()
+
+
+def _arrays_digest(problem: Any) -> Any:
+    """A running digest of the parameters (names, shapes, values) and data arrays a factory built."""
+    h = hashlib.blake2b(digest_size=16)
+    data = problem.data if isinstance(problem.data, (tuple, list)) else ()
+    for name, a in [*problem.params.items(), *((f"data{i}", d) for i, d in enumerate(data))]:
+        if isinstance(a, np.ndarray):
+            h.update(f"{name}{a.shape}{a.dtype}".encode())
+            h.update(np.ascontiguousarray(a).tobytes())
+    return h
+
+
+def _net_digest(built: Any, report: Report) -> str:
+    """What a check of the net saw: the arrays built, the loss value and the analytic gradients. Two
+    configurations with the same digest are one net to the check, whatever their keywords say."""
+    built.update(repr(report.loss_value).encode())
+    for p in report.params:
+        if p.analytic is not None:
+            built.update(np.ascontiguousarray(p.analytic).tobytes())
+    return str(built.hexdigest())
 
 
 def _negative_inputs(data: Any) -> int | None:
@@ -136,11 +160,13 @@ class Runner:
             return self._reject(key, Trial(config, False, error=f"{type(exc).__name__}: {exc}", rejected=True,
                                            batch_size=m))
         shapes = {n: tuple(np.shape(p)) for n, p in problem.params.items()}
+        built = _arrays_digest(problem)
         trial = Trial(config, False, shapes=shapes, data_shapes=_data_shapes(problem.data), batch_size=m,
                       negative_inputs=_negative_inputs(problem.data))
         self.n_checks += 1
         try:
             trial.report = check(problem, diagnose=diagnose, **self.options)
+            trial.net = _net_digest(built, trial.report)
             trial.ok = trial.report.ok or self._second_look(problem, trial.report)
             zero = None if trial.ok else self._undefined_at_zero(config, trial.report)
             if zero is not None:
