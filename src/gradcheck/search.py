@@ -43,8 +43,10 @@ from .seeded import seed_only
 from .trials import Runner, Trial, config_key
 from .vary import FactoryPlan, plan_factory, short_value
 
-__all__ = ["SMALL_SEEDS", "SearchResult", "describe_config", "search"]
+__all__ = ["IGNORED_PROBES", "SMALL_SEEDS", "SearchResult", "describe_config", "search"]
 
+#: Nets in which a keyword is moved alone before it is said not to change the net checked.
+IGNORED_PROBES = 3
 #: A smallest failing net found at a seed other than 0 is searched again at the seeds below it and below
 #: this (0-9: a seed a reader takes for the author's choice, where 56896 reads as a search's accident).
 SMALL_SEEDS = 10
@@ -278,7 +280,7 @@ def search(
     _nothing_built(runner)
     n_examples = len(runner.log)
     if smallest is None:
-        varied, not_varied = _varied(plan, runner.log)
+        varied, not_varied = _varied(runner)
         text = _passing_text(plan, runner, seed, varied, not_varied)
         return SearchResult(False, None, None, text, seed, n_examples, factory=plan.name, varied=varied,
                             not_varied=not_varied, n_skipped=len(runner.rejected), n_checks=runner.n_checks,
@@ -313,7 +315,7 @@ def _failing(runner: Runner, smallest: dict[str, Any], explain: bool, seed: int,
         implications += naming.lines
         _add_search_findings(runner, naming)
     n_probes = len(runner.log) - n_examples
-    varied, not_varied = _varied(plan, runner.log)  # the probes count: they are nets tried too
+    varied, not_varied = _varied(runner)  # the probes count: they are nets tried too
     common: dict[str, Any] = {"factory": plan.name, "varied": varied, "not_varied": not_varied, "n_skipped": len(runner.rejected),
               "n_checks": runner.n_checks, "elapsed": time.perf_counter() - started}
     text = _failing_text(plan, final, facts, implications, seed, n_examples, n_failing, runner.rejected,
@@ -336,8 +338,10 @@ def _add_search_findings(runner: Runner, naming: Naming) -> None:
     naming.kinds = sorted(set(naming.kinds) | {f.kind for f in extra})
 
 
-def _varied(plan: FactoryPlan, log: list[Trial]) -> tuple[list[str], dict[str, str]]:
-    """The keywords that took two values or more among the nets judged, and why the others did not."""
+def _varied(runner: Runner) -> tuple[list[str], dict[str, str]]:
+    """The keywords that took two values or more among the nets judged and changed the net checked,
+    and why the others did not."""
+    plan, log = runner.plan, runner.log
     not_varied = dict(plan.not_varied)
     varied = []
     shapes = {tuple(sorted(t.shapes.items())) for t in log if t.shapes}
@@ -347,25 +351,48 @@ def _varied(plan: FactoryPlan, log: list[Trial]) -> tuple[list[str], dict[str, s
             not_varied[name] = "drawn, but every net tried had the same value" if log else "no net was tried"
         elif name == plan.widths and len(shapes) < 2:
             not_varied[name] = "drawn, but every net built had the same parameter shapes"
-        elif not _changes_the_net(name, log):
+        elif not _changes_the_net(runner, name):
             not_varied[name] = "drawn, but the nets checked did not change with it: same arrays, loss and gradients"
         else:
             varied.append(name)
     return varied, not_varied
 
 
-def _changes_the_net(name: str, log: list[Trial]) -> bool:
-    """Whether keyword ``name`` changed the net the check saw: two nets whose configurations differ in
-    it alone differ (when the search tried such a pair), or at least two different nets were checked."""
-    nets = [t for t in log if t.net is not None and name in t.config]
+def _changes_the_net(runner: Runner, name: str) -> bool:
+    """Whether keyword ``name`` changed the net the check saw (its arrays, loss value, gradients).
+
+    Two nets of the search that differ in it alone and differ tell yes; every net checked being the
+    same one tells no. Otherwise it is moved alone, to the smallest and the largest value it took, in
+    the nets with the most settings off their defaults (a momentum matters only where the learning rate is not 0):
+    unchanged in each of them, it is taken as ignored by the factory. A net that cannot be built
+    that way tells nothing (the keyword keeps its claim)."""
+    nets = [t for t in runner.log if t.net is not None and name in t.config]
     if len({t.net for t in nets}) < 2:
-        return not nets  # every net checked was the same one (no digest: nothing to tell)
-    pairs: dict[tuple, dict[tuple, set[str]]] = {}
+        return not nets
+    by_rest: dict[tuple, set[str]] = {}
     for t in nets:
-        rest = config_key({k: v for k, v in t.config.items() if k != name})
-        pairs.setdefault(rest, {}).setdefault(config_key({name: t.config[name]}), set()).add(str(t.net))
-    told = [by_value for by_value in pairs.values() if len(by_value) >= 2]
-    return not told or any(len(set().union(*by_value.values())) >= 2 for by_value in told)
+        by_rest.setdefault(config_key({k: v for k, v in t.config.items() if k != name}), set()).add(str(t.net))
+    if any(len(d) >= 2 for d in by_rest.values()):
+        return True
+    plan = runner.plan
+    values = list({config_key({name: t.config[name]}): t.config[name] for t in nets}.values())
+
+    def off_default(t: Trial) -> int:
+        return sum(kw.has_default and not _same_value(t.config.get(kw.name), kw.default) for kw in plan.settings)
+
+    numbers = sorted((v for v in values if type(v) in (int, float)), key=float)
+    ends = [numbers[0], numbers[-1]] if len(numbers) >= 2 else values  # the values furthest apart
+    for t in sorted(nets, key=off_default, reverse=True)[:IGNORED_PROBES]:
+        before = runner.fingerprint(t.config)
+        for other in (v for v in ends if not _same_value(v, t.config[name])):
+            after = runner.fingerprint({**t.config, name: other})
+            if before is None or after is None or before != after:
+                return True
+    return False
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    return config_key({"v": a}) == config_key({"v": b})
 
 
 # -- text ----------------------------------------------------------------------------------

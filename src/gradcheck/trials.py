@@ -28,6 +28,7 @@ import numpy as np
 
 from .check import check
 from .errors import AdapterError, LossError
+from .problem import protected
 from .report import Report
 from .vary import FactoryPlan
 
@@ -137,6 +138,7 @@ class Runner:
         self.log: list[Trial] = []
         self.rejected: list[Trial] = []
         self.n_checks = 0
+        self.fingerprints: dict[tuple, str | None] = {}
 
     def batch_size(self, config: Mapping[str, Any]) -> int | None:
         from .factories import batch_of  # lazy: factories loads hypothesis, which importing search must not
@@ -182,6 +184,28 @@ class Runner:
         if log:
             self.log.append(trial)
         return trial
+
+    def fingerprint(self, config: Mapping[str, Any]) -> str | None:
+        """A digest of the net ``config`` builds (arrays, loss value, analytic gradients), without a
+        gradient check; None when the factory, the loss or the gradients raise."""
+        key = config_key(config)
+        if key not in self.fingerprints:
+            from .factories import call_factory  # lazy: factories loads hypothesis, which importing search must not
+
+            try:
+                problem = call_factory(self.plan.factory, dict(config))
+                h = _arrays_digest(problem)
+                with protected(problem.params):
+                    h.update(repr(float(problem.loss())).encode())
+                    grads = problem.grads_now()
+                items = grads.items() if isinstance(grads, Mapping) else enumerate(grads)
+                for name, g in items:
+                    h.update(f"{name}".encode())
+                    h.update(np.ascontiguousarray(np.asarray(g, dtype=np.float64)).tobytes())
+                self.fingerprints[key] = h.hexdigest()
+            except Exception:  # noqa: BLE001 - a net that cannot be built or evaluated tells nothing
+                self.fingerprints[key] = None
+        return self.fingerprints[key]
 
     def _second_look(self, problem: Any, report: Report) -> bool:
         """Whether a near miss passes a second, more accurate measurement (Richardson extrapolation).
