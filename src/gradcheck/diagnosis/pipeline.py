@@ -15,6 +15,7 @@ from .catalogue import fix_for
 from .detectors import (
     clipped,
     loss_backward,
+    mixed_terms,
     nonfinite,
     normalization,
     optimizer_state,
@@ -50,6 +51,7 @@ DETECTORS: tuple[Detector, ...] = (
     normalization.detect,  # batch / layer norm backward without its mean and variance paths
     zero.detect,         # zero everywhere while the loss moves
     loss_backward.detect,  # the loss's clip, linear part, smoothing or weight left out of its derivative
+    mixed_terms.detect,  # a factor on the data term and a penalty term of W at once: two findings
     ratio.detect,        # analytic = c * numeric (m, 1/m, -1, 2, other)
     transposed.detect,   # a square gradient that is the transpose of the numerical one
     reshaped.detect,     # a gradient that is the numerical one transposed, then reshaped to the parameter's shape

@@ -55,7 +55,7 @@ from ..recomputation import Recomputation
 from ..signatures import fit_ratio
 from ..thresholds import EXACT, PENALTY_RTOL, near
 
-__all__ = ["FORMS", "MIN_TENSOR_SIZE", "detect", "fit_penalty", "fit_per_tensor", "on_net"]
+__all__ = ["FORMS", "MIN_TENSOR_SIZE", "describe", "detect", "fit_penalty", "fit_per_tensor", "on_net"]
 
 Basis = Callable[[np.ndarray], np.ndarray]
 _BASES: dict[str, Basis] = {
@@ -149,7 +149,7 @@ def detect(ev: Evidence, unexplained: list[str]) -> Explanation:
     if fit is None:
         return _per_tensor(ev, usable, ps, es)
     form, coef, _ = fit
-    kind, msg, fix = _describe(form, coef, join_names(forward_order(usable)))
+    kind, msg, fix = describe(form, coef, join_names(forward_order(usable)))
     evidence: dict[str, object] = {"term": coef.get("p", 0.0), "form": form, "coefficients": coef}
     evidence.update(penalty_terms(form, coef))
     return Explanation.of([Finding(kind=kind, params=forward_order(usable), message=msg, fix=fix,
@@ -203,22 +203,28 @@ def penalty_terms(form: str, coef: dict[str, float]) -> dict[str, str]:
     return {"found": second, "expected": first} if coef[second] > 0 else {"found": first, "expected": second}
 
 
-def _describe(form: str, coef: dict[str, float], label: str) -> tuple[str, str, str]:
+def describe(form: str, coef: dict[str, float], label: str, lhs: str = "analytic - numeric") -> tuple[str, str, str]:
+    """``(kind, message, fix)`` of a fitted ``form``; ``lhs``: what was fitted (the difference the
+    coefficients describe).
+
+    >>> describe("l2", {"p": -0.1}, "W1")[0]
+    'regularization_missing'
+    """
     if form in L1_FORMS:
-        return _describe_l1(form, coef, label)
+        return _describe_l1(form, coef, label, lhs)
     c = coef["p"]
     if form == "sum":
         s = coef["sum"]
-        msg = (f"analytic - numeric = {s:.4g} * (sum(p) - p) on every element of {label}: the gradient's "
+        msg = (f"{lhs} = {s:.4g} * (sum(p) - p) on every element of {label}: the gradient's "
                f"penalty term is {s:.4g} * np.sum(p), one number for every element, where the loss's penalty gives "
                f"{s:.4g} * p")
         fix = fix_text("penalty_sum", coefficient=s)
         return "regularization_wrong", msg, fix
     if c < 0:
-        msg = (f"analytic - numeric = {c:.4g} * the parameter, on every element of {label}: the loss penalizes "
+        msg = (f"{lhs} = {c:.4g} * the parameter, on every element of {label}: the loss penalizes "
                f"{label} with an L2 term whose gradient {-c:.4g} * p is missing")
         return "regularization_missing", msg, fix_for("regularization_missing")
-    msg = (f"analytic - numeric = {c:.4g} * the parameter, on every element of {label}: the gradient has an L2 "
+    msg = (f"{lhs} = {c:.4g} * the parameter, on every element of {label}: the gradient has an L2 "
            f"term {c:.4g} * p that the loss does not have (or has with another factor)")
     return "regularization_wrong", msg, fix_for("regularization_wrong")
 
@@ -239,12 +245,12 @@ _READINGS = {
 _SHOWN = {"l1": "sign(p)", "sign": "(sign(p) - p)", "one": "(sign(p) - 1)"}
 
 
-def _describe_l1(form: str, coef: dict[str, float], label: str) -> tuple[str, str, str]:
+def _describe_l1(form: str, coef: dict[str, float], label: str, lhs: str) -> tuple[str, str, str]:
     """An L1 penalty's gradient in the wrong form: the term found against the term expected."""
     terms = penalty_terms(form, coef)
     c = coef["sign"]
     reading = _READINGS[terms["found"], terms["expected"]].format(s=f"{abs(c):.4g}")
-    msg = f"analytic - numeric = {c:.4g} * {_SHOWN[form]} on every element of {label}: {reading}"
+    msg = f"{lhs} = {c:.4g} * {_SHOWN[form]} on every element of {label}: {reading}"
     return "l1_penalty_gradient_wrong", msg, fix_for("l1_penalty_gradient_wrong")
 
 
