@@ -70,8 +70,12 @@ def token_rnn(vocab, hidden, steps, seed, mistake=None, mean=False, last_only=Fa
 # -- style B: a class, column vectors, cols layout ----------------------------------------------------------
 
 
+ACTS = {"tanh": (np.tanh, lambda h: 1 - h**2), "relu": (lambda z: np.maximum(z, 0), lambda h: (h > 0) * 1.0),
+        "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda h: h * (1 - h))}
+
+
 class Recurrent:
-    def __init__(self, n_in, n_hidden, n_out, seed, mistake=None, last_only=False):
+    def __init__(self, n_in, n_hidden, n_out, seed, mistake=None, last_only=False, act="tanh"):
         rng = np.random.default_rng(seed)
         self.W_in = rng.normal(0, 0.6, (n_hidden, n_in))
         self.W_rec = rng.normal(0, 0.4, (n_hidden, n_hidden))
@@ -79,6 +83,7 @@ class Recurrent:
         self.W_out = rng.normal(0, 0.6, (n_out, n_hidden))
         self.b_out = rng.normal(0, 0.1, (n_out, 1))
         self.mistake, self.last_only = mistake, last_only
+        self.f, self.df = ACTS[act]
 
     def params(self):
         return {"W_in": self.W_in, "W_rec": self.W_rec, "bias": self.bias, "W_out": self.W_out, "b_out": self.b_out}
@@ -86,7 +91,7 @@ class Recurrent:
     def forward(self, inputs):
         states = [np.zeros_like(self.bias)]
         for x in inputs:
-            states.append(np.tanh(self.W_in @ x + self.W_rec @ states[-1] + self.bias))
+            states.append(self.f(self.W_in @ x + self.W_rec @ states[-1] + self.bias))
         return states, [self.W_out @ h + self.b_out for h in states[1:]]
 
     def cost(self, inputs, outputs):
@@ -104,7 +109,7 @@ class Recurrent:
             g["W_out"] += dy @ states[t + 1].T
             g["b_out"] += dy
             dh = self.W_out.T @ dy + (0 if self.mistake == "truncated" else dnext)
-            dz = dh * (1 - states[t + 1] ** 2)
+            dz = dh * self.df(states[t + 1])
             g["W_in"] += dz @ inputs[t].T
             g["W_rec"] += dz @ (states[t + 1] if self.mistake == "own_state" else states[t]).T
             g["bias"] += dz
@@ -112,8 +117,8 @@ class Recurrent:
         return g
 
 
-def class_net(n_in, n_hidden, n_out, steps, seed, mistake=None, last_only=False):
-    net = Recurrent(n_in, n_hidden, n_out, seed, mistake, last_only)
+def class_net(n_in, n_hidden, n_out, steps, seed, mistake=None, last_only=False, act="tanh"):
+    net = Recurrent(n_in, n_hidden, n_out, seed, mistake, last_only, act)
     rng = np.random.default_rng(seed + 100)
     inputs = [rng.normal(size=(n_in, 1)) for _ in range(steps)]
     outputs = [rng.normal(size=(n_out, 1)) for _ in range(steps)]
@@ -259,3 +264,16 @@ def test_a_dense_net_is_no_recurrent_net():
     params = {k: v for k, v in net.params.items() if k != "b1"}
     X, y = net.random_data(6)
     assert infer_rnn(params, lambda: net.loss(X, y), (X, y)) is None
+
+
+@pytest.mark.parametrize("act,derivative", [("relu", "(h > 0)"), ("sigmoid", "h * (1 - h)")])
+def test_other_activations_of_the_hidden_state_are_read(act, derivative):
+    report = gradcheck.check(*class_net(3, 4, 2, 6, 61, act=act))
+    assert report.ok and not report.findings
+    report = gradcheck.check(*class_net(2, 5, 2, 5, 62, "truncated", act=act))
+    assert sorted(report.wrong) == ["W_in", "W_rec", "bias"] and report.kinds() == ["missing_recurrent_gradient"]
+    assert f"h_t = {act}(W_in @ x_t" in report.findings[0].message
+    assert f"(dh_raw = {derivative} * dh)" in report.findings[0].fix
+    compile(f"dh_raw = {derivative} * dh", "<fix>", "exec")
+    report = gradcheck.check(*class_net(2, 3, 1, 6, 63, "own_state", act=act))
+    assert report.wrong == ["W_rec"] and report.kinds() == ["weight_gradient_wrong_input"]

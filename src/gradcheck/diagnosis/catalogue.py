@@ -455,7 +455,7 @@ FIXES: dict[str, str] = {
             "f(Z{target}) + A{source}, so {formula}, not dA{source} = {without}.",
     # a recurrent net's backpropagation through time
     "rnn_carry": "Add the gradient carried back from the next step to each step's hidden-state gradient: {dh}, "
-                 "then, after the step's own gradients, {carry} (dh_raw = (1 - h ** 2) * dh).",
+                 "then, after the step's own gradients, {carry} (dh_raw = {derivative} * dh).",
     "rnn_previous_state": "Form the recurrent weights' gradient with the previous state, the one {wh} multiplied in "
                           "this step: {dwh} with h_prev = h_(t-1), not the step's own output h_t.",
     "rnn_transpose": "Carry the gradient to the previous step through the transpose of {wh}: {carry}.",

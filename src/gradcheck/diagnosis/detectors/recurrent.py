@@ -60,6 +60,7 @@ def fix(net: RNN, kind: str) -> str:
         "carry": f"dh_next = {net.wh}.T @ dh_raw" if cols else f"dh_next = dh_raw @ {net.wh}.T",
         "dwh": f"d{net.wh} += np.outer(dh_raw, h_prev)" if cols else f"d{net.wh} += np.outer(h_prev, dh_raw)",
         "wh": net.wh,
+        "derivative": net.derivative_text(),
     }
     return fix_text({"missing_recurrent_gradient": "rnn_carry", "weight_gradient_wrong_input": "rnn_previous_state",
                      "weights_not_transposed": "rnn_transpose"}[kind], **values)

@@ -1,9 +1,8 @@
 """The one model of a vanilla recurrent net, and its recognition behind a user's arrays and loss.
 
-``h_t = tanh(Wx x_t + Wh h_(t-1) + bh)``, ``out_t = Wy h_t + by`` over a sequence ``x_1 .. x_T``
-(real vectors, or integer tokens read as one-hot vectors), or a batch of them ((N, T, D) or
-(T, N, D)), from a starting state ``h_0``; the loss
-is a squared error (``0.5 * ||out_t - y_t||^2``) or a softmax cross-entropy, on every step or on
+``h_t = f(Wx x_t + Wh h_(t-1) + bh)`` (f: tanh, relu or sigmoid), ``out_t = Wy h_t + by`` over a
+sequence ``x_1 .. x_T`` (real vectors, or integer tokens read as one-hot vectors), or a batch of
+them ((N, T, D) or (T, N, D)), from a starting state ``h_0``; the loss is a squared error (``0.5 * ||out_t - y_t||^2``) or a softmax cross-entropy, on every step or on
 the last one only, times a fitted constant (a sum or a mean over the steps, 0.5 or not).
 
 :func:`infer_rnn` finds which parameter is which (the square matrix is ``Wh``; ``Wx`` and ``Wy``
@@ -47,10 +46,15 @@ from .infer import loss_rtol, losses_at, nearby_points
 __all__ = ["RNN", "backward", "infer_rnn", "roles"]
 
 HEADS = ("mse", "softmax_ce")
+#: The hidden activations tried (tanh first: the vanilla RNN), and their derivatives as functions of
+#: the state ``h`` they produce.
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
+_DERIVATIVES = {"tanh": lambda h: 1.0 - h * h, "relu": lambda h: (h > 0).astype(np.float64),
+                "sigmoid": lambda h: h * (1.0 - h)}
 SCORED = ("all", "last")
-#: The most (roles, layout, reading, loss, state) candidates compared with the user's loss: each
-#: costs four forward passes of a small sequence; a vanilla RNN has a handful.
-MAX_CANDIDATES = 400
+#: The most (roles, layout, reading, loss, state, activation) candidates compared with the user's
+#: loss: each costs four forward passes of a small sequence; a vanilla RNN has a few dozen.
+MAX_CANDIDATES = 1000
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,12 @@ class RNN:
     h0_name: str = ""
     #: how the data hold the sequences: one (``"single"``), or a batch (``"batch_first"``, ``"time_first"``)
     order: str = "single"
+    #: the hidden state's activation (one of :data:`ACTIVATIONS`)
+    activation: str = "tanh"
+
+    def derivative_text(self) -> str:
+        """The activation's derivative at the state ``h`` it gave, as Python."""
+        return {"tanh": "(1 - h ** 2)", "relu": "(h > 0)", "sigmoid": "h * (1 - h)"}[self.activation]
 
     @property
     def names(self) -> list[str]:
@@ -90,8 +100,9 @@ class RNN:
 
     def describe(self) -> str:
         wx, wh, bh = self.wx, self.wh, self.bh or "0"
-        step = (f"h_t = tanh({wx} @ x_t + {wh} @ h_(t-1) + {bh})" if self.layout == "cols"
-                else f"h_t = tanh(x_t @ {wx} + h_(t-1) @ {wh} + {bh})")
+        f = self.activation
+        step = (f"h_t = {f}({wx} @ x_t + {wh} @ h_(t-1) + {bh})" if self.layout == "cols"
+                else f"h_t = {f}(x_t @ {wx} + h_(t-1) @ {wh} + {bh})")
         loss = "squared error" if self.head == "mse" else "softmax cross-entropy"
         where = "on every step" if self.scored == "all" else "on the last step"
         start = f"h_0 = {self.h0_name}" if self.h0_name else "h_0 = 0"
@@ -109,9 +120,17 @@ def _outputs(net: RNN, params: Mapping[str, Any], xs: np.ndarray) -> tuple[list[
     h0 = np.zeros((B, H)) if net.h0 is None else np.broadcast_to(np.asarray(net.h0, np.float64).reshape(-1, H), (B, H))
     hs, outs = [h0], []
     for x in xs:
-        hs.append(np.tanh(x @ Wx.T + hs[-1] @ Wh.T + bh))
+        hs.append(_activate(net.activation, x @ Wx.T + hs[-1] @ Wh.T + bh))
         outs.append(hs[-1] @ Wy.T + by)
     return hs, outs
+
+
+def _activate(name: str, z: np.ndarray) -> np.ndarray:
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "sigmoid":
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for large |z|
+    return np.tanh(z)
 
 
 def _steps(net: RNN, T: int) -> range:
@@ -157,7 +176,7 @@ def backward(net: RNN, params: Mapping[str, Any], xs: np.ndarray, Y: np.ndarray,
         g[3] += dy.T @ hs[t + 1]
         g[4] += dy.sum(axis=0)
         dh = dy @ Wy + (dh_next if carry else 0.0)
-        dz = dh * (1.0 - hs[t + 1] ** 2)
+        dz = dh * _DERIVATIVES[net.activation](hs[t + 1])
         g[0] += dz.T @ xs[t]
         g[1] += dz.T @ (hs[t + 1] if own_state else hs[t])
         g[2] += dz.sum(axis=0)
@@ -298,7 +317,8 @@ def _readings(net: RNN, params: Mapping[str, Any], X: Any, y: Any) -> Iterator[t
             for scored in SCORED:
                 Y = targets(y, xs.shape[0], xs.shape[1], Wy.shape[0], order, head, scored)
                 if Y is not None and (head == "mse" or np.all((Y == 0) | (Y == 1))):
-                    yield replace(net, head=head, scored=scored, order=order), xs, Y
+                    for act in ACTIVATIONS:
+                        yield replace(net, head=head, scored=scored, order=order, activation=act), xs, Y
 
 
 def _starts(net: RNN, params: Mapping[str, Any], states: Sequence[tuple[str, np.ndarray]]) -> list[tuple[str, Any]]:
@@ -312,7 +332,7 @@ def batch(net: RNN, params: Mapping[str, Any], data: Any) -> tuple[np.ndarray, n
     if found is None:
         return None
     for cand, xs, Y in _readings(net, params, *found):
-        if (cand.head, cand.scored, cand.order) == (net.head, net.scored, net.order):
+        if (cand.head, cand.scored, cand.order, cand.activation) == (net.head, net.scored, net.order, net.activation):
             return xs, Y
     return None
 
