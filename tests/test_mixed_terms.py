@@ -234,3 +234,69 @@ def test_right_nets_pass():
     assert gradcheck.check(*_closure_net(mean=True, grad_term="loss", loss_pen=0.2, skip=True)).ok
     assert _check_class(lam=0.1, loss_lam=0.1).ok
     assert gradcheck.check(*_bias_free(scale=1.0, lam=0.0)).ok
+
+
+# -- a class with a train step, through the command line (examples as rows, relu hidden layer) -----
+
+_TRAIN_STEP = """
+import numpy as np
+
+class TwoLayer:
+    def __init__(self, seed=1):
+        rng = np.random.default_rng(seed)
+        self.W1, self.b1 = rng.normal(size=(3, 6)), np.full(6, 0.05)
+        self.W2, self.b2 = rng.normal(size=(6, 1)), np.zeros(1)
+
+    def loss(self, X, y):
+        H = np.maximum(X @ self.W1 + self.b1, 0)
+        return float(0.5 * np.mean((H @ self.W2 + self.b2 - y) ** 2))
+
+    def train(self, X, y, lr=0.1, reg=0.05, epochs=1):
+        for _ in range(epochs):
+            Z = X @ self.W1 + self.b1
+            H = np.maximum(Z, 0)
+            d = (H @ self.W2 + self.b2 - y){mean}
+            dZ = (d @ self.W2.T) * (Z > 0)
+            dW2, dW1 = H.T @ d{term2}, X.T @ dZ{term1}
+            self.W2 -= lr * dW2
+            self.b2 -= lr * d.sum(axis=0)
+            self.W1 -= lr * dW1
+            self.b1 -= lr * dZ.sum(axis=0)
+
+rng = np.random.default_rng(4)
+X = rng.normal(size=({m}, 3))
+y = rng.normal(size=({m}, 1))
+net = TwoLayer()
+"""
+
+
+def _train_step(tmp_path, capsys, *, m, mean, penalty):
+    from gradcheck.cli import main
+
+    from .jsoncheck import parse_valid
+
+    code = _TRAIN_STEP.format(m=m, mean="" if not mean else " / len(X)", term2=" + reg * self.W2" if penalty else "",
+                              term1=" + reg * self.W1" if penalty else "")
+    f = tmp_path / "net.py"
+    f.write_text(code)
+    status = main(["check", f"{f}:net", "--json"])
+    return status, parse_valid(capsys.readouterr().out)
+
+
+def test_train_step_summing_over_the_batch_with_a_penalty_the_loss_lacks(tmp_path, capsys):
+    status, doc = _train_step(tmp_path, capsys, m=9, mean=False, penalty=True)
+    assert status == 1
+    found = {f["kind"]: f for f in doc["findings"]}
+    assert set(found) == {"missing_batch_mean", "regularization_wrong"}, doc["findings"]
+    assert sorted(found["missing_batch_mean"]["params"]) == ["W1", "W2", "b1", "b2"]
+    assert found["missing_batch_mean"]["evidence"]["factor"] == pytest.approx(9, rel=1e-6)
+    assert sorted(found["regularization_wrong"]["params"]) == ["W1", "W2"]
+    assert found["regularization_wrong"]["evidence"]["term"] == pytest.approx(0.05, rel=1e-3)
+
+
+@pytest.mark.parametrize("mean,penalty,kinds", [(False, False, {"missing_batch_mean"}),
+                                                (True, True, {"regularization_wrong"}), (True, False, set())])
+def test_train_step_with_one_mistake_or_none(tmp_path, capsys, mean, penalty, kinds):
+    status, doc = _train_step(tmp_path, capsys, m=9, mean=mean, penalty=penalty)
+    assert status == (1 if kinds else 0)
+    assert {f["kind"] for f in doc.get("findings", [])} == kinds
