@@ -265,8 +265,10 @@ def on_net(rc: Recomputation) -> list[Finding] | None:
     found = _terms(rc, g0, c)
     if found is None:
         return None
-    out = [factor_finding(c, rc.keys, rc.m, rc.layer_of, rc.how, confirmed=True,
-                          net=rc.arch)] if c != 1.0 else []
+    # with a penalty term found, the factor is on the data term alone: not on the numerical gradient
+    versus = "the recomputed data term (the penalty left out)" if found else "numeric"
+    out = [factor_finding(c, rc.keys, rc.m, rc.layer_of, None if found else rc.how, confirmed=True,
+                          net=rc.arch, versus=versus)] if c != 1.0 else []
     if not found:
         return out or None
     lam = rc.arch.l2
