@@ -316,11 +316,13 @@ PIECEWISE_NETS = [
 def _indexed(net: MLP, X, y):
     r = reference(net, X, y)
     u = lambda v: _u(net, v)  # noqa: E731
-    ns = dict(np=np, m=r["m"], Y=u(r["Y"]))
+    ns = dict(np=np, m=r["m"], Y=u(r["Y"]), X=u(r["A"][0]))
+    grads = net.gradients(X, y)
     for l in range(net.n_layers + 1):
         ns[f"A{l}"] = u(r["A"][l])
         if l >= 1:
             ns[f"Z{l}"], ns[f"W{l}"], ns[f"dZ{l}"] = u(r["Z"][l]), net.params[f"W{l}"], u(r["dZ"][l])
+            ns[f"dW{l}"] = grads[f"W{l}"]
             if r["dA"].get(l) is not None:
                 ns[f"dA{l}"] = u(r["dA"][l])
     return ns
@@ -462,7 +464,9 @@ NO_FORMULA = {
 TEMPLATES = {
     "derivative": "formula", "derivative_at_input": "formula", "derivative_twice": "formula",
     "missing_upstream": "formula", "not_transposed_input": "formula", "not_transposed_all": "formula",
-    "not_transposed_one": "formula", "reshape_one": "formula",
+    "not_transposed_one": "formula", "reshape_one": "formula", "derivative_combined": "formula",
+    "output_delta": "formula", "weight_input": "formula",
+    "transposed_layer": "test_the_transposed_fix_is_the_product_in_the_nets_layout",
     "penalty_sum": ("dW += lambd / m * W",),
     "penalty_per_tensor": "test_the_penalty_form_fixes_hold_the_right_gradients",
     "sign_from_above": "test_the_sign_fix_carries_the_delta_in_the_nets_layout",
@@ -687,3 +691,118 @@ def test_the_skip_fix_is_right_on_a_residual_net(layout):
     ns = dict(np=np, W2=params["W2"], dZ2=u(dZ2), dA2=u(dA2))
     exec(compile(ast.parse(code), "<fix>", "exec"), ns)  # noqa: S102
     assert np.allclose(ns["dA1"], u(_fd(above, A1)), atol=1e-6), code
+
+
+# -- every formula a finding prints, diagnosed by check on a net where the mistake is present ------------
+
+#: Nets for the end-to-end run: each hidden activation with the losses whose output deltas differ.
+DIAGNOSED_NETS = [(["sigmoid", "sigmoid", "sigmoid"], "bce", 1), (["tanh", "tanh", "identity"], "mse", 1),
+                  (["relu", "relu", "softmax"], "softmax_ce", 3)]
+
+
+def _user_grads(net: MLP, arch, rows) -> dict:
+    """Rows-form ``[(dW, db), ...]`` in the net's own layout and shapes."""
+    out = {}
+    for (w, b), (dW, db) in zip(arch.layers, rows):
+        out[w] = dW.T.copy() if net.layout == "cols" else dW.copy()
+        out[b] = np.asarray(db).reshape(net.params[b].shape).copy()
+    return out
+
+
+def _loss_from(net: MLP, X, y, l: int, quantity: str = "Z"):
+    """The loss as a function of layer ``l``'s pre-activation ``Z{l}`` (or activation ``A{l}``) in the net's
+    layout (written here: a forward pass from that layer on and the net's loss), checked against
+    ``net.loss`` at the net's own value."""
+    r = reference(net, X, y)
+    L, m, Y = net.n_layers, r["m"], r["Y"]
+    bs = [net.params[f"b{k}"].reshape(-1) for k in range(1, L + 1)]
+
+    def loss(V):
+        A = _u(net, V)
+        for k in range(l, L + 1):
+            if k > l or quantity == "Z":
+                Z = A if k == l else A @ r["Ws"][k - 1] + bs[k - 1]
+                A = _act(net.activations[k - 1], Z)
+        if net.loss_name == "mse":
+            return float(0.5 * np.sum((A - Y) ** 2) / m)
+        if net.loss_name == "bce":
+            return float(-np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m)
+        return float(-np.sum(Y * np.log(A)) / m)
+
+    assert np.isclose(loss(_u(net, r[quantity][l])), net.loss(X, y))
+    return loss
+
+
+def _numeric_truth(net: MLP, X, y, target: str) -> np.ndarray:
+    """The central-difference value of ``target`` (``dW{l}``, ``dZ{l}`` or ``dA{l}``), in the net's layout."""
+    if target.startswith("dW"):
+        name = target[1:]
+
+        def of_w(W):
+            params = dict(net.params)
+            params[name] = W
+            saved, net.params = net.params, params
+            try:
+                return net.loss(X, y)
+            finally:
+                net.params = saved
+
+        return _fd(of_w, net.params[name].copy())
+    l, quantity = int(target[2:]), target[1]
+    return _fd(_loss_from(net, X, y, l, quantity), _u(net, reference(net, X, y)[quantity][l]))
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+@pytest.mark.parametrize("acts,loss,k", DIAGNOSED_NETS, ids=lambda v: str(v))
+def test_the_formula_of_every_diagnosed_mistake_is_right_in_the_nets_layout(acts, loss, k, layout):
+    """Each catalogued mistake injected into a net of either layout, named by ``gradcheck.check``; the
+    formula its finding prints (the mistake's ``formula``, in the finding's fix) run on the net's true
+    quantities gives the central-difference gradient. Both layouts run every kind that writes one."""
+    net = MLP([3, 4, 4, k], activations=acts, loss=loss, layout=layout, seed=3)
+    X, y = net.random_data(6, seed=4)
+    arch = infer_arch(net.params, lambda: net.loss(X, y), (X, y))
+    assert arch.layout == layout
+    from gradcheck.diagnosis.mistakes import backward
+
+    truth = _indexed(net, X, y)
+    Xr, Yr = arch.x_rows(X), arch.y_rows(y, 6, k)
+    kinds = set()
+    for mk in mistakes(arch, net.params):
+        code = mk.formula(arch)
+        if code is None:
+            continue
+        grads = _user_grads(net, arch, backward(arch, net.params, Xr, Yr, mk))
+        findings = gradcheck.check(net.params, lambda: net.loss(X, y), grads, data=(X, y)).findings
+        named = [f for f in findings if f.kind == mk.kind and code in f.fix]
+        if not named:
+            continue  # another mistake gives the same gradients here and is named first; its own formula runs
+        (target,) = _assigned(code)
+        ns = {n: v for n, v in truth.items() if n != target}
+        exec(compile(ast.parse(code), "<fix>", "exec"), ns)  # noqa: S102
+        want = _numeric_truth(net, X, y, target)
+        assert np.shape(ns[target]) == want.shape and np.allclose(ns[target], want, atol=1e-6), (mk.detail, code)
+        kinds.add(mk.kind)
+    expected = {"missing_upstream_gradient", "weights_not_transposed", "weight_gradient_wrong_input",
+                "wrong_weights_in_backprop", "extra_activation_derivative"}
+    expected |= {"softmax_backward_wrong"} if loss == "softmax_ce" else {"wrong_activation_derivative"}
+    assert expected <= kinds, expected - kinds
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_the_transposed_fix_is_the_product_in_the_nets_layout(layout):
+    net = MLP([3, 4, 4, 1], activations=["tanh", "tanh", "sigmoid"], loss="bce", layout=layout, seed=3)
+    X, y = net.random_data(6, seed=4)
+    grads = net.gradients(X, y)
+    grads["W2"] = grads["W2"].T.copy()
+    (f,) = gradcheck.check(net.params, lambda: net.loss(X, y), grads, data=(X, y)).findings
+    assert (f.kind, f.params) == ("transposed", ["W2"])
+    code = {"cols": "dW2 = dZ2 @ A1.T", "rows": "dW2 = A1.T @ dZ2"}[layout]
+    assert code in f.fix and {"cols": "dW2 = A1.T @ dZ2", "rows": "dW2 = dZ2 @ A1.T"}[layout] not in f.fix
+    ns = {n: v for n, v in _indexed(net, X, y).items() if n != "dW2"}
+    exec(code, ns)  # noqa: S102
+    assert np.allclose(ns["dW2"], _numeric_truth(net, X, y, "dW2"), atol=1e-6)
+    # a parameter of no recognized net: the general fix, which names both layouts and claims neither
+    rng = np.random.default_rng(5)
+    W, C = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    (g,) = gradcheck.check({"W": W}, lambda: float(np.sum(np.sin(W) * C)), {"W": (np.cos(W) * C).T}).findings
+    assert g.kind == "transposed" and g.fix == CATALOGUE["transposed"].fix, g.fix

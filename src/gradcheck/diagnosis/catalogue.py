@@ -401,6 +401,13 @@ FIXES: dict[str, str] = {
     "derivative_at_input": "{layer}: take {activation}' at the right quantity: {formula} with {quantity}, not {wrong}.",
     "derivative_twice": "{layer} {verb} by {activation}'(Z) twice: use it once, {formula} (look for a derivative "
                         "applied both in an activation's backward and in the layer's).",
+    "derivative_combined": "{layer}: the delta of {activation} + {loss} is {formula}, which already includes "
+                           "{activation}'(Z); multiply by the derivative nowhere else.",
+    "output_delta": "{layer} ({activation} + {loss}): {formula} with Y one-hot (the probabilities minus the targets, "
+                    "divided by m once).",
+    "weight_input": "Layer {layer}: form the weight gradient with the layer's input, what went into it in the forward "
+                    "pass: {formula}, not with {source}.",
+    "transposed_layer": "Order the product so it has {name}'s shape: {formula} (examples as {layout}).",
     "missing_upstream": "Layer {layer}: multiply the local derivative by the delta coming from layer {above}: "
                         "{formula}, not dZ{layer} = {derivative}.",
     "not_transposed_input": "Pass the input's gradient through the transpose: {formula} (not {wrong}).",

@@ -107,10 +107,10 @@ def derivative_formula(kind: str, layers: tuple[int, ...], arch: Arch) -> str | 
     """The right computation where a derivative mistake of ``kind`` sits, as a Python statement."""
     L = len(arch.layers)
     first = layers[0]
-    if base_activation(arch.activations[first - 1]) == "softmax" or (kind == "extra_activation_derivative" and L in layers):
-        return None  # the output's delta: the catalogue's dZ = A - Y is the one
     if layers == (L,) and combined(arch.loss, arch.activations[-1]):
         return f"dZ{L} = {output_delta(arch)}"  # the loss and its activation together
+    if base_activation(arch.activations[first - 1]) == "softmax" or (kind == "extra_activation_derivative" and L in layers):
+        return None  # the output's delta of another loss: the catalogue's general fix
     d = derivative_text(arch, first)
     if kind == "extra_activation_derivative" and len(layers) == 1:
         return f"dZ{first} = ({delta_from_above(arch, first)}) * {d}"
@@ -127,6 +127,8 @@ def derivative_fix(kind: str, layers: tuple[int, ...], arch: Arch) -> str | None
         formula += f" (and alike at layer{'s' if len(layers) > 2 else ''} {', '.join(str(l) for l in layers[1:])})"
     layer = layers_label(arch, layers)
     name = base_activation(arch.activations[first - 1])
+    if kind == "extra_activation_derivative" and layers == (len(arch.layers),):  # the loss's delta includes it
+        return fix_text("derivative_combined", layer=layer, activation=name, loss=arch.loss, formula=formula)
     if kind == "extra_activation_derivative":
         return fix_text("derivative_twice", layer=layer, verb="multiplies" if len(layers) == 1 else "multiply",
                         activation=name, formula=formula)

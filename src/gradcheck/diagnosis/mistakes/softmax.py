@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..catalogue import fix_text
 from ..model.arch import Arch
 from ..model.dense import Pass
 from .base import Mistake
 from .derivative import WrongDerivative
+from .text import layers_label, output_delta
 
 __all__ = ["SoftmaxDelta", "at_layer"]
 
@@ -35,6 +37,14 @@ class SoftmaxDelta(Mistake):
         if self.fn is None:
             return super().output_delta(p)
         return p.net.scale * self.fn(p.acts[-1], p.Y) / p.m
+
+    def formula(self, arch: Arch) -> str | None:
+        L = len(arch.layers)
+        return f"dZ{L} = {output_delta(arch)}"
+
+    def fix(self, arch: Arch) -> str | None:
+        return fix_text("output_delta", layer=layers_label(arch, (len(arch.layers),)), activation="softmax",
+                        loss=arch.loss, formula=self.formula(arch))
 
 
 def at_layer(arch: Arch, l: int) -> Iterator[Mistake]:

@@ -10,6 +10,8 @@ Example:
     >>> arch = Arch(layers=[("W1", "b1"), ("W2", "b2")], layout="cols", activations=["tanh", "sigmoid"], loss="bce")
     >>> derivative_text(arch, 1), delta_from_above(arch, 1), output_delta(arch)
     ('(1 - A1 ** 2)', 'W2.T @ dZ2', '(A2 - Y) / m')
+    >>> weight_gradient(arch, 2), weight_gradient(arch, 1)
+    ('dW2 = dZ2 @ A1.T', 'dW1 = dZ1 @ X.T')
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..model.arch import Arch
 from ..model.dense import leaky_slope
 from ..model.families import family
 
-__all__ = ["delta_from_above", "derivative_text", "layers_label", "output_delta", "weight_name"]
+__all__ = ["delta_from_above", "derivative_text", "layers_label", "output_delta", "weight_gradient", "weight_name"]
 
 
 def derivative_text(arch: Arch, l: int) -> str:
@@ -60,3 +62,15 @@ def output_delta(arch: Arch) -> str:
     if arch.scale == 1.0:
         return f"(A{L} - Y) / m"
     return f"{arch.scale:g} * (A{L} - Y) / m"
+
+
+def weight_gradient(arch: Arch, l: int) -> str | None:
+    """Layer ``l``'s weight gradient, the delta times the layer's input (``X`` for the first layer), in
+    the net's layout: ``dW2 = dZ2 @ A1.T`` for W of shape (n_out, n_in), ``dW2 = A1.T @ dZ2`` for
+    (n_in, n_out); None when the examples lie the other way from the weights (the product then
+    depends on how the user transposes, which the net does not say)."""
+    if arch.x_layout and arch.x_layout != arch.layout:
+        return None
+    inp = (arch.input if arch.input is not None and arch.input.isidentifier() else "X") if l == 1 else f"A{l - 1}"
+    product = f"dZ{l} @ {inp}.T" if arch.layout == "cols" else f"{inp}.T @ dZ{l}"
+    return f"d{weight_name(arch, l)} = {product}"

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..catalogue import fix_text
 from ..model.arch import Arch
 from ..model.dense import Pass
 from .base import Mistake
+from .text import weight_gradient
 
 __all__ = ["WeightGradientInput", "candidates"]
 
@@ -22,6 +24,17 @@ class WeightGradientInput(Mistake):
 
     def layer_input(self, p: Pass, l: int) -> np.ndarray:
         return p.acts[self.other] if l in self.layers else super().layer_input(p, l)
+
+    def formula(self, arch: Arch) -> str | None:
+        return weight_gradient(arch, self.layer)
+
+    def fix(self, arch: Arch) -> str | None:
+        formula = self.formula(arch)
+        if formula is None:
+            return None
+        first = arch.input if arch.input is not None and arch.input.isidentifier() else "X"
+        source = first if self.other == 0 else f"A{self.other}"
+        return fix_text("weight_input", layer=self.layer, formula=formula, source=source)
 
 
 def candidates(arch: Arch, Ws: list[np.ndarray]) -> Iterator[Mistake]:
