@@ -470,6 +470,7 @@ TEMPLATES = {
     "penalty_sum": ("dW += lambd / m * W",),
     "penalty_per_tensor": "test_the_penalty_form_fixes_hold_the_right_gradients",
     "sign_from_above": "test_the_sign_fix_carries_the_delta_in_the_nets_layout",
+    "sign_output": "test_the_sign_fix_names_the_output_gradient_of_the_nets_loss",
     "bias_mean_inside": "test_the_bias_fixes_sum_the_deltas_on_the_net",
     "bias_average": "test_the_bias_fixes_sum_the_deltas_on_the_net",
     "bias_factor": "test_the_bias_fixes_sum_the_deltas_on_the_net",
@@ -806,3 +807,37 @@ def test_the_transposed_fix_is_the_product_in_the_nets_layout(layout):
     W, C = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
     (g,) = gradcheck.check({"W": W}, lambda: float(np.sum(np.sin(W) * C)), {"W": (np.cos(W) * C).T}).findings
     assert g.kind == "transposed" and g.fix == CATALOGUE["transposed"].fix, g.fix
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+@pytest.mark.parametrize("acts,loss,k,code", [
+    (["tanh", "tanh", "sigmoid"], "bce", 1, "dZ3 = (A3 - Y) / m"),
+    (["relu", "relu", "softmax"], "softmax_ce", 3, "dZ3 = (A3 - Y) / m"),
+    (["tanh", "tanh", "identity"], "mse", 1, "dA3 = (A3 - Y) / m"),
+], ids=lambda v: str(v))
+def test_the_sign_fix_names_the_output_gradient_of_the_nets_loss(acts, loss, k, code, layout):
+    """Every gradient flipped: the fix is the recognized net's own output gradient (dZ for sigmoid/softmax +
+    cross-entropy, where dA = A - Y is wrong; dA for MSE), run on the net against central differences."""
+    net = MLP([3, 4, 4, k], activations=acts, loss=loss, layout=layout, seed=3)
+    X, y = net.random_data(6, seed=4)
+    flipped = {n: -g for n, g in net.gradients(X, y).items()}
+    (f,) = gradcheck.check(net.params, lambda: net.loss(X, y), flipped, data=(X, y)).findings
+    assert f.kind == "sign_flipped" and f.params == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert code in f.fix and "dA = A - Y" not in f.fix, f.fix
+    (target,) = _assigned(code)
+    ns = {n: v for n, v in _indexed(net, X, y).items() if n != target}
+    exec(code, ns)  # noqa: S102
+    assert np.allclose(ns[target], _numeric_truth(net, X, y, target), atol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["rows", "cols"])
+def test_a_factor_of_zero_is_no_division_and_no_mse_convention(layout):
+    """Every gradient zero (a relu mask at a sigmoid output whose z are all negative) on a BCE net: the fix
+    says to compute the gradient, neither to divide by 0 nor to mind an MSE loss the net does not have."""
+    net = MLP([3, 4, 4, 1], activations="sigmoid", loss="bce", layout=layout, seed=3)
+    X, y = net.random_data(6, seed=4)
+    zeros = {n: np.zeros_like(g) for n, g in net.gradients(X, y).items()}
+    findings = gradcheck.check(net.params, lambda: net.loss(X, y), zeros, data=(X, y)).findings
+    assert findings and {f.kind for f in findings} <= {"constant_factor", "zero_gradient"}
+    for f in findings:
+        assert "divided by 0" not in f.fix and "np.mean((a - y) ** 2)" not in f.fix, f.fix

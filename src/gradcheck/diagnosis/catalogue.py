@@ -449,6 +449,8 @@ FIXES: dict[str, str] = {
                             "{factor:.4g} (look for a 2 * copied from an MSE derivative, or a term added twice).",
     "factor_from_above": "{general} The layers above layer {layer} are right, so the factor enters on the way from "
                          "layer {above} into layer {layer} or in layer {layer}'s own dW and db.",
+    "sign_output": "Use the prediction minus the target at the output, {formula} (not the target minus the "
+                   "prediction), and subtract the gradient in the update: W -= lr * dW.",
     "sign_from_above": "The layers above layer {layer} are right, so the output delta is not the cause: the sign flips "
                        "on the way from layer {above} into layer {layer}. Check that step's signs: the activation's "
                        "derivative (A * (1 - A), not A * (A - 1); 1 - A ** 2, not A ** 2 - 1) and {carry}.",

@@ -18,6 +18,7 @@ from ..layers import forward_order
 from ..report import Finding, Report
 from .catalogue import fix_for, fix_text
 from .mistakes import Mistake
+from .mistakes.text import output_gradient
 from .model.arch import Arch
 from .signatures import fit_ratio, name_factor
 from .thresholds import DIFFERS, fit_rtol, near
@@ -65,7 +66,8 @@ def factor_finding(
     upper = [n for n, layer in layer_of.items() if top is not None and layer > top]
     above_right = top is not None and bool(upper) and all(n in right for n in upper)
     fix = factor_fix(kind, c, top if above_right else None, loss=loss, dropout=bool(net.dropout) if net else None,
-                     layout=net.layout if net is not None and not net.x_layout else None)
+                     layout=net.layout if net is not None and not net.x_layout else None,
+                     output=output_gradient(net) if net is not None and net.input is None else None)
     return Finding(kind=kind, params=list(names), message=msg, fix=fix,
                    evidence={"factor": c, "batch_size": batch}, layer=top,
                    confidence="confirmed" if confirmed else "likely")
@@ -174,13 +176,15 @@ def join_names(names: list[str]) -> str:
 
 
 def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str | None = None,
-               dropout: bool | None = None, layout: str | None = None) -> str:
+               dropout: bool | None = None, layout: str | None = None, output: str | None = None) -> str:
     """The fix of ``analytic = c * numeric`` named ``kind``; ``right_above``: the layer whose upper
     layers are all right (the factor then enters on the way into it, not at the output); ``loss``:
     the recognized net's loss (the MSE convention hint only for an MSE loss or an unknown one);
     ``dropout``: whether the recognized net has dropout (dropout advice only when it has: None, no net
     recognized, backs no advice about dropout); ``layout``: the recognized net's (``"rows"``: W is
-    (n_in, n_out) and the examples are rows), so a formula is written the net's way.
+    (n_in, n_out) and the examples are rows), so a formula is written the net's way; ``output``: the
+    recognized net's output gradient as a statement (:func:`.mistakes.text.output_gradient`), the
+    sign's fix in its names and loss (None: the general fix).
 
     >>> factor_fix("missing_batch_mean", 8.0, layout="rows")
     'Divide the gradient by m (examples as rows: dW = A_prev.T @ dZ / m), or compute the loss as a sum instead of a mean.'
@@ -188,7 +192,9 @@ def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str
     general = fix_for(kind)
     if kind == "missing_batch_mean" and layout in BATCH_MEAN_FORMULAS:
         general = fix_text("batch_mean_layout", layout=layout, formula=BATCH_MEAN_FORMULAS[layout])
-    if kind == "constant_factor":
+    if kind == "constant_factor" and c == 0:  # a gradient of zeros: nothing to divide by, no loss convention
+        general = fix_for("zero_gradient")
+    elif kind == "constant_factor":
         general = fix_text("factor_here", general=general, factor=c)
         size = abs(c)
         if loss not in (None, "mse") and (near(size, 2) or near(size, 0.5)):
@@ -197,6 +203,8 @@ def factor_fix(kind: str, c: float, right_above: int | None = None, *, loss: str
             sign = " and flip its sign" if c < 0 else ""
             key = "factor_below_one" if size < 1 else "factor_above_one"
             general = fix_text(key + ("" if dropout else "_no_dropout"), size=size, factor=c, sign=sign)
+    if kind == "sign_flipped" and right_above is None and output is not None:
+        return fix_text("sign_output", formula=output)
     if right_above is None:
         return general
     if kind == "sign_flipped":

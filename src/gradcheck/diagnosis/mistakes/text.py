@@ -17,10 +17,11 @@ Example:
 from __future__ import annotations
 
 from ..model.arch import Arch
-from ..model.dense import leaky_slope
+from ..model.dense import combined, leaky_slope
 from ..model.families import family
 
-__all__ = ["delta_from_above", "derivative_text", "layers_label", "output_delta", "weight_gradient", "weight_name"]
+__all__ = ["delta_from_above", "derivative_text", "layers_label", "output_delta", "output_gradient", "weight_gradient",
+           "weight_name"]
 
 
 def derivative_text(arch: Arch, l: int) -> str:
@@ -74,3 +75,16 @@ def weight_gradient(arch: Arch, l: int) -> str | None:
     inp = (arch.input if arch.input is not None and arch.input.isidentifier() else "X") if l == 1 else f"A{l - 1}"
     product = f"dZ{l} @ {inp}.T" if arch.layout == "cols" else f"{inp}.T @ dZ{l}"
     return f"d{weight_name(arch, l)} = {product}"
+
+
+def output_gradient(arch: Arch) -> str | None:
+    """The output layer's gradient as a statement: ``dZ{L}`` for sigmoid + BCE and softmax + cross-entropy
+    (the loss and its activation together), ``dA{L}`` for an MSE loss; None for other losses.
+
+    >>> output_gradient(Arch(layers=[("W1", "b1")], layout="rows", activations=["identity"], loss="mse"))
+    'dA1 = (A1 - Y) / m'
+    """
+    L = len(arch.layers)
+    if combined(arch.loss, arch.activations[-1]):
+        return f"dZ{L} = {output_delta(arch)}"
+    return f"dA{L} = {output_delta(arch)}" if arch.loss == "mse" else None
