@@ -956,6 +956,64 @@ def test_methods_gradient_after_forward():
     assert gradcheck.check(p).ok
 
 
+class _OutputLists:
+    """forward(X), loss(y_hat, y) and backward(y_hat, y) -> one list of gradients per list of parameters."""
+
+    def __init__(self, swap=False, bug=None):
+        rng = np.random.default_rng(3)
+        self.weights = [rng.normal(size=(3, 4)), rng.normal(size=(4, 2))]
+        self.biases = [np.zeros(4), np.zeros(2)]
+        self.swap, self.bug = swap, bug
+
+    def forward(self, X):
+        self.acts = [X, np.tanh(X @ self.weights[0] + self.biases[0])]
+        self.acts.append(self.acts[1] @ self.weights[1] + self.biases[1])
+        return self.acts[-1]
+
+    def loss(self, y_hat, y):
+        return float(np.mean((y_hat - y) ** 2) / 2)
+
+    def backward(self, y_hat, y):
+        d2 = (y_hat - y) / y.size
+        d1 = (d2 @ self.weights[1].T) * (1 - self.acts[1] ** 2)
+        gw = [self.acts[0].T @ d1, self.acts[1].T @ d2]
+        gb = [d1.sum(0), d2.sum(0) * (2.0 if self.bug == "b1" else 1.0)]
+        return (gb, gw) if self.swap else (gw, gb)
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_methods_gradient_of_the_output_as_lists(swap):
+    rng = np.random.default_rng(8)
+    data = (rng.normal(size=(5, 3)), rng.normal(size=(5, 2)))
+    p = as_problem(_OutputLists(swap=swap), data=data)
+    assert "backward(output, y) after forward(X)" in p.meta["recognized"]
+    assert list(p.params) == ["weights[0]", "weights[1]", "biases[0]", "biases[1]"]
+    assert gradcheck.check(p).ok
+    report = gradcheck.check(as_problem(_OutputLists(swap=swap, bug="b1"), data=data))
+    assert report.wrong == ["biases[1]"]
+
+
+def test_layer_backward_argument_no_name_explains():
+    class Scale:
+        def __init__(self):
+            self.W = np.array([[1.5, -0.5], [0.25, 2.0]])
+
+        def forward(self, inp):
+            self.inp = inp
+            return inp @ self.W
+
+        def backward(self, from_above):
+            self.dW = self.inp.T @ from_above
+            return from_above @ self.W.T
+
+    class Stack:
+        layers = [Scale(), Scale()]
+
+    p = as_problem(Stack(), data=(np.random.default_rng(2).normal(size=(3, 2)), None))
+    assert sorted(p.params) == ["input", "layers[0].W", "layers[1].W"]
+    assert gradcheck.check(p).ok
+
+
 def test_nielsen_net_with_a_batch_cost_and_no_feedforward():
     class Net(_Nielsen):
         feedforward = None

@@ -16,7 +16,10 @@ catalogue lacks. ``group`` is the class of door problem the net exercises:
 6 not a net, or half a net;
 7 forward / backward functions that take extra arguments (a layer list, a dict of activations,
   keep_prob) given once at the top in upper case, and training steps whose pass count and
-  learning rate have other names (num_passes, max_iter, sweeps; epsilon, step_size, step).
+  learning rate have other names (num_passes, max_iter, sweeps; epsilon, step_size, step);
+8 a layer's backward pass whose argument no name explains (``backward(next_grad)``); a loss and a
+  backward pass of the forward pass's output (``backward(y_pred, y)``) returning one list of
+  gradients per list of parameters.
 """
 
 from __future__ import annotations
@@ -121,4 +124,11 @@ CASES: list[Case] = [
        group=7),
     _c("sweeps_step_correct.py", "net", group=7),
     _c("sweeps_step_buggy.py", "net", exit=1, wrong=["W2"], kind="constant_factor", group=7),
+    # 8. arguments named in the user's own words; gradients as lists parallel to the parameter lists
+    _c("layer_unnamed_arg_correct.py", "net", group=8),
+    _c("layer_unnamed_arg_buggy.py", "net", exit=1, wrong=["layers[0].W", "layers[0].b", "input"],
+       kind="wrong_activation_derivative", group=8),
+    _c("output_lists_correct.py", "net", group=8),
+    _c("output_lists_buggy.py", "net", exit=1, wrong=["weights[0]", "weights[1]", "biases[0]", "biases[1]"],
+       kind="missing_batch_mean", group=8),
 ]

@@ -263,6 +263,43 @@ def sweeps_step(mod):
              lambda: _step_gradient(params, lambda: net.train(mod.X, mod.Y, sweeps=1, step=0.5), 0.5))]
 
 
+def layer_unnamed_arg(mod):
+    net, X = mod.net, mod.X
+    layers = net.layers
+
+    def forward():
+        a = X
+        for layer in layers:
+            a = layer.forward(a)
+        return a
+
+    R = np.random.default_rng(0).normal(size=forward().shape)
+    params = {f"layers[{i}].{k}": getattr(l, k) for i, l in enumerate(layers) for k in ("W", "b") if hasattr(l, k)}
+    params["input"] = X
+
+    def grads():
+        forward()
+        d = R
+        for layer in reversed(layers):
+            d = layer.backward(d)
+        g = {f"layers[{i}].{k}": getattr(l, "d" + k) for i, l in enumerate(layers) for k in ("W", "b") if hasattr(l, k)}
+        g["input"] = d
+        return g
+
+    return [(params, lambda: float(np.sum(forward() * R)), grads)]
+
+
+def output_lists(mod):
+    net, X, y = mod.net, mod.X, mod.y
+    params = {f"{name}[{i}]": v for name in ("weights", "biases") for i, v in enumerate(getattr(net, name))}
+
+    def grads():
+        gw, gb = net.backward(net.forward(X), y)
+        return {**{f"weights[{i}]": v for i, v in enumerate(gw)}, **{f"biases[{i}]": v for i, v in enumerate(gb)}}
+
+    return [(params, lambda: net.loss(net.forward(X), y), grads)]
+
+
 GLUE = {
     "dlai_dropout": dlai_dropout,
     "dlai_l2": dlai_l2,
@@ -287,6 +324,8 @@ GLUE = {
     "train_passes_epsilon": train_passes_epsilon,
     "fit_max_iter": fit_max_iter,
     "sweeps_step": sweeps_step,
+    "layer_unnamed_arg": layer_unnamed_arg,
+    "output_lists": output_lists,
 }
 
 

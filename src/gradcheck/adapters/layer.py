@@ -180,7 +180,10 @@ class _Stack:
         self.returned.clear()
         for i in reversed(range(len(self.layers))):
             layer = self.layers[i]
-            d = call(layer.backward, {"dout": d, "lr": self.step}, order=("dout", "lr"),
+            # a rate only for a layer that takes one: a backward(delta_next) whose one argument no name
+            # explains gets the upstream gradient by position
+            values = {"dout": d, "lr": self.step} if _takes_lr(layer) else {"dout": d}
+            d = call(layer.backward, values, order=("dout", "lr"),
                      what=f"{type(layer).__name__}.backward")
             if isinstance(d, tuple):  # backward(dout) -> (dx, dW, db)
                 self.returned[i] = tuple(d[1:])

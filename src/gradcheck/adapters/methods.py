@@ -5,8 +5,8 @@ and returns the gradients: a dict (``W1`` or ``dW1``) or a sequence in the order
 parameters. The parameters are ``net.params`` (a dict, or a method returning one), else the
 weight arrays found on the net and its layers. The loss is the net's own (``loss(X, y)``,
 ``cost(X, y)``, or a forward pass followed by a cost of the output, see
-:mod:`gradcheck.adapters._net_loss`). A gradient method that takes only ``y`` runs after
-``forward(X)``, as such nets expect.
+:mod:`gradcheck.adapters._net_loss`). A gradient method that takes only ``y``, or the output and
+``y`` (``backward(y_hat, y)``), runs after ``forward(X)`` and gets its output, as such nets expect.
 
 A module works the same way when its weights are module-level arrays: ``loss(x, y)`` and
 ``backward(x, y)`` returning a dict keyed by the names of those globals (``{"w_out": ...}``, or
@@ -34,7 +34,7 @@ from ..errors import AdapterError
 from ..names import match, match_by_position
 from ..problem import Problem
 from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, role_of
-from ._net_loss import LOSS_XY_NAMES, net_loss
+from ._net_loss import LOSS_XY_NAMES, net_loss, output_index
 from ._params import PARAM_RE, discover
 from ._state import restored_state
 
@@ -53,11 +53,11 @@ def grad_method(src: Source) -> tuple[str | None, Any, bool]:
         if names is None:
             continue
         roles = {role_of(n) for n in names}
-        if roles & {"cache", "output", "dout"}:
+        if roles & {"cache", "dout"} or ("output" in roles and "X" in roles):
             continue
         if "X" in roles:
             return name, fn, False
-        if "y" in roles and is_fn(src.get("forward")):
+        if "y" in roles and is_fn(src.get("forward")):  # backward(y), or backward(y_hat, y) of forward's output
             return name, fn, True
     return None, None, False
 
@@ -160,9 +160,11 @@ def build(src: Source, data: Any, *, loss: str | None = None, lr: float | None =
     root = src.obj if not isinstance(src.obj, types.ModuleType) else params
 
     def run() -> Any:
+        values = {"X": X, "y": y, "params": params, "lr": rate}
         if needs_forward:
-            call(src.get("forward"), {"X": X}, order=("X",), extra=src, what="forward")
-        return call(gfn, {"X": X, "y": y, "params": params, "lr": rate}, order=("X", "y"), extra=src, what=gname)
+            out = call(src.get("forward"), {"X": X}, order=("X",), extra=src, what="forward")
+            values["output"] = out[output_index(out, y)] if isinstance(out, tuple) else out
+        return call(gfn, values, order=("X", "y"), extra=src, what=gname)
 
     with restored_state(root, params):
         before = {k: v.copy() for k, v in params.items()}
@@ -177,7 +179,8 @@ def build(src: Source, data: Any, *, loss: str | None = None, lr: float | None =
         with restored_state(root, params):  # a gradient method that also takes a step: put the weights back
             return _by_position(names, params, run())
 
-    desc = f"{gname}(y) after forward(X)" if needs_forward else f"{gname}(X, y)"
+    takes_output = "output" in {role_of(n) for n in arg_names(gfn) or []}
+    desc = f"{gname}({'output, ' if takes_output else ''}y) after forward(X)" if needs_forward else f"{gname}(X, y)"
     if updates:
         desc += (f", which also updates the weights ({', '.join(updates)}: a training step"
                  f"{f' with lr = {rate:g}' if rate is not None else ''}); the weights are put back after each call "
@@ -217,6 +220,9 @@ def _by_position(names: list[str], params: dict[str, np.ndarray], raw: Any) -> A
     wrong shape stays its parameter's finding. A sequence is taken in the order of the parameters."""
     if isinstance(raw, (list, tuple)) and len(raw) == len(names):
         return dict(zip(names, raw))
+    nested = _by_list(names, params, raw)
+    if nested is not None:
+        return nested
     if not isinstance(raw, dict):
         return raw
     found = match(names, list(raw))
@@ -225,3 +231,35 @@ def _by_position(names: list[str], params: dict[str, np.ndarray], raw: Any) -> A
     if len(found) < len(names):
         return raw
     return {n: raw[k] for n, k in found.items()}
+
+
+def _by_list(names: list[str], params: dict[str, np.ndarray], raw: Any) -> dict[str, Any] | None:
+    """``(dws, dbs)`` for parameters found as the lists ``ws[0], ws[1], bs[0], bs[1]``: one list of
+    gradients per list of parameters, in the order of the lists; the other way round (``(nabla_b,
+    nabla_w)`` for ``weights``, ``biases``) only when every shape says so and the order's do not.
+
+    >>> ps = {"ws[0]": np.ones((2, 3)), "bs[0]": np.ones(3)}
+    >>> sorted(_by_list(list(ps), ps, ([np.zeros(3)], [np.zeros((2, 3))])).items())[0][1].shape
+    (3,)
+    """
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(g, (list, tuple)) for g in raw):
+        return None
+    groups: dict[str, list[str]] = {}
+    for n in names:
+        groups.setdefault(n.split("[")[0], []).append(n)
+    lists = list(groups.values())
+    if len(lists) != len(raw) or len(lists) < 2:
+        return None
+
+    def paired(order: list[list[str]]) -> dict[str, Any] | None:
+        if [len(g) for g in order] != [len(g) for g in raw]:
+            return None
+        return {n: v for g, vals in zip(order, raw) for n, v in zip(g, vals)}
+
+    def fits(found: dict[str, Any] | None) -> bool:
+        return found is not None and all(np.shape(v) == params[n].shape for n, v in found.items())
+
+    straight, swapped = paired(lists), paired(lists[::-1])
+    if not fits(straight) and fits(swapped):
+        return swapped
+    return straight
