@@ -1014,6 +1014,75 @@ def test_layer_backward_argument_no_name_explains():
     assert gradcheck.check(p).ok
 
 
+class _Accumulating:
+    """A dense layer adding into its gradient buffers (``self.gW += ...``) and a softmax layer whose backward
+    takes the combined delta ``probs - y``."""
+
+    def __init__(self, n_in, n_out, rng, softmax=False, bug=False):
+        self.W, self.b = rng.normal(size=(n_in, n_out)), np.zeros((1, n_out))
+        self.gW, self.gb = np.full((n_in, n_out), 7.0), np.full((1, n_out), 7.0)  # stale sums from earlier passes
+        self.softmax, self.bug = softmax, bug
+
+    def forward(self, inp):
+        self.inp, z = inp, inp @ self.W + self.b
+        if self.softmax:
+            e = np.exp(z - z.max(1, keepdims=True))
+            self.out = e / e.sum(1, keepdims=True)
+        else:
+            self.out = np.tanh(z)
+        return self.out
+
+    def backward(self, delta_next):
+        d = delta_next if self.softmax else delta_next * ((1 - self.out) if self.bug else (1 - self.out ** 2))
+        self.gW += self.inp.T @ d
+        self.gb += d.sum(0, keepdims=True)
+        return d @ self.W.T
+
+
+def _delta_net(bug=False):
+    rng = np.random.default_rng(6)
+
+    class Net:
+        layers = [_Accumulating(3, 4, rng, bug=bug), _Accumulating(4, 3, rng, softmax=True)]
+
+        def forward_pass(self, x):
+            for layer in self.layers:
+                x = layer.forward(x)
+            return x
+
+        def backward_pass(self, delta):
+            for layer in reversed(self.layers):
+                delta = layer.backward(delta)
+
+        def cost_function(self, probs, y):
+            return -np.sum(y * np.log(probs)) / len(y), (probs - y) / len(y)
+
+    X = rng.normal(size=(5, 3))
+    return Net(), (X, np.eye(3)[[0, 2, 1, 1, 0]])
+
+
+def test_layers_with_a_cost_returning_its_delta_and_accumulated_gradients():
+    net, data = _delta_net()
+    buffers = [b for layer in net.layers for b in (layer.gW, layer.gb)]
+    before = _bits(buffers)
+    p = as_problem(net, data=data)
+    assert "cost_function(forward_pass(X), y) -> (loss, delta), then backward_pass(delta)" in p.meta["recognized"]
+    assert gradcheck.check(p).ok
+    assert _bits(buffers) == before  # the stale sums are put back bit for bit
+    bad, data = _delta_net(bug=True)
+    assert gradcheck.check(as_problem(bad, data=data)).wrong == ["layers[0].W", "layers[0].b"]
+
+
+def test_accumulated_gradients_through_the_random_projection():
+    rng = np.random.default_rng(1)
+
+    class Stack:
+        layers = [_Accumulating(3, 4, rng), _Accumulating(4, 2, rng)]
+
+    p = as_problem(Stack(), data=(rng.normal(size=(5, 3)), None))
+    assert gradcheck.check(p).ok
+
+
 def test_nielsen_net_with_a_batch_cost_and_no_feedforward():
     class Net(_Nielsen):
         feedforward = None

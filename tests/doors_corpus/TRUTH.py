@@ -19,7 +19,8 @@ catalogue lacks. ``group`` is the class of door problem the net exercises:
   learning rate have other names (num_passes, max_iter, sweeps; epsilon, step_size, step);
 8 a layer's backward pass whose argument no name explains (``backward(next_grad)``); a loss and a
   backward pass of the forward pass's output (``backward(y_pred, y)``) returning one list of
-  gradients per list of parameters.
+  gradients per list of parameters; a cost function returning the loss and its delta, fed to a
+  backward pass of layers that add into their gradient buffers.
 """
 
 from __future__ import annotations
@@ -131,4 +132,7 @@ CASES: list[Case] = [
     _c("output_lists_correct.py", "net", group=8),
     _c("output_lists_buggy.py", "net", exit=1, wrong=["weights[0]", "weights[1]", "biases[0]", "biases[1]"],
        kind="missing_batch_mean", group=8),
+    _c("loss_delta_layers_correct.py", "net", group=8),
+    _c("loss_delta_layers_buggy.py", "net", exit=1, wrong=["layers[0].W", "layers[0].bias"],
+       kind="missing_activation_derivative", group=8),
 ]

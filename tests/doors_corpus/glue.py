@@ -300,6 +300,19 @@ def output_lists(mod):
     return [(params, lambda: net.loss(net.forward(X), y), grads)]
 
 
+def loss_delta_layers(mod):
+    net, X, Y = mod.net, mod.X, mod.Y
+    params = {f"layers[{i}].{k}": getattr(l, k) for i, l in enumerate(net.layers) for k in ("W", "bias")}
+
+    def grads():
+        net.zero_grad()
+        _, delta = net.cost_function(net.forward_pass(X), Y)
+        net.backward_pass(delta)
+        return {f"layers[{i}].{k}": getattr(l, "g" + k).copy() for i, l in enumerate(net.layers) for k in ("W", "bias")}
+
+    return [(params, lambda: net.cost_function(net.forward_pass(X), Y)[0], grads)]
+
+
 GLUE = {
     "dlai_dropout": dlai_dropout,
     "dlai_l2": dlai_l2,
@@ -326,6 +339,7 @@ GLUE = {
     "sweeps_step": sweeps_step,
     "layer_unnamed_arg": layer_unnamed_arg,
     "output_lists": output_lists,
+    "loss_delta_layers": loss_delta_layers,
 }
 
 

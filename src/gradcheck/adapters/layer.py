@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -35,7 +37,7 @@ from ..problem import Problem
 from ..targets import describe_exception
 from . import train_step
 from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, required_args, role_of
-from ._net_loss import LOSS_XY_NAMES
+from ._net_loss import _COST_RE, LOSS_XY_NAMES
 from ._state import restored_state
 
 NAME = "layer"
@@ -82,6 +84,21 @@ def _grad_of(layer: Any, name: str, shape: tuple[int, ...]) -> Any:
         if isinstance(g, np.ndarray) and g.ndim > 0:
             return g
     return None
+
+
+@contextlib.contextmanager
+def _fresh_grads(specs: list[Any]) -> Iterator[None]:
+    """Gradient buffers at zero for one backward pass, their bits put back after: a layer that adds into
+    them (``self.dW += ...``, zeroed by its training loop) gives this pass's gradient, not a sum of passes."""
+    held = [g for s in specs if isinstance(g := _grad_of(s.layer, s.key, s.arr.shape), np.ndarray)]
+    saved = [g.copy() for g in held]
+    try:
+        for g in held:
+            g[...] = 0
+        yield
+    finally:
+        for g, old in zip(held, saved):
+            np.copyto(g, old)
 
 
 def _guess_input(layer: Any, seed: int) -> np.ndarray:
@@ -240,7 +257,9 @@ def build(src: Source, data: Any, *, lr: float | None = None, input_shape: Any =
     specs = _probe(stack, cands, R, single)
     updating = any(_takes_lr(s.layer) for s in specs)
     what = type(layers[0]).__name__ if single else f"{type(src.obj).__name__}.layers ({len(layers)} layers)"
-    own = None if single or not isinstance(data, tuple) or updating else _own_loss(src.obj)
+    own: Any = None if single or not isinstance(data, tuple) or updating else _own_loss(src.obj)
+    if own is None and not single and isinstance(data, tuple) and not updating:
+        own = _cost_with_delta(src.obj, data)
     if own is not None:
         return _with_own_loss(src.obj, own, layers, specs, data, what)
     return _through_random_projection(stack, specs, R, what, updating)
@@ -258,9 +277,10 @@ def _through_random_projection(stack: _Stack, specs: list[_Spec], R: np.ndarray,
         with restored_state(layers, {s.name: s.arr for s in specs}):
             saved = {s.name: s.arr.copy() for s in specs if _takes_lr(s.layer)}
             stack.forward()
-            out: dict[str, Any] = {"input": stack.backward(R.copy())}
-            for s in specs:
-                out[s.name] = _gradient(stack, s, saved)
+            with _fresh_grads(specs):
+                out: dict[str, Any] = {"input": np.array(stack.backward(R.copy()), dtype=float)}
+                for s in specs:
+                    out[s.name] = _gradient(stack, s, saved)
         return out
 
     upd = " (backward updates the weights: gradient recovered with lr = 1)" if updating else ""
@@ -308,20 +328,67 @@ def _own_loss(model: Any) -> str | None:
     return None
 
 
-def _with_own_loss(model: Any, loss_name: str, layers: list[Any], specs: list[Any], data: tuple, what: str) -> Problem:
-    """A layers model with its own loss layer: checked through ``model.loss(x, y)`` and ``model.backward()``,
-    so the loss layer's backward is checked too (``sum(out * R)`` would skip it)."""
-    X, y = data
-    loss_fn = getattr(model, loss_name)
+#: a model's forward pass and backward pass of the delta its cost function returns
+_FORWARDS = ("forward", "forward_pass", "feedforward", "feed_forward", "predict_proba")
+_BACKWARDS = ("backward", "backward_pass", "backprop", "backpropagate", "back_propagation", "backward_propagation")
 
-    def loss() -> Any:
-        return loss_fn(X, y)
+
+def _method(model: Any, names: tuple[str, ...], n_args: int) -> str | None:
+    return next((n for n in names if is_fn(getattr(model, n, None)) and len(required_args(getattr(model, n))) == n_args),
+                None)
+
+
+def _cost_with_delta(model: Any, data: tuple) -> tuple[str, str, str] | None:
+    """``(forward, cost, backward)`` names: ``cost(forward(x), y) -> (loss, delta)`` and ``backward(delta)``
+    running the layers (``cost_function(a, y)``, ``softmax_loss(scores, y)``)."""
+    fwd, back = _method(model, _FORWARDS, 1), _method(model, _BACKWARDS, 1)
+    if fwd is None or back is None:
+        return None
+    costs = [n for n in dir(model) if not n.startswith("_") and _COST_RE.search(n)]
+    for name in costs:
+        fn: Any = getattr(model, name, None)
+        if not is_fn(fn) or len(required_args(fn)) != 2:
+            continue
+        try:
+            with restored_state(model, {}):
+                out = getattr(model, fwd)(data[0])
+                value = fn(out, data[1])
+        except Exception:  # noqa: BLE001 - not a cost of the output after all
+            continue
+        if isinstance(value, tuple) and len(value) == 2 and np.size(value[0]) == 1 and np.shape(value[1]) == np.shape(out):
+            return fwd, name, back
+    return None
+
+
+def _with_own_loss(model: Any, loss_name: str | tuple[str, str, str], layers: list[Any], specs: list[Any],
+                   data: tuple, what: str) -> Problem:
+    """A layers model with its own loss layer: checked through ``model.loss(x, y)`` and ``model.backward()``
+    (or ``cost(forward(x), y) -> (loss, delta)`` and ``backward(delta)``), so the loss layer's backward is
+    checked too (``sum(out * R)`` would skip it)."""
+    X, y = data
+    if isinstance(loss_name, tuple):
+        fwd, cost, back = (getattr(model, n) for n in loss_name)
+        how = f"{loss_name[1]}({loss_name[0]}(X), y) -> (loss, delta), then {loss_name[2]}(delta)"
+
+        def loss() -> Any:
+            return cost(fwd(X), y)[0]
+
+        def backward() -> None:
+            back(cost(fwd(X), y)[1])
+    else:
+        loss_fn, how = getattr(model, loss_name), f"{type(model).__name__}.{loss_name}(X, y), then backward()"
+
+        def loss() -> Any:
+            return loss_fn(X, y)
+
+        def backward() -> None:
+            loss_fn(X, y)
+            model.backward()
 
     def grads() -> dict[str, Any]:
         out: dict[str, Any] = {}
-        with restored_state(layers, {s.name: s.arr for s in specs}):
-            loss_fn(X, y)
-            model.backward()
+        with restored_state(layers, {s.name: s.arr for s in specs}), _fresh_grads(specs):
+            backward()
             for s in specs:
                 g = _grad_of(s.layer, s.key, s.arr.shape)
                 out[s.name] = None if g is None else np.array(g, dtype=float)
@@ -330,12 +397,11 @@ def _with_own_loss(model: Any, loss_name: str, layers: list[Any], specs: list[An
     try:
         value = np.asarray(loss())
     except Exception as exc:  # noqa: BLE001 - not a loss of (x, y) after all
-        raise AdapterError(f"{type(model).__name__}.{loss_name}(X, y) failed on the data: {exc}") from None
+        raise AdapterError(f"{type(model).__name__}: {how} failed on the data: {exc}") from None
     if value.size != 1 or any(s.position is not None for s in specs):
-        raise AdapterError(f"{type(model).__name__}.{loss_name}(X, y) does not return one number")
+        raise AdapterError(f"{type(model).__name__}: {how} does not give one number")
     pnames = ", ".join(s.name for s in specs) or "none"
     return Problem(
         params={s.name: s.arr for s in specs}, loss=loss, grads=grads, data=(X, y), name=what,
-        meta={"recognized": f"layer: {what} with the model's own loss: {type(model).__name__}.{loss_name}(X, y), "
-                            f"then backward(); parameters [{pnames}]"},
+        meta={"recognized": f"layer: {what} with the model's own loss: {how}; parameters [{pnames}]"},
     )
