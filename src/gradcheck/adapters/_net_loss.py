@@ -54,12 +54,13 @@ COST_NAMES = ("get_cost_value", "cost", "compute_cost", "loss", "cost_function",
 ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "softmax", "activation", "activate")
 
 
-_COST_RE = re.compile(r"(loss|cost|entropy|error|mse|bce)", re.I)
+#: a name that says it is a cost of the output (``get_cost_value``, ``cost_function``, ``softmax_loss``)
+COST_RE = re.compile(r"(loss|cost|entropy|error|mse|bce)", re.I)
 
 
 def _cost_fn(src: Source) -> tuple[str | None, Any]:
     """A cost of the output: a function taking the output (``Y_hat``, ``AL``, ``a``) and the targets."""
-    others = [n for n in src.names() if _COST_RE.search(n) and n not in COST_NAMES and not n.startswith("_")]
+    others = [n for n in src.names() if COST_RE.search(n) and n not in COST_NAMES and not n.startswith("_")]
     for name in COST_NAMES + tuple(others):
         fn = src.get(name)
         names = arg_names(fn) if is_fn(fn) else None

@@ -37,7 +37,7 @@ from ..problem import Problem
 from ..targets import describe_exception
 from . import train_step
 from ._access import Source, arg_names, call, is_array_dict, is_float_array, is_fn, required_args, role_of
-from ._net_loss import _COST_RE, LOSS_XY_NAMES
+from ._net_loss import COST_RE, LOSS_XY_NAMES
 from ._state import restored_state
 
 NAME = "layer"
@@ -344,7 +344,7 @@ def _cost_with_delta(model: Any, data: tuple) -> tuple[str, str, str] | None:
     fwd, back = _method(model, _FORWARDS, 1), _method(model, _BACKWARDS, 1)
     if fwd is None or back is None:
         return None
-    costs = [n for n in dir(model) if not n.startswith("_") and _COST_RE.search(n)]
+    costs = [n for n in dir(model) if not n.startswith("_") and COST_RE.search(n)]
     for name in costs:
         fn: Any = getattr(model, name, None)
         if not is_fn(fn) or len(required_args(fn)) != 2:
