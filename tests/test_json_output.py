@@ -40,7 +40,7 @@ def test_the_schema_rejects_what_it_should():
     good = gradcheck.check({"w": np.ones(2)}, lambda: 1.0, {"w": np.zeros(2)}).to_dict()
     jsonschema.validate(good, schema)
     for broken in ({**good, "ok": "yes"}, {k: v for k, v in good.items() if k != "params"},
-                   {**good, "schema_version": 1}, {**good, "params": [{"name": "w"}]}):
+                   {**good, "schema_version": 1}, {**good, "params": [{"name": "w"}]}, {**good, "rules_out": 3}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(broken, schema)
 

@@ -152,6 +152,7 @@ def _measure(problem: Problem, arrays: dict[str, np.ndarray], saved: Mapping[str
         n_loss_evals=start.n_evals + (estimate.n_evals if estimate else 0) + watch.n_probes + getattr(pool, "n_probes", 0)
         + sum(n for _, n in measured),
         notes=notes,
+        rules_out=strategy.rules_out(),
     )
 
 

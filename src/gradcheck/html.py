@@ -172,6 +172,8 @@ def _fragment(report: Report, subject: str | None = None) -> str:
         parts.append(f'<div class="gc-localization">{escape(report.localization)}</div>')
     parts.extend(_finding(f) for f in report.findings)
     parts.extend(f'<div class="gc-note">note: {escape(n)}</div>' for n in report.notes)
+    if report.rules_out:
+        parts.append(f'<div class="gc-note">{escape(report.rules_out)}</div>')
     parts.append(
         f'<div class="gc-footer">{escape(report.method)} differences, {escape(report.mode)} check, '
         f"{report.n_loss_evals:,} loss evaluations, {report.elapsed:.2f} s, seed {escape(str(report.seed))}</div>"

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from .fast import fast_check_one
+from .fast import Reach, fast_check_one, rules_out
 from .full import central_all, compare_all, fusable
 from .measure import DEFAULT_SAMPLE, Settings, compare_settled, evaluate
 from .report import ParamResult
@@ -119,6 +119,10 @@ class Mode(Protocol):
     def run(self, s: Settings, arrays: Mapping[str, np.ndarray], analytic: Mapping[str, np.ndarray], tick: Tick | None = None) -> Results:
         """Measure and compare every tensor: (result, loss evaluations spent) per tensor, in order."""
 
+    def rules_out(self) -> str:
+        """After ``run``: one line on what an "ok" of this mode does and does not rule out ('' when every
+        element was compared, or nothing needs saying)."""
+
 
 def measure_one(s: Settings, name: str, p: np.ndarray, g: np.ndarray, idx: np.ndarray | None, tick: Tick | None) -> tuple[ParamResult, int]:
     """Evaluate the elements ``idx`` of ``p`` (all when None) and compare them with ``g``."""
@@ -145,6 +149,9 @@ class Full:
             return [(res, 2 * res.n_checked + extra) for res, extra in compare_all(s, run, analytic)]
         return [measure_one(s, n, p, analytic[n], None, tick) for n, p in arrays.items()]
 
+    def rules_out(self) -> str:
+        return ""
+
 
 @dataclass
 class Sampled:
@@ -166,6 +173,9 @@ class Sampled:
             out.append(measure_one(s, n, p, analytic[n], idx, tick))
         return out
 
+    def rules_out(self) -> str:
+        return ""
+
 
 @dataclass
 class Fast:
@@ -175,13 +185,24 @@ class Fast:
     rng: np.random.Generator
     name: str = "fast"
     parallel: bool = False
+    #: what each tensor's check ruled out, filled by ``run``
+    reach: list[Reach] = field(default_factory=list)
 
     def elements(self, arrays: Mapping[str, np.ndarray]) -> int:
         return sum(min(p.size, self.sample or DEFAULT_SAMPLE) for p in arrays.values())
 
     def run(self, s: Settings, arrays: Mapping[str, np.ndarray], analytic: Mapping[str, np.ndarray], tick: Tick | None = None) -> Results:
         count = tick or _ignore
-        return [fast_check_one(s, n, p, analytic[n], self.sample, self.rng, count) for n, p in arrays.items()]
+        out: Results = []
+        self.reach = []
+        for n, p in arrays.items():
+            res, used, reach = fast_check_one(s, n, p, analytic[n], self.sample, self.rng, count)
+            out.append((res, used))
+            self.reach.append(reach)
+        return out
+
+    def rules_out(self) -> str:
+        return rules_out(self.reach)
 
 
 def _ignore(k: float) -> None:

@@ -144,6 +144,8 @@ def render_report(report: Report) -> Group:
         parts.append(Panel(body, title=title, title_align="left", border_style="red" if f.confidence == "confirmed" else "yellow"))
     for note in report.notes:
         parts.append(Text(f"note: {note}", style="dim"))
+    if report.rules_out:
+        parts.append(Text(report.rules_out, style="dim"))
     parts.append(
         Text(
             f"{report.method} differences, {report.mode} check, {_count(report.n_loss_evals, 'loss evaluation')}, "

@@ -186,6 +186,8 @@ class Report:
     localization: str = ""
     #: where the data the diagnosis used came from when nobody passed it (see :mod:`gradcheck.diagnosis.discover`)
     data_source: str = ""
+    #: what an "ok" of a fast check rules out and what it does not, from its measured noise ('' for full checks)
+    rules_out: str = ""
 
     # -- verdict -------------------------------------------------------------
     @property
@@ -266,6 +268,7 @@ class Report:
             "elapsed_s": round(self.elapsed, 6),
             "localization": self.localization,
             "data_source": self.data_source,
+            "rules_out": self.rules_out,
             "notes": list(self.notes),
             "params": [p.to_dict() for p in self.params],
             "findings": [f.to_dict() for f in self.findings],
