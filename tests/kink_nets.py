@@ -4,7 +4,7 @@
 gradient written by hand. Small weights in a deep net put many pre-activations near 0; input rows
 of zeros put the first layer's pre-activations at the biases, so biases of +-1e-9 (or exactly 0)
 put them within a step of the kink (or on it). ``mistake`` breaks the gradient: "sign" flips every
-tensor's, "scale" doubles it, "b1_sign" flips b1 only.
+tensor's, "scale" doubles it, "b1_sign" (any "<name>_sign") flips that tensor's only.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ def relu_net(hidden, *, n_in=15, n_out=10, batch=5, weight_scale=5e-2, seed=0, z
             return {k: -v for k, v in out.items()}
         if mistake == "scale":
             return {k: 2 * v for k, v in out.items()}
-        if mistake == "b1_sign":
-            out["b1"] = -out["b1"]
+        if mistake is not None and mistake.endswith("_sign") and mistake != "sign":
+            name = mistake.removesuffix("_sign")
+            out[name] = -out[name]
         return out
 
     loss.data = (X, y)  # for peers that rebuild the net (benchmarks/bench_kinks.py)

@@ -3,7 +3,10 @@
 It runs :func:`gradcheck.check` and raises :class:`gradcheck.GradientMismatch`
 (an ``AssertionError``) whose message is the rendered report: which gradients
 are wrong, where backprop first goes wrong, and the named mistakes with their
-fixes, never a wall of arrays.
+fixes, never a wall of arrays. A check that found no wrong gradient but could not
+check some elements (a kink within every usable step) raises
+:class:`gradcheck.GradientUnverifiable` (a ``GradientMismatch``) unless
+``allow_unverifiable=True``.
 
 Example:
     >>> import numpy as np
@@ -24,7 +27,7 @@ from typing import Any
 
 from .adapters import as_problem
 from .check import check
-from .errors import GradientMismatch
+from .errors import GradientMismatch, GradientUnverifiable
 from .problem import Problem
 from .render import report_to_text
 from .report import Report
@@ -39,6 +42,8 @@ def assert_gradients_match(
     params_or_problem: Any,
     loss: Any = None,
     grads: Any = None,
+    *,
+    allow_unverifiable: bool = False,
     **check_options: Any,
 ) -> Report:
     """Check the analytic gradients and raise :class:`GradientMismatch` when they are wrong.
@@ -48,6 +53,8 @@ def assert_gradients_match(
             anything :func:`gradcheck.adapters.as_problem` recognizes (e.g. a mapping with
             ``params``, ``loss`` and ``grads``) when ``loss`` and ``grads`` are left out.
         loss, grads: as in :func:`gradcheck.check`.
+        allow_unverifiable: pass (return the report) when no gradient is wrong but some
+            elements could not be checked; by default that fails too.
         **check_options: keyword options of :func:`gradcheck.check` (``method``, ``rtol``,
             ``atol``, ``mode``, ``seed``, ``data``, ...).
 
@@ -57,12 +64,22 @@ def assert_gradients_match(
     Raises:
         GradientMismatch: an ``AssertionError`` whose message is the rendered report with the
             findings; ``.report`` holds the report.
+        GradientUnverifiable: (a ``GradientMismatch``) no gradient is wrong, but some elements
+            could not be checked; the message says so and how to accept it.
     """
     __tracebackhide__ = True  # pytest shows the caller's line, not this helper
     target = params_or_problem
     if loss is None and grads is None and not isinstance(target, Problem):
         target = as_problem(target)
     report = check(target, loss, grads, **check_options)
+    if report.status == "unverifiable":
+        if allow_unverifiable:
+            return report
+        raise GradientUnverifiable(
+            f"{mismatch_message(report)}\nno gradient is wrong, but {report.n_unverifiable:,} element(s) could not be "
+            f"checked; pass allow_unverifiable=True to accept that",
+            report,
+        )
     if not report.ok:
         raise GradientMismatch(mismatch_message(report), report)
     return report

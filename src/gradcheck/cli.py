@@ -53,6 +53,9 @@ from .targets import describe_exception, load_target, materialize, user_code_pat
 __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_WRONG, EXIT_USAGE = 0, 1, 2
+#: no gradient is wrong, but some elements could not be checked (a kink within every usable step):
+#: not 0, so a CI does not take it for a pass; ``check --allow-unverifiable`` exits 0 instead
+EXIT_UNVERIFIABLE = 3
 #: Functions a module-only TARGET (``net.py``) is built with when the module is not a net itself.
 FACTORY_NAMES = ("build", "make", "make_problem", "problem", "factory", "make_net", "build_net", "init_toy_model",
                  "init_model", "make_model", "build_model", "create_model", "get_model", "create_net", "get_net")
@@ -99,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         "itself, or the one net in it). name is a gradcheck.Problem, a factory returning one (it may take "
         "seed and batch_size), a mapping {'params', 'loss', 'grads'}, a tuple (net, X, y), or a net in a "
         f"known convention ({', '.join(CONVENTIONS[2:])}). Data are read from X, y (or inputs, labels, ...) "
-        "beside the net when not given. Exit codes: 0 right, 1 wrong, 2 usage or input error.",
+        "beside the net when not given. Exit codes: 0 right, 1 wrong, 2 usage or input error, 3 no gradient "
+        "wrong but some elements could not be checked.",
     )
     _check_options(c)
     output_options(c)
@@ -158,6 +162,9 @@ def _check_options(c: argparse.ArgumentParser) -> None:
                    "that takes it, default or not; repeat for several (--set reg=0.05 --set keep_prob=0.8)")
     c.add_argument("--input-shape", default=None, metavar="SHAPE", help="the full shape of a single layer's input x, examples first, e.g. 8,4 (8 examples of 4 features)")
     c.add_argument("--html", default=None, metavar="PATH", help="also write the report as a self-contained HTML page to PATH")
+    c.add_argument("--allow-unverifiable", action="store_true",
+                   help=f"exit {EXIT_OK} (not {EXIT_UNVERIFIABLE}) when no gradient is wrong but some elements could not be "
+                        f"checked (a kink within every usable step)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -634,6 +641,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if recognized:
             console.print(Text(f"recognized: {recognized}", style="dim"))
         console.print(report)
+    return check_exit_code(report, allow_unverifiable=args.allow_unverifiable)
+
+
+def check_exit_code(report: Any, *, allow_unverifiable: bool = False) -> int:
+    """0 when every gradient matches, 1 when one is wrong, 3 when none is wrong but some elements could
+    not be checked (0 with ``allow_unverifiable``)."""
+    if report.status == "unverifiable":
+        return EXIT_OK if allow_unverifiable else EXIT_UNVERIFIABLE
     return EXIT_OK if report.ok else EXIT_WRONG
 
 

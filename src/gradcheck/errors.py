@@ -20,7 +20,8 @@ keeps working::
     └── WorkerError(GradcheckError, RuntimeError)         a worker process died or its error could not be sent back
 
 :class:`GradientMismatch` (an ``AssertionError``) is raised by
-:func:`gradcheck.assert_gradients_match` and carries the report.
+:func:`gradcheck.assert_gradients_match` and carries the report; its subclass
+:class:`GradientUnverifiable` when no gradient is wrong but some elements could not be checked.
 
 Example:
     >>> import numpy as np, gradcheck
@@ -39,6 +40,7 @@ __all__ = [
     "AdapterError",
     "GradcheckError",
     "GradientMismatch",
+    "GradientUnverifiable",
     "GradientSpecError",
     "InvalidOptionError",
     "InvalidParameterError",
@@ -125,3 +127,8 @@ class GradientMismatch(AssertionError):
     def __init__(self, message: str, report: Any = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class GradientUnverifiable(GradientMismatch):
+    """Raised by :func:`gradcheck.assert_gradients_match` when no gradient is wrong but some elements could
+    not be checked (``report.status == "unverifiable"``), unless ``allow_unverifiable=True``."""

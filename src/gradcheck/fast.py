@@ -227,7 +227,7 @@ def _drill_down(
     used = ev.n_evals + extra
     if idx is None or not res.ok or v is None:
         if why:
-            tail = "every element agrees" if res.ok else "element evidence confirms it"
+            tail = "element evidence confirms it" if res.wrong else "no element is shown wrong"
             res.message = f"{why}; {tail}" + (f"; {res.message}" if res.message else "")
         return res, used
     # the direction disagreed but no sampled element did: bisect to find the elements
@@ -244,9 +244,9 @@ def _drill_down(
             ev = _merge(ev, ev2)
             res, extra = compare_settled(s, name, p, g, ev)
             used += extra
-        if not res.ok:
+        if res.wrong:
             break
-    if res.ok:
+    if not res.wrong:
         res.message = (
             f"{why}, but none of {res.n_checked} elements checked (a sample, then the elements a bisection "
             f"of the direction pointed at) disagrees: no wrong element found"

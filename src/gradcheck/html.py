@@ -42,7 +42,12 @@ __all__ = ["CSS", "evidence_label", "evidence_text", "report_to_html"]
 _BAR_LO, _BAR_HI = -16.0, 2.0
 
 #: CSS class of each ParamResult.status
-_VERDICT_CLASS = {"ok": "gc-ok", "mismatch": "gc-bad", "wrong_shape": "gc-bad", "nonfinite": "gc-bad", "not_checked": "gc-muted"}
+_VERDICT_CLASS = {"ok": "gc-ok", "mismatch": "gc-bad", "wrong_shape": "gc-bad", "nonfinite": "gc-bad", "not_checked": "gc-muted",
+                  "unverifiable": "gc-warn"}
+#: CSS class of the summary line for each Report.status
+_SUMMARY_CLASS = {"ok": "gc-ok", "wrong": "gc-bad", "unverifiable": "gc-warn"}
+#: the page title's verdict for each Report.status
+_PAGE_VERDICT = {"ok": "all gradients match", "wrong": "gradients are wrong", "unverifiable": "could not be checked everywhere"}
 
 #: The stylesheet, scoped to ``.gc-report``. Colours are CSS variables so one block of
 #: overrides switches them for dark themes.
@@ -62,6 +67,7 @@ CSS = """
 .gc-report .gc-summary { font-weight: 600; font-size: 14px; margin: 0.2em 0 0.5em 0; }
 .gc-report .gc-summary.gc-ok, .gc-report .gc-ok { color: var(--gc-ok); }
 .gc-report .gc-summary.gc-bad, .gc-report .gc-bad { color: var(--gc-bad); }
+.gc-report .gc-summary.gc-warn, .gc-report .gc-warn { color: var(--gc-warn); }
 .gc-report .gc-muted { opacity: 0.7; }
 .gc-report table.gc-params { border-collapse: collapse; margin: 0.3em 0 0.6em 0; }
 .gc-report table.gc-params th, .gc-report table.gc-params td {
@@ -137,7 +143,7 @@ def report_to_html(report: Report, full_page: bool = False, title: str | None = 
     body = _fragment(report, _subject(report, title) if full_page or title else None)
     if not full_page:
         return body
-    verdict = "all gradients match" if report.ok else "gradients are wrong"
+    verdict = _PAGE_VERDICT.get(report.status, "gradients are wrong")
     title = f"gradcheck {_subject(report, title)}: {verdict}"
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -183,7 +189,7 @@ def _fragment(report: Report, subject: str | None = None) -> str:
 
 
 def _summary(report: Report) -> str:
-    css = "gc-ok" if report.ok else "gc-bad"
+    css = _SUMMARY_CLASS.get(report.status, "gc-bad")
     return f'<div class="gc-summary {css}"><strong>{escape(report.headline)}</strong></div>'
 
 
@@ -203,7 +209,7 @@ def _bar(p: ParamResult, rtol: float) -> str:
     if p.status == "not_checked" or p.max_rel_error != p.max_rel_error:
         return '<span class="gc-muted">-</span>'
     width = max(_position(p.max_rel_error), 1.0)
-    cls = "gc-ok" if p.ok else "gc-bad"
+    cls = "gc-ok" if p.ok else _VERDICT_CLASS.get(p.status, "gc-bad")
     tol = _position(rtol) if rtol > 0 else None
     tol_mark = f'<div class="gc-tol" style="left: {tol}%"></div>' if tol is not None else ""
     label = f"max relative error {format_error(p.max_rel_error)}, tolerance {rtol:g}"
@@ -226,7 +232,7 @@ def _table(report: Report) -> str:
     for p in report.params:
         shape, checked, label = row_cells(p)
         cls = _VERDICT_CLASS.get(p.status, "")
-        tag = "strong" if cls == "gc-bad" else "span"
+        tag = "strong" if cls in ("gc-bad", "gc-warn") else "span"
         verdict = f'<{tag} class="{cls}">{escape(label)}</{tag}>'
         marker = ' <span class="gc-bad">◀ first wrong in backprop order</span>' if p.name == first else ""
         row_cls = ' class="gc-first"' if p.name == first else ""

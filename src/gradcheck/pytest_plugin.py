@@ -8,8 +8,10 @@ It gives every test session:
   factory builds and fails with the smallest failing net; ``gradcheck.check(...)`` returns
   the report without failing; ``gradcheck.settings`` holds the settings;
 - options in their own group (``--gradcheck-method``, ``--gradcheck-mode``,
-  ``--gradcheck-rtol``, ``--gradcheck-atol``, ``--gradcheck-seed``, ``--gradcheck-max-examples``)
-  and the same as ini settings (``gradcheck_method = richardson``); the command line wins;
+  ``--gradcheck-rtol``, ``--gradcheck-atol``, ``--gradcheck-seed``, ``--gradcheck-max-examples``,
+  ``--gradcheck-allow-unverifiable``) and the same as ini settings (``gradcheck_method = richardson``);
+  the command line wins. A check that finds no wrong gradient but could not check some elements
+  fails the test unless ``allow_unverifiable`` is set (option, ini, marker or keyword);
 - the marker ``@pytest.mark.gradcheck(rtol=1e-5, ...)``: per-test overrides for the fixture;
 - a header line with the settings and the seed, so a failure replays;
 - the hypothesis profile ``gradcheck`` (no deadline) for ``--hypothesis-profile=gradcheck``
@@ -58,6 +60,8 @@ class GradcheckSettings:
     atol: float | None = None
     seed: int = 0
     max_examples: int | None = None
+    #: pass a check that found no wrong gradient but could not check some elements (default: fail it)
+    allow_unverifiable: bool = False
 
     def check_options(self) -> dict[str, Any]:
         """Keyword options for :func:`gradcheck.check`."""
@@ -84,12 +88,18 @@ _OPTIONS = (
 )
 
 
+_ALLOW_HELP = "pass a check that found no wrong gradient but could not check some elements (default: it fails)"
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gradcheck", "gradient checks (gradcheck)")
     for name, help_text in _OPTIONS:
         flag = "--gradcheck-" + name.replace("_", "-")
         group.addoption(flag, dest=f"gradcheck_{name}", default=None, metavar=name.upper(), help=help_text)
         parser.addini(f"gradcheck_{name}", help_text, default="")
+    group.addoption("--gradcheck-allow-unverifiable", dest="gradcheck_allow_unverifiable", action="store_true",
+                    default=False, help=_ALLOW_HELP)
+    parser.addini("gradcheck_allow_unverifiable", _ALLOW_HELP, type="bool", default=False)
 
 
 def _raw(config: pytest.Config, name: str) -> tuple[str | None, str]:
@@ -147,6 +157,8 @@ def settings_from_config(config: pytest.Config) -> GradcheckSettings:
         atol=_float(config, "atol"),
         seed=0 if seed is None else seed,
         max_examples=_int(config, "max_examples", minimum=1),
+        allow_unverifiable=bool(config.getoption("gradcheck_allow_unverifiable") or
+                                config.getini("gradcheck_allow_unverifiable")),
     )
 
 
@@ -154,7 +166,7 @@ def settings_from_config(config: pytest.Config) -> GradcheckSettings:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "gradcheck(method=..., mode=..., rtol=..., atol=..., seed=..., max_examples=...): "
+        "gradcheck(method=..., mode=..., rtol=..., atol=..., seed=..., max_examples=..., allow_unverifiable=...): "
         "options of the gradcheck fixture for this test",
     )
     config.stash[_SETTINGS_KEY] = settings_from_config(config)
@@ -222,7 +234,8 @@ class GradcheckFixture:
             target = target()
         from gradcheck.assertions import assert_gradients_match  # lazy: this plugin loads at every pytest start
 
-        return assert_gradients_match(target, loss, grads, **self._check_options(options))
+        allow = options.pop("allow_unverifiable", self.settings.allow_unverifiable)
+        return assert_gradients_match(target, loss, grads, allow_unverifiable=allow, **self._check_options(options))
 
     def check(self, target: Any, loss: Any = None, grads: Any = None, **options: Any) -> Any:
         """The report of one check with the session's settings; never fails the test."""

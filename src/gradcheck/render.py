@@ -29,7 +29,10 @@ if TYPE_CHECKING:  # annotations only: report imports this module when it is sho
 __all__ = ["VERDICT_LABELS", "TrailingSpaceStripper", "format_error", "render_report", "report_to_text", "row_cells",
            "shape_text", "strip_trailing_spaces"]
 
-_VERDICT_STYLE = {"ok": "green", "mismatch": "bold red", "wrong_shape": "bold red", "nonfinite": "bold red", "not_checked": "dim"}
+_VERDICT_STYLE = {"ok": "green", "mismatch": "bold red", "wrong_shape": "bold red", "nonfinite": "bold red", "not_checked": "dim",
+                  "unverifiable": "bold yellow"}
+#: the headline's style for each Report.status
+_HEADLINE_STYLE = {"ok": "bold green", "wrong": "bold red", "unverifiable": "bold yellow"}
 
 
 def format_error(x: float | None) -> str:
@@ -52,6 +55,7 @@ VERDICT_LABELS = {
     "wrong_shape": "WRONG SHAPE",
     "nonfinite": "NaN/inf",
     "not_checked": "not checked",
+    "unverifiable": "UNVERIFIABLE",
 }
 
 
@@ -74,6 +78,8 @@ def row_cells(p: ParamResult) -> tuple[str, str, str]:
     verdict = VERDICT_LABELS.get(p.status, p.status)
     if p.status == "ok" and p.n_kinks:
         verdict += f" ({p.n_kinks} on a kink)"
+    elif p.n_unverifiable:
+        verdict += f" ({p.n_unverifiable} unverifiable)" if p.status != "unverifiable" else f" ({p.n_unverifiable})"
     return shape, checked, verdict
 
 
@@ -123,7 +129,7 @@ def params_table(report: Report) -> Table:
 def render_report(report: Report) -> Group:
     """A rich renderable: summary line, table, localization, findings, notes."""
     parts: list[Any] = []
-    parts.append(Text(report.headline, style="bold green" if report.ok else "bold red"))
+    parts.append(Text(report.headline, style=_HEADLINE_STYLE.get(report.status, "bold red")))
     parts.append(params_table(report))
     if report.data_source:
         parts.append(Text(f"data: {report.data_source}", style="dim"))

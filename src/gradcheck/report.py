@@ -28,11 +28,15 @@ import numpy as np
 
 from .layers import forward_order
 
-__all__ = ["Finding", "ParamResult", "Report", "SCHEMA_VERSION", "json_safe", "json_schema", "with_nonfinite"]
+__all__ = [
+    "Finding", "ParamResult", "REPORT_STATUSES", "Report", "SCHEMA_VERSION", "STATUSES", "WRONG_STATUSES",
+    "json_safe", "json_schema", "with_nonfinite",
+]
 
 #: Version of the JSON layout produced by :meth:`Report.to_dict` and the command's ``--json``
 #: (described by :func:`json_schema`); it changes when a field is removed or changes meaning.
-SCHEMA_VERSION = 2
+#: 3: ``"ok": false`` no longer means a wrong gradient: ``"status"`` tells wrong from unverifiable.
+SCHEMA_VERSION = 3
 
 
 def json_schema() -> dict[str, Any]:
@@ -47,8 +51,14 @@ def json_schema() -> dict[str, Any]:
     text = files("gradcheck").joinpath("output.schema.json").read_text(encoding="utf-8")
     return dict(json.loads(text))
 
-#: ``ParamResult.status`` values.
-STATUSES = ("ok", "mismatch", "wrong_shape", "nonfinite", "not_checked")
+#: ``ParamResult.status`` values: ``"unverifiable"`` is a tensor with no wrong element but some that no
+#: finite difference could check (a kink within every step above round-off): neither ok nor wrong.
+STATUSES = ("ok", "mismatch", "wrong_shape", "nonfinite", "not_checked", "unverifiable")
+#: the statuses of a wrong gradient
+WRONG_STATUSES = ("mismatch", "wrong_shape", "nonfinite")
+#: ``Report.status`` values: every gradient matches; one is wrong (or a problem was found); none is
+#: wrong but some elements could not be checked
+REPORT_STATUSES = ("ok", "wrong", "unverifiable")
 
 
 @functools.cache
@@ -69,7 +79,8 @@ class ParamResult:
     ``numeric`` has the parameter's shape, NaN where an element was not
     evaluated (sampled and directional checks). ``rel_error`` is per element
     ``|a - n| / max(|a|, |n|, atol / rtol)``; an element is wrong when it exceeds
-    ``rtol`` and is not on a kink.
+    ``rtol`` and is not on a kink. ``unverifiable`` marks the elements no finite difference
+    could check (neither counted as wrong nor as a match: the status says so).
     """
 
     name: str
@@ -80,6 +91,7 @@ class ParamResult:
     n_checked: int = 0
     n_mismatched: int = 0
     n_kinks: int = 0
+    n_unverifiable: int = 0
     worst_index: tuple[int, ...] | None = None
     analytic_at_worst: float | None = None
     numeric_at_worst: float | None = None
@@ -89,11 +101,17 @@ class ParamResult:
     numeric: np.ndarray | None = field(default=None, repr=False, compare=False)
     rel_error: np.ndarray | None = field(default=None, repr=False, compare=False)
     kinks: np.ndarray | None = field(default=None, repr=False, compare=False)
+    unverifiable: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        """True when every checked element matches (kinks excepted)."""
+        """True when every checked element matches (kinks excepted); False when wrong or unverifiable."""
         return self.status in ("ok", "not_checked")
+
+    @property
+    def wrong(self) -> bool:
+        """True when the gradient is shown wrong (not merely unverifiable)."""
+        return self.status in WRONG_STATUSES
 
     @property
     def size(self) -> int:
@@ -111,6 +129,7 @@ class ParamResult:
             "n_checked": self.n_checked,
             "n_mismatched": self.n_mismatched,
             "n_kinks": self.n_kinks,
+            "n_unverifiable": self.n_unverifiable,
             "worst_index": list(self.worst_index) if self.worst_index is not None else None,
             "analytic_at_worst": self.analytic_at_worst,
             "numeric_at_worst": self.numeric_at_worst,
@@ -192,13 +211,36 @@ class Report:
     # -- verdict -------------------------------------------------------------
     @property
     def ok(self) -> bool:
-        """True when every parameter's gradient matches and nothing was found."""
+        """True when every parameter's gradient matches and nothing was found (not when some
+        elements could not be checked: see :attr:`status`)."""
         return all(p.ok for p in self.params) and not self.findings
+
+    @property
+    def status(self) -> str:
+        """``"ok"``, ``"wrong"`` (a gradient is wrong or a problem was found) or ``"unverifiable"``
+        (none is wrong, but some elements could not be checked: :attr:`unverifiable` names them).
+
+        >>> Report(params=[]).status
+        'ok'
+        """
+        if self.wrong or self.findings:
+            return "wrong"
+        return "unverifiable" if self.unverifiable else "ok"
 
     @property
     def wrong(self) -> list[str]:
         """Names of the parameters whose gradient is wrong, in the given (forward) order."""
-        return [p.name for p in self.params if not p.ok]
+        return [p.name for p in self.params if p.wrong]
+
+    @property
+    def unverifiable(self) -> list[str]:
+        """Names of the parameters with elements no finite difference could check and none wrong."""
+        return [p.name for p in self.params if p.status == "unverifiable"]
+
+    @property
+    def n_unverifiable(self) -> int:
+        """Elements no finite difference could check, over every parameter."""
+        return sum(p.n_unverifiable for p in self.params)
 
     @property
     def headline(self) -> str:
@@ -212,6 +254,12 @@ class Report:
             return f"✔ all gradients match ({n:,} parameter{'' if n == 1 else 's'}, rtol={self.rtol:g})"
         if self.wrong:
             return f"✘ gradients are wrong: {', '.join(self.wrong)}"
+        if not self.findings:
+            n = self.n_unverifiable
+            return (
+                f"? could not be checked at {n:,} element{'' if n == 1 else 's'} of {', '.join(self.unverifiable)} "
+                f"(a kink within every usable step); no gradient found wrong"
+            )
         # every gradient matches the loss once, yet something was found (grads() not repeatable)
         kinds = ", ".join(dict.fromkeys(f.kind for f in self.findings))
         return f"✘ the gradients match the loss, but a problem was found: {kinds} (see below)"
@@ -256,8 +304,11 @@ class Report:
         return with_nonfinite({
             "schema_version": SCHEMA_VERSION,
             "ok": self.ok,
+            "status": self.status,
             "first_wrong": self.first_wrong,
             "wrong": self.wrong,
+            "unverifiable": self.unverifiable,
+            "n_unverifiable": self.n_unverifiable,
             "method": self.method,
             "mode": self.mode,
             "rtol": self.rtol,

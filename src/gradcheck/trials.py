@@ -169,7 +169,8 @@ class Runner:
         try:
             trial.report = check(problem, diagnose=diagnose, **self.options)
             trial.net = _net_digest(built, trial.report)
-            trial.ok = trial.report.ok or self._second_look(problem, trial.report)
+            # a net no finite difference could check everywhere is not a failing one: nothing was shown wrong
+            trial.ok = trial.report.status != "wrong" or self._second_look(problem, trial.report)
             zero = None if trial.ok else self._undefined_at_zero(config, trial.report)
             if zero is not None:
                 trial.error, trial.rejected = (f"the gradient is not finite at {zero}=0, where the factory's own "
@@ -219,7 +220,7 @@ class Runner:
         ):
             return False
         try:
-            return check(problem, diagnose=False, **{**self.options, "method": "richardson"}).ok
+            return check(problem, diagnose=False, **{**self.options, "method": "richardson"}).status != "wrong"
         except Exception:  # noqa: BLE001 - the first verdict stands
             return False
 
