@@ -10,7 +10,7 @@ above ``rtol``) is re-measured, never waved through on the first measurement alo
    successive steps each have one-sided differences that agree, and agree with each other: they
    cross no kink, and their central difference decides.
    It agrees with the analytic value: the element is *on a kink* (within the original step).
-   It does not: the element is wrong;
+   It does not, with round-off at most :data:`DECISIVE` of the gradient: the element is wrong;
 2. a one-sided difference that stays the same from one step to the next crosses no kink on its
    side: it measures the one-sided derivative at the point. The analytic value equal to it is
    right (the derivative where the loss is smooth; a one-sided slope, ReLU's convention, at a kink
@@ -19,7 +19,10 @@ above ``rtol``) is re-measured, never waved through on the first measurement alo
    at the point itself. It is on a kink when both one-sided slopes have settled (the last two
    steps give the same ones) and the analytic value equals one of them; outside both it is
    wrong; between them (a subgradient, or half a slope: no measurement tells which) it is
-   *unverifiable*;
+   *unverifiable*. Slopes that settled between two steps may still lie beyond a kink closer than
+   both (the stacked kinks of a deep net with small weights): a verdict taken from one-sided
+   slopes (2. and 3.) is measured once more at the finest step that can tell (:data:`VERIFY`),
+   and slopes that moved there leave the element unverifiable;
 4. a step is shrunk no further once the loss's round-off at that step could no longer tell the
    analytic value from its negative, nor stays within ``atol`` (:data:`UNINFORMATIVE`). Elements
    left there are *unverifiable* too: no finite difference at this point can be trusted.
