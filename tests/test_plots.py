@@ -229,3 +229,15 @@ def test_names_are_shown_as_written_not_as_formulas():
     assert sorted(t.get_text() for t in ax.get_xticklabels()) == [r"\$W\$", r"cost\$1"]  # rendered as $W$, cost$1
     ax = plot_heatmap(report, "$W$")
     assert ax.get_title().startswith(r"\$W\$ (2,)")
+
+
+def test_an_unverifiable_tensor_is_amber_and_named_in_the_title():
+    # relu(w) exactly at 0 for w[0], w[1]: their analytic 0.25 lies between the one-sided slopes 0 and 1
+    w = np.array([0.0, 0.0, 1.5])
+    report = check({"w": w}, lambda: float(np.maximum(w[:2], 0).sum() + w[2] ** 2),
+                   {"w": np.array([0.25, 0.25, 3.0])}, diagnose=False)
+    assert report.status == "unverifiable"
+    ax = plot_errors(report)
+    assert ax.get_title() == "could not be checked: w"
+    (bar,) = ax.patches
+    assert matplotlib.colors.to_hex(bar.get_facecolor()) == "#bf8700"

@@ -86,7 +86,8 @@ def kink_mask(
     magnitude = np.maximum(np.abs(lo), np.abs(hi))
     # a one-sided difference divides the loss's rounding by h, not 2h: twice the central floor each,
     # so two of them differ by up to 4 floors from rounding alone; smooth curvature adds h * f''
-    disagree = (hi - lo) > np.maximum(np.maximum(4 * floor, 2 * rtol * magnitude), 1e-3 * magnitude)
-    reach = np.maximum(2 * floor, rtol * magnitude)
-    inside = (a >= lo - reach) & (a <= hi + reach)
+    with np.errstate(invalid="ignore", over="ignore"):  # non-finite slopes: never a kink (nan compares False)
+        disagree = (hi - lo) > np.maximum(np.maximum(4 * floor, 2 * rtol * magnitude), 1e-3 * magnitude)
+        reach = np.maximum(2 * floor, rtol * magnitude)
+        inside = (a >= lo - reach) & (a <= hi + reach)
     return disagree & inside

@@ -38,6 +38,8 @@ __all__ = ["plot_errors", "plot_heatmap", "HEATMAP_VALUES"]
 HEATMAP_VALUES = ("diff", "ratio", "rel_error")
 
 _OK, _BAD, _GRAY = "#2da44e", "#cf222e", "#8c959f"
+#: Amber for a tensor that no finite difference could check (neither shown wrong nor ok).
+_UNSURE = "#bf8700"
 #: Bars of an error of exactly 0 are drawn at this height (a log axis has no 0).
 _FLOOR = 1e-17
 #: Elements whose numerical gradient is smaller than this are left out of a ratio.
@@ -81,7 +83,7 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
 
     Returns:
         The matplotlib Axes (one bar per parameter; red above the tolerance, green below,
-        gray when not checked; a hatched bar to the top for a gradient of the wrong shape
+        amber when no finite difference could check it, gray when not checked; a hatched bar to the top for a gradient of the wrong shape
         or with NaN / inf).
 
     Example:
@@ -129,7 +131,7 @@ def plot_errors(report: Report, *, ax: Any = None, order: str = "backprop", titl
     ax.set_xlabel(f"parameter ({order} order, {where})")
     ax.set_ylabel("max relative error")
     if title is None:
-        title = "all gradients match" if report.ok else f"first wrong in backprop order: {literal(str(first))}"
+        title = _title(report)
     ax.set_title(title)
     return ax
 
@@ -155,8 +157,18 @@ def _y_range(report: Report, results: list[ParamResult]) -> tuple[float, float]:
     return max(bottom, _FLOOR), top
 
 
+def _title(report: Report) -> str:
+    """The verdict: all match, the first wrong parameter, or the tensors no finite difference could check."""
+    if report.status == "unverifiable":
+        return f"could not be checked: {literal(', '.join(report.unverifiable))}"
+    if report.ok:
+        return "all gradients match"
+    return f"first wrong in backprop order: {literal(str(report.first_wrong))}"
+
+
 def _draw_bars(ax: Any, x: np.ndarray, results: list[ParamResult], bottom: float, top: float) -> None:
-    """Green below the tolerance, red above, gray when not checked, hatched to the top for inf / NaN / shape."""
+    """Green below the tolerance, red above, amber when unverifiable, gray when not checked, hatched to the top
+    for inf / NaN / shape."""
     heights, colors, hatches = [], [], []
     for p in results:
         e = p.max_rel_error
@@ -170,7 +182,7 @@ def _draw_bars(ax: Any, x: np.ndarray, results: list[ParamResult], bottom: float
             hatches.append("//")
         else:
             heights.append(max(e, bottom))
-            colors.append(_OK if p.ok else _BAD)
+            colors.append(_OK if p.ok else _UNSURE if p.status == "unverifiable" else _BAD)
             hatches.append("")
     bars = ax.bar(x, heights, color=colors, edgecolor=colors, width=0.7, bottom=0)
     for bar, hatch in zip(bars, hatches):
