@@ -454,16 +454,27 @@ def _failing_text(plan: FactoryPlan, final: Trial, facts: list[str], implication
 
 def _passing_text(plan: FactoryPlan, runner: Runner, seed: int, varied: list[str],
                   not_varied: Mapping[str, str]) -> str:
+    lines = [_passing_headline(plan, runner, seed, varied, not_varied), *_keywords_lines(varied, not_varied),
+             *_rejected_line(runner.rejected), *_tried_lines(plan, runner.log, varied)]
+    return "\n".join(lines)
+
+
+def _passing_headline(plan: FactoryPlan, runner: Runner, seed: int, varied: list[str],
+                      not_varied: Mapping[str, str]) -> str:
+    """``✔`` when a keyword was varied; ``?`` when every net tried was the same one."""
     log = runner.log
     if varied:
-        first = f"✔ gradients match on all {len(log)} nets tried (search seed {seed})"
-    else:
-        drawn = [why for k, why in not_varied.items() if k in plan.keywords]
-        same = ("with the same values" if all(why.startswith("drawn, but every net tried") for why in drawn)
-                else "that all built the same net")
-        first = (f"? nothing was varied: {plan.name}() was checked at {len(log)} configuration"
-                 f"{'' if len(log) == 1 else 's'} {same}, and its gradients match there (search seed {seed})")
-    lines = [first, *_keywords_lines(varied, not_varied), *_rejected_line(runner.rejected)]
+        return f"✔ gradients match on all {len(log)} nets tried (search seed {seed})"
+    drawn = [why for k, why in not_varied.items() if k in plan.keywords]
+    same = ("with the same values" if all(why.startswith("drawn, but every net tried") for why in drawn)
+            else "that all built the same net")
+    return (f"? nothing was varied: {plan.name}() was checked at {len(log)} configuration"
+            f"{'' if len(log) == 1 else 's'} {same}, and its gradients match there (search seed {seed})")
+
+
+def _tried_lines(plan: FactoryPlan, log: list[Trial], varied: list[str]) -> list[str]:
+    """What the nets tried covered, computed from what the factory built: depths, sizes, batches, inputs."""
+    lines = []
     built = [t.weight_shapes for t in log if t.weight_shapes]
     if built:
         depths = sorted({len(w) for w in built})
@@ -480,4 +491,4 @@ def _passing_text(plan: FactoryPlan, runner: Runner, seed: int, varied: list[str
         values = sorted({t.config[kw.name] for t in log if type(t.config.get(kw.name)) in (int, float)})
         if len(values) > 1:
             lines.append(f"  {kw.name}: {len(values)} values from {values[0]:.3g} to {values[-1]:.3g}")
-    return "\n".join(lines)
+    return lines
