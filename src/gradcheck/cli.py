@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gradcheck",
         description="Find the mistakes in hand-written backpropagation: which gradient is wrong, where it "
         "first goes wrong, and what kind of mistake it is.",
-        epilog="Exit codes: 0 all gradients right, 1 a gradient is wrong, 2 a usage or input error.",
+        epilog="Exit codes: 0 all gradients right, 1 a gradient is wrong, 2 a usage or input error, "
+        "3 no gradient wrong but some elements could not be checked.",
     )
     parser.add_argument("--version", action="version", version=f"gradcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
