@@ -72,9 +72,10 @@ class Naming:
 Move = dict[str, Any]
 
 
-def _moves(runner: Runner, cfg: Mapping[str, Any]) -> list[Move]:
+def _moves(runner: Runner, cfg: Mapping[str, Any], shapes: list[tuple[int, ...]] | None = None) -> list[Move]:
     """The changes that move every drawn value that could coincide, one change set each: floats
-    first (they do not grow the net), then inputs of one sign, then counts of 2 and more."""
+    first (they do not grow the net), then inputs of one sign, then counts of 2 and more, then a
+    layer added where the net built (``shapes``) has a square weight matrix."""
     plan = runner.plan
     used = {v for v in _numbers(runner, cfg).values() if isinstance(v, int)}
     used |= {w for w in (cfg.get(plan.widths) or []) if isinstance(w, int)} if plan.widths else set()
@@ -98,7 +99,23 @@ def _moves(runner: Runner, cfg: Mapping[str, Any]) -> list[Move]:
                 new += 1
             used.add(new)
             ints.append(batch_changes(runner, cfg, new) if kw.role == "batch" else {kw.name: new})
-    return floats + signs + ints
+    return floats + signs + ints + _unsquare_move(runner, cfg, shapes or [], used)
+
+
+def _unsquare_move(runner: Runner, cfg: Mapping[str, Any], shapes: list[tuple[int, ...]],
+                   used: set[int]) -> list[Move]:
+    """A square weight matrix (side 2 or more) makes ``W``, ``W.T`` and ``W.reshape(W.T.shape)`` the
+    same shape, so mistakes between them coincide: add a layer of a width no drawn count has.
+    Appending (rather than widening one entry) also moves factories that read one entry twice."""
+    name = runner.plan.widths
+    widths = cfg.get(name) if name else None
+    if not isinstance(widths, (list, tuple)) or not all(isinstance(w, (int, np.integer)) for w in widths):
+        return []
+    if not any(len(s) == 2 and s[0] == s[1] >= 2 for s in shapes):
+        return []
+    new = max([*used, *(int(w) for w in widths)]) + 1
+    assert name is not None  # widths were read under it
+    return [{name: [*(int(w) for w in widths), new]}]
 
 
 def _sign_move(runner: Runner, cfg: Mapping[str, Any]) -> list[Move]:
@@ -250,7 +267,7 @@ def confirm_naming(runner: Runner, final: Trial) -> Naming:
     if final.report is None:
         return Naming([], None, None, False)
     cfg = final.config
-    moves = _moves(runner, cfg)
+    moves = _moves(runner, cfg, final.weight_shapes)
     named = sorted(final.naming())
     if not moves:
         return Naming(named, cfg, final.report, True, None, [f"the check at the smallest net names: {_named(final)}"])
@@ -265,7 +282,8 @@ def confirm_naming(runner: Runner, final: Trial) -> Naming:
         line = (f"the check names {_named(final)} at the smallest net, and the same at "
                 f"{_changes(cfg, second.config)}, where no drawn value coincides")
         return Naming(named, cfg, final.report, True, second.config, [line, *factor], tracked)
-    third = runner.run(_apply(second.config, _moves(runner, second.config)), diagnose=True, log=False)
+    third = runner.run(_apply(second.config, _moves(runner, second.config, second.weight_shapes)),
+                       diagnose=True, log=False)
     if _fails(third) and third.naming() == final.naming():  # the second configuration was the odd one
         line = (f"the check names {_named(final)} at the smallest net and at {_changes(cfg, third.config)}, "
                 f"but {_named(second)} at {_changes(cfg, second.config)}")
