@@ -105,17 +105,24 @@ def _moves(runner: Runner, cfg: Mapping[str, Any], shapes: list[tuple[int, ...]]
 def _unsquare_move(runner: Runner, cfg: Mapping[str, Any], shapes: list[tuple[int, ...]],
                    used: set[int]) -> list[Move]:
     """A square weight matrix (side 2 or more) makes ``W``, ``W.T`` and ``W.reshape(W.T.shape)`` the
-    same shape, so mistakes between them coincide: add a layer of a width no drawn count has.
-    Appending (rather than widening one entry) also moves factories that read one entry twice."""
+    same shape, so mistakes between them coincide: give repeated widths new values and add a layer of
+    a width no drawn count has (appending also moves factories that read one entry twice).
+
+    Example: ``[1, 2, 2]`` becomes ``[1, 2, 3, 4]``."""
     name = runner.plan.widths
     widths = cfg.get(name) if name else None
     if not isinstance(widths, (list, tuple)) or not all(isinstance(w, (int, np.integer)) for w in widths):
         return []
     if not any(len(s) == 2 and s[0] == s[1] >= 2 for s in shapes):
         return []
-    new = max([*used, *(int(w) for w in widths)]) + 1
+    fresh = max([*used, *(int(w) for w in widths)]) + 1
+    moved: list[int] = []
+    for w in (int(w) for w in widths):
+        if w >= 2 and w in moved:
+            w, fresh = fresh, fresh + 1
+        moved.append(w)
     assert name is not None  # widths were read under it
-    return [{name: [*(int(w) for w in widths), new]}]
+    return [{name: [*moved, fresh]}]
 
 
 def _sign_move(runner: Runner, cfg: Mapping[str, Any]) -> list[Move]:
